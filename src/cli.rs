@@ -1,0 +1,328 @@
+//! Command-line interface (clap): `train`, `models`, `bench`.
+
+use crate::data::{synthetic, Source};
+use crate::nn::model::{Model, ModelKind, ModelSpec};
+use crate::nn::train::{EpochMetrics, TrainConfig, Trainer};
+use crate::nn::{Activation, Backend};
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use dfdx::prelude::*;
+use std::path::PathBuf;
+
+/// Train the lab's EEG classifiers (EEGNet, DeepConvNet) with dfdx.
+#[derive(Parser, Debug)]
+#[command(name = "eegrun", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train one model and print per-epoch metrics and the highest test accuracy.
+    ///
+    /// Example: eegrun train --model eegnet --activation relu --epochs 5 --data synthetic
+    Train(TrainArgs),
+    /// Print each model's layers, output shapes and parameter counts.
+    Models,
+    /// Measure seconds per epoch (1080 train + 1080 eval trials, synthetic data), and
+    /// the PyTorch reference side by side when `torch` is importable.
+    Bench(BenchArgs),
+}
+
+/// Where tensors live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DeviceKind {
+    Cpu,
+    Cuda,
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// eegnet or deepconvnet
+    #[arg(long, default_value = "eegnet")]
+    pub model: String,
+    /// relu, leaky_relu or elu
+    #[arg(long, default_value = "relu")]
+    pub activation: String,
+    /// Negative slope of leaky_relu (PyTorch's default)
+    #[arg(long, default_value_t = 0.01)]
+    pub leaky_slope: f32,
+    /// Dropout probability [default: 0.25 for eegnet, 0.5 for deepconvnet]
+    #[arg(long)]
+    pub dropout: Option<f32>,
+    #[arg(long, default_value_t = 300)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Adam learning rate
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f32,
+    /// L2 penalty added to the gradient, as torch.optim.Adam's weight_decay
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f32,
+    /// Seeds initialisation, shuffling, dropout and the validation split
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Hold out this class-balanced fraction of the training set for validation and also
+    /// report the test accuracy at the best validation epoch (0 = the lab's protocol)
+    #[arg(long, default_value_t = 0.0)]
+    pub val_fraction: f32,
+    /// `synthetic`, `synthetic:SEED`, or a folder holding the lab's four files
+    /// (S4b_train.npz, X11b_train.npz, S4b_test.npz, X11b_test.npz) or train.npz + test.npz
+    #[arg(long, default_value = "data")]
+    pub data: String,
+    /// Threads for this run [default: all cores]
+    #[arg(long)]
+    pub threads: Option<usize>,
+    #[arg(long, value_enum, default_value_t = DeviceKind::Cpu)]
+    pub device: DeviceKind,
+    /// Write the per-epoch metrics and the summary to this JSON file
+    #[arg(long)]
+    pub metrics: Option<PathBuf>,
+    /// Save a checkpoint here after every epoch; resume from it if it exists
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Epochs per measurement; the first is a warm-up, the median of the rest is reported
+    #[arg(long, default_value_t = 6)]
+    pub epochs: usize,
+    /// Thread counts to measure
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    pub threads: Vec<usize>,
+    /// Models to measure
+    #[arg(long, value_delimiter = ',', default_value = "eegnet,deepconvnet")]
+    pub models: Vec<String>,
+    #[arg(long, default_value = "elu")]
+    pub activation: String,
+    /// PyTorch reference script; skipped when missing or when torch is not importable
+    #[arg(long, default_value = "../shared/reference/torch_ref.py")]
+    pub torch_ref: PathBuf,
+    /// Python interpreter for the reference
+    #[arg(long, default_value = "python3")]
+    pub python: String,
+    /// Measure eegrun only
+    #[arg(long)]
+    pub no_torch: bool,
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Train(args) => train(args),
+        Command::Models => {
+            print_models();
+            Ok(())
+        }
+        Command::Bench(args) => bench(args),
+    }
+}
+
+/// Runs `f` inside a rayon pool of `threads` threads (all cores when `None`).
+pub fn with_threads<R: Send>(threads: Option<usize>, f: impl FnOnce() -> R + Send) -> Result<R> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        if n == 0 {
+            bail!("--threads must be ≥ 1");
+        }
+        builder = builder.num_threads(n);
+    }
+    Ok(builder.build().context("cannot start worker threads")?.install(f))
+}
+
+fn train(args: TrainArgs) -> Result<()> {
+    let config = TrainConfig {
+        model: args.model.clone(),
+        activation: args.activation.clone(),
+        leaky_slope: args.leaky_slope,
+        dropout: args.dropout,
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        weight_decay: args.weight_decay,
+        seed: args.seed,
+        val_fraction: args.val_fraction,
+        ..TrainConfig::default()
+    };
+    config.model_spec()?;
+    let source = Source::parse(&args.data)?;
+    let data = source.load()?;
+    println!(
+        "data: {} — {} train / {} test trials (fingerprint {})",
+        data.description,
+        data.train.len(),
+        data.test.len(),
+        data.fingerprint
+    );
+    match args.device {
+        DeviceKind::Cpu => with_threads(args.threads, || train_on(Cpu::seed_from_u64(config.seed), config, &data, &args))?,
+        DeviceKind::Cuda => train_cuda(config, &data, &args),
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn train_cuda(config: TrainConfig, data: &crate::data::Dataset, args: &TrainArgs) -> Result<()> {
+    let dev = Cuda::try_seed_from_u64(config.seed).map_err(|e| anyhow::anyhow!("cannot open the CUDA device: {e:?}"))?;
+    train_on(dev, config, data, args)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn train_cuda(_: TrainConfig, _: &crate::data::Dataset, _: &TrainArgs) -> Result<()> {
+    bail!("--device cuda: this eegrun was built without CUDA; rebuild with `cargo build --release --features cuda`")
+}
+
+fn train_on<D: Backend>(dev: D, config: TrainConfig, data: &crate::data::Dataset, args: &TrainArgs) -> Result<()> {
+    let mut trainer = Trainer::new(dev, config, data)?;
+    if let Some(path) = args.checkpoint.as_ref().filter(|p| p.exists()) {
+        trainer.load_checkpoint(path)?;
+        println!("resumed from {} after epoch {}", path.display(), trainer.history.len());
+    }
+    let spec = trainer.model.spec;
+    println!(
+        "model: {} ({} parameters), activation {}, dropout {}",
+        spec.kind.name(),
+        trainer.model.parameter_count(),
+        spec.activation.name(),
+        spec.dropout
+    );
+    while !trainer.finished() {
+        let m = trainer.run_epoch()?.clone();
+        print_epoch(&m, trainer.config.epochs);
+        if let Some(path) = &args.checkpoint {
+            trainer.save_checkpoint(path)?;
+        }
+    }
+    let summary = trainer.summary().context("no epochs were run")?;
+    println!(
+        "highest test accuracy {:.2}% at epoch {}; final test {:.2}%, final train {:.2}%",
+        100.0 * summary.best_test_acc,
+        summary.best_test_epoch,
+        100.0 * summary.final_test_acc,
+        100.0 * summary.final_train_acc
+    );
+    if let (Some(acc), Some(epoch)) = (summary.test_acc_at_best_val, summary.best_val_epoch) {
+        println!("test accuracy at best validation epoch {epoch}: {:.2}%", 100.0 * acc);
+    }
+    if let Some(path) = &args.metrics {
+        let json = serde_json::json!({"config": trainer.config, "summary": summary, "history": trainer.history});
+        crate::nn::checkpoint::write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn print_epoch(m: &EpochMetrics, epochs: usize) {
+    let val = m.val_acc.map(|v| format!(" val_acc {:6.2}%", 100.0 * v)).unwrap_or_default();
+    println!(
+        "epoch {:>4}/{epochs} train_loss {:.4} train_acc {:6.2}% test_loss {:.4} test_acc {:6.2}%{val} ({:.2}s + {:.2}s)",
+        m.epoch,
+        m.train_loss,
+        100.0 * m.train_acc,
+        m.test_loss,
+        100.0 * m.test_acc,
+        m.train_seconds,
+        m.eval_seconds
+    );
+}
+
+fn print_models() {
+    let dev = Cpu::default();
+    for kind in ModelKind::ALL {
+        let spec = ModelSpec { kind, activation: Activation::Elu { alpha: 1.0 }, dropout: kind.default_dropout() };
+        let model = Model::new(&dev, spec, &mut rand::rngs::mock::StepRng::new(0, 1));
+        println!("{} (input [-1, 1, 2, 750], activation shown as ELU)", kind.name());
+        println!("{:<34} {:<22} {:>9}", "Layer", "Output shape", "Params");
+        println!("{}", "-".repeat(67));
+        for (layer, shape, params) in model.summary() {
+            println!("{layer:<34} {shape:<22} {params:>9}");
+        }
+        println!("{}", "-".repeat(67));
+        println!("{:<57} {:>9}\n", "Total params", model.parameter_count());
+    }
+}
+
+fn bench(args: BenchArgs) -> Result<()> {
+    if args.epochs < 2 {
+        bail!("--epochs must be ≥ 2 (the first epoch is a warm-up)");
+    }
+    let data = synthetic::generate(0);
+    let torch = !args.no_torch && torch_available(&args);
+    println!("seconds per epoch ({} train + {} eval trials, batch 64), median of epochs 2..={}", data.train.len(), data.test.len(), args.epochs);
+    println!("{:<12} {:>7} {:>10} {:>10} {:>8}", "model", "threads", "eegrun", "pytorch", "ratio");
+    for model in &args.models {
+        for &threads in &args.threads {
+            let config = TrainConfig {
+                model: model.clone(),
+                activation: args.activation.clone(),
+                epochs: args.epochs,
+                ..TrainConfig::default()
+            };
+            let ours = with_threads(Some(threads), || -> Result<f64> {
+                let mut trainer = Trainer::new(Cpu::seed_from_u64(0), config.clone(), &data)?;
+                let mut times = Vec::new();
+                while !trainer.finished() {
+                    let m = trainer.run_epoch()?;
+                    times.push(m.train_seconds + m.eval_seconds);
+                }
+                Ok(median(&times[1..]))
+            })??;
+            let reference = if torch { Some(torch_epoch_seconds(&args, model, threads)?) } else { None };
+            let (theirs, ratio) = match reference {
+                Some(t) => (format!("{t:.3}"), format!("{:.2}", ours / t)),
+                None => ("-".into(), "-".into()),
+            };
+            println!("{model:<12} {threads:>7} {ours:>10.3} {theirs:>10} {ratio:>8}");
+        }
+    }
+    if !torch && !args.no_torch {
+        println!("(PyTorch reference skipped: {} missing or `import torch` failed)", args.torch_ref.display());
+    }
+    Ok(())
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
+}
+
+fn torch_available(args: &BenchArgs) -> bool {
+    args.torch_ref.is_file()
+        && std::process::Command::new(&args.python)
+            .args(["-c", "import torch, numpy"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+}
+
+/// Median epoch time of the PyTorch reference (epochs after the first).
+fn torch_epoch_seconds(args: &BenchArgs, model: &str, threads: usize) -> Result<f64> {
+    let json = std::env::temp_dir().join(format!("eegrun-bench-{}-{model}-{threads}.json", std::process::id()));
+    let out = std::process::Command::new(&args.python)
+        .arg(&args.torch_ref)
+        .args(["--model", model, "--act", &args.activation, "--data", "synthetic"])
+        .args(["--epochs", &args.epochs.to_string(), "--threads", &threads.to_string()])
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .with_context(|| format!("cannot run {}", args.torch_ref.display()))?;
+    if !out.status.success() {
+        bail!("{} failed: {}", args.torch_ref.display(), String::from_utf8_lossy(&out.stderr));
+    }
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(&json)?)?;
+    let _ = std::fs::remove_file(&json);
+    let times: Vec<f64> = summary["history"]
+        .as_array()
+        .context("reference JSON lacks history")?
+        .iter()
+        .filter_map(|h| h["epoch_s"].as_f64())
+        .collect();
+    Ok(median(&times[1..]))
+}

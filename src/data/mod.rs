@@ -1,0 +1,170 @@
+//! Data: the lab's npz files (or a train/test pair), and a synthetic source.
+
+pub mod npz;
+pub mod synthetic;
+
+use crate::nn::model::{CHANNELS, CLASSES, SAMPLES};
+use anyhow::{bail, Result};
+use std::path::{Path, PathBuf};
+
+/// The lab's four files: subject S4 and X11, train and test.
+pub const LAB_TRAIN: [&str; 2] = ["S4b_train.npz", "X11b_train.npz"];
+pub const LAB_TEST: [&str; 2] = ["S4b_test.npz", "X11b_test.npz"];
+/// The alternative pair layout.
+pub const PAIR: [&str; 2] = ["train.npz", "test.npz"];
+
+/// Trials laid out as (trial, channel, time), i.e. the network's (N, 1, 2, 750), and
+/// labels 0/1.
+#[derive(Clone, Debug, Default)]
+pub struct Split {
+    pub x: Vec<f32>,
+    pub y: Vec<u8>,
+}
+
+impl Split {
+    /// Number of trials.
+    pub fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    /// True when the split has no trials.
+    pub fn is_empty(&self) -> bool {
+        self.y.is_empty()
+    }
+
+    /// The (channel, time) samples of trial `i`.
+    pub fn trial(&self, i: usize) -> &[f32] {
+        &self.x[i * CHANNELS * SAMPLES..][..CHANNELS * SAMPLES]
+    }
+
+    /// A new split holding the given trials, in that order.
+    pub fn select(&self, indices: &[usize]) -> Split {
+        Split {
+            x: indices.iter().flat_map(|&i| self.trial(i).iter().copied()).collect(),
+            y: indices.iter().map(|&i| self.y[i]).collect(),
+        }
+    }
+}
+
+/// A train and a test split with a description and a content fingerprint.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    pub description: String,
+    pub train: Split,
+    pub test: Split,
+    /// 64-bit FNV-1a of all samples and labels, hex: identifies the data in run ids.
+    pub fingerprint: String,
+}
+
+impl Dataset {
+    /// Wraps two splits, computing the fingerprint.
+    pub fn new(description: String, train: Split, test: Split) -> Self {
+        let mut hash = 0xcbf29ce484222325u64;
+        let mut eat = |bytes: &[u8]| {
+            for b in bytes {
+                hash = (hash ^ *b as u64).wrapping_mul(0x100000001b3);
+            }
+        };
+        for split in [&train, &test] {
+            eat(&(split.len() as u64).to_le_bytes());
+            split.x.iter().for_each(|v| eat(&v.to_le_bytes()));
+            eat(&split.y);
+        }
+        Self { description, train, test, fingerprint: format!("{hash:016x}") }
+    }
+}
+
+/// Where trials come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// The built-in generator with its seed.
+    Synthetic { seed: u64 },
+    /// A folder with the lab's four files or a train.npz/test.npz pair.
+    Dir(PathBuf),
+}
+
+impl Source {
+    /// `synthetic`, `synthetic:SEED`, or a folder path.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text.strip_prefix("synthetic") {
+            Some("") => Ok(Self::Synthetic { seed: 0 }),
+            Some(rest) => match rest.strip_prefix(':').and_then(|s| s.parse().ok()) {
+                Some(seed) => Ok(Self::Synthetic { seed }),
+                None => bail!("data source '{text}': expected 'synthetic', 'synthetic:SEED' or a folder"),
+            },
+            None => Ok(Self::Dir(PathBuf::from(text))),
+        }
+    }
+
+    /// Loads the data.
+    pub fn load(&self) -> Result<Dataset> {
+        match self {
+            Self::Synthetic { seed } => Ok(synthetic::generate(*seed)),
+            Self::Dir(dir) => load_dir(dir),
+        }
+    }
+}
+
+/// Loads the lab's four files, or else a train.npz/test.npz pair, from `dir`.
+pub fn load_dir(dir: &Path) -> Result<Dataset> {
+    if !dir.is_dir() {
+        bail!("{}: data folder not found (expected a folder with {} and {}, or {} and {})",
+            dir.display(), LAB_TRAIN.join(", "), LAB_TEST.join(", "), PAIR[0], PAIR[1]);
+    }
+    let present = |names: &[&str]| names.iter().filter(|n| dir.join(n).is_file()).count();
+    let lab: Vec<&str> = LAB_TRAIN.iter().chain(&LAB_TEST).copied().collect();
+    let (train_files, test_files): (Vec<&str>, Vec<&str>) = if present(&lab) == lab.len() {
+        (LAB_TRAIN.to_vec(), LAB_TEST.to_vec())
+    } else if present(&PAIR) == PAIR.len() {
+        (vec![PAIR[0]], vec![PAIR[1]])
+    } else if present(&lab) > 0 {
+        let missing: Vec<&str> = lab.iter().filter(|n| !dir.join(n).is_file()).copied().collect();
+        bail!("{}: incomplete lab data: missing {}", dir.display(), missing.join(", "));
+    } else {
+        bail!("{}: no data files: expected {} and {}, or {} and {}",
+            dir.display(), LAB_TRAIN.join(", "), LAB_TEST.join(", "), PAIR[0], PAIR[1]);
+    };
+    let train = load_split(dir, &train_files)?;
+    let test = load_split(dir, &test_files)?;
+    Ok(Dataset::new(format!("{} ({})", dir.display(), train_files.iter().chain(&test_files).copied().collect::<Vec<_>>().join(", ")), train, test))
+}
+
+/// Reads and concatenates files of one split: `signal` (N, 750, 2) → (N, 2, 750),
+/// `label` 1/2 → 0/1, NaN → the nanmean of the whole split (as the lab's loader does).
+fn load_split(dir: &Path, files: &[&str]) -> Result<Split> {
+    let mut split = Split::default();
+    for name in files {
+        let path = dir.join(name);
+        let arrays = npz::read_arrays(&path, &["signal", "label"])?;
+        let (signal, label) = (&arrays[0], &arrays[1]);
+        if signal.shape.len() != 3 || signal.shape[1] != SAMPLES || signal.shape[2] != CHANNELS {
+            bail!("{}: signal has shape {:?}, expected (N, {SAMPLES}, {CHANNELS})", path.display(), signal.shape);
+        }
+        let n = signal.shape[0];
+        let label_n: usize = label.shape.iter().product();
+        if label_n != n || label.shape.len() > 2 {
+            bail!("{}: label has shape {:?}, expected ({n},) to match signal's {n} trials", path.display(), label.shape);
+        }
+        for (i, &l) in label.data.iter().enumerate() {
+            if l != 1.0 && l != 2.0 {
+                bail!("{}: label[{i}] is {l}, expected 1 (left) or 2 (right)", path.display());
+            }
+            split.y.push((l - 1.0) as u8);
+        }
+        for trial in signal.data.chunks_exact(SAMPLES * CHANNELS) {
+            for c in 0..CHANNELS {
+                split.x.extend((0..SAMPLES).map(|t| trial[t * CHANNELS + c] as f32));
+            }
+        }
+    }
+    let finite: Vec<f64> = split.x.iter().filter(|v| !v.is_nan()).map(|&v| v as f64).collect();
+    if finite.len() < split.x.len() {
+        if finite.is_empty() {
+            bail!("{}: every sample of {} is NaN", dir.display(), files.join(", "));
+        }
+        let mean = (finite.iter().sum::<f64>() / finite.len() as f64) as f32;
+        split.x.iter_mut().filter(|v| v.is_nan()).for_each(|v| *v = mean);
+    }
+    debug_assert!(split.y.iter().all(|&l| (l as usize) < CLASSES));
+    Ok(split)
+}

@@ -1,0 +1,165 @@
+//! The neural-network engine: operations on dfdx's tape, the lab's two models,
+//! Adam, and the training loop.
+
+pub mod adam;
+pub mod checkpoint;
+pub mod cpu;
+pub mod generic;
+pub mod layers;
+pub mod model;
+pub mod train;
+
+use dfdx::prelude::*;
+
+/// Runtime 4-D shape (batch, channels, height, time).
+pub type Shape4 = (usize, usize, usize, usize);
+/// An activation tensor carrying tape `T`.
+pub type Act<D, T> = Tensor<Shape4, f32, D, T>;
+/// A learnable parameter or buffer, stored flat (reshaped where used).
+pub type Param<D> = Tensor<(usize,), f32, D>;
+
+/// Element-wise non-linearity, with PyTorch's defaults.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
+pub enum Activation {
+    Relu,
+    /// `x` for x > 0, `slope * x` otherwise (PyTorch default slope 0.01).
+    LeakyRelu { slope: f32 },
+    /// `x` for x > 0, `alpha * (exp(x) - 1)` otherwise (PyTorch default alpha 1.0).
+    Elu { alpha: f32 },
+}
+
+impl Activation {
+    /// Parses `relu`, `leaky_relu` or `elu` with the given leaky slope.
+    pub fn parse(name: &str, leaky_slope: f32) -> anyhow::Result<Self> {
+        match name {
+            "relu" => Ok(Self::Relu),
+            "leaky_relu" => Ok(Self::LeakyRelu { slope: leaky_slope }),
+            "elu" => Ok(Self::Elu { alpha: 1.0 }),
+            other => anyhow::bail!(
+                "unknown activation '{other}': expected one of relu, leaky_relu, elu"
+            ),
+        }
+    }
+
+    /// The short name used in configs and tables.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Relu => "relu",
+            Self::LeakyRelu { .. } => "leaky_relu",
+            Self::Elu { .. } => "elu",
+        }
+    }
+
+    /// Applies the function to one value.
+    pub fn apply(&self, x: f32) -> f32 {
+        match *self {
+            Self::Relu => x.max(0.0),
+            Self::LeakyRelu { slope } => {
+                if x > 0.0 {
+                    x
+                } else {
+                    slope * x
+                }
+            }
+            Self::Elu { alpha } => {
+                if x > 0.0 {
+                    x
+                } else {
+                    alpha * x.exp_m1()
+                }
+            }
+        }
+    }
+
+    /// Derivative expressed through the output `y = apply(x)`: for all three functions
+    /// `y > 0` exactly when `x > 0` (PyTorch's choice at 0 is the negative branch).
+    pub fn derivative_from_output(&self, y: f32) -> f32 {
+        match *self {
+            _ if y > 0.0 => 1.0,
+            Self::Relu => 0.0,
+            Self::LeakyRelu { slope } => slope,
+            Self::Elu { alpha } => y + alpha,
+        }
+    }
+}
+
+/// Pooling along time with kernel = stride = `size` and no padding (floor mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pool {
+    Avg(usize),
+    Max(usize),
+}
+
+impl Pool {
+    /// Kernel (and stride) length.
+    pub fn size(&self) -> usize {
+        match *self {
+            Pool::Avg(k) | Pool::Max(k) => k,
+        }
+    }
+}
+
+/// Geometry of a 2-D convolution with stride 1, padding on the time axis only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvGeometry {
+    pub in_channels: usize,
+    pub out_channels: usize,
+    pub kernel: (usize, usize),
+    pub time_padding: usize,
+    pub groups: usize,
+}
+
+impl ConvGeometry {
+    /// Output (height, time) for an input of (height, time).
+    pub fn output_hw(&self, h: usize, w: usize) -> (usize, usize) {
+        (
+            h + 1 - self.kernel.0,
+            w + 2 * self.time_padding + 1 - self.kernel.1,
+        )
+    }
+
+    /// Input channels seen by each output channel.
+    pub fn in_per_group(&self) -> usize {
+        self.in_channels / self.groups
+    }
+
+    /// Number of weights (out, in/groups, kh, kw).
+    pub fn weight_len(&self) -> usize {
+        self.out_channels * self.in_per_group() * self.kernel.0 * self.kernel.1
+    }
+}
+
+/// The device operations the models need. `Cpu` uses hand-written kernels on dfdx's
+/// tape; other devices (CUDA) use [`generic`], a composition of dfdx's own ops.
+pub trait Backend: Device<f32> {
+    /// Convolution; `input_grad` false skips the gradient of `x` (first layer).
+    fn conv2d<T: Tape<f32, Self>>(
+        x: Act<Self, T>,
+        geometry: &ConvGeometry,
+        weight: &Param<Self>,
+        bias: Option<&Param<Self>>,
+        input_grad: bool,
+    ) -> Act<Self, T>;
+
+    /// Batch normalisation: with batch statistics when `training` (the running mean and
+    /// unbiased variance are then updated with PyTorch's momentum rule), else with the
+    /// running statistics.
+    fn batch_norm<T: Tape<f32, Self>>(
+        x: Act<Self, T>,
+        gamma: &Param<Self>,
+        beta: &Param<Self>,
+        running: (&mut Param<Self>, &mut Param<Self>),
+        training: bool,
+    ) -> Act<Self, T>;
+
+    /// Element-wise activation.
+    fn activation<T: Tape<f32, Self>>(x: Act<Self, T>, act: Activation) -> Act<Self, T>;
+
+    /// Pooling along the time axis.
+    fn pool<T: Tape<f32, Self>>(x: Act<Self, T>, pool: Pool) -> Act<Self, T>;
+}
+
+/// BatchNorm constants (PyTorch defaults).
+pub const BN_EPS: f32 = 1e-5;
+pub const BN_MOMENTUM: f32 = 0.1;

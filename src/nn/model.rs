@@ -1,0 +1,195 @@
+//! EEGNet and DeepConvNet exactly as in the lab (see `torch_ref.py`).
+
+use super::layers::{batch_norm, conv, Layer, Linear, Named};
+use super::{Act, Activation, Backend, ConvGeometry, Pool};
+use dfdx::prelude::*;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// EEG channels and samples per trial, and classes, of the lab data.
+pub const CHANNELS: usize = 2;
+pub const SAMPLES: usize = 750;
+pub const CLASSES: usize = 2;
+
+/// Which network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    EegNet,
+    DeepConvNet,
+}
+
+impl ModelKind {
+    /// All models, in report order.
+    pub const ALL: [ModelKind; 2] = [ModelKind::EegNet, ModelKind::DeepConvNet];
+
+    /// Parses `eegnet` or `deepconvnet`.
+    pub fn parse(name: &str) -> anyhow::Result<Self> {
+        match name {
+            "eegnet" => Ok(Self::EegNet),
+            "deepconvnet" => Ok(Self::DeepConvNet),
+            other => anyhow::bail!("unknown model '{other}': expected eegnet or deepconvnet"),
+        }
+    }
+
+    /// The name used in configs and tables.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::EegNet => "eegnet",
+            Self::DeepConvNet => "deepconvnet",
+        }
+    }
+
+    /// The lab's dropout for this model (EEGNet 0.25, DeepConvNet 0.5).
+    pub fn default_dropout(&self) -> f32 {
+        match self {
+            Self::EegNet => 0.25,
+            Self::DeepConvNet => 0.5,
+        }
+    }
+}
+
+/// Everything that determines a model's structure.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelSpec {
+    pub kind: ModelKind,
+    pub activation: Activation,
+    pub dropout: f32,
+}
+
+/// A built model: feature layers (with PyTorch `state_dict` prefixes) and the classifier.
+pub struct Model<D: Backend> {
+    pub spec: ModelSpec,
+    pub features: Vec<(String, Layer<D>)>,
+    pub classifier: (String, Linear<D>),
+}
+
+fn geometry(in_channels: usize, out_channels: usize, kernel: (usize, usize), time_padding: usize, groups: usize) -> ConvGeometry {
+    ConvGeometry { in_channels, out_channels, kernel, time_padding, groups }
+}
+
+impl<D: Backend> Model<D> {
+    /// Builds the model with PyTorch's default initialisation drawn from `rng`.
+    pub fn new(dev: &D, spec: ModelSpec, rng: &mut impl Rng) -> Self {
+        let act = Layer::Activation(spec.activation);
+        let p = spec.dropout;
+        let mut features: Vec<(String, Layer<D>)> = Vec::new();
+        let mut push = |name: &str, layer| features.push((name.to_string(), layer));
+        let classifier_name;
+        let in_features;
+        match spec.kind {
+            ModelKind::EegNet => {
+                push("firstconv.0", conv(dev, geometry(1, 16, (1, 51), 25, 1), false, false, rng));
+                push("firstconv.1", batch_norm(dev, 16));
+                push("depthwise.0", conv(dev, geometry(16, 32, (2, 1), 0, 16), false, true, rng));
+                push("depthwise.1", batch_norm(dev, 32));
+                push("depthwise.2", act);
+                push("depthwise.3", Layer::Pool(Pool::Avg(4)));
+                push("depthwise.4", Layer::Dropout(p));
+                push("separable.0", conv(dev, geometry(32, 32, (1, 15), 7, 1), false, true, rng));
+                push("separable.1", batch_norm(dev, 32));
+                push("separable.2", Layer::Activation(spec.activation));
+                push("separable.3", Layer::Pool(Pool::Avg(8)));
+                push("separable.4", Layer::Dropout(p));
+                classifier_name = "classify.1";
+                in_features = 32 * 23;
+            }
+            ModelKind::DeepConvNet => {
+                push("features.0", conv(dev, geometry(1, 25, (1, 5), 0, 1), true, false, rng));
+                push("features.1", conv(dev, geometry(25, 25, (2, 1), 0, 1), true, true, rng));
+                let mut index = 2;
+                let mut channels = 25;
+                for (block, out) in [25, 50, 100, 200].into_iter().enumerate() {
+                    if block > 0 {
+                        let g = geometry(channels, out, (1, 5), 0, 1);
+                        push(&format!("features.{index}"), conv(dev, g, true, true, rng));
+                        index += 1;
+                    }
+                    push(&format!("features.{index}"), batch_norm(dev, out));
+                    push(&format!("features.{}", index + 1), Layer::Activation(spec.activation));
+                    push(&format!("features.{}", index + 2), Layer::Pool(Pool::Max(2)));
+                    push(&format!("features.{}", index + 3), Layer::Dropout(p));
+                    index += 4;
+                    channels = out;
+                }
+                classifier_name = "classify.1";
+                in_features = 200 * 43;
+            }
+        }
+        let classifier = (classifier_name.to_string(), Linear::new(dev, in_features, super::model::CLASSES, rng));
+        Self { spec, features, classifier }
+    }
+
+    /// Logits (n, classes) for a batch (n, 1, 2, 750).
+    pub fn forward<T: Tape<f32, D>>(
+        &mut self,
+        x: Act<D, T>,
+        training: bool,
+        rng: &mut impl Rng,
+    ) -> Tensor<(usize, usize), f32, D, T> {
+        let x = self
+            .features
+            .iter_mut()
+            .fold(x, |x, (_, layer)| layer.forward(x, training, rng));
+        self.classifier.1.forward(x)
+    }
+
+    /// All tensors (parameters and running statistics) in PyTorch's `state_dict` order.
+    pub fn tensors(&self) -> Vec<Named<'_, D>> {
+        let mut all: Vec<Named<'_, D>> = self
+            .features
+            .iter()
+            .flat_map(|(prefix, layer)| layer.tensors(prefix))
+            .collect();
+        let (prefix, linear) = &self.classifier;
+        for (suffix, tensor) in [("weight", &linear.weight), ("bias", &linear.bias)] {
+            all.push(Named { name: format!("{prefix}.{suffix}"), tensor, learnable: true });
+        }
+        all
+    }
+
+    /// Mutable tensors, in the same order as [`Model::tensors`].
+    pub fn tensors_mut(&mut self) -> Vec<&mut super::Param<D>> {
+        let mut all: Vec<&mut super::Param<D>> =
+            self.features.iter_mut().flat_map(|(_, layer)| layer.tensors_mut()).collect();
+        all.push(&mut self.classifier.1.weight);
+        all.push(&mut self.classifier.1.bias);
+        all
+    }
+
+    /// The learnable parameters only, in the same order (what the optimiser updates).
+    pub fn learnable_mut(&mut self) -> Vec<&mut super::Param<D>> {
+        let learnable: Vec<bool> = self.tensors().iter().map(|t| t.learnable).collect();
+        self.tensors_mut().into_iter().zip(learnable).filter_map(|(t, l)| l.then_some(t)).collect()
+    }
+
+    /// Number of learnable parameters (EEGNet 17,874; DeepConvNet 150,977).
+    pub fn parameter_count(&self) -> usize {
+        self.tensors().iter().filter(|t| t.learnable).map(|t| t.tensor.shape().0).sum()
+    }
+
+    /// Rows (layer, output shape, parameters) like the report's summary tables.
+    pub fn summary(&self) -> Vec<(String, String, usize)> {
+        let mut shape = (1, CHANNELS, SAMPLES);
+        let mut rows = Vec::new();
+        for (name, layer) in &self.features {
+            shape = layer.output_shape(shape);
+            let params = layer.tensors(name).iter().filter(|t| t.learnable).map(|t| t.tensor.shape().0).sum();
+            rows.push((
+                format!("{name} {}", layer.kind()),
+                format!("[-1, {}, {}, {}]", shape.0, shape.1, shape.2),
+                params,
+            ));
+        }
+        let flat = shape.0 * shape.1 * shape.2;
+        rows.push(("Flatten".into(), format!("[-1, {flat}]"), 0));
+        let (name, linear) = &self.classifier;
+        rows.push((
+            format!("{name} Linear"),
+            format!("[-1, {}]", linear.out_features),
+            linear.in_features * linear.out_features + linear.out_features,
+        ));
+        rows
+    }
+}
+

@@ -1,0 +1,333 @@
+//! The lab's training loop: Adam, cross-entropy, shuffled mini-batches, per-epoch
+//! evaluation, and checkpoints that resume to identical results.
+
+use super::adam::{Adam, AdamConfig};
+use super::model::{Model, ModelKind, ModelSpec, CHANNELS, CLASSES, SAMPLES};
+use super::{checkpoint, Activation, Backend};
+use crate::data::{Dataset, Split};
+use anyhow::{bail, ensure, Context, Result};
+use dfdx::prelude::*;
+use rand::{seq::SliceRandom, Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Instant;
+
+/// Everything that determines a training run (the data aside).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    pub model: String,
+    pub activation: String,
+    /// Negative slope of leaky_relu (PyTorch default 0.01).
+    pub leaky_slope: f32,
+    /// Dropout probability; `None` means the model's lab default (0.25 / 0.5).
+    pub dropout: Option<f32>,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    pub weight_decay: f32,
+    pub seed: u64,
+    /// Fraction of the training set held out (class-balanced) for validation; 0 = lab protocol.
+    pub val_fraction: f32,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            model: "eegnet".into(),
+            activation: "relu".into(),
+            leaky_slope: 0.01,
+            dropout: None,
+            epochs: 300,
+            batch_size: 64,
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            seed: 0,
+            val_fraction: 0.0,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Checks every field and returns the model it describes.
+    pub fn model_spec(&self) -> Result<ModelSpec> {
+        let kind = ModelKind::parse(&self.model)?;
+        ensure!(self.leaky_slope.is_finite() && self.leaky_slope >= 0.0, "leaky_slope must be ≥ 0, got {}", self.leaky_slope);
+        let activation = Activation::parse(&self.activation, self.leaky_slope)?;
+        let dropout = self.dropout.unwrap_or(kind.default_dropout());
+        ensure!((0.0..1.0).contains(&dropout), "dropout must be in [0, 1), got {dropout}");
+        ensure!(self.epochs > 0, "epochs must be ≥ 1, got 0");
+        ensure!(self.batch_size > 0, "batch_size must be ≥ 1, got 0");
+        ensure!(self.lr > 0.0 && self.lr.is_finite(), "lr must be > 0, got {}", self.lr);
+        ensure!((0.0..1.0).contains(&self.beta1), "beta1 must be in [0, 1), got {}", self.beta1);
+        ensure!((0.0..1.0).contains(&self.beta2), "beta2 must be in [0, 1), got {}", self.beta2);
+        ensure!(self.eps > 0.0, "eps must be > 0, got {}", self.eps);
+        ensure!(self.weight_decay >= 0.0, "weight_decay must be ≥ 0, got {}", self.weight_decay);
+        ensure!((0.0..1.0).contains(&self.val_fraction), "val_fraction must be in [0, 1), got {}", self.val_fraction);
+        Ok(ModelSpec { kind, activation, dropout })
+    }
+
+    fn adam(&self) -> AdamConfig {
+        AdamConfig { lr: self.lr, betas: (self.beta1, self.beta2), eps: self.eps, weight_decay: self.weight_decay }
+    }
+}
+
+/// Metrics of one epoch (accuracies in [0, 1]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub train_acc: f64,
+    pub test_loss: f64,
+    pub test_acc: f64,
+    pub val_loss: Option<f64>,
+    pub val_acc: Option<f64>,
+    pub train_seconds: f64,
+    pub eval_seconds: f64,
+}
+
+/// What a run reports.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub epochs: usize,
+    pub best_test_acc: f64,
+    pub best_test_epoch: usize,
+    pub final_test_acc: f64,
+    pub final_train_acc: f64,
+    /// Test accuracy at the epoch of best validation accuracy (when validating).
+    pub test_acc_at_best_val: Option<f64>,
+    pub best_val_epoch: Option<usize>,
+}
+
+/// Summarises a history (first maximum wins, as in the lab's loop).
+pub fn summarize(history: &[EpochMetrics]) -> Option<RunSummary> {
+    let last = history.last()?;
+    let first_max = |key: fn(&EpochMetrics) -> f64| {
+        history.iter().fold(&history[0], |best, m| if key(m) > key(best) { m } else { best })
+    };
+    let best = first_max(|m| m.test_acc);
+    let best_val = last.val_acc.map(|_| first_max(|m| m.val_acc.unwrap_or(f64::MIN)));
+    Some(RunSummary {
+        epochs: history.len(),
+        best_test_acc: best.test_acc,
+        best_test_epoch: best.epoch,
+        final_test_acc: last.test_acc,
+        final_train_acc: last.train_acc,
+        test_acc_at_best_val: best_val.map(|m| m.test_acc),
+        best_val_epoch: best_val.map(|m| m.epoch),
+    })
+}
+
+/// Checkpoint header.
+#[derive(Serialize, Deserialize)]
+struct CheckpointMeta {
+    config: TrainConfig,
+    data_fingerprint: String,
+    adam_step: u64,
+    history: Vec<EpochMetrics>,
+}
+
+/// A training run in progress: model, optimiser, data and history.
+pub struct Trainer<D: Backend> {
+    pub config: TrainConfig,
+    pub model: Model<D>,
+    pub adam: Adam<D>,
+    pub history: Vec<EpochMetrics>,
+    dev: D,
+    train: Split,
+    val: Option<Split>,
+    test: Split,
+    data_fingerprint: String,
+}
+
+/// An RNG for one purpose of one epoch: a pure function of (seed, purpose, epoch), so a
+/// resumed run draws exactly what an uninterrupted one would.
+fn stream(seed: u64, purpose: u64, epoch: usize) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(purpose << 32 | epoch as u64);
+    rng
+}
+const INIT: u64 = 1;
+const SHUFFLE: u64 = 2;
+const VALIDATION: u64 = 3;
+
+impl<D: Backend> Trainer<D> {
+    /// A fresh run: model initialised from the seed, validation split carved out if asked.
+    pub fn new(dev: D, config: TrainConfig, data: &Dataset) -> Result<Self> {
+        let spec = config.model_spec()?;
+        ensure!(!data.train.is_empty() && !data.test.is_empty(), "{}: empty train or test split", data.description);
+        let model = Model::new(&dev, spec, &mut stream(config.seed, INIT, 0));
+        let lengths: Vec<usize> = model.tensors().iter().filter(|t| t.learnable).map(|t| t.tensor.shape().0).collect();
+        let adam = Adam::new(&dev, config.adam(), &lengths);
+        let (train, val) = hold_out(&data.train, config.val_fraction, &mut stream(config.seed, VALIDATION, 0));
+        ensure!(!train.is_empty(), "val_fraction {} leaves no training trials", config.val_fraction);
+        Ok(Self {
+            config,
+            model,
+            adam,
+            history: Vec::new(),
+            dev,
+            train,
+            val,
+            test: data.test.clone(),
+            data_fingerprint: data.fingerprint.clone(),
+        })
+    }
+
+    /// True when every configured epoch has run.
+    pub fn finished(&self) -> bool {
+        self.history.len() >= self.config.epochs
+    }
+
+    /// Trains one epoch, evaluates, records and returns the metrics.
+    pub fn run_epoch(&mut self) -> Result<&EpochMetrics> {
+        let epoch = self.history.len() + 1;
+        let mut rng = stream(self.config.seed, SHUFFLE, epoch);
+        let start = Instant::now();
+        let mut order: Vec<usize> = (0..self.train.len()).collect();
+        order.shuffle(&mut rng);
+        let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+        for batch in order.chunks(self.config.batch_size) {
+            let (x, targets, labels) = self.batch(&self.train, batch);
+            let logits = self.model.forward(x.traced(Gradients::leaky()), true, &mut rng);
+            correct += count_correct(&logits.retaped::<NoneTape>().as_vec(), &labels);
+            let loss = cross_entropy_with_logits_loss(logits, targets);
+            let loss_value = loss.retaped::<NoneTape>().as_vec()[0];
+            if !loss_value.is_finite() {
+                bail!("epoch {epoch}: training loss is {loss_value} (diverged); try a smaller lr");
+            }
+            loss_sum += loss_value as f64 * batch.len() as f64;
+            let grads = loss.backward();
+            self.adam.update(self.model.learnable_mut(), &grads);
+        }
+        let train_seconds = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let (test_loss, test_acc) = self.evaluate(&self.test.clone());
+        let val = self.val.clone().map(|v| self.evaluate(&v));
+        let n = self.train.len() as f64;
+        self.history.push(EpochMetrics {
+            epoch,
+            train_loss: loss_sum / n,
+            train_acc: correct as f64 / n,
+            test_loss,
+            test_acc,
+            val_loss: val.map(|v| v.0),
+            val_acc: val.map(|v| v.1),
+            train_seconds,
+            eval_seconds: start.elapsed().as_secs_f64(),
+        });
+        Ok(self.history.last().expect("just pushed"))
+    }
+
+    /// Mean loss and accuracy in evaluation mode (running BatchNorm stats, no dropout).
+    pub fn evaluate(&mut self, split: &Split) -> (f64, f64) {
+        let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+        let indices: Vec<usize> = (0..split.len()).collect();
+        let mut no_rng = stream(0, 0, 0);
+        for batch in indices.chunks(self.config.batch_size) {
+            let (x, targets, labels) = self.batch(split, batch);
+            let logits = self.model.forward(x, false, &mut no_rng);
+            correct += count_correct(&logits.as_vec(), &labels);
+            let loss = cross_entropy_with_logits_loss(logits, targets);
+            loss_sum += loss.as_vec()[0] as f64 * batch.len() as f64;
+        }
+        (loss_sum / split.len() as f64, correct as f64 / split.len() as f64)
+    }
+
+    /// Input (n, 1, 2, 750), one-hot targets (n, 2) and labels for the given trials.
+    fn batch(&self, split: &Split, indices: &[usize]) -> (Tensor<super::Shape4, f32, D>, Tensor<(usize, usize), f32, D>, Vec<u8>) {
+        let n = indices.len();
+        let x: Vec<f32> = indices.iter().flat_map(|&i| split.trial(i).iter().copied()).collect();
+        let labels: Vec<u8> = indices.iter().map(|&i| split.y[i]).collect();
+        let onehot = labels.iter().flat_map(|&l| (0..CLASSES).map(move |c| (c == l as usize) as u8 as f32)).collect();
+        (
+            self.dev.tensor_from_vec(x, (n, 1, CHANNELS, SAMPLES)),
+            self.dev.tensor_from_vec(onehot, (n, CLASSES)),
+            labels,
+        )
+    }
+
+    /// The summary of the epochs run so far.
+    pub fn summary(&self) -> Option<RunSummary> {
+        summarize(&self.history)
+    }
+
+    /// Saves model, optimiser state and history (atomically).
+    pub fn save_checkpoint(&self, path: &Path) -> Result<()> {
+        let mut tensors: Vec<(String, Vec<f32>)> =
+            self.model.tensors().iter().map(|t| (t.name.clone(), t.tensor.as_vec())).collect();
+        for (i, (m, v)) in self.adam.first_moment.iter().zip(&self.adam.second_moment).enumerate() {
+            tensors.push((format!("adam.{i}.m"), m.as_vec()));
+            tensors.push((format!("adam.{i}.v"), v.as_vec()));
+        }
+        let meta = CheckpointMeta {
+            config: self.config.clone(),
+            data_fingerprint: self.data_fingerprint.clone(),
+            adam_step: self.adam.step,
+            history: self.history.clone(),
+        };
+        checkpoint::save(path, &meta, &tensors)
+    }
+
+    /// Restores a checkpoint written by [`Trainer::save_checkpoint`] for the same
+    /// config and data.
+    pub fn load_checkpoint(&mut self, path: &Path) -> Result<()> {
+        let (meta, tensors): (CheckpointMeta, _) = checkpoint::load(path)?;
+        ensure!(meta.config == self.config, "{}: checkpoint was written for a different configuration", path.display());
+        ensure!(meta.data_fingerprint == self.data_fingerprint, "{}: checkpoint was written for different data", path.display());
+        let mut values = tensors.into_iter();
+        let dev = self.dev.clone();
+        let mut restore = |target: &mut super::Param<D>, what: &str| -> Result<()> {
+            let (name, v) = values.next().with_context(|| format!("{}: checkpoint lacks {what}", path.display()))?;
+            ensure!(v.len() == target.shape().0, "{}: tensor {name} has {} values, expected {}", path.display(), v.len(), target.shape().0);
+            *target = dev.tensor_from_vec(v, (target.shape().0,));
+            Ok(())
+        };
+        for t in self.model.tensors_mut() {
+            restore(t, "model tensors")?;
+        }
+        for (m, v) in self.adam.first_moment.iter_mut().zip(self.adam.second_moment.iter_mut()) {
+            restore(m, "Adam state")?;
+            restore(v, "Adam state")?;
+        }
+        self.adam.step = meta.adam_step;
+        self.history = meta.history;
+        Ok(())
+    }
+}
+
+/// Splits off a class-balanced validation set of `fraction` of each class.
+fn hold_out(split: &Split, fraction: f32, rng: &mut impl Rng) -> (Split, Option<Split>) {
+    if fraction <= 0.0 {
+        return (split.clone(), None);
+    }
+    let (mut train, mut val) = (Vec::new(), Vec::new());
+    for class in 0..CLASSES as u8 {
+        let mut members: Vec<usize> = (0..split.len()).filter(|&i| split.y[i] == class).collect();
+        members.shuffle(rng);
+        let held = (members.len() as f32 * fraction).round() as usize;
+        val.extend_from_slice(&members[..held]);
+        train.extend_from_slice(&members[held..]);
+    }
+    train.sort_unstable();
+    val.sort_unstable();
+    (split.select(&train), Some(split.select(&val)))
+}
+
+fn count_correct(logits: &[f32], labels: &[u8]) -> usize {
+    logits
+        .chunks(CLASSES)
+        .zip(labels)
+        .filter(|(row, &label)| {
+            let predicted = (1..CLASSES).fold(0, |best, c| if row[c] > row[best] { c } else { best });
+            predicted == label as usize
+        })
+        .count()
+}
