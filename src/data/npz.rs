@@ -47,6 +47,16 @@ pub fn read_arrays(path: &Path, names: &[&str]) -> Result<Vec<Array>> {
         .collect()
 }
 
+/// Reads every array of an `.npz` file, by entry name without the `.npy` suffix.
+pub fn read_all(path: &Path) -> Result<std::collections::BTreeMap<String, Array>> {
+    let file = std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let archive = zip::ZipArchive::new(file).with_context(|| format!("{}: not a readable .npz", path.display()))?;
+    let names: Vec<String> = archive.file_names().filter_map(|n| n.strip_suffix(".npy")).map(String::from).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let arrays = read_arrays(path, &refs)?;
+    Ok(names.into_iter().zip(arrays).collect())
+}
+
 /// Parses one `.npy` blob (format versions 1–3, C order, little-endian numeric dtypes).
 pub fn parse_npy(bytes: &[u8]) -> Result<Array> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
