@@ -28,7 +28,7 @@ fn split(rng: &mut ChaCha8Rng, trials: usize) -> Split {
         let freq = rng.gen_range(8.0..13.0f32);
         for channel in 0..CHANNELS {
             // Class 0 has the stronger rhythm on channel 1, class 1 on channel 0.
-            let amplitude = if channel as u8 == label { 0.3 } else { 0.8 };
+            let amplitude = if channel as u8 == label { 0.4 } else { 0.6 };
             let phase = rng.gen_range(0.0..std::f32::consts::TAU);
             for t in 0..SAMPLES {
                 let rhythm = amplitude * (std::f32::consts::TAU * freq * t as f32 / RATE + phase).sin();

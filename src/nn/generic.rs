@@ -66,7 +66,11 @@ pub fn conv2d<D: Device<f32>, T: Tape<f32, D>>(
     }
 }
 
-/// Moves the tensor out when `last`, else returns a copy with an empty tape.
+/// Moves the tensor out when `last`, else returns a copy under a new id.
+///
+/// The copy matters: dfdx 0.13's CPU `slice` backward *assigns* the input gradient instead
+/// of adding to it, so overlapping slices of one tensor would overwrite each other's
+/// gradients. Slicing a fresh copy (`× 1`, whose backward adds) keeps them all.
 fn take_or_copy<S: Shape, D: Device<f32>, T: Tape<f32, D>>(
     slot: &mut Option<Tensor<S, f32, D, T>>,
     last: bool,
@@ -74,7 +78,7 @@ fn take_or_copy<S: Shape, D: Device<f32>, T: Tape<f32, D>>(
     if last {
         slot.take().expect("moved only at the last tap")
     } else {
-        slot.as_ref().expect("present until the last tap").retaped::<T>()
+        slot.as_ref().expect("present until the last tap").retaped::<T>() * 1.0
     }
 }
 
