@@ -68,9 +68,10 @@ pub struct TrainArgs {
     /// report the test accuracy at the best validation epoch (0 = the lab's protocol)
     #[arg(long, default_value_t = 0.0)]
     pub val_fraction: f32,
-    /// `synthetic`, `synthetic:SEED`, or a folder holding the lab's four files
-    /// (S4b_train.npz, X11b_train.npz, S4b_test.npz, X11b_test.npz) or train.npz + test.npz
-    #[arg(long, default_value = "data")]
+    /// A folder holding the lab's four files (S4b_train.npz, X11b_train.npz,
+    /// S4b_test.npz, X11b_test.npz) or train.npz + test.npz; `synthetic[:SEED]` for the
+    /// built-in data; `auto` uses data/ when it holds files, else synthetic
+    #[arg(long, default_value = "auto")]
     pub data: String,
     /// Threads for this run [default: all cores]
     #[arg(long)]

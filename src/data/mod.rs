@@ -13,6 +13,8 @@ pub const LAB_TEST: [&str; 2] = ["S4b_test.npz", "X11b_test.npz"];
 /// The alternative pair layout.
 pub const PAIR: [&str; 2] = ["train.npz", "test.npz"];
 
+const EXPECTED: &str = "the lab's four files (S4b_train.npz, X11b_train.npz, S4b_test.npz, X11b_test.npz) or train.npz and test.npz";
+
 /// Trials laid out as (trial, channel, time), i.e. the network's (N, 1, 2, 750), and
 /// labels 0/1.
 #[derive(Clone, Debug, Default)]
@@ -77,6 +79,8 @@ impl Dataset {
 /// Where trials come from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {
+    /// `dir` when it holds data files, else the synthetic source (seed 0).
+    Auto(PathBuf),
     /// The built-in generator with its seed.
     Synthetic { seed: u64 },
     /// A folder with the lab's four files or a train.npz/test.npz pair.
@@ -84,8 +88,11 @@ pub enum Source {
 }
 
 impl Source {
-    /// `synthetic`, `synthetic:SEED`, or a folder path.
+    /// `auto`, `synthetic`, `synthetic:SEED`, or a folder path.
     pub fn parse(text: &str) -> Result<Self> {
+        if text == "auto" {
+            return Ok(Self::Auto(PathBuf::from("data")));
+        }
         match text.strip_prefix("synthetic") {
             Some("") => Ok(Self::Synthetic { seed: 0 }),
             Some(rest) => match rest.strip_prefix(':').and_then(|s| s.parse().ok()) {
@@ -101,6 +108,15 @@ impl Source {
         match self {
             Self::Synthetic { seed } => Ok(synthetic::generate(*seed)),
             Self::Dir(dir) => load_dir(dir),
+            Self::Auto(dir) => {
+                let has_data = [LAB_TRAIN[0], PAIR[0]].iter().any(|f| dir.join(f).is_file());
+                if has_data {
+                    load_dir(dir)
+                } else {
+                    eprintln!("note: no data files in {}/ — using the built-in synthetic data", dir.display());
+                    Ok(synthetic::generate(0))
+                }
+            }
         }
     }
 }
@@ -108,8 +124,7 @@ impl Source {
 /// Loads the lab's four files, or else a train.npz/test.npz pair, from `dir`.
 pub fn load_dir(dir: &Path) -> Result<Dataset> {
     if !dir.is_dir() {
-        bail!("{}: data folder not found (expected a folder with {} and {}, or {} and {})",
-            dir.display(), LAB_TRAIN.join(", "), LAB_TEST.join(", "), PAIR[0], PAIR[1]);
+        bail!("{}: data folder not found (expected a folder with {EXPECTED})", dir.display());
     }
     let present = |names: &[&str]| names.iter().filter(|n| dir.join(n).is_file()).count();
     let lab: Vec<&str> = LAB_TRAIN.iter().chain(&LAB_TEST).copied().collect();
@@ -121,8 +136,7 @@ pub fn load_dir(dir: &Path) -> Result<Dataset> {
         let missing: Vec<&str> = lab.iter().filter(|n| !dir.join(n).is_file()).copied().collect();
         bail!("{}: incomplete lab data: missing {}", dir.display(), missing.join(", "));
     } else {
-        bail!("{}: no data files: expected {} and {}, or {} and {}",
-            dir.display(), LAB_TRAIN.join(", "), LAB_TEST.join(", "), PAIR[0], PAIR[1]);
+        bail!("{}: no data files: expected {EXPECTED}", dir.display());
     };
     let train = load_split(dir, &train_files)?;
     let test = load_split(dir, &test_files)?;

@@ -1,0 +1,102 @@
+//! The training loop: learning, determinism, resume from checkpoints, validation.
+
+use dfdx::prelude::*;
+use eegrun::data::{synthetic, Dataset};
+use eegrun::nn::train::{EpochMetrics, TrainConfig, Trainer};
+
+/// A small synthetic data set (160 train / 160 test trials).
+fn small_data() -> Dataset {
+    let full = synthetic::generate(1);
+    let first: Vec<usize> = (0..160).collect();
+    Dataset::new("synthetic subset".into(), full.train.select(&first), full.test.select(&first))
+}
+
+fn config(model: &str, epochs: usize) -> TrainConfig {
+    TrainConfig { model: model.into(), activation: "elu".into(), epochs, batch_size: 32, seed: 5, ..TrainConfig::default() }
+}
+
+/// Metrics without the wall-clock fields.
+fn numbers(history: &[EpochMetrics]) -> Vec<[f64; 4]> {
+    history.iter().map(|m| [m.train_loss, m.train_acc, m.test_loss, m.test_acc]).collect()
+}
+
+fn train(config: TrainConfig, data: &Dataset) -> Trainer<Cpu> {
+    let mut trainer = Trainer::new(Cpu::default(), config, data).unwrap();
+    while !trainer.finished() {
+        trainer.run_epoch().unwrap();
+    }
+    trainer
+}
+
+#[test]
+fn eegnet_learns_the_synthetic_rhythms() {
+    let data = synthetic::generate(0);
+    let trainer = train(TrainConfig { epochs: 3, ..config("eegnet", 3) }, &data);
+    let summary = trainer.summary().unwrap();
+    assert!(summary.best_test_acc > 0.8, "best test accuracy {}", summary.best_test_acc);
+    assert!(trainer.history[2].train_loss < trainer.history[0].train_loss);
+}
+
+#[test]
+fn same_seed_gives_identical_metrics() {
+    let data = small_data();
+    for model in ["eegnet", "deepconvnet"] {
+        let a = train(config(model, 2), &data);
+        let b = train(config(model, 2), &data);
+        assert_eq!(numbers(&a.history), numbers(&b.history), "{model}");
+        let c = train(TrainConfig { seed: 6, ..config(model, 2) }, &data);
+        assert_ne!(numbers(&a.history), numbers(&c.history), "{model}: another seed");
+    }
+}
+
+#[test]
+fn resuming_from_a_checkpoint_matches_an_uninterrupted_run() {
+    let data = small_data();
+    let dir = std::env::temp_dir().join(format!("eegrun-resume-{}", std::process::id()));
+    let path = dir.join("checkpoint.bin");
+    let uninterrupted = train(config("eegnet", 3), &data);
+
+    let mut first = Trainer::new(Cpu::default(), config("eegnet", 3), &data).unwrap();
+    first.run_epoch().unwrap();
+    first.save_checkpoint(&path).unwrap();
+    drop(first);
+    let mut resumed = Trainer::new(Cpu::default(), config("eegnet", 3), &data).unwrap();
+    resumed.load_checkpoint(&path).unwrap();
+    assert_eq!(resumed.history.len(), 1);
+    while !resumed.finished() {
+        resumed.run_epoch().unwrap();
+    }
+    assert_eq!(numbers(&resumed.history), numbers(&uninterrupted.history));
+
+    let mut other = Trainer::new(Cpu::default(), config("deepconvnet", 3), &data).unwrap();
+    let e = format!("{:#}", other.load_checkpoint(&path).unwrap_err());
+    assert!(e.contains("different configuration"), "{e}");
+    std::fs::write(&path, b"EEGRUNCKgarbage").unwrap();
+    assert!(format!("{:#}", resumed.load_checkpoint(&path).unwrap_err()).contains("not a valid eegrun checkpoint"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn validation_split_is_balanced_and_reported() {
+    let data = small_data();
+    let trainer = train(TrainConfig { val_fraction: 0.25, ..config("eegnet", 2) }, &data);
+    let summary = trainer.summary().unwrap();
+    let epoch = summary.best_val_epoch.expect("best validation epoch");
+    assert_eq!(summary.test_acc_at_best_val, Some(trainer.history[epoch - 1].test_acc));
+    assert!(trainer.history.iter().all(|m| m.val_acc.is_some()));
+}
+
+#[test]
+fn invalid_configs_are_rejected_before_training() {
+    let data = small_data();
+    for (config, message) in [
+        (TrainConfig { model: "resnet".into(), ..TrainConfig::default() }, "unknown model 'resnet'"),
+        (TrainConfig { dropout: Some(1.0), ..TrainConfig::default() }, "dropout must be in [0, 1)"),
+        (TrainConfig { batch_size: 0, ..TrainConfig::default() }, "batch_size must be ≥ 1"),
+        (TrainConfig { lr: 0.0, ..TrainConfig::default() }, "lr must be > 0"),
+        (TrainConfig { val_fraction: 1.0, ..TrainConfig::default() }, "val_fraction"),
+    ] {
+        let e = Trainer::new(Cpu::default(), config, &data).err().expect("rejected");
+        assert!(format!("{e:#}").contains(message), "{e:#}");
+    }
+}
