@@ -214,3 +214,32 @@ fn pooling_drops_the_tail_like_pytorch() {
     assert_eq!(Cpu::pool(x.clone(), Pool::Avg(3)).as_vec(), vec![2.0, 5.0]);
     assert_eq!(Cpu::pool(x, Pool::Max(2)).as_vec(), vec![2.0, 4.0, 6.0]);
 }
+
+#[test]
+fn fast_exponential_is_accurate_on_the_negative_axis() {
+    let mut worst = 0.0f64;
+    for i in 0..=200_000 {
+        let x = -(i as f32) * 1e-4 * 8.0; // 0 … −160
+        let exact = (x as f64).exp();
+        let got = eegrun::nn::cpu::exp_nonpositive(x) as f64;
+        worst = worst.max((got - exact).abs() / exact.max(1e-30));
+        if x < -87.0 {
+            assert!(got < 1e-37);
+        }
+    }
+    assert!(worst < 3e-7, "worst relative error {worst}");
+}
+
+#[test]
+fn dropout_scales_kept_units_and_matches_generic_path() {
+    let p = 0.25;
+    let mask = eegrun::nn::dropout_mask(100_000, p, 9);
+    let kept = mask.iter().filter(|&&m| m != 0.0).count() as f64 / mask.len() as f64;
+    assert!((kept - 0.75).abs() < 0.01, "kept fraction {kept}");
+    assert!(mask.iter().all(|&m| m == 0.0 || m == 1.0 / 0.75));
+    assert_eq!(mask, eegrun::nn::dropout_mask(100_000, p, 9));
+    let cpu = |x: Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>, _: &[Param<Cpu>]| Cpu::dropout(x, 0.25, 3);
+    let gen = |x: Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>, _: &[Param<Cpu>]| generic::dropout(x, 0.25, 3);
+    finite_difference_check("dropout", &cpu, (2, 3, 1, 9), vec![]);
+    paths_agree("dropout", &cpu, &gen, (2, 3, 1, 9), vec![]);
+}

@@ -5,7 +5,7 @@
 //! output gradient and accumulates into the gradients of its inputs and parameters.
 //! All reductions run in a fixed order, so results do not depend on the thread count.
 
-use super::{Act, Activation, Backend, ConvGeometry, Param, Pool, Shape4, BN_EPS, BN_MOMENTUM};
+use super::{dropout_mask, Act, Activation, Backend, ConvGeometry, Param, Pool, Shape4, BN_EPS, BN_MOMENTUM};
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
@@ -86,18 +86,17 @@ fn im2col(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, group: usize, col
         for i in 0..kh {
             for j in 0..kw {
                 let dst = &mut col[row * ho * wo..][..ho * wo];
+                // out[t] = src[t + shift] where 0 ≤ t + shift < w, else 0.
+                let shift = j as isize - pad;
+                let lo = ((-shift).max(0) as usize).min(wo);
+                let hi = ((w as isize - shift).clamp(0, wo as isize) as usize).max(lo);
                 for y in 0..ho {
                     let src = &plane[(y + i) * w..][..w];
                     let out = &mut dst[y * wo..][..wo];
-                    let shift = j as isize - pad;
-                    for (t, o) in out.iter_mut().enumerate() {
-                        let s = t as isize + shift;
-                        *o = if s >= 0 && (s as usize) < w {
-                            src[s as usize]
-                        } else {
-                            0.0
-                        };
-                    }
+                    out[..lo].fill(0.0);
+                    out[hi..].fill(0.0);
+                    let start = (lo as isize + shift) as usize;
+                    out[lo..hi].copy_from_slice(&src[start..start + hi - lo]);
                 }
                 row += 1;
             }
@@ -116,14 +115,13 @@ fn col2im(col: &[f32], (h, w): (usize, usize), g: &ConvGeometry, group: usize, g
         for i in 0..kh {
             for j in 0..kw {
                 let src = &col[row * ho * wo..][..ho * wo];
+                let shift = j as isize - pad;
+                let lo = ((-shift).max(0) as usize).min(wo);
+                let hi = ((w as isize - shift).clamp(0, wo as isize) as usize).max(lo);
                 for y in 0..ho {
-                    let dst = &mut plane[(y + i) * w..][..w];
-                    let shift = j as isize - pad;
-                    let lo = (-shift).max(0) as usize;
-                    let hi = ((w as isize - shift).min(wo as isize)).max(0) as usize;
-                    for t in lo..hi {
-                        dst[(t as isize + shift) as usize] += src[y * wo + t];
-                    }
+                    let start = (lo as isize + shift) as usize;
+                    let dst = &mut plane[(y + i) * w + start..][..hi - lo];
+                    add_into(dst, &src[y * wo + lo..y * wo + hi]);
                 }
                 row += 1;
             }
@@ -218,15 +216,22 @@ pub fn conv2d_backward(
     (gw, gb)
 }
 
-/// Per-channel sums over (batch, height, time) of `f(index)` in f64, in a fixed order.
-fn channel_sums(n: usize, c: usize, hw: usize, f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
+/// Per-channel sums over (batch, height, time) of `f(channel, x-plane, other-plane)` in
+/// f64, where the planes are the (height × time) slices of `x` and `other` for one sample
+/// and channel. Runs in a fixed order.
+fn channel_sums(
+    (n, c, hw): (usize, usize, usize),
+    x: &[f32],
+    other: &[f32],
+    f: impl Fn(usize, &[f32], &[f32]) -> f64 + Sync,
+) -> Vec<f64> {
     (0..c)
         .into_par_iter()
         .map(|ch| {
             (0..n)
                 .map(|b| {
-                    let base = (b * c + ch) * hw;
-                    (base..base + hw).map(&f).sum::<f64>()
+                    let at = (b * c + ch) * hw;
+                    f(ch, &x[at..at + hw], other.get(at..at + hw).unwrap_or(&[]))
                 })
                 .sum()
         })
@@ -256,50 +261,93 @@ fn map_elements(x: &[f32], f: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
     y
 }
 
-/// Pooling forward; for max pooling also returns each window's arg-max (first maximum).
+/// Rows (of one time series each) per parallel work item in pooling.
+const ROWS_PER_TASK: usize = 64;
+
+/// Pooling forward; for max pooling also returns each window's arg-max (first maximum,
+/// NaN propagating, as PyTorch).
 pub fn pool_forward(x: &[f32], shape: Shape4, pool: Pool) -> (Vec<f32>, Vec<u8>) {
     let (n, c, h, w) = shape;
     let k = pool.size();
     let wo = w / k;
     let rows = n * c * h;
     let mut out = vec![0.0; rows * wo];
-    let mut arg = vec![0u8; if matches!(pool, Pool::Max(_)) { rows * wo } else { 0 }];
-    let inv = 1.0 / k as f32;
-    for r in 0..rows {
-        let src = &x[r * w..][..w];
-        for t in 0..wo {
-            let win = &src[t * k..][..k];
-            out[r * wo + t] = match pool {
-                Pool::Avg(_) => win.iter().sum::<f32>() * inv,
-                Pool::Max(_) => {
-                    let mut best = 0;
-                    for (j, v) in win.iter().enumerate() {
-                        if *v > win[best] || v.is_nan() {
-                            best = j;
-                        }
+    let tasks = out.par_chunks_mut(ROWS_PER_TASK * wo).zip(x.par_chunks(ROWS_PER_TASK * w));
+    match pool {
+        Pool::Avg(_) => {
+            let inv = 1.0 / k as f32;
+            tasks.for_each(|(out, x)| {
+                for (o, row) in out.chunks_mut(wo).zip(x.chunks(w)) {
+                    for (v, win) in o.iter_mut().zip(row.chunks_exact(k)) {
+                        *v = win.iter().sum::<f32>() * inv;
                     }
-                    arg[r * wo + t] = best as u8;
-                    win[best]
                 }
-            };
+            });
+            (out, Vec::new())
+        }
+        Pool::Max(_) => {
+            let mut arg = vec![0u8; rows * wo];
+            tasks.zip(arg.par_chunks_mut(ROWS_PER_TASK * wo)).for_each(|((out, x), arg)| {
+                for ((o, a), row) in out.chunks_mut(wo).zip(arg.chunks_mut(wo)).zip(x.chunks(w)) {
+                    for ((v, best), win) in o.iter_mut().zip(a.iter_mut()).zip(row.chunks_exact(k)) {
+                        let mut b = 0;
+                        for (j, value) in win.iter().enumerate().skip(1) {
+                            if *value > win[b] || value.is_nan() {
+                                b = j;
+                            }
+                        }
+                        (*v, *best) = (win[b], b as u8);
+                    }
+                }
+            });
+            (out, arg)
         }
     }
-    (out, arg)
 }
 
 /// Adds the pooling gradient into `gx`.
 pub fn pool_backward(gout: &[f32], shape: Shape4, pool: Pool, arg: &[u8], gx: &mut [f32]) {
-    let (n, c, h, w) = shape;
+    let w = shape.3;
     let k = pool.size();
     let wo = w / k;
     let inv = 1.0 / k as f32;
-    for r in 0..n * c * h {
-        for t in 0..wo {
-            let g = gout[r * wo + t];
-            match pool {
-                Pool::Avg(_) => gx[r * w + t * k..][..k].iter_mut().for_each(|v| *v += g * inv),
-                Pool::Max(_) => gx[r * w + t * k + arg[r * wo + t] as usize] += g,
+    gx.par_chunks_mut(ROWS_PER_TASK * w)
+        .zip(gout.par_chunks(ROWS_PER_TASK * wo))
+        .enumerate()
+        .for_each(|(task, (gx, gout))| {
+            for (r, (gx_row, g_row)) in gx.chunks_mut(w).zip(gout.chunks(wo)).enumerate() {
+                for (t, (win, g)) in gx_row.chunks_exact_mut(k).zip(g_row).enumerate() {
+                    match pool {
+                        Pool::Avg(_) => win.iter_mut().for_each(|v| *v += g * inv),
+                        Pool::Max(_) => win[arg[(task * ROWS_PER_TASK + r) * wo + t] as usize] += g,
+                    }
+                }
             }
+        });
+}
+
+/// `exp(x)` for `x ≤ 0`, branch-free so loops over it vectorise (Cephes' single-precision
+/// polynomial, within 2 ulp).
+#[inline(always)]
+pub fn exp_nonpositive(x: f32) -> f32 {
+    let x = x.clamp(-87.0, 0.0);
+    let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
+    let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
+    let mut p = 1.987_569_1e-4f32;
+    for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5.000_000_1e-1] {
+        p = p * r + c;
+    }
+    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    (p * r * r + r + 1.0) * scale
+}
+
+/// The activation of every element.
+fn activate(x: &[f32], act: Activation) -> Vec<f32> {
+    match act {
+        Activation::Relu => map_elements(x, |v| v.max(0.0)),
+        Activation::LeakyRelu { slope } => map_elements(x, move |v| if v > 0.0 { v } else { slope * v }),
+        Activation::Elu { alpha } => {
+            map_elements(x, move |v| if v > 0.0 { v } else { alpha * (exp_nonpositive(v) - 1.0) })
         }
     }
 }
@@ -358,11 +406,11 @@ impl Backend for Cpu {
         let (gv, bv) = (read(gamma), read(beta));
         let dev = x.device().clone();
         let (mean, invstd): (Vec<f32>, Vec<f32>) = if training {
-            let mean64 = channel_sums(n, c, hw, |i| xv[i] as f64);
-            let mean64: Vec<f64> = mean64.iter().map(|s| s / m).collect();
-            let var64 = channel_sums(n, c, hw, |i| {
-                let d = xv[i] as f64 - mean64[(i / hw) % c];
-                d * d
+            let dims = (n, c, hw);
+            let sum = channel_sums(dims, &xv, &[], |_, x, _| x.iter().map(|&v| v as f64).sum());
+            let mean64: Vec<f64> = sum.iter().map(|s| s / m).collect();
+            let var64 = channel_sums(dims, &xv, &[], |ch, x, _| {
+                x.iter().map(|&v| (v as f64 - mean64[ch]).powi(2)).sum()
             });
             let var64: Vec<f64> = var64.iter().map(|s| s / m).collect();
             let mom = BN_MOMENTUM as f64;
@@ -388,9 +436,12 @@ impl Backend for Cpu {
             let (g_ghost, b_ghost) = (gamma.ghost(), beta.ghost());
             tape.add_backward_op(move |grads| {
                 let gout = take_grad!(grads, out_ghost);
-                let xhat = |i: usize| (xv[i] - mean[(i / hw) % c]) * invstd[(i / hw) % c];
-                let sum_dy = channel_sums(n, c, hw, |i| gout[i] as f64);
-                let sum_dy_xhat = channel_sums(n, c, hw, |i| (gout[i] * xhat(i)) as f64);
+                let dims = (n, c, hw);
+                let sum_dy = channel_sums(dims, &gout, &[], |_, dy, _| dy.iter().map(|&v| v as f64).sum());
+                let sum_dy_xhat = channel_sums(dims, &gout, &xv, |ch, dy, x| {
+                    let centered: f64 = dy.iter().zip(x).map(|(&d, &v)| (d * (v - mean[ch])) as f64).sum();
+                    centered * invstd[ch] as f64
+                });
                 let (k1, k2, k3): (Vec<f32>, Vec<f32>, Vec<f32>) = if training {
                     // dx = gamma·invstd·(dy − mean(dy) − xhat·mean(dy·xhat))
                     let a: Vec<f32> = (0..c).map(|i| gv[i] * invstd[i]).collect();
@@ -403,9 +454,11 @@ impl Backend for Cpu {
                 let gx = grads.get_or_alloc_mut(&x_ghost)?;
                 gx.par_chunks_mut(c * hw).enumerate().for_each(|(b, gxb)| {
                     for ch in 0..c {
-                        for t in 0..hw {
-                            let i = (b * c + ch) * hw + t;
-                            gxb[ch * hw + t] += k1[ch] * gout[i] - k2[ch] - k3[ch] * xhat(i);
+                        let at = (b * c + ch) * hw;
+                        let (dy, x) = (&gout[at..at + hw], &xv[at..at + hw]);
+                        let (mu, is) = (mean[ch], invstd[ch]);
+                        for ((g, &d), &v) in gxb[ch * hw..][..hw].iter_mut().zip(dy).zip(x) {
+                            *g += k1[ch] * d - k2[ch] - k3[ch] * (v - mu) * is;
                         }
                     }
                 });
@@ -422,7 +475,7 @@ impl Backend for Cpu {
     fn activation<T: Tape<f32, Self>>(x: Act<Self, T>, act: Activation) -> Act<Self, T> {
         let (x, mut tape) = x.contiguous().split_tape();
         let shape = *x.shape();
-        let yv = map_elements(&read(&x), |v| act.apply(v));
+        let yv = activate(&read(&x), act);
         let out = x.device().tensor_from_vec(yv.clone(), shape);
         if T::OWNS_TAPE {
             let (x_ghost, out_ghost) = (x.ghost(), out.ghost());
@@ -451,6 +504,29 @@ impl Backend for Cpu {
             tape.add_backward_op(move |grads| {
                 let gout = take_grad!(grads, out_ghost);
                 pool_backward(&gout, shape, pool, &arg, grads.get_or_alloc_mut(&x_ghost)?);
+                Ok(())
+            });
+        }
+        out.put_tape(tape)
+    }
+
+    fn dropout<T: Tape<f32, Self>>(x: Act<Self, T>, p: f32, seed: u64) -> Act<Self, T> {
+        let (x, mut tape) = x.contiguous().split_tape();
+        let shape = *x.shape();
+        let mask = dropout_mask(shape.num_elements(), p, seed);
+        let mut y = read(&x);
+        y.par_chunks_mut(ELEMENTS_PER_TASK)
+            .zip(mask.par_chunks(ELEMENTS_PER_TASK))
+            .for_each(|(y, m)| y.iter_mut().zip(m).for_each(|(v, m)| *v *= m));
+        let out = x.device().tensor_from_vec(y, shape);
+        if T::OWNS_TAPE {
+            let (x_ghost, out_ghost) = (x.ghost(), out.ghost());
+            tape.add_backward_op(move |grads| {
+                let gout = take_grad!(grads, out_ghost);
+                let gx = grads.get_or_alloc_mut(&x_ghost)?;
+                gx.par_chunks_mut(ELEMENTS_PER_TASK)
+                    .zip(gout.par_chunks(ELEMENTS_PER_TASK).zip(mask.par_chunks(ELEMENTS_PER_TASK)))
+                    .for_each(|(gx, (g, m))| gx.iter_mut().zip(g).zip(m).for_each(|((v, g), m)| *v += g * m));
                 Ok(())
             });
         }

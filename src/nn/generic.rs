@@ -165,6 +165,13 @@ pub fn pool<D: Device<f32>, T: Tape<f32, D>>(x: Act<D, T>, pool: Pool) -> Act<D,
     }
 }
 
+/// Dropout as a product with a mask drawn on the host.
+pub fn dropout<D: Device<f32>, T: Tape<f32, D>>(x: Act<D, T>, p: f32, seed: u64) -> Act<D, T> {
+    let shape = *x.shape();
+    let mask = x.device().tensor_from_vec(super::dropout_mask(shape.num_elements(), p, seed), shape);
+    x * mask
+}
+
 #[cfg(feature = "cuda")]
 impl super::Backend for Cuda {
     fn conv2d<T: Tape<f32, Self>>(
@@ -193,5 +200,9 @@ impl super::Backend for Cuda {
 
     fn pool<T: Tape<f32, Self>>(x: Act<Self, T>, p: Pool) -> Act<Self, T> {
         pool(x, p)
+    }
+
+    fn dropout<T: Tape<f32, Self>>(x: Act<Self, T>, p: f32, seed: u64) -> Act<Self, T> {
+        dropout(x, p, seed)
     }
 }

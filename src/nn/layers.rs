@@ -50,15 +50,7 @@ impl<D: Backend> Layer<D> {
             }
             Layer::Activation(act) => D::activation(x, *act),
             Layer::Pool(pool) => D::pool(x, *pool),
-            Layer::Dropout(p) if training && *p > 0.0 => {
-                let keep = 1.0 - *p;
-                let shape = *x.shape();
-                let mask: Vec<f32> = (0..shape.num_elements())
-                    .map(|_| if rng.gen::<f32>() < keep { 1.0 / keep } else { 0.0 })
-                    .collect();
-                let mask = x.device().tensor_from_vec(mask, shape);
-                x * mask
-            }
+            Layer::Dropout(p) if training && *p > 0.0 => D::dropout(x, *p, rng.gen()),
             Layer::Dropout(_) => x,
         }
     }

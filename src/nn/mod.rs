@@ -51,27 +51,6 @@ impl Activation {
         }
     }
 
-    /// Applies the function to one value.
-    pub fn apply(&self, x: f32) -> f32 {
-        match *self {
-            Self::Relu => x.max(0.0),
-            Self::LeakyRelu { slope } => {
-                if x > 0.0 {
-                    x
-                } else {
-                    slope * x
-                }
-            }
-            Self::Elu { alpha } => {
-                if x > 0.0 {
-                    x
-                } else {
-                    alpha * x.exp_m1()
-                }
-            }
-        }
-    }
-
     /// Derivative expressed through the output `y = apply(x)`: for all three functions
     /// `y > 0` exactly when `x > 0` (PyTorch's choice at 0 is the negative branch).
     pub fn derivative_from_output(&self, y: f32) -> f32 {
@@ -158,6 +137,27 @@ pub trait Backend: Device<f32> {
 
     /// Pooling along the time axis.
     fn pool<T: Tape<f32, Self>>(x: Act<Self, T>, pool: Pool) -> Act<Self, T>;
+
+    /// Training-mode dropout with the mask [`dropout_mask`]`(len, p, seed)`.
+    fn dropout<T: Tape<f32, Self>>(x: Act<Self, T>, p: f32, seed: u64) -> Act<Self, T>;
+}
+
+/// Elements per independently seeded block of a dropout mask.
+const MASK_BLOCK: usize = 1 << 14;
+
+/// A dropout mask: each element is 0 with probability `p`, else `1 / (1 − p)`. Blocks
+/// are drawn in parallel from (seed, block) streams, so the mask depends only on the seed.
+pub fn dropout_mask(len: usize, p: f32, seed: u64) -> Vec<f32> {
+    use rand::{Rng, SeedableRng};
+    use rayon::prelude::*;
+    let keep = 1.0 - p;
+    let mut mask = vec![0.0; len];
+    mask.par_chunks_mut(MASK_BLOCK).enumerate().for_each(|(block, chunk)| {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(block as u64);
+        chunk.iter_mut().for_each(|m| *m = if rng.gen::<f32>() < keep { 1.0 / keep } else { 0.0 });
+    });
+    mask
 }
 
 /// BatchNorm constants (PyTorch defaults).
