@@ -131,7 +131,10 @@ pub fn with_threads<R: Send>(threads: Option<usize>, f: impl FnOnce() -> R + Sen
         }
         builder = builder.num_threads(n);
     }
-    Ok(builder.build().context("cannot start worker threads")?.install(f))
+    Ok(builder
+        .build()
+        .context("cannot start worker threads")?
+        .install(f))
 }
 
 fn train(args: TrainArgs) -> Result<()> {
@@ -159,14 +162,17 @@ fn train(args: TrainArgs) -> Result<()> {
         data.fingerprint
     );
     match args.device {
-        DeviceKind::Cpu => with_threads(args.threads, || train_on(Cpu::seed_from_u64(config.seed), config, &data, &args))?,
+        DeviceKind::Cpu => with_threads(args.threads, || {
+            train_on(Cpu::seed_from_u64(config.seed), config, &data, &args)
+        })?,
         DeviceKind::Cuda => train_cuda(config, &data, &args),
     }
 }
 
 #[cfg(feature = "cuda")]
 fn train_cuda(config: TrainConfig, data: &crate::data::Dataset, args: &TrainArgs) -> Result<()> {
-    let dev = Cuda::try_seed_from_u64(config.seed).map_err(|e| anyhow::anyhow!("cannot open the CUDA device: {e:?}"))?;
+    let dev = Cuda::try_seed_from_u64(config.seed)
+        .map_err(|e| anyhow::anyhow!("cannot open the CUDA device: {e:?}"))?;
     train_on(dev, config, data, args)
 }
 
@@ -175,11 +181,20 @@ fn train_cuda(_: TrainConfig, _: &crate::data::Dataset, _: &TrainArgs) -> Result
     bail!("--device cuda: this eegrun was built without CUDA; rebuild with `cargo build --release --features cuda`")
 }
 
-fn train_on<D: Backend>(dev: D, config: TrainConfig, data: &crate::data::Dataset, args: &TrainArgs) -> Result<()> {
+fn train_on<D: Backend>(
+    dev: D,
+    config: TrainConfig,
+    data: &crate::data::Dataset,
+    args: &TrainArgs,
+) -> Result<()> {
     let mut trainer = Trainer::new(dev, config, data)?;
     if let Some(path) = args.checkpoint.as_ref().filter(|p| p.exists()) {
         trainer.load_checkpoint(path)?;
-        println!("resumed from {} after epoch {}", path.display(), trainer.history.len());
+        println!(
+            "resumed from {} after epoch {}",
+            path.display(),
+            trainer.history.len()
+        );
     }
     let spec = trainer.model.spec;
     println!(
@@ -205,7 +220,10 @@ fn train_on<D: Backend>(dev: D, config: TrainConfig, data: &crate::data::Dataset
         100.0 * summary.final_train_acc
     );
     if let (Some(acc), Some(epoch)) = (summary.test_acc_at_best_val, summary.best_val_epoch) {
-        println!("test accuracy at best validation epoch {epoch}: {:.2}%", 100.0 * acc);
+        println!(
+            "test accuracy at best validation epoch {epoch}: {:.2}%",
+            100.0 * acc
+        );
     }
     if let Some(path) = &args.metrics {
         let json = serde_json::json!({"config": trainer.config, "summary": summary, "history": trainer.history});
@@ -215,7 +233,10 @@ fn train_on<D: Backend>(dev: D, config: TrainConfig, data: &crate::data::Dataset
 }
 
 fn print_epoch(m: &EpochMetrics, epochs: usize) {
-    let val = m.val_acc.map(|v| format!(" val_acc {:6.2}%", 100.0 * v)).unwrap_or_default();
+    let val = m
+        .val_acc
+        .map(|v| format!(" val_acc {:6.2}%", 100.0 * v))
+        .unwrap_or_default();
     println!(
         "epoch {:>4}/{epochs} train_loss {:.4} train_acc {:6.2}% test_loss {:.4} test_acc {:6.2}%{val} ({:.2}s + {:.2}s)",
         m.epoch,
@@ -231,9 +252,16 @@ fn print_epoch(m: &EpochMetrics, epochs: usize) {
 fn print_models() {
     let dev = Cpu::default();
     for kind in ModelKind::ALL {
-        let spec = ModelSpec { kind, activation: Activation::Elu { alpha: 1.0 }, dropout: kind.default_dropout() };
+        let spec = ModelSpec {
+            kind,
+            activation: Activation::Elu { alpha: 1.0 },
+            dropout: kind.default_dropout(),
+        };
         let model = Model::new(&dev, spec, &mut rand::rngs::mock::StepRng::new(0, 1));
-        println!("{} (input [-1, 1, 2, 750], activation shown as ELU)", kind.name());
+        println!(
+            "{} (input [-1, 1, 2, 750], activation shown as ELU)",
+            kind.name()
+        );
         println!("{:<34} {:<22} {:>9}", "Layer", "Output shape", "Params");
         println!("{}", "-".repeat(67));
         for (layer, shape, params) in model.summary() {
@@ -250,8 +278,16 @@ fn bench(args: BenchArgs) -> Result<()> {
     }
     let data = synthetic::generate(0);
     let torch = !args.no_torch && torch_available(&args);
-    println!("seconds per epoch ({} train + {} eval trials, batch 64), median of epochs 2..={}", data.train.len(), data.test.len(), args.epochs);
-    println!("{:<12} {:>7} {:>10} {:>10} {:>8}", "model", "threads", "eegrun", "pytorch", "ratio");
+    println!(
+        "seconds per epoch ({} train + {} eval trials, batch 64), median of epochs 2..={}",
+        data.train.len(),
+        data.test.len(),
+        args.epochs
+    );
+    println!(
+        "{:<12} {:>7} {:>10} {:>10} {:>8}",
+        "model", "threads", "eegrun", "pytorch", "ratio"
+    );
     for model in &args.models {
         for &threads in &args.threads {
             let config = TrainConfig {
@@ -269,7 +305,11 @@ fn bench(args: BenchArgs) -> Result<()> {
                 }
                 Ok(median(&times[1..]))
             })??;
-            let reference = if torch { Some(torch_epoch_seconds(&args, model, threads)?) } else { None };
+            let reference = if torch {
+                Some(torch_epoch_seconds(&args, model, threads)?)
+            } else {
+                None
+            };
             let (theirs, ratio) = match reference {
                 Some(t) => (format!("{t:.3}"), format!("{:.2}", ours / t)),
                 None => ("-".into(), "-".into()),
@@ -278,7 +318,10 @@ fn bench(args: BenchArgs) -> Result<()> {
         }
     }
     if !torch && !args.no_torch {
-        println!("(PyTorch reference skipped: {} missing or `import torch` failed)", args.torch_ref.display());
+        println!(
+            "(PyTorch reference skipped: {} missing or `import torch` failed)",
+            args.torch_ref.display()
+        );
     }
     Ok(())
 }
@@ -305,17 +348,36 @@ fn torch_available(args: &BenchArgs) -> bool {
 
 /// Median epoch time of the PyTorch reference (epochs after the first).
 fn torch_epoch_seconds(args: &BenchArgs, model: &str, threads: usize) -> Result<f64> {
-    let json = std::env::temp_dir().join(format!("eegrun-bench-{}-{model}-{threads}.json", std::process::id()));
+    let json = std::env::temp_dir().join(format!(
+        "eegrun-bench-{}-{model}-{threads}.json",
+        std::process::id()
+    ));
     let out = std::process::Command::new(&args.python)
         .arg(&args.torch_ref)
-        .args(["--model", model, "--act", &args.activation, "--data", "synthetic"])
-        .args(["--epochs", &args.epochs.to_string(), "--threads", &threads.to_string()])
+        .args([
+            "--model",
+            model,
+            "--act",
+            &args.activation,
+            "--data",
+            "synthetic",
+        ])
+        .args([
+            "--epochs",
+            &args.epochs.to_string(),
+            "--threads",
+            &threads.to_string(),
+        ])
         .arg("--json")
         .arg(&json)
         .output()
         .with_context(|| format!("cannot run {}", args.torch_ref.display()))?;
     if !out.status.success() {
-        bail!("{} failed: {}", args.torch_ref.display(), String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "{} failed: {}",
+            args.torch_ref.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(&json)?)?;
     let _ = std::fs::remove_file(&json);

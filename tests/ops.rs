@@ -14,7 +14,11 @@ fn random(len: usize, seed: u64) -> Vec<f32> {
     (0..len)
         .map(|_| {
             let v: f32 = rng.gen_range(0.1..1.5);
-            if rng.gen() { v } else { -v }
+            if rng.gen() {
+                v
+            } else {
+                -v
+            }
         })
         .collect()
 }
@@ -23,13 +27,24 @@ fn tensor<S: Shape>(values: Vec<f32>, shape: S) -> Tensor<S, f32, Cpu> {
     Cpu::default().tensor_from_vec(values, shape)
 }
 
+/// A traced activation tensor.
+type Traced = Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>;
 /// An op under test: input and parameter values in, output tensor out.
-type Op<'a> = dyn Fn(Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>, &[Param<Cpu>]) -> Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>> + 'a;
+type Op<'a> = dyn Fn(Traced, &[Param<Cpu>]) -> Traced + 'a;
 
 /// Loss Σ out·r and its gradients with respect to the input and each parameter.
-fn loss_and_grads(op: &Op, x: &[f32], shape: S4, params: &[Vec<f32>], r_seed: u64) -> (f64, Vec<Vec<f32>>) {
+fn loss_and_grads(
+    op: &Op,
+    x: &[f32],
+    shape: S4,
+    params: &[Vec<f32>],
+    r_seed: u64,
+) -> (f64, Vec<Vec<f32>>) {
     let xt = tensor(x.to_vec(), shape);
-    let ps: Vec<Param<Cpu>> = params.iter().map(|p| tensor(p.clone(), (p.len(),))).collect();
+    let ps: Vec<Param<Cpu>> = params
+        .iter()
+        .map(|p| tensor(p.clone(), (p.len(),)))
+        .collect();
     let out = op(xt.clone().traced(Gradients::leaky()), &ps);
     let r = tensor(random(out.shape().num_elements(), r_seed), *out.shape());
     let loss = (out * r).sum::<(), _>();
@@ -70,19 +85,55 @@ fn paths_agree(name: &str, cpu: &Op, generic: &Op, shape: S4, params: Vec<Vec<f3
     let x = random(shape.num_elements(), 5);
     let (a_loss, a) = loss_and_grads(cpu, &x, shape, &params, 7);
     let (b_loss, b) = loss_and_grads(generic, &x, shape, &params, 7);
-    assert!((a_loss - b_loss).abs() <= 1e-4 * a_loss.abs().max(1.0), "{name}: loss {a_loss} vs {b_loss}");
+    assert!(
+        (a_loss - b_loss).abs() <= 1e-4 * a_loss.abs().max(1.0),
+        "{name}: loss {a_loss} vs {b_loss}"
+    );
     for (i, (ga, gb)) in a.iter().zip(&b).enumerate() {
         assert_eq!(ga.len(), gb.len());
         for (k, (u, v)) in ga.iter().zip(gb).enumerate() {
-            assert!((u - v).abs() <= 1e-4 * v.abs().max(1.0), "{name}: gradient {i}[{k}]: cpu {u} vs generic {v}");
+            assert!(
+                (u - v).abs() <= 1e-4 * v.abs().max(1.0),
+                "{name}: gradient {i}[{k}]: cpu {u} vs generic {v}"
+            );
         }
     }
 }
 
 const CONVS: [(&str, ConvGeometry, bool); 3] = [
-    ("conv 1x5 padded, bias", ConvGeometry { in_channels: 2, out_channels: 3, kernel: (1, 5), time_padding: 2, groups: 1 }, true),
-    ("conv 2x3 dense", ConvGeometry { in_channels: 2, out_channels: 3, kernel: (2, 3), time_padding: 0, groups: 1 }, false),
-    ("conv 2x1 depthwise", ConvGeometry { in_channels: 2, out_channels: 4, kernel: (2, 1), time_padding: 0, groups: 2 }, false),
+    (
+        "conv 1x5 padded, bias",
+        ConvGeometry {
+            in_channels: 2,
+            out_channels: 3,
+            kernel: (1, 5),
+            time_padding: 2,
+            groups: 1,
+        },
+        true,
+    ),
+    (
+        "conv 2x3 dense",
+        ConvGeometry {
+            in_channels: 2,
+            out_channels: 3,
+            kernel: (2, 3),
+            time_padding: 0,
+            groups: 1,
+        },
+        false,
+    ),
+    (
+        "conv 2x1 depthwise",
+        ConvGeometry {
+            in_channels: 2,
+            out_channels: 4,
+            kernel: (2, 1),
+            time_padding: 0,
+            groups: 2,
+        },
+        false,
+    ),
 ];
 
 fn conv_params(g: &ConvGeometry, bias: bool) -> Vec<Vec<f32>> {
@@ -96,7 +147,7 @@ fn conv_params(g: &ConvGeometry, bias: bool) -> Vec<Vec<f32>> {
 #[test]
 fn convolution_gradients_match_finite_differences() {
     for (name, g, bias) in CONVS {
-        let op = move |x: Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>, p: &[Param<Cpu>]| Cpu::conv2d(x, &g, &p[0], p.get(1), true);
+        let op = move |x: Traced, p: &[Param<Cpu>]| Cpu::conv2d(x, &g, &p[0], p.get(1), true);
         finite_difference_check(name, &op, (2, 2, 2, 9), conv_params(&g, bias));
     }
 }
@@ -104,7 +155,7 @@ fn convolution_gradients_match_finite_differences() {
 #[test]
 fn convolution_generic_path_matches_finite_differences() {
     for (name, g, bias) in CONVS {
-        let op = move |x: Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>, p: &[Param<Cpu>]| generic::conv2d(x, &g, &p[0], p.get(1));
+        let op = move |x: Traced, p: &[Param<Cpu>]| generic::conv2d(x, &g, &p[0], p.get(1));
         finite_difference_check(name, &op, (2, 2, 2, 9), conv_params(&g, bias));
     }
 }
@@ -112,8 +163,8 @@ fn convolution_generic_path_matches_finite_differences() {
 #[test]
 fn convolution_generic_path_matches_cpu_kernel() {
     for (name, g, bias) in CONVS {
-        let cpu = move |x: Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>, p: &[Param<Cpu>]| Cpu::conv2d(x, &g, &p[0], p.get(1), true);
-        let gen = move |x: Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>, p: &[Param<Cpu>]| generic::conv2d(x, &g, &p[0], p.get(1));
+        let cpu = move |x: Traced, p: &[Param<Cpu>]| Cpu::conv2d(x, &g, &p[0], p.get(1), true);
+        let gen = move |x: Traced, p: &[Param<Cpu>]| generic::conv2d(x, &g, &p[0], p.get(1));
         paths_agree(name, &cpu, &gen, (3, 2, 2, 11), conv_params(&g, bias));
     }
 }
@@ -121,17 +172,32 @@ fn convolution_generic_path_matches_cpu_kernel() {
 #[test]
 fn convolution_output_is_cross_correlation_with_zero_padding() {
     // One input channel [1, 2, 3], kernel [1, 10, 100], padding 1 → PyTorch gives [210, 321, 32].
-    let g = ConvGeometry { in_channels: 1, out_channels: 1, kernel: (1, 3), time_padding: 1, groups: 1 };
-    let out = Cpu::conv2d(tensor(vec![1.0, 2.0, 3.0], (1, 1, 1, 3)), &g, &tensor(vec![1.0, 10.0, 100.0], (3,)), None, false);
+    let g = ConvGeometry {
+        in_channels: 1,
+        out_channels: 1,
+        kernel: (1, 3),
+        time_padding: 1,
+        groups: 1,
+    };
+    let out = Cpu::conv2d(
+        tensor(vec![1.0, 2.0, 3.0], (1, 1, 1, 3)),
+        &g,
+        &tensor(vec![1.0, 10.0, 100.0], (3,)),
+        None,
+        false,
+    );
     assert_eq!(out.as_vec(), vec![210.0, 321.0, 32.0]);
 }
 
 /// Running mean and variance for three channels.
 fn running() -> (Param<Cpu>, Param<Cpu>) {
-    (tensor(vec![0.1, -0.2, 0.3], (3,)), tensor(vec![0.5, 1.5, 2.0], (3,)))
+    (
+        tensor(vec![0.1, -0.2, 0.3], (3,)),
+        tensor(vec![0.5, 1.5, 2.0], (3,)),
+    )
 }
 
-fn bn_op(training: bool) -> impl Fn(Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>, &[Param<Cpu>]) -> Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>> {
+fn bn_op(training: bool) -> impl Fn(Traced, &[Param<Cpu>]) -> Traced {
     move |x, p| {
         let (mut rm, mut rv) = running();
         Cpu::batch_norm(x, &p[0], &p[1], (&mut rm, &mut rv), training)
@@ -145,18 +211,34 @@ fn bn_params() -> Vec<Vec<f32>> {
 
 #[test]
 fn batch_norm_gradients_match_finite_differences() {
-    finite_difference_check("batch norm (train)", &bn_op(true), (3, 3, 1, 4), bn_params());
-    finite_difference_check("batch norm (eval)", &bn_op(false), (3, 3, 1, 4), bn_params());
+    finite_difference_check(
+        "batch norm (train)",
+        &bn_op(true),
+        (3, 3, 1, 4),
+        bn_params(),
+    );
+    finite_difference_check(
+        "batch norm (eval)",
+        &bn_op(false),
+        (3, 3, 1, 4),
+        bn_params(),
+    );
 }
 
 #[test]
 fn batch_norm_generic_path_matches_cpu_kernel() {
     for training in [true, false] {
-        let gen = move |x: Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>, p: &[Param<Cpu>]| {
+        let gen = move |x: Traced, p: &[Param<Cpu>]| {
             let (mut rm, mut rv) = running();
             generic::batch_norm(x, &p[0], &p[1], (&mut rm, &mut rv), training)
         };
-        paths_agree("batch norm", &bn_op(training), &gen, (4, 3, 2, 5), bn_params());
+        paths_agree(
+            "batch norm",
+            &bn_op(training),
+            &gen,
+            (4, 3, 2, 5),
+            bn_params(),
+        );
     }
 }
 
@@ -173,16 +255,23 @@ fn batch_norm_updates_running_statistics_like_pytorch() {
     assert!((y.as_vec()[0] - expected).abs() < 1e-5);
     let (mut grm, mut grv) = (tensor(vec![0.0], (1,)), tensor(vec![1.0], (1,)));
     let _ = generic::batch_norm(x, &gamma, &beta, (&mut grm, &mut grv), true);
-    assert!((grm.as_vec()[0] - rm.as_vec()[0]).abs() < 1e-6 && (grv.as_vec()[0] - rv.as_vec()[0]).abs() < 1e-6);
+    assert!(
+        (grm.as_vec()[0] - rm.as_vec()[0]).abs() < 1e-6
+            && (grv.as_vec()[0] - rv.as_vec()[0]).abs() < 1e-6
+    );
 }
 
-const ACTIVATIONS: [Activation; 3] = [Activation::Relu, Activation::LeakyRelu { slope: 0.01 }, Activation::Elu { alpha: 1.0 }];
+const ACTIVATIONS: [Activation; 3] = [
+    Activation::Relu,
+    Activation::LeakyRelu { slope: 0.01 },
+    Activation::Elu { alpha: 1.0 },
+];
 
 #[test]
 fn activation_gradients_match_finite_differences_and_generic_path() {
     for act in ACTIVATIONS {
-        let cpu = move |x: Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>, _: &[Param<Cpu>]| Cpu::activation(x, act);
-        let gen = move |x: Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>, _: &[Param<Cpu>]| generic::activation(x, act);
+        let cpu = move |x: Traced, _: &[Param<Cpu>]| Cpu::activation(x, act);
+        let gen = move |x: Traced, _: &[Param<Cpu>]| generic::activation(x, act);
         finite_difference_check(act.name(), &cpu, (2, 2, 1, 5), vec![]);
         paths_agree(act.name(), &cpu, &gen, (2, 3, 1, 7), vec![]);
     }
@@ -200,8 +289,8 @@ fn activations_use_pytorch_constants() {
 #[test]
 fn pooling_gradients_match_finite_differences_and_generic_path() {
     for pool in [Pool::Avg(4), Pool::Max(2), Pool::Avg(3)] {
-        let cpu = move |x: Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>, _: &[Param<Cpu>]| Cpu::pool(x, pool);
-        let gen = move |x: Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>, _: &[Param<Cpu>]| generic::pool(x, pool);
+        let cpu = move |x: Traced, _: &[Param<Cpu>]| Cpu::pool(x, pool);
+        let gen = move |x: Traced, _: &[Param<Cpu>]| generic::pool(x, pool);
         let name = format!("{pool:?}");
         finite_difference_check(&name, &cpu, (2, 2, 1, 11), vec![]);
         paths_agree(&name, &cpu, &gen, (2, 3, 2, 13), vec![]);
@@ -238,8 +327,8 @@ fn dropout_scales_kept_units_and_matches_generic_path() {
     assert!((kept - 0.75).abs() < 0.01, "kept fraction {kept}");
     assert!(mask.iter().all(|&m| m == 0.0 || m == 1.0 / 0.75));
     assert_eq!(mask, eegrun::nn::dropout_mask(100_000, p, 9));
-    let cpu = |x: Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>, _: &[Param<Cpu>]| Cpu::dropout(x, 0.25, 3);
-    let gen = |x: Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>, _: &[Param<Cpu>]| generic::dropout(x, 0.25, 3);
+    let cpu = |x: Traced, _: &[Param<Cpu>]| Cpu::dropout(x, 0.25, 3);
+    let gen = |x: Traced, _: &[Param<Cpu>]| generic::dropout(x, 0.25, 3);
     finite_difference_check("dropout", &cpu, (2, 3, 1, 9), vec![]);
     paths_agree("dropout", &cpu, &gen, (2, 3, 1, 9), vec![]);
 }

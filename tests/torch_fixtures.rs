@@ -14,7 +14,9 @@ use std::path::PathBuf;
 const TOLERANCE: f64 = 1e-4;
 
 fn fixture(name: &str) -> BTreeMap<String, Array> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     read_all(&path).unwrap_or_else(|e| panic!("{e:#}"))
 }
 
@@ -41,24 +43,44 @@ fn assert_close(what: &str, ours: &[f32], theirs: &[f64]) {
 /// A model with PyTorch's fixture state loaded, dropout 0 as in the fixtures.
 fn model_from_fixture(kind: ModelKind, activation: Activation) -> Model<Cpu> {
     let dev = Cpu::default();
-    let spec = ModelSpec { kind, activation, dropout: 0.0 };
+    let spec = ModelSpec {
+        kind,
+        activation,
+        dropout: 0.0,
+    };
     let mut model = Model::new(&dev, spec, &mut rand_chacha::ChaCha8Rng::seed_from_u64(0));
     let state = fixture(&format!("{}_state.npz", kind.name()));
     let names: Vec<String> = model.tensors().iter().map(|t| t.name.clone()).collect();
     for (name, tensor) in names.iter().zip(model.tensors_mut()) {
-        let values = &state.get(&format!("state.{name}")).unwrap_or_else(|| panic!("fixture lacks {name}")).data;
+        let values = &state
+            .get(&format!("state.{name}"))
+            .unwrap_or_else(|| panic!("fixture lacks {name}"))
+            .data;
         assert_eq!(values.len(), tensor.shape().0, "{name}: size");
         *tensor = dev.tensor_from_vec(values.iter().map(|&v| v as f32).collect(), (values.len(),));
     }
     model
 }
 
-fn input(f: &BTreeMap<String, Array>) -> (Tensor<(usize, usize, usize, usize), f32, Cpu>, Tensor<(usize, usize), f32, Cpu>) {
+/// The fixture batch and its one-hot targets.
+type Input = (
+    Tensor<(usize, usize, usize, usize), f32, Cpu>,
+    Tensor<(usize, usize), f32, Cpu>,
+);
+
+fn input(f: &BTreeMap<String, Array>) -> Input {
     let dev = Cpu::default();
     let x: Vec<f32> = f["x"].data.iter().map(|&v| v as f32).collect();
     let n = f["y"].data.len();
-    let onehot = f["y"].data.iter().flat_map(|&l| [(l == 0.0) as u8 as f32, (l == 1.0) as u8 as f32]).collect();
-    (dev.tensor_from_vec(x, (n, 1, 2, 750)), dev.tensor_from_vec(onehot, (n, 2)))
+    let onehot = f["y"]
+        .data
+        .iter()
+        .flat_map(|&l| [(l == 0.0) as u8 as f32, (l == 1.0) as u8 as f32])
+        .collect();
+    (
+        dev.tensor_from_vec(x, (n, 1, 2, 750)),
+        dev.tensor_from_vec(onehot, (n, 2)),
+    )
 }
 
 fn check(kind: ModelKind, act_name: &str) {
@@ -70,16 +92,32 @@ fn check(kind: ModelKind, act_name: &str) {
     // Train mode: batch statistics, gradients, running statistics.
     let mut model = model_from_fixture(kind, activation);
     let logits = model.forward(x.clone().traced(Gradients::leaky()), true, &mut rng);
-    assert_close("train logits", &logits.retaped::<NoneTape>().as_vec(), &f["train.logits"].data);
+    assert_close(
+        "train logits",
+        &logits.retaped::<NoneTape>().as_vec(),
+        &f["train.logits"].data,
+    );
     let loss = cross_entropy_with_logits_loss(logits, targets.clone());
-    assert_close("train loss", &loss.retaped::<NoneTape>().as_vec(), &f["train.loss"].data);
+    assert_close(
+        "train loss",
+        &loss.retaped::<NoneTape>().as_vec(),
+        &f["train.loss"].data,
+    );
     let grads = loss.backward();
     let mut checked = 0;
     for t in model.tensors() {
         if t.learnable {
-            assert_close(&format!("grad {}", t.name), &grads.get(t.tensor).as_vec(), &f[&format!("train.grad.{}", t.name)].data);
+            assert_close(
+                &format!("grad {}", t.name),
+                &grads.get(t.tensor).as_vec(),
+                &f[&format!("train.grad.{}", t.name)].data,
+            );
         } else {
-            assert_close(&format!("after {}", t.name), &t.tensor.as_vec(), &f[&format!("train.after.{}", t.name)].data);
+            assert_close(
+                &format!("after {}", t.name),
+                &t.tensor.as_vec(),
+                &f[&format!("train.after.{}", t.name)].data,
+            );
         }
         checked += 1;
     }
@@ -89,13 +127,25 @@ fn check(kind: ModelKind, act_name: &str) {
     let mut model = model_from_fixture(kind, activation);
     let traced = f.contains_key(&format!("eval.grad.{}", model.tensors()[0].name));
     let logits = model.forward(x.traced(Gradients::leaky()), false, &mut rng);
-    assert_close("eval logits", &logits.retaped::<NoneTape>().as_vec(), &f["eval.logits"].data);
+    assert_close(
+        "eval logits",
+        &logits.retaped::<NoneTape>().as_vec(),
+        &f["eval.logits"].data,
+    );
     let loss = cross_entropy_with_logits_loss(logits, targets);
-    assert_close("eval loss", &loss.retaped::<NoneTape>().as_vec(), &f["eval.loss"].data);
+    assert_close(
+        "eval loss",
+        &loss.retaped::<NoneTape>().as_vec(),
+        &f["eval.loss"].data,
+    );
     if traced {
         let grads = loss.backward();
         for t in model.tensors().iter().filter(|t| t.learnable) {
-            assert_close(&format!("eval grad {}", t.name), &grads.get(t.tensor).as_vec(), &f[&format!("eval.grad.{}", t.name)].data);
+            assert_close(
+                &format!("eval grad {}", t.name),
+                &grads.get(t.tensor).as_vec(),
+                &f[&format!("eval.grad.{}", t.name)].data,
+            );
         }
     }
 }
@@ -137,9 +187,24 @@ fn adam_matches_pytorch() {
     let dev = Cpu::default();
     let f = fixture("eegnet_relu.npz");
     let mut model = model_from_fixture(ModelKind::EegNet, Activation::Relu);
-    let names: Vec<String> = model.tensors().iter().filter(|t| t.learnable).map(|t| t.name.clone()).collect();
-    let lengths: Vec<usize> = model.tensors().iter().filter(|t| t.learnable).map(|t| t.tensor.shape().0).collect();
-    let config = AdamConfig { lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8, weight_decay: 0.01 };
+    let names: Vec<String> = model
+        .tensors()
+        .iter()
+        .filter(|t| t.learnable)
+        .map(|t| t.name.clone())
+        .collect();
+    let lengths: Vec<usize> = model
+        .tensors()
+        .iter()
+        .filter(|t| t.learnable)
+        .map(|t| t.tensor.shape().0)
+        .collect();
+    let config = AdamConfig {
+        lr: 1e-3,
+        betas: (0.9, 0.999),
+        eps: 1e-8,
+        weight_decay: 0.01,
+    };
     let mut adam = Adam::new(&dev, config, &lengths);
     for _ in 0..2 {
         let mut grads = Gradients::leaky();
@@ -151,6 +216,10 @@ fn adam_matches_pytorch() {
         adam.update(model.learnable_mut(), &grads);
     }
     for (name, p) in names.iter().zip(model.learnable_mut()) {
-        assert_close(&format!("adam {name}"), &p.as_vec(), &f[&format!("adam.{name}")].data);
+        assert_close(
+            &format!("adam {name}"),
+            &p.as_vec(),
+            &f[&format!("adam.{name}")].data,
+        );
     }
 }

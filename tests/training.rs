@@ -8,16 +8,30 @@ use eegrun::nn::train::{EpochMetrics, TrainConfig, Trainer};
 fn small_data() -> Dataset {
     let full = synthetic::generate(1);
     let first: Vec<usize> = (0..160).collect();
-    Dataset::new("synthetic subset".into(), full.train.select(&first), full.test.select(&first))
+    Dataset::new(
+        "synthetic subset".into(),
+        full.train.select(&first),
+        full.test.select(&first),
+    )
 }
 
 fn config(model: &str, epochs: usize) -> TrainConfig {
-    TrainConfig { model: model.into(), activation: "elu".into(), epochs, batch_size: 32, seed: 5, ..TrainConfig::default() }
+    TrainConfig {
+        model: model.into(),
+        activation: "elu".into(),
+        epochs,
+        batch_size: 32,
+        seed: 5,
+        ..TrainConfig::default()
+    }
 }
 
 /// Metrics without the wall-clock fields.
 fn numbers(history: &[EpochMetrics]) -> Vec<[f64; 4]> {
-    history.iter().map(|m| [m.train_loss, m.train_acc, m.test_loss, m.test_acc]).collect()
+    history
+        .iter()
+        .map(|m| [m.train_loss, m.train_acc, m.test_loss, m.test_acc])
+        .collect()
 }
 
 fn train(config: TrainConfig, data: &Dataset) -> Trainer<Cpu> {
@@ -31,9 +45,19 @@ fn train(config: TrainConfig, data: &Dataset) -> Trainer<Cpu> {
 #[test]
 fn eegnet_learns_the_synthetic_rhythms() {
     let data = synthetic::generate(0);
-    let trainer = train(TrainConfig { epochs: 3, ..config("eegnet", 3) }, &data);
+    let trainer = train(
+        TrainConfig {
+            epochs: 3,
+            ..config("eegnet", 3)
+        },
+        &data,
+    );
     let summary = trainer.summary().unwrap();
-    assert!(summary.best_test_acc > 0.8, "best test accuracy {}", summary.best_test_acc);
+    assert!(
+        summary.best_test_acc > 0.8,
+        "best test accuracy {}",
+        summary.best_test_acc
+    );
     assert!(trainer.history[2].train_loss < trainer.history[0].train_loss);
 }
 
@@ -44,8 +68,18 @@ fn same_seed_gives_identical_metrics() {
         let a = train(config(model, 2), &data);
         let b = train(config(model, 2), &data);
         assert_eq!(numbers(&a.history), numbers(&b.history), "{model}");
-        let c = train(TrainConfig { seed: 6, ..config(model, 2) }, &data);
-        assert_ne!(numbers(&a.history), numbers(&c.history), "{model}: another seed");
+        let c = train(
+            TrainConfig {
+                seed: 6,
+                ..config(model, 2)
+            },
+            &data,
+        );
+        assert_ne!(
+            numbers(&a.history),
+            numbers(&c.history),
+            "{model}: another seed"
+        );
     }
 }
 
@@ -72,17 +106,27 @@ fn resuming_from_a_checkpoint_matches_an_uninterrupted_run() {
     let e = format!("{:#}", other.load_checkpoint(&path).unwrap_err());
     assert!(e.contains("different configuration"), "{e}");
     std::fs::write(&path, b"EEGRUNCKgarbage").unwrap();
-    assert!(format!("{:#}", resumed.load_checkpoint(&path).unwrap_err()).contains("not a valid eegrun checkpoint"));
+    assert!(format!("{:#}", resumed.load_checkpoint(&path).unwrap_err())
+        .contains("not a valid eegrun checkpoint"));
     let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn validation_split_is_balanced_and_reported() {
     let data = small_data();
-    let trainer = train(TrainConfig { val_fraction: 0.25, ..config("eegnet", 2) }, &data);
+    let trainer = train(
+        TrainConfig {
+            val_fraction: 0.25,
+            ..config("eegnet", 2)
+        },
+        &data,
+    );
     let summary = trainer.summary().unwrap();
     let epoch = summary.best_val_epoch.expect("best validation epoch");
-    assert_eq!(summary.test_acc_at_best_val, Some(trainer.history[epoch - 1].test_acc));
+    assert_eq!(
+        summary.test_acc_at_best_val,
+        Some(trainer.history[epoch - 1].test_acc)
+    );
     assert!(trainer.history.iter().all(|m| m.val_acc.is_some()));
 }
 
@@ -90,13 +134,45 @@ fn validation_split_is_balanced_and_reported() {
 fn invalid_configs_are_rejected_before_training() {
     let data = small_data();
     for (config, message) in [
-        (TrainConfig { model: "resnet".into(), ..TrainConfig::default() }, "unknown model 'resnet'"),
-        (TrainConfig { dropout: Some(1.0), ..TrainConfig::default() }, "dropout must be in [0, 1)"),
-        (TrainConfig { batch_size: 0, ..TrainConfig::default() }, "batch_size must be ≥ 1"),
-        (TrainConfig { lr: 0.0, ..TrainConfig::default() }, "lr must be > 0"),
-        (TrainConfig { val_fraction: 1.0, ..TrainConfig::default() }, "val_fraction"),
+        (
+            TrainConfig {
+                model: "resnet".into(),
+                ..TrainConfig::default()
+            },
+            "unknown model 'resnet'",
+        ),
+        (
+            TrainConfig {
+                dropout: Some(1.0),
+                ..TrainConfig::default()
+            },
+            "dropout must be in [0, 1)",
+        ),
+        (
+            TrainConfig {
+                batch_size: 0,
+                ..TrainConfig::default()
+            },
+            "batch_size must be ≥ 1",
+        ),
+        (
+            TrainConfig {
+                lr: 0.0,
+                ..TrainConfig::default()
+            },
+            "lr must be > 0",
+        ),
+        (
+            TrainConfig {
+                val_fraction: 1.0,
+                ..TrainConfig::default()
+            },
+            "val_fraction",
+        ),
     ] {
-        let e = Trainer::new(Cpu::default(), config, &data).err().expect("rejected");
+        let e = Trainer::new(Cpu::default(), config, &data)
+            .err()
+            .expect("rejected");
         assert!(format!("{e:#}").contains(message), "{e:#}");
     }
 }

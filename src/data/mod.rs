@@ -42,7 +42,10 @@ impl Split {
     /// A new split holding the given trials, in that order.
     pub fn select(&self, indices: &[usize]) -> Split {
         Split {
-            x: indices.iter().flat_map(|&i| self.trial(i).iter().copied()).collect(),
+            x: indices
+                .iter()
+                .flat_map(|&i| self.trial(i).iter().copied())
+                .collect(),
             y: indices.iter().map(|&i| self.y[i]).collect(),
         }
     }
@@ -72,7 +75,12 @@ impl Dataset {
             split.x.iter().for_each(|v| eat(&v.to_le_bytes()));
             eat(&split.y);
         }
-        Self { description, train, test, fingerprint: format!("{hash:016x}") }
+        Self {
+            description,
+            train,
+            test,
+            fingerprint: format!("{hash:016x}"),
+        }
     }
 }
 
@@ -97,7 +105,9 @@ impl Source {
             Some("") => Ok(Self::Synthetic { seed: 0 }),
             Some(rest) => match rest.strip_prefix(':').and_then(|s| s.parse().ok()) {
                 Some(seed) => Ok(Self::Synthetic { seed }),
-                None => bail!("data source '{text}': expected 'synthetic', 'synthetic:SEED' or a folder"),
+                None => bail!(
+                    "data source '{text}': expected 'synthetic', 'synthetic:SEED' or a folder"
+                ),
             },
             None => Ok(Self::Dir(PathBuf::from(text))),
         }
@@ -109,11 +119,16 @@ impl Source {
             Self::Synthetic { seed } => Ok(synthetic::generate(*seed)),
             Self::Dir(dir) => load_dir(dir),
             Self::Auto(dir) => {
-                let has_data = [LAB_TRAIN[0], PAIR[0]].iter().any(|f| dir.join(f).is_file());
+                let has_data = [LAB_TRAIN[0], PAIR[0]]
+                    .iter()
+                    .any(|f| dir.join(f).is_file());
                 if has_data {
                     load_dir(dir)
                 } else {
-                    eprintln!("note: no data files in {}/ — using the built-in synthetic data", dir.display());
+                    eprintln!(
+                        "note: no data files in {}/ — using the built-in synthetic data",
+                        dir.display()
+                    );
                     Ok(synthetic::generate(0))
                 }
             }
@@ -124,7 +139,10 @@ impl Source {
 /// Loads the lab's four files, or else a train.npz/test.npz pair, from `dir`.
 pub fn load_dir(dir: &Path) -> Result<Dataset> {
     if !dir.is_dir() {
-        bail!("{}: data folder not found (expected a folder with {EXPECTED})", dir.display());
+        bail!(
+            "{}: data folder not found (expected a folder with {EXPECTED})",
+            dir.display()
+        );
     }
     let present = |names: &[&str]| names.iter().filter(|n| dir.join(n).is_file()).count();
     let lab: Vec<&str> = LAB_TRAIN.iter().chain(&LAB_TEST).copied().collect();
@@ -133,14 +151,35 @@ pub fn load_dir(dir: &Path) -> Result<Dataset> {
     } else if present(&PAIR) == PAIR.len() {
         (vec![PAIR[0]], vec![PAIR[1]])
     } else if present(&lab) > 0 {
-        let missing: Vec<&str> = lab.iter().filter(|n| !dir.join(n).is_file()).copied().collect();
-        bail!("{}: incomplete lab data: missing {}", dir.display(), missing.join(", "));
+        let missing: Vec<&str> = lab
+            .iter()
+            .filter(|n| !dir.join(n).is_file())
+            .copied()
+            .collect();
+        bail!(
+            "{}: incomplete lab data: missing {}",
+            dir.display(),
+            missing.join(", ")
+        );
     } else {
         bail!("{}: no data files: expected {EXPECTED}", dir.display());
     };
     let train = load_split(dir, &train_files)?;
     let test = load_split(dir, &test_files)?;
-    Ok(Dataset::new(format!("{} ({})", dir.display(), train_files.iter().chain(&test_files).copied().collect::<Vec<_>>().join(", ")), train, test))
+    Ok(Dataset::new(
+        format!(
+            "{} ({})",
+            dir.display(),
+            train_files
+                .iter()
+                .chain(&test_files)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        train,
+        test,
+    ))
 }
 
 /// Reads and concatenates files of one split: `signal` (N, 750, 2) → (N, 2, 750),
@@ -152,32 +191,58 @@ fn load_split(dir: &Path, files: &[&str]) -> Result<Split> {
         let arrays = npz::read_arrays(&path, &["signal", "label"])?;
         let (signal, label) = (&arrays[0], &arrays[1]);
         if signal.shape.len() != 3 || signal.shape[1] != SAMPLES || signal.shape[2] != CHANNELS {
-            bail!("{}: signal has shape {:?}, expected (N, {SAMPLES}, {CHANNELS})", path.display(), signal.shape);
+            bail!(
+                "{}: signal has shape {:?}, expected (N, {SAMPLES}, {CHANNELS})",
+                path.display(),
+                signal.shape
+            );
         }
         let n = signal.shape[0];
         let label_n: usize = label.shape.iter().product();
         if label_n != n || label.shape.len() > 2 {
-            bail!("{}: label has shape {:?}, expected ({n},) to match signal's {n} trials", path.display(), label.shape);
+            bail!(
+                "{}: label has shape {:?}, expected ({n},) to match signal's {n} trials",
+                path.display(),
+                label.shape
+            );
         }
         for (i, &l) in label.data.iter().enumerate() {
             if l != 1.0 && l != 2.0 {
-                bail!("{}: label[{i}] is {l}, expected 1 (left) or 2 (right)", path.display());
+                bail!(
+                    "{}: label[{i}] is {l}, expected 1 (left) or 2 (right)",
+                    path.display()
+                );
             }
             split.y.push((l - 1.0) as u8);
         }
         for trial in signal.data.chunks_exact(SAMPLES * CHANNELS) {
             for c in 0..CHANNELS {
-                split.x.extend((0..SAMPLES).map(|t| trial[t * CHANNELS + c] as f32));
+                split
+                    .x
+                    .extend((0..SAMPLES).map(|t| trial[t * CHANNELS + c] as f32));
             }
         }
     }
-    let finite: Vec<f64> = split.x.iter().filter(|v| !v.is_nan()).map(|&v| v as f64).collect();
+    let finite: Vec<f64> = split
+        .x
+        .iter()
+        .filter(|v| !v.is_nan())
+        .map(|&v| v as f64)
+        .collect();
     if finite.len() < split.x.len() {
         if finite.is_empty() {
-            bail!("{}: every sample of {} is NaN", dir.display(), files.join(", "));
+            bail!(
+                "{}: every sample of {} is NaN",
+                dir.display(),
+                files.join(", ")
+            );
         }
         let mean = (finite.iter().sum::<f64>() / finite.len() as f64) as f32;
-        split.x.iter_mut().filter(|v| v.is_nan()).for_each(|v| *v = mean);
+        split
+            .x
+            .iter_mut()
+            .filter(|v| v.is_nan())
+            .for_each(|v| *v = mean);
     }
     debug_assert!(split.y.iter().all(|&l| (l as usize) < CLASSES));
     Ok(split)

@@ -13,7 +13,8 @@ pub struct Array {
 
 /// Reads the named arrays from an `.npz` file. Errors name the file and what is wrong.
 pub fn read_arrays(path: &Path, names: &[&str]) -> Result<Vec<Array>> {
-    let file = std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut archive = zip::ZipArchive::new(file).map_err(|e| {
         let starts_like_zip = std::fs::File::open(path)
@@ -36,12 +37,16 @@ pub fn read_arrays(path: &Path, names: &[&str]) -> Result<Vec<Array>> {
         .map(|name| {
             let entry_name = format!("{name}.npy");
             let mut entry = archive.by_name(&entry_name).map_err(|_| {
-                anyhow!("{}: has no array '{name}' (expected entries: {})", path.display(), names.join(", "))
+                anyhow!(
+                    "{}: has no array '{name}' (expected entries: {})",
+                    path.display(),
+                    names.join(", ")
+                )
             })?;
             let mut bytes = Vec::with_capacity(entry.size() as usize);
-            entry
-                .read_to_end(&mut bytes)
-                .with_context(|| format!("{}: array '{name}' is damaged or truncated", path.display()))?;
+            entry.read_to_end(&mut bytes).with_context(|| {
+                format!("{}: array '{name}' is damaged or truncated", path.display())
+            })?;
             parse_npy(&bytes).with_context(|| format!("{}: array '{name}'", path.display()))
         })
         .collect()
@@ -49,9 +54,15 @@ pub fn read_arrays(path: &Path, names: &[&str]) -> Result<Vec<Array>> {
 
 /// Reads every array of an `.npz` file, by entry name without the `.npy` suffix.
 pub fn read_all(path: &Path) -> Result<std::collections::BTreeMap<String, Array>> {
-    let file = std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    let archive = zip::ZipArchive::new(file).with_context(|| format!("{}: not a readable .npz", path.display()))?;
-    let names: Vec<String> = archive.file_names().filter_map(|n| n.strip_suffix(".npy")).map(String::from).collect();
+    let file =
+        std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let archive = zip::ZipArchive::new(file)
+        .with_context(|| format!("{}: not a readable .npz", path.display()))?;
+    let names: Vec<String> = archive
+        .file_names()
+        .filter_map(|n| n.strip_suffix(".npy"))
+        .map(String::from)
+        .collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let arrays = read_arrays(path, &refs)?;
     Ok(names.into_iter().zip(arrays).collect())
@@ -67,13 +78,22 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Array> {
         2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes(bytes[8..12].try_into()?) as usize, 12),
         v => bail!("unsupported .npy version {v}"),
     };
-    let header = std::str::from_utf8(bytes.get(start..start + header_len).ok_or_else(|| anyhow!("truncated header"))?)?;
+    let header = std::str::from_utf8(
+        bytes
+            .get(start..start + header_len)
+            .ok_or_else(|| anyhow!("truncated header"))?,
+    )?;
     let field = |key: &str| -> Result<&str> {
-        let at = header.find(&format!("'{key}':")).ok_or_else(|| anyhow!("header lacks '{key}'"))?;
+        let at = header
+            .find(&format!("'{key}':"))
+            .ok_or_else(|| anyhow!("header lacks '{key}'"))?;
         Ok(header[at + key.len() + 3..].trim_start())
     };
     let descr = field("descr")?;
-    let descr = descr.get(1..).and_then(|d| d.split('\'').next()).ok_or_else(|| anyhow!("bad descr"))?;
+    let descr = descr
+        .get(1..)
+        .and_then(|d| d.split('\'').next())
+        .ok_or_else(|| anyhow!("bad descr"))?;
     if field("fortran_order")?.starts_with("True") {
         bail!("Fortran-ordered arrays are not supported");
     }
@@ -83,7 +103,10 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Array> {
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().map_err(|_| anyhow!("bad shape '{shape_text}'")))
+        .map(|s| {
+            s.parse::<usize>()
+                .map_err(|_| anyhow!("bad shape '{shape_text}'"))
+        })
         .collect::<Result<Vec<_>>>()?;
     let count: usize = shape.iter().product();
     let body = &bytes[start + header_len..];
@@ -98,8 +121,15 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Array> {
         other => bail!("unsupported dtype '{other}' (expected little-endian float or integer)"),
     };
     if body.len() < count * width {
-        bail!("truncated data: shape {shape:?} needs {} bytes, found {}", count * width, body.len());
+        bail!(
+            "truncated data: shape {shape:?} needs {} bytes, found {}",
+            count * width,
+            body.len()
+        );
     }
-    let data = body[..count * width].chunks_exact(width).map(convert).collect();
+    let data = body[..count * width]
+        .chunks_exact(width)
+        .map(convert)
+        .collect();
     Ok(Array { shape, data })
 }

@@ -31,7 +31,8 @@ fn split(rng: &mut ChaCha8Rng, trials: usize) -> Split {
             let amplitude = if channel as u8 == label { 0.4 } else { 0.6 };
             let phase = rng.gen_range(0.0..std::f32::consts::TAU);
             for t in 0..SAMPLES {
-                let rhythm = amplitude * (std::f32::consts::TAU * freq * t as f32 / RATE + phase).sin();
+                let rhythm =
+                    amplitude * (std::f32::consts::TAU * freq * t as f32 / RATE + phase).sin();
                 let noise: f32 = rng.sample(StandardNormal);
                 x.push(rhythm + noise);
             }

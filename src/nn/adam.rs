@@ -25,18 +25,36 @@ impl<D: Backend> Adam<D> {
     /// Zero moments for parameters of the given lengths.
     pub fn new(dev: &D, config: AdamConfig, lengths: &[usize]) -> Self {
         let zeros = || lengths.iter().map(|&n| dev.zeros_like(&(n,))).collect();
-        Self { config, step: 0, first_moment: zeros(), second_moment: zeros() }
+        Self {
+            config,
+            step: 0,
+            first_moment: zeros(),
+            second_moment: zeros(),
+        }
     }
 
     /// One update of every parameter from its gradient in `grads`.
     pub fn update(&mut self, params: Vec<&mut Param<D>>, grads: &Gradients<f32, D>) {
-        assert_eq!(params.len(), self.first_moment.len(), "Adam: parameter count");
+        assert_eq!(
+            params.len(),
+            self.first_moment.len(),
+            "Adam: parameter count"
+        );
         self.step += 1;
-        let AdamConfig { lr, betas: (b1, b2), eps, weight_decay } = self.config;
+        let AdamConfig {
+            lr,
+            betas: (b1, b2),
+            eps,
+            weight_decay,
+        } = self.config;
         let bias1 = 1.0 - (b1 as f64).powi(self.step as i32);
         let bias2_sqrt = (1.0 - (b2 as f64).powi(self.step as i32)).sqrt();
         let step_size = (lr as f64 / bias1) as f32;
-        for ((p, m), v) in params.into_iter().zip(&mut self.first_moment).zip(&mut self.second_moment) {
+        for ((p, m), v) in params
+            .into_iter()
+            .zip(&mut self.first_moment)
+            .zip(&mut self.second_moment)
+        {
             let mut g = grads.get(&*p);
             if weight_decay != 0.0 {
                 g = g + p.clone() * weight_decay;

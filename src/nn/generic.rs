@@ -36,7 +36,7 @@ pub fn conv2d<D: Device<f32>, T: Tape<f32, D>>(
     // Every tap but the last uses tape-less copies; the last one moves `x` and `taps`,
     // so their history (and the gradients gathered under their ids) stays on the tape.
     let (mut x, mut taps) = (Some(x), Some(taps));
-    let mut out: Option<Tensor<(usize, usize, usize), f32, D, T>> = None;
+    let mut out = None;
     for t in 0..kh * kw {
         let (i, j) = (t / kw, t % kw);
         let last = t + 1 == kh * kw;
@@ -59,7 +59,9 @@ pub fn conv2d<D: Device<f32>, T: Tape<f32, D>>(
         .reshape_like(&(n, cout, ho, wo));
     match bias {
         Some(b) => {
-            let b = b.retaped::<T>().broadcast_like::<_, Axes3<0, 2, 3>>(&(n, cout, ho, wo));
+            let b = b
+                .retaped::<T>()
+                .broadcast_like::<_, Axes3<0, 2, 3>>(&(n, cout, ho, wo));
             out + b
         }
         None => out,
@@ -78,7 +80,10 @@ fn take_or_copy<S: Shape, D: Device<f32>, T: Tape<f32, D>>(
     if last {
         slot.take().expect("moved only at the last tap")
     } else {
-        slot.as_ref().expect("present until the last tap").retaped::<T>() * 1.0
+        slot.as_ref()
+            .expect("present until the last tap")
+            .retaped::<T>()
+            * 1.0
     }
 }
 
@@ -94,7 +99,11 @@ fn dense_weight<D: Device<f32>, T: Tape<f32, D>>(
     if g.groups == 1 {
         return weight.reshape_like(&dense_shape);
     }
-    assert_eq!(g.in_per_group(), 1, "grouped convolution needs one input channel per group");
+    assert_eq!(
+        g.in_per_group(),
+        1,
+        "grouped convolution needs one input channel per group"
+    );
     let out_per_group = cout / g.groups;
     let mask: Vec<f32> = (0..cout * cin * kh * kw)
         .map(|i| {
@@ -130,7 +139,9 @@ pub fn batch_norm<D: Device<f32>, T: Tape<f32, D>>(
         *running_var = running_var.clone() * (1.0 - BN_MOMENTUM) + var * (BN_MOMENTUM * unbias);
         x.normalize::<Axes3<0, 2, 3>>(BN_EPS)
     } else {
-        let mean = running_mean.clone().broadcast_like::<_, Axes3<0, 2, 3>>(&shape);
+        let mean = running_mean
+            .clone()
+            .broadcast_like::<_, Axes3<0, 2, 3>>(&shape);
         let invstd = (running_var.clone() + BN_EPS).sqrt().recip();
         (x - mean) * invstd.broadcast_like::<_, Axes3<0, 2, 3>>(&shape)
     };
@@ -168,7 +179,9 @@ pub fn pool<D: Device<f32>, T: Tape<f32, D>>(x: Act<D, T>, pool: Pool) -> Act<D,
 /// Dropout as a product with a mask drawn on the host.
 pub fn dropout<D: Device<f32>, T: Tape<f32, D>>(x: Act<D, T>, p: f32, seed: u64) -> Act<D, T> {
     let shape = *x.shape();
-    let mask = x.device().tensor_from_vec(super::dropout_mask(shape.num_elements(), p, seed), shape);
+    let mask = x
+        .device()
+        .tensor_from_vec(super::dropout_mask(shape.num_elements(), p, seed), shape);
     x * mask
 }
 

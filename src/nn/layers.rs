@@ -42,12 +42,18 @@ impl<D: Backend> Layer<D> {
         rng: &mut impl Rng,
     ) -> Act<D, T> {
         match self {
-            Layer::Conv { geometry, weight, bias, input_grad } => {
-                D::conv2d(x, geometry, weight, bias.as_ref(), *input_grad)
-            }
-            Layer::BatchNorm { gamma, beta, running_mean, running_var } => {
-                D::batch_norm(x, gamma, beta, (running_mean, running_var), training)
-            }
+            Layer::Conv {
+                geometry,
+                weight,
+                bias,
+                input_grad,
+            } => D::conv2d(x, geometry, weight, bias.as_ref(), *input_grad),
+            Layer::BatchNorm {
+                gamma,
+                beta,
+                running_mean,
+                running_var,
+            } => D::batch_norm(x, gamma, beta, (running_mean, running_var), training),
             Layer::Activation(act) => D::activation(x, *act),
             Layer::Pool(pool) => D::pool(x, *pool),
             Layer::Dropout(p) if training && *p > 0.0 => D::dropout(x, *p, rng.gen()),
@@ -94,7 +100,12 @@ impl<D: Backend> Layer<D> {
                 v.extend(bias.iter().map(|b| named("bias", b, true)));
                 v
             }
-            Layer::BatchNorm { gamma, beta, running_mean, running_var } => vec![
+            Layer::BatchNorm {
+                gamma,
+                beta,
+                running_mean,
+                running_var,
+            } => vec![
                 named("weight", gamma, true),
                 named("bias", beta, true),
                 named("running_mean", running_mean, false),
@@ -112,7 +123,12 @@ impl<D: Backend> Layer<D> {
                 v.extend(bias.iter_mut());
                 v
             }
-            Layer::BatchNorm { gamma, beta, running_mean, running_var } => {
+            Layer::BatchNorm {
+                gamma,
+                beta,
+                running_mean,
+                running_var,
+            } => {
                 vec![gamma, beta, running_mean, running_var]
             }
             _ => Vec::new(),
@@ -122,24 +138,45 @@ impl<D: Backend> Layer<D> {
 
 /// Uniform(−1/√fan_in, 1/√fan_in): PyTorch's default for Conv2d and Linear
 /// (kaiming_uniform with a = √5 for weights, and the same bound for biases).
-pub fn pytorch_uniform<D: Backend>(dev: &D, len: usize, fan_in: usize, rng: &mut impl Rng) -> Param<D> {
+pub fn pytorch_uniform<D: Backend>(
+    dev: &D,
+    len: usize,
+    fan_in: usize,
+    rng: &mut impl Rng,
+) -> Param<D> {
     let bound = 1.0 / (fan_in as f32).sqrt();
     let v = (0..len).map(|_| rng.gen_range(-bound..bound)).collect();
     dev.tensor_from_vec(v, (len,))
 }
 
 /// A convolution layer with PyTorch's default initialisation.
-pub fn conv<D: Backend>(dev: &D, geometry: ConvGeometry, bias: bool, input_grad: bool, rng: &mut impl Rng) -> Layer<D> {
+pub fn conv<D: Backend>(
+    dev: &D,
+    geometry: ConvGeometry,
+    bias: bool,
+    input_grad: bool,
+    rng: &mut impl Rng,
+) -> Layer<D> {
     let fan_in = geometry.in_per_group() * geometry.kernel.0 * geometry.kernel.1;
     let weight = pytorch_uniform(dev, geometry.weight_len(), fan_in, rng);
     let bias = bias.then(|| pytorch_uniform(dev, geometry.out_channels, fan_in, rng));
-    Layer::Conv { geometry, weight, bias, input_grad }
+    Layer::Conv {
+        geometry,
+        weight,
+        bias,
+        input_grad,
+    }
 }
 
 /// A BatchNorm2d layer: gamma 1, beta 0, running mean 0, running variance 1.
 pub fn batch_norm<D: Backend>(dev: &D, channels: usize) -> Layer<D> {
     let full = |v: f32| dev.tensor_from_vec(vec![v; channels], (channels,));
-    Layer::BatchNorm { gamma: full(1.0), beta: full(0.0), running_mean: full(0.0), running_var: full(1.0) }
+    Layer::BatchNorm {
+        gamma: full(1.0),
+        beta: full(0.0),
+        running_mean: full(0.0),
+        running_var: full(1.0),
+    }
 }
 
 /// The classifier: flatten then a dense layer (weight stored as PyTorch's (out, in)).
@@ -155,7 +192,12 @@ impl<D: Backend> Linear<D> {
     pub fn new(dev: &D, in_features: usize, out_features: usize, rng: &mut impl Rng) -> Self {
         let weight = pytorch_uniform(dev, in_features * out_features, in_features, rng);
         let bias = pytorch_uniform(dev, out_features, in_features, rng);
-        Self { in_features, out_features, weight, bias }
+        Self {
+            in_features,
+            out_features,
+            weight,
+            bias,
+        }
     }
 
     /// Flattens (n, c, h, w) and applies `x · Wᵀ + b`.
@@ -167,7 +209,10 @@ impl<D: Backend> Linear<D> {
             .retaped::<T>()
             .reshape_like(&(self.out_features, self.in_features))
             .permute::<_, Axes2<1, 0>>();
-        let b = self.bias.retaped::<T>().broadcast_like::<_, Axis<0>>(&(n, self.out_features));
+        let b = self
+            .bias
+            .retaped::<T>()
+            .broadcast_like::<_, Axis<0>>(&(n, self.out_features));
         x.matmul(w) + b
     }
 }

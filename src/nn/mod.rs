@@ -24,9 +24,13 @@ pub type Param<D> = Tensor<(usize,), f32, D>;
 pub enum Activation {
     Relu,
     /// `x` for x > 0, `slope * x` otherwise (PyTorch default slope 0.01).
-    LeakyRelu { slope: f32 },
+    LeakyRelu {
+        slope: f32,
+    },
     /// `x` for x > 0, `alpha * (exp(x) - 1)` otherwise (PyTorch default alpha 1.0).
-    Elu { alpha: f32 },
+    Elu {
+        alpha: f32,
+    },
 }
 
 impl Activation {
@@ -36,9 +40,9 @@ impl Activation {
             "relu" => Ok(Self::Relu),
             "leaky_relu" => Ok(Self::LeakyRelu { slope: leaky_slope }),
             "elu" => Ok(Self::Elu { alpha: 1.0 }),
-            other => anyhow::bail!(
-                "unknown activation '{other}': expected one of relu, leaky_relu, elu"
-            ),
+            other => {
+                anyhow::bail!("unknown activation '{other}': expected one of relu, leaky_relu, elu")
+            }
         }
     }
 
@@ -152,11 +156,19 @@ pub fn dropout_mask(len: usize, p: f32, seed: u64) -> Vec<f32> {
     use rayon::prelude::*;
     let keep = 1.0 - p;
     let mut mask = vec![0.0; len];
-    mask.par_chunks_mut(MASK_BLOCK).enumerate().for_each(|(block, chunk)| {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(block as u64);
-        chunk.iter_mut().for_each(|m| *m = if rng.gen::<f32>() < keep { 1.0 / keep } else { 0.0 });
-    });
+    mask.par_chunks_mut(MASK_BLOCK)
+        .enumerate()
+        .for_each(|(block, chunk)| {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(block as u64);
+            chunk.iter_mut().for_each(|m| {
+                *m = if rng.gen::<f32>() < keep {
+                    1.0 / keep
+                } else {
+                    0.0
+                }
+            });
+        });
     mask
 }
 

@@ -64,8 +64,20 @@ pub struct Model<D: Backend> {
     pub classifier: (String, Linear<D>),
 }
 
-fn geometry(in_channels: usize, out_channels: usize, kernel: (usize, usize), time_padding: usize, groups: usize) -> ConvGeometry {
-    ConvGeometry { in_channels, out_channels, kernel, time_padding, groups }
+fn geometry(
+    in_channels: usize,
+    out_channels: usize,
+    kernel: (usize, usize),
+    time_padding: usize,
+    groups: usize,
+) -> ConvGeometry {
+    ConvGeometry {
+        in_channels,
+        out_channels,
+        kernel,
+        time_padding,
+        groups,
+    }
 }
 
 impl<D: Backend> Model<D> {
@@ -79,14 +91,23 @@ impl<D: Backend> Model<D> {
         let in_features;
         match spec.kind {
             ModelKind::EegNet => {
-                push("firstconv.0", conv(dev, geometry(1, 16, (1, 51), 25, 1), false, false, rng));
+                push(
+                    "firstconv.0",
+                    conv(dev, geometry(1, 16, (1, 51), 25, 1), false, false, rng),
+                );
                 push("firstconv.1", batch_norm(dev, 16));
-                push("depthwise.0", conv(dev, geometry(16, 32, (2, 1), 0, 16), false, true, rng));
+                push(
+                    "depthwise.0",
+                    conv(dev, geometry(16, 32, (2, 1), 0, 16), false, true, rng),
+                );
                 push("depthwise.1", batch_norm(dev, 32));
                 push("depthwise.2", act);
                 push("depthwise.3", Layer::Pool(Pool::Avg(4)));
                 push("depthwise.4", Layer::Dropout(p));
-                push("separable.0", conv(dev, geometry(32, 32, (1, 15), 7, 1), false, true, rng));
+                push(
+                    "separable.0",
+                    conv(dev, geometry(32, 32, (1, 15), 7, 1), false, true, rng),
+                );
                 push("separable.1", batch_norm(dev, 32));
                 push("separable.2", Layer::Activation(spec.activation));
                 push("separable.3", Layer::Pool(Pool::Avg(8)));
@@ -95,8 +116,14 @@ impl<D: Backend> Model<D> {
                 in_features = 32 * 23;
             }
             ModelKind::DeepConvNet => {
-                push("features.0", conv(dev, geometry(1, 25, (1, 5), 0, 1), true, false, rng));
-                push("features.1", conv(dev, geometry(25, 25, (2, 1), 0, 1), true, true, rng));
+                push(
+                    "features.0",
+                    conv(dev, geometry(1, 25, (1, 5), 0, 1), true, false, rng),
+                );
+                push(
+                    "features.1",
+                    conv(dev, geometry(25, 25, (2, 1), 0, 1), true, true, rng),
+                );
                 let mut index = 2;
                 let mut channels = 25;
                 for (block, out) in [25, 50, 100, 200].into_iter().enumerate() {
@@ -106,8 +133,14 @@ impl<D: Backend> Model<D> {
                         index += 1;
                     }
                     push(&format!("features.{index}"), batch_norm(dev, out));
-                    push(&format!("features.{}", index + 1), Layer::Activation(spec.activation));
-                    push(&format!("features.{}", index + 2), Layer::Pool(Pool::Max(2)));
+                    push(
+                        &format!("features.{}", index + 1),
+                        Layer::Activation(spec.activation),
+                    );
+                    push(
+                        &format!("features.{}", index + 2),
+                        Layer::Pool(Pool::Max(2)),
+                    );
                     push(&format!("features.{}", index + 3), Layer::Dropout(p));
                     index += 4;
                     channels = out;
@@ -116,8 +149,15 @@ impl<D: Backend> Model<D> {
                 in_features = 200 * 43;
             }
         }
-        let classifier = (classifier_name.to_string(), Linear::new(dev, in_features, super::model::CLASSES, rng));
-        Self { spec, features, classifier }
+        let classifier = (
+            classifier_name.to_string(),
+            Linear::new(dev, in_features, super::model::CLASSES, rng),
+        );
+        Self {
+            spec,
+            features,
+            classifier,
+        }
     }
 
     /// Logits (n, classes) for a batch (n, 1, 2, 750).
@@ -143,15 +183,22 @@ impl<D: Backend> Model<D> {
             .collect();
         let (prefix, linear) = &self.classifier;
         for (suffix, tensor) in [("weight", &linear.weight), ("bias", &linear.bias)] {
-            all.push(Named { name: format!("{prefix}.{suffix}"), tensor, learnable: true });
+            all.push(Named {
+                name: format!("{prefix}.{suffix}"),
+                tensor,
+                learnable: true,
+            });
         }
         all
     }
 
     /// Mutable tensors, in the same order as [`Model::tensors`].
     pub fn tensors_mut(&mut self) -> Vec<&mut super::Param<D>> {
-        let mut all: Vec<&mut super::Param<D>> =
-            self.features.iter_mut().flat_map(|(_, layer)| layer.tensors_mut()).collect();
+        let mut all: Vec<&mut super::Param<D>> = self
+            .features
+            .iter_mut()
+            .flat_map(|(_, layer)| layer.tensors_mut())
+            .collect();
         all.push(&mut self.classifier.1.weight);
         all.push(&mut self.classifier.1.bias);
         all
@@ -160,12 +207,20 @@ impl<D: Backend> Model<D> {
     /// The learnable parameters only, in the same order (what the optimiser updates).
     pub fn learnable_mut(&mut self) -> Vec<&mut super::Param<D>> {
         let learnable: Vec<bool> = self.tensors().iter().map(|t| t.learnable).collect();
-        self.tensors_mut().into_iter().zip(learnable).filter_map(|(t, l)| l.then_some(t)).collect()
+        self.tensors_mut()
+            .into_iter()
+            .zip(learnable)
+            .filter_map(|(t, l)| l.then_some(t))
+            .collect()
     }
 
     /// Number of learnable parameters (EEGNet 17,874; DeepConvNet 150,977).
     pub fn parameter_count(&self) -> usize {
-        self.tensors().iter().filter(|t| t.learnable).map(|t| t.tensor.shape().0).sum()
+        self.tensors()
+            .iter()
+            .filter(|t| t.learnable)
+            .map(|t| t.tensor.shape().0)
+            .sum()
     }
 
     /// Rows (layer, output shape, parameters) like the report's summary tables.
@@ -174,7 +229,12 @@ impl<D: Backend> Model<D> {
         let mut rows = Vec::new();
         for (name, layer) in &self.features {
             shape = layer.output_shape(shape);
-            let params = layer.tensors(name).iter().filter(|t| t.learnable).map(|t| t.tensor.shape().0).sum();
+            let params = layer
+                .tensors(name)
+                .iter()
+                .filter(|t| t.learnable)
+                .map(|t| t.tensor.shape().0)
+                .sum();
             rows.push((
                 format!("{name} {}", layer.kind()),
                 format!("[-1, {}, {}, {}]", shape.0, shape.1, shape.2),
@@ -192,4 +252,3 @@ impl<D: Backend> Model<D> {
         rows
     }
 }
-

@@ -59,23 +59,59 @@ impl TrainConfig {
     /// Checks every field and returns the model it describes.
     pub fn model_spec(&self) -> Result<ModelSpec> {
         let kind = ModelKind::parse(&self.model)?;
-        ensure!(self.leaky_slope.is_finite() && self.leaky_slope >= 0.0, "leaky_slope must be ≥ 0, got {}", self.leaky_slope);
+        ensure!(
+            self.leaky_slope.is_finite() && self.leaky_slope >= 0.0,
+            "leaky_slope must be ≥ 0, got {}",
+            self.leaky_slope
+        );
         let activation = Activation::parse(&self.activation, self.leaky_slope)?;
         let dropout = self.dropout.unwrap_or(kind.default_dropout());
-        ensure!((0.0..1.0).contains(&dropout), "dropout must be in [0, 1), got {dropout}");
+        ensure!(
+            (0.0..1.0).contains(&dropout),
+            "dropout must be in [0, 1), got {dropout}"
+        );
         ensure!(self.epochs > 0, "epochs must be ≥ 1, got 0");
         ensure!(self.batch_size > 0, "batch_size must be ≥ 1, got 0");
-        ensure!(self.lr > 0.0 && self.lr.is_finite(), "lr must be > 0, got {}", self.lr);
-        ensure!((0.0..1.0).contains(&self.beta1), "beta1 must be in [0, 1), got {}", self.beta1);
-        ensure!((0.0..1.0).contains(&self.beta2), "beta2 must be in [0, 1), got {}", self.beta2);
+        ensure!(
+            self.lr > 0.0 && self.lr.is_finite(),
+            "lr must be > 0, got {}",
+            self.lr
+        );
+        ensure!(
+            (0.0..1.0).contains(&self.beta1),
+            "beta1 must be in [0, 1), got {}",
+            self.beta1
+        );
+        ensure!(
+            (0.0..1.0).contains(&self.beta2),
+            "beta2 must be in [0, 1), got {}",
+            self.beta2
+        );
         ensure!(self.eps > 0.0, "eps must be > 0, got {}", self.eps);
-        ensure!(self.weight_decay >= 0.0, "weight_decay must be ≥ 0, got {}", self.weight_decay);
-        ensure!((0.0..1.0).contains(&self.val_fraction), "val_fraction must be in [0, 1), got {}", self.val_fraction);
-        Ok(ModelSpec { kind, activation, dropout })
+        ensure!(
+            self.weight_decay >= 0.0,
+            "weight_decay must be ≥ 0, got {}",
+            self.weight_decay
+        );
+        ensure!(
+            (0.0..1.0).contains(&self.val_fraction),
+            "val_fraction must be in [0, 1), got {}",
+            self.val_fraction
+        );
+        Ok(ModelSpec {
+            kind,
+            activation,
+            dropout,
+        })
     }
 
     fn adam(&self) -> AdamConfig {
-        AdamConfig { lr: self.lr, betas: (self.beta1, self.beta2), eps: self.eps, weight_decay: self.weight_decay }
+        AdamConfig {
+            lr: self.lr,
+            betas: (self.beta1, self.beta2),
+            eps: self.eps,
+            weight_decay: self.weight_decay,
+        }
     }
 }
 
@@ -110,10 +146,15 @@ pub struct RunSummary {
 pub fn summarize(history: &[EpochMetrics]) -> Option<RunSummary> {
     let last = history.last()?;
     let first_max = |key: fn(&EpochMetrics) -> f64| {
-        history.iter().fold(&history[0], |best, m| if key(m) > key(best) { m } else { best })
+        history.iter().fold(
+            &history[0],
+            |best, m| if key(m) > key(best) { m } else { best },
+        )
     };
     let best = first_max(|m| m.test_acc);
-    let best_val = last.val_acc.map(|_| first_max(|m| m.val_acc.unwrap_or(f64::MIN)));
+    let best_val = last
+        .val_acc
+        .map(|_| first_max(|m| m.val_acc.unwrap_or(f64::MIN)));
     Some(RunSummary {
         epochs: history.len(),
         best_test_acc: best.test_acc,
@@ -162,12 +203,29 @@ impl<D: Backend> Trainer<D> {
     /// A fresh run: model initialised from the seed, validation split carved out if asked.
     pub fn new(dev: D, config: TrainConfig, data: &Dataset) -> Result<Self> {
         let spec = config.model_spec()?;
-        ensure!(!data.train.is_empty() && !data.test.is_empty(), "{}: empty train or test split", data.description);
+        ensure!(
+            !data.train.is_empty() && !data.test.is_empty(),
+            "{}: empty train or test split",
+            data.description
+        );
         let model = Model::new(&dev, spec, &mut stream(config.seed, INIT, 0));
-        let lengths: Vec<usize> = model.tensors().iter().filter(|t| t.learnable).map(|t| t.tensor.shape().0).collect();
+        let lengths: Vec<usize> = model
+            .tensors()
+            .iter()
+            .filter(|t| t.learnable)
+            .map(|t| t.tensor.shape().0)
+            .collect();
         let adam = Adam::new(&dev, config.adam(), &lengths);
-        let (train, val) = hold_out(&data.train, config.val_fraction, &mut stream(config.seed, VALIDATION, 0));
-        ensure!(!train.is_empty(), "val_fraction {} leaves no training trials", config.val_fraction);
+        let (train, val) = hold_out(
+            &data.train,
+            config.val_fraction,
+            &mut stream(config.seed, VALIDATION, 0),
+        );
+        ensure!(
+            !train.is_empty(),
+            "val_fraction {} leaves no training trials",
+            config.val_fraction
+        );
         Ok(Self {
             config,
             model,
@@ -195,8 +253,10 @@ impl<D: Backend> Trainer<D> {
         order.shuffle(&mut rng);
         let (mut loss_sum, mut correct) = (0.0f64, 0usize);
         for batch in order.chunks(self.config.batch_size) {
-            let (x, targets, labels) = self.batch(&self.train, batch);
-            let logits = self.model.forward(x.traced(Gradients::leaky()), true, &mut rng);
+            let Batch { x, targets, labels } = self.batch(&self.train, batch);
+            let logits = self
+                .model
+                .forward(x.traced(Gradients::leaky()), true, &mut rng);
             correct += count_correct(&logits.retaped::<NoneTape>().as_vec(), &labels);
             let loss = cross_entropy_with_logits_loss(logits, targets);
             let loss_value = loss.retaped::<NoneTape>().as_vec()[0];
@@ -232,26 +292,35 @@ impl<D: Backend> Trainer<D> {
         let indices: Vec<usize> = (0..split.len()).collect();
         let mut no_rng = stream(0, 0, 0);
         for batch in indices.chunks(self.config.batch_size) {
-            let (x, targets, labels) = self.batch(split, batch);
+            let Batch { x, targets, labels } = self.batch(split, batch);
             let logits = self.model.forward(x, false, &mut no_rng);
             correct += count_correct(&logits.as_vec(), &labels);
             let loss = cross_entropy_with_logits_loss(logits, targets);
             loss_sum += loss.as_vec()[0] as f64 * batch.len() as f64;
         }
-        (loss_sum / split.len() as f64, correct as f64 / split.len() as f64)
+        (
+            loss_sum / split.len() as f64,
+            correct as f64 / split.len() as f64,
+        )
     }
 
-    /// Input (n, 1, 2, 750), one-hot targets (n, 2) and labels for the given trials.
-    fn batch(&self, split: &Split, indices: &[usize]) -> (Tensor<super::Shape4, f32, D>, Tensor<(usize, usize), f32, D>, Vec<u8>) {
+    /// Input, one-hot targets and labels for the given trials.
+    fn batch(&self, split: &Split, indices: &[usize]) -> Batch<D> {
         let n = indices.len();
-        let x: Vec<f32> = indices.iter().flat_map(|&i| split.trial(i).iter().copied()).collect();
+        let x: Vec<f32> = indices
+            .iter()
+            .flat_map(|&i| split.trial(i).iter().copied())
+            .collect();
         let labels: Vec<u8> = indices.iter().map(|&i| split.y[i]).collect();
-        let onehot = labels.iter().flat_map(|&l| (0..CLASSES).map(move |c| (c == l as usize) as u8 as f32)).collect();
-        (
-            self.dev.tensor_from_vec(x, (n, 1, CHANNELS, SAMPLES)),
-            self.dev.tensor_from_vec(onehot, (n, CLASSES)),
+        let onehot = labels
+            .iter()
+            .flat_map(|&l| (0..CLASSES).map(move |c| (c == l as usize) as u8 as f32))
+            .collect();
+        Batch {
+            x: self.dev.tensor_from_vec(x, (n, 1, CHANNELS, SAMPLES)),
+            targets: self.dev.tensor_from_vec(onehot, (n, CLASSES)),
             labels,
-        )
+        }
     }
 
     /// The summary of the epochs run so far.
@@ -261,9 +330,19 @@ impl<D: Backend> Trainer<D> {
 
     /// Saves model, optimiser state and history (atomically).
     pub fn save_checkpoint(&self, path: &Path) -> Result<()> {
-        let mut tensors: Vec<(String, Vec<f32>)> =
-            self.model.tensors().iter().map(|t| (t.name.clone(), t.tensor.as_vec())).collect();
-        for (i, (m, v)) in self.adam.first_moment.iter().zip(&self.adam.second_moment).enumerate() {
+        let mut tensors: Vec<(String, Vec<f32>)> = self
+            .model
+            .tensors()
+            .iter()
+            .map(|t| (t.name.clone(), t.tensor.as_vec()))
+            .collect();
+        for (i, (m, v)) in self
+            .adam
+            .first_moment
+            .iter()
+            .zip(&self.adam.second_moment)
+            .enumerate()
+        {
             tensors.push((format!("adam.{i}.m"), m.as_vec()));
             tensors.push((format!("adam.{i}.v"), v.as_vec()));
         }
@@ -280,20 +359,41 @@ impl<D: Backend> Trainer<D> {
     /// config and data.
     pub fn load_checkpoint(&mut self, path: &Path) -> Result<()> {
         let (meta, tensors): (CheckpointMeta, _) = checkpoint::load(path)?;
-        ensure!(meta.config == self.config, "{}: checkpoint was written for a different configuration", path.display());
-        ensure!(meta.data_fingerprint == self.data_fingerprint, "{}: checkpoint was written for different data", path.display());
+        ensure!(
+            meta.config == self.config,
+            "{}: checkpoint was written for a different configuration",
+            path.display()
+        );
+        ensure!(
+            meta.data_fingerprint == self.data_fingerprint,
+            "{}: checkpoint was written for different data",
+            path.display()
+        );
         let mut values = tensors.into_iter();
         let dev = self.dev.clone();
         let mut restore = |target: &mut super::Param<D>, what: &str| -> Result<()> {
-            let (name, v) = values.next().with_context(|| format!("{}: checkpoint lacks {what}", path.display()))?;
-            ensure!(v.len() == target.shape().0, "{}: tensor {name} has {} values, expected {}", path.display(), v.len(), target.shape().0);
+            let (name, v) = values
+                .next()
+                .with_context(|| format!("{}: checkpoint lacks {what}", path.display()))?;
+            ensure!(
+                v.len() == target.shape().0,
+                "{}: tensor {name} has {} values, expected {}",
+                path.display(),
+                v.len(),
+                target.shape().0
+            );
             *target = dev.tensor_from_vec(v, (target.shape().0,));
             Ok(())
         };
         for t in self.model.tensors_mut() {
             restore(t, "model tensors")?;
         }
-        for (m, v) in self.adam.first_moment.iter_mut().zip(self.adam.second_moment.iter_mut()) {
+        for (m, v) in self
+            .adam
+            .first_moment
+            .iter_mut()
+            .zip(self.adam.second_moment.iter_mut())
+        {
             restore(m, "Adam state")?;
             restore(v, "Adam state")?;
         }
@@ -301,6 +401,13 @@ impl<D: Backend> Trainer<D> {
         self.history = meta.history;
         Ok(())
     }
+}
+
+/// A mini-batch: input (n, 1, 2, 750), one-hot targets (n, 2) and the labels.
+struct Batch<D: Backend> {
+    x: Tensor<super::Shape4, f32, D>,
+    targets: Tensor<(usize, usize), f32, D>,
+    labels: Vec<u8>,
 }
 
 /// Splits off a class-balanced validation set of `fraction` of each class.
@@ -326,7 +433,8 @@ fn count_correct(logits: &[f32], labels: &[u8]) -> usize {
         .chunks(CLASSES)
         .zip(labels)
         .filter(|(row, &label)| {
-            let predicted = (1..CLASSES).fold(0, |best, c| if row[c] > row[best] { c } else { best });
+            let predicted =
+                (1..CLASSES).fold(0, |best, c| if row[c] > row[best] { c } else { best });
             predicted == label as usize
         })
         .count()
