@@ -1,4 +1,4 @@
-//! Command-line interface (clap): `train`, `models`, `bench`.
+//! Command-line interface (clap): `run` (also `eegrun FILE.toml`), `train`, `models`, `bench`.
 
 use crate::data::{synthetic, Source};
 use crate::nn::model::{Model, ModelKind, ModelSpec};
@@ -19,6 +19,11 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run an experiment file: expand its grid/search into runs, train what is not done
+    /// yet (in parallel, resuming interrupted runs), and print the results table.
+    ///
+    /// `eegrun experiments/activations.toml` is short for `eegrun run experiments/activations.toml`.
+    Run(RunArgs),
     /// Train one model and print per-epoch metrics and the highest test accuracy.
     ///
     /// Example: eegrun train --model eegnet --activation relu --epochs 5 --data synthetic
@@ -35,6 +40,37 @@ pub enum Command {
 pub enum DeviceKind {
     Cpu,
     Cuda,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Experiment file (or the name of one in experiments/)
+    pub experiment: String,
+    /// Override a field for every run, e.g. --set epochs=2 or --set seed=[0,1,2] (a list
+    /// becomes a grid axis); repeatable
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Concurrent runs [default: cores, at most the number of runs]
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Threads per run [default: cores / jobs]
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Train on this device (same as --set device=...)
+    #[arg(long, value_enum)]
+    pub device: Option<DeviceKind>,
+    /// Root folder of the run store
+    #[arg(long, default_value = "runs")]
+    pub runs_dir: PathBuf,
+    /// List the runs with their ids and states (done, partial, failed, pending); train nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Stop at the first failed run
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Rerun only the runs that failed
+    #[arg(long)]
+    pub retry_failed: bool,
 }
 
 #[derive(Args, Debug)]
@@ -113,6 +149,7 @@ pub struct BenchArgs {
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Run(args) => run_experiment(args),
         Command::Train(args) => train(args),
         Command::Models => {
             print_models();
@@ -137,6 +174,87 @@ pub fn with_threads<R: Send>(threads: Option<usize>, f: impl FnOnce() -> R + Sen
         .install(f))
 }
 
+/// Rewrites `eegrun FILE.toml ...` to `eegrun run FILE.toml ...`.
+pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
+    const COMMANDS: [&str; 5] = ["run", "train", "models", "bench", "help"];
+    if let Some(first) = args.get(1) {
+        if !first.starts_with('-') && !COMMANDS.contains(&first.as_str()) {
+            args.insert(1, "run".into());
+        }
+    }
+    args
+}
+
+fn run_experiment(args: RunArgs) -> Result<()> {
+    use crate::experiment::{describe, resolve_path, Experiment};
+    use crate::schedule::{self, describe_state, LogProgress, Outcome, Progress, TerminalProgress};
+    use std::io::IsTerminal;
+    let path = resolve_path(&args.experiment);
+    let mut experiment = Experiment::load(&path)?;
+    let mut overrides = args.overrides.clone();
+    if let Some(device) = args.device {
+        overrides.push(format!("device={}", format!("{device:?}").to_lowercase()));
+    }
+    experiment.apply_overrides(&overrides)?;
+    let data = Source::parse(experiment.data_source())?.load()?;
+    let runs = schedule::plan(&experiment, &data, &args.runs_dir)?;
+    println!(
+        "experiment {} ({}): {} runs on {}",
+        experiment.name,
+        path.display(),
+        runs.len(),
+        data.description
+    );
+    if args.dry_run {
+        for run in &runs {
+            println!(
+                "  {}  {:<22} {}",
+                run.record.id(),
+                describe_state(run),
+                describe(&run.record.config)
+            );
+        }
+        return Ok(());
+    }
+    let options = schedule::Options {
+        jobs: args.jobs,
+        threads: args.threads,
+        fail_fast: args.fail_fast,
+        retry_failed: args.retry_failed,
+    };
+    let progress: Box<dyn Progress> = if std::io::stdout().is_terminal() {
+        Box::<TerminalProgress>::default()
+    } else {
+        Box::new(LogProgress)
+    };
+    let outcomes = schedule::execute(&runs, &data, &options, progress.as_ref())?;
+    drop(progress);
+    let rows: Vec<crate::report::ResultRow> = runs
+        .iter()
+        .filter_map(|r| crate::report::ResultRow::read(&r.dir).ok().flatten())
+        .collect();
+    println!("\n{}", crate::report::runs_table(&rows));
+    println!("{}", crate::report::highest_accuracy_table(&rows));
+    let failed = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Failed(_)))
+        .count();
+    let never_run = runs
+        .iter()
+        .filter(|r| r.dir.status().ok().flatten().is_none())
+        .count();
+    if failed > 0 {
+        bail!(
+            "{failed} of {} runs failed (see the table above; rerun with --retry-failed)",
+            runs.len()
+        );
+    }
+    if never_run > 0 {
+        bail!("{never_run} runs did not train (another process holds them, or --fail-fast stopped them)");
+    }
+    Ok(())
+}
+
 fn train(args: TrainArgs) -> Result<()> {
     let config = TrainConfig {
         model: args.model.clone(),
@@ -149,6 +267,7 @@ fn train(args: TrainArgs) -> Result<()> {
         weight_decay: args.weight_decay,
         seed: args.seed,
         val_fraction: args.val_fraction,
+        device: format!("{:?}", args.device).to_lowercase(),
         ..TrainConfig::default()
     };
     config.model_spec()?;

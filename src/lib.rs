@@ -2,4 +2,8 @@
 
 pub mod cli;
 pub mod data;
+pub mod experiment;
 pub mod nn;
+pub mod report;
+pub mod schedule;
+pub mod store;

@@ -25,6 +25,8 @@ pub struct TrainConfig {
     pub dropout: Option<f32>,
     pub epochs: usize,
     pub batch_size: usize,
+    /// Only `adam` (the lab's optimiser) for now.
+    pub optimizer: String,
     pub lr: f32,
     pub beta1: f32,
     pub beta2: f32,
@@ -33,6 +35,8 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Fraction of the training set held out (class-balanced) for validation; 0 = lab protocol.
     pub val_fraction: f32,
+    /// `cpu` or `cuda`: where the run trains (part of its identity: numbers differ slightly).
+    pub device: String,
 }
 
 impl Default for TrainConfig {
@@ -44,6 +48,7 @@ impl Default for TrainConfig {
             dropout: None,
             epochs: 300,
             batch_size: 64,
+            optimizer: "adam".into(),
             lr: 1e-3,
             beta1: 0.9,
             beta2: 0.999,
@@ -51,9 +56,29 @@ impl Default for TrainConfig {
             weight_decay: 0.0,
             seed: 0,
             val_fraction: 0.0,
+            device: "cpu".into(),
         }
     }
 }
+
+/// The field names of [`TrainConfig`], in declaration order.
+pub const FIELDS: [&str; 15] = [
+    "model",
+    "activation",
+    "leaky_slope",
+    "dropout",
+    "epochs",
+    "batch_size",
+    "optimizer",
+    "lr",
+    "beta1",
+    "beta2",
+    "eps",
+    "weight_decay",
+    "seed",
+    "val_fraction",
+    "device",
+];
 
 impl TrainConfig {
     /// Checks every field and returns the model it describes.
@@ -72,6 +97,16 @@ impl TrainConfig {
         );
         ensure!(self.epochs > 0, "epochs must be ≥ 1, got 0");
         ensure!(self.batch_size > 0, "batch_size must be ≥ 1, got 0");
+        ensure!(
+            self.optimizer == "adam",
+            "unknown optimizer '{}': expected adam",
+            self.optimizer
+        );
+        ensure!(
+            ["cpu", "cuda"].contains(&self.device.as_str()),
+            "unknown device '{}': expected cpu or cuda",
+            self.device
+        );
         ensure!(
             self.lr > 0.0 && self.lr.is_finite(),
             "lr must be > 0, got {}",

@@ -1,0 +1,321 @@
+//! Experiment files: a TOML description (data, defaults, grid, search) expanded into runs.
+//!
+//! Every value is checked before anything trains; an error names the file, line and
+//! column, the key, and what is allowed.
+
+mod search;
+
+use crate::nn::train::{TrainConfig, FIELDS};
+use anyhow::{anyhow, bail, Result};
+use search::Distribution;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::{Spanned, Value};
+
+/// The file as written (before validation).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExperimentFile {
+    name: Spanned<String>,
+    #[serde(default)]
+    description: String,
+    data: Option<Spanned<String>>,
+    #[serde(default)]
+    defaults: BTreeMap<Spanned<String>, Spanned<Value>>,
+    #[serde(default)]
+    grid: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<Value>>>>,
+    search: Option<SearchSection>,
+}
+
+#[derive(Deserialize)]
+struct SearchSection {
+    samples: Spanned<i64>,
+    #[serde(default)]
+    seed: u64,
+    #[serde(flatten)]
+    fields: BTreeMap<String, Spanned<Value>>,
+}
+
+/// A validated experiment.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    pub name: String,
+    pub description: String,
+    /// `auto`, `synthetic[:SEED]` or a folder (relative to the current directory).
+    pub data: String,
+    /// Values shared by every run.
+    pub defaults: BTreeMap<String, Value>,
+    /// Axes of the cartesian product, in [`FIELDS`] order.
+    pub grid: Vec<(String, Vec<Value>)>,
+    /// Number of search samples and their fields (none: one sample, nothing drawn).
+    search: Option<(usize, u64, Vec<(String, Distribution)>)>,
+}
+
+/// Where an error points.
+struct Located<'a> {
+    file: &'a Path,
+    source: &'a str,
+}
+
+impl Located<'_> {
+    fn error(&self, span: Range<usize>, message: impl std::fmt::Display) -> anyhow::Error {
+        let before = &self.source[..span.start.min(self.source.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        anyhow!("{}:{line}:{column}: {message}", self.file.display())
+    }
+}
+
+/// Checks that `value` is acceptable for training field `key` on its own.
+pub fn check_field(key: &str, value: &Value) -> Result<(), String> {
+    if !FIELDS.contains(&key) {
+        return Err(format!(
+            "unknown key '{key}': expected one of {}",
+            FIELDS.join(", ")
+        ));
+    }
+    let mut table = toml::Table::new();
+    table.insert(key.to_string(), value.clone());
+    let config: TrainConfig = table
+        .try_into()
+        .map_err(|e: toml::de::Error| format!("{key}: {}", e.message().trim()))?;
+    config
+        .model_spec()
+        .map(|_| ())
+        .map_err(|e| format!("{key}: {e}"))
+}
+
+impl Experiment {
+    /// Reads and validates an experiment file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let source = std::fs::read_to_string(path)
+            .map_err(|e| anyhow!("{}: cannot read: {e}", path.display()))?;
+        Self::parse(path, &source)
+    }
+
+    /// Parses and validates experiment text (`path` is used in messages).
+    pub fn parse(path: &Path, source: &str) -> Result<Self> {
+        let at = Located { file: path, source };
+        let file: ExperimentFile = toml::from_str(source).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            at.error(span, e.message().trim().replace('\n', " "))
+        })?;
+        let name = file.name.get_ref().trim().to_string();
+        let name_ok = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && !name.starts_with('.');
+        if !name_ok {
+            return Err(at.error(file.name.span(), format!("name '{name}': use letters, digits, '-', '_' or '.' (it names the folder under runs/)")));
+        }
+        let data = match &file.data {
+            Some(d) => {
+                crate::data::Source::parse(d.get_ref())
+                    .map_err(|e| at.error(d.span(), format!("data: {e}")))?;
+                d.get_ref().clone()
+            }
+            None => "auto".into(),
+        };
+        let mut defaults = BTreeMap::new();
+        for (key, value) in &file.defaults {
+            check_field(key.get_ref(), value.get_ref())
+                .map_err(|m| at.error(key.span(), format!("defaults.{m}")))?;
+            defaults.insert(key.get_ref().clone(), value.get_ref().clone());
+        }
+        let mut grid = Vec::new();
+        for (key, values) in &file.grid {
+            let k = key.get_ref();
+            if !FIELDS.contains(&k.as_str()) {
+                return Err(at.error(
+                    key.span(),
+                    format!(
+                        "grid.{}",
+                        check_field(k, &Value::Boolean(false)).unwrap_err()
+                    ),
+                ));
+            }
+            if values.get_ref().is_empty() {
+                return Err(at.error(
+                    values.span(),
+                    format!("grid.{k} is empty: give at least one value"),
+                ));
+            }
+            for v in values.get_ref() {
+                check_field(k, v.get_ref()).map_err(|m| at.error(v.span(), format!("grid.{m}")))?;
+            }
+            grid.push((
+                k.clone(),
+                values
+                    .get_ref()
+                    .iter()
+                    .map(|v| v.get_ref().clone())
+                    .collect(),
+            ));
+        }
+        grid.sort_by_key(|(k, _)| FIELDS.iter().position(|f| f == k));
+        let search = match &file.search {
+            None => None,
+            Some(s) => {
+                let samples = *s.samples.get_ref();
+                if !(1..=100_000).contains(&samples) {
+                    return Err(at.error(
+                        s.samples.span(),
+                        format!("search.samples must be between 1 and 100000, got {samples}"),
+                    ));
+                }
+                let mut fields = Vec::new();
+                for (key, spec) in &s.fields {
+                    if grid.iter().any(|(k, _)| k == key) {
+                        return Err(at.error(
+                            spec.span(),
+                            format!(
+                                "search.{key}: '{key}' is also a grid key; give it in one place"
+                            ),
+                        ));
+                    }
+                    let dist = Distribution::parse(key, spec.get_ref())
+                        .map_err(|m| at.error(spec.span(), format!("search.{key}: {m}")))?;
+                    for v in dist.extremes() {
+                        check_field(key, &v)
+                            .map_err(|m| at.error(spec.span(), format!("search.{m}")))?;
+                    }
+                    fields.push((key.clone(), dist));
+                }
+                if fields.is_empty() {
+                    return Err(at.error(
+                        s.samples.span(),
+                        "search has no fields to sample (e.g. lr = { log_uniform = [1e-4, 1e-2] })",
+                    ));
+                }
+                Some((samples as usize, s.seed, fields))
+            }
+        };
+        let experiment = Self {
+            name,
+            description: file.description,
+            data,
+            defaults,
+            grid,
+            search,
+        };
+        experiment.configs().map_err(|e| at.error(0..0, e))?;
+        Ok(experiment)
+    }
+
+    /// Applies `--set key=value` overrides: a scalar replaces the key everywhere (defaults,
+    /// grid, search); an array becomes a grid axis.
+    pub fn apply_overrides(&mut self, overrides: &[String]) -> Result<()> {
+        for text in overrides {
+            let (key, raw) = text.split_once('=').ok_or_else(|| {
+                anyhow!("--set '{text}': expected KEY=VALUE, e.g. --set epochs=2")
+            })?;
+            let key = key.trim();
+            let value = parse_value(raw.trim());
+            self.grid.retain(|(k, _)| k != key);
+            if let Some((_, _, fields)) = &mut self.search {
+                fields.retain(|(k, _)| k != key);
+            }
+            self.defaults.remove(key);
+            match value {
+                Value::Array(values) => {
+                    if values.is_empty() {
+                        bail!("--set {key}: the list is empty");
+                    }
+                    for v in &values {
+                        check_field(key, v).map_err(|m| anyhow!("--set {m}"))?;
+                    }
+                    self.grid.push((key.to_string(), values));
+                    self.grid
+                        .sort_by_key(|(k, _)| FIELDS.iter().position(|f| f == k));
+                }
+                value => {
+                    check_field(key, &value).map_err(|m| anyhow!("--set {m}"))?;
+                    self.defaults.insert(key.to_string(), value);
+                }
+            }
+        }
+        if matches!(&self.search, Some((_, _, fields)) if fields.is_empty()) {
+            self.search = None;
+        }
+        self.configs()?;
+        Ok(())
+    }
+
+    /// Every run's configuration: grid product × search samples, in a stable order.
+    pub fn configs(&self) -> Result<Vec<TrainConfig>> {
+        let mut points: Vec<BTreeMap<String, Value>> = vec![self.defaults.clone()];
+        for (key, values) in &self.grid {
+            points = points
+                .iter()
+                .flat_map(|p| {
+                    values.iter().map(move |v| {
+                        let mut q = p.clone();
+                        q.insert(key.clone(), v.clone());
+                        q
+                    })
+                })
+                .collect();
+        }
+        let samples = match &self.search {
+            None => vec![BTreeMap::new()],
+            Some((count, seed, fields)) => search::draw(*count, *seed, fields),
+        };
+        let mut configs = Vec::with_capacity(points.len() * samples.len());
+        for point in &points {
+            for sample in &samples {
+                let table: toml::Table = point
+                    .iter()
+                    .chain(sample)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let config: TrainConfig = table
+                    .try_into()
+                    .map_err(|e: toml::de::Error| anyhow!("{}", e.message().trim()))?;
+                config
+                    .model_spec()
+                    .map_err(|e| anyhow!("a run with {}: {e}", describe(&config)))?;
+                configs.push(config);
+            }
+        }
+        Ok(configs)
+    }
+
+    /// Data source, as written.
+    pub fn data_source(&self) -> &str {
+        &self.data
+    }
+}
+
+/// A short description of the fields that usually vary.
+pub fn describe(c: &TrainConfig) -> String {
+    let dropout = c
+        .dropout
+        .map(|d| format!(" dropout={d}"))
+        .unwrap_or_default();
+    format!(
+        "model={} activation={}{dropout} batch_size={} lr={} seed={}",
+        c.model, c.activation, c.batch_size, c.lr, c.seed
+    )
+}
+
+/// A command-line value: TOML when it parses (numbers, booleans, arrays, quoted strings),
+/// else a bare string (`--set model=eegnet`).
+fn parse_value(raw: &str) -> Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| Value::String(raw.to_string()))
+}
+
+/// The experiment file for a name or path (`experiments/NAME.toml` when given a bare name).
+pub fn resolve_path(arg: &str) -> PathBuf {
+    let path = PathBuf::from(arg);
+    if path.exists() || arg.ends_with(".toml") {
+        path
+    } else {
+        Path::new("experiments").join(format!("{arg}.toml"))
+    }
+}

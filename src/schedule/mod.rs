@@ -1,0 +1,265 @@
+//! Runs an expanded experiment: skips finished runs, resumes partial ones from their
+//! checkpoints, trains the rest in parallel (`jobs` runs × `threads` threads each), and
+//! records failures without stopping the others.
+
+mod progress;
+
+pub use progress::{LogProgress, Progress, TerminalProgress};
+
+use crate::data::Dataset;
+use crate::experiment::Experiment;
+use crate::nn::train::Trainer;
+use crate::nn::Backend;
+use crate::store::{now_unix, RunDir, RunRecord, State, Status};
+use anyhow::{anyhow, bail, Result};
+use rayon::prelude::*;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// How to run the queue.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Concurrent runs (default: as many as cores, at most the queue length).
+    pub jobs: Option<usize>,
+    /// Threads per run (default: cores / jobs).
+    pub threads: Option<usize>,
+    /// Stop starting runs (and stop running ones after their epoch) at the first failure.
+    pub fail_fast: bool,
+    /// Rerun only the failed runs.
+    pub retry_failed: bool,
+}
+
+/// A run of the experiment with its folder.
+#[derive(Clone, Debug)]
+pub struct PlannedRun {
+    pub record: RunRecord,
+    pub dir: RunDir,
+}
+
+/// What happened to one run in this invocation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Trained,
+    Failed(String),
+    Skipped(String),
+}
+
+/// Where a run stands on disk, for listings.
+pub fn describe_state(run: &PlannedRun) -> String {
+    match run.dir.status() {
+        Err(e) => format!("unreadable ({e})"),
+        Ok(None) => "pending".into(),
+        Ok(Some(s)) => match s.state {
+            State::Done => "done".into(),
+            State::Failed => format!("failed: {}", s.error.unwrap_or_default()),
+            _ if s.epochs_done > 0 => format!("partial ({}/{} epochs)", s.epochs_done, s.epochs),
+            _ => "pending".into(),
+        },
+    }
+}
+
+/// Expands the experiment into runs under `runs_dir`.
+pub fn plan(experiment: &Experiment, data: &Dataset, runs_dir: &Path) -> Result<Vec<PlannedRun>> {
+    let runs: Vec<PlannedRun> = experiment
+        .configs()?
+        .into_iter()
+        .map(|config| {
+            let record = RunRecord {
+                experiment: experiment.name.clone(),
+                config,
+                data: data.description.clone(),
+                data_fingerprint: data.fingerprint.clone(),
+            };
+            PlannedRun {
+                dir: RunDir::new(runs_dir, &record),
+                record,
+            }
+        })
+        .collect();
+    let mut ids: Vec<&str> = runs
+        .iter()
+        .map(|r| r.dir.path.to_str().unwrap_or_default())
+        .collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    if ids.len() != before {
+        bail!(
+            "experiment '{}' lists the same run more than once (duplicate grid values?)",
+            experiment.name
+        );
+    }
+    Ok(runs)
+}
+
+/// Default (jobs, threads) for a queue of `queued` runs on this machine.
+pub fn default_parallelism(queued: usize, options: &Options) -> (usize, usize) {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let jobs = options.jobs.unwrap_or(cores).clamp(1, queued.max(1));
+    let threads = options.threads.unwrap_or((cores / jobs).max(1));
+    (jobs, threads)
+}
+
+/// Trains every run that needs it; returns each run's outcome, in plan order.
+pub fn execute(
+    runs: &[PlannedRun],
+    data: &Dataset,
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<Vec<Outcome>> {
+    let queue: Vec<bool> = runs
+        .iter()
+        .map(|r| {
+            let state = r.dir.status().ok().flatten().map(|s| s.state);
+            match state {
+                Some(State::Done) => false,
+                Some(State::Failed) => options.retry_failed,
+                _ => !options.retry_failed,
+            }
+        })
+        .collect();
+    let queued = queue.iter().filter(|q| **q).count();
+    let (jobs, threads) = default_parallelism(queued, options);
+    progress.start(queued, runs.len() - queued, jobs, threads);
+    let stop = AtomicBool::new(false);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
+    let outcomes = pool.install(|| {
+        runs.par_iter()
+            .zip(&queue)
+            .with_max_len(1)
+            .map(|(run, &queued)| {
+                if !queued {
+                    return Outcome::Skipped(describe_state(run));
+                }
+                if stop.load(Ordering::SeqCst) {
+                    return Outcome::Skipped("not started (--fail-fast)".into());
+                }
+                let outcome = train_locked(run, data, threads, &stop, progress)
+                    .unwrap_or_else(|e| Outcome::Failed(format!("{e:#}")));
+                if matches!(outcome, Outcome::Failed(_)) && options.fail_fast {
+                    stop.store(true, Ordering::SeqCst);
+                }
+                progress.finish(run, &outcome);
+                outcome
+            })
+            .collect()
+    });
+    Ok(outcomes)
+}
+
+/// Trains one run under its lock, recording status, metrics and checkpoints as it goes.
+fn train_locked(
+    run: &PlannedRun,
+    data: &Dataset,
+    threads: usize,
+    stop: &AtomicBool,
+    progress: &dyn Progress,
+) -> Result<Outcome> {
+    let Some(_lock) = run.dir.try_lock()? else {
+        return Ok(Outcome::Skipped(
+            "another eegrun process is training it".into(),
+        ));
+    };
+    let config = &run.record.config;
+    let mut status = run
+        .dir
+        .status()?
+        .unwrap_or_else(|| Status::new(config.epochs));
+    if status.state == State::Done {
+        return Ok(Outcome::Skipped("done".into()));
+    }
+    run.dir.write_record(&run.record)?;
+    status.state = State::Running;
+    status.attempts += 1;
+    status.error = None;
+    status.started_unix.get_or_insert(now_unix());
+    run.dir.write_status(&status)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    let result = pool.install(|| match config.device.as_str() {
+        "cuda" => train_cuda(run, data, &mut status, stop, progress),
+        _ => train_on(
+            dfdx::prelude::Cpu::default(),
+            run,
+            data,
+            &mut status,
+            stop,
+            progress,
+        ),
+    });
+    status.finished_unix = Some(now_unix());
+    let outcome = match result {
+        Ok(()) => {
+            status.state = State::Done;
+            Outcome::Trained
+        }
+        Err(e) => {
+            let message = format!("{e:#}").replace('\n', " ");
+            status.state = State::Failed;
+            status.error = Some(message.clone());
+            Outcome::Failed(message)
+        }
+    };
+    run.dir.write_status(&status)?;
+    Ok(outcome)
+}
+
+#[cfg(feature = "cuda")]
+fn train_cuda(
+    run: &PlannedRun,
+    data: &Dataset,
+    status: &mut Status,
+    stop: &AtomicBool,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let dev = dfdx::prelude::Cuda::try_build(0, 0)
+        .map_err(|e| anyhow!("cannot open the CUDA device: {e:?}"))?;
+    train_on(dev, run, data, status, stop, progress)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn train_cuda(
+    _: &PlannedRun,
+    _: &Dataset,
+    _: &mut Status,
+    _: &AtomicBool,
+    _: &dyn Progress,
+) -> Result<()> {
+    Err(anyhow!(
+        "device cuda: this eegrun was built without CUDA; rebuild with --features cuda"
+    ))
+}
+
+fn train_on<D: Backend>(
+    dev: D,
+    run: &PlannedRun,
+    data: &Dataset,
+    status: &mut Status,
+    stop: &AtomicBool,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let mut trainer = Trainer::new(dev, run.record.config.clone(), data)?;
+    let checkpoint = run.dir.checkpoint();
+    if checkpoint.exists() {
+        trainer.load_checkpoint(&checkpoint)?;
+    }
+    while !trainer.finished() {
+        if stop.load(Ordering::SeqCst) {
+            bail!("interrupted by another run's failure (--fail-fast)");
+        }
+        let start = Instant::now();
+        let metrics = trainer.run_epoch()?.clone();
+        trainer.save_checkpoint(&checkpoint)?;
+        run.dir.write_metrics(&trainer.history)?;
+        status.epochs_done = trainer.history.len();
+        status.seconds += start.elapsed().as_secs_f64();
+        status.summary = trainer.summary();
+        run.dir.write_status(status)?;
+        progress.epoch(run, &metrics);
+    }
+    Ok(())
+}
