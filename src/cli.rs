@@ -168,10 +168,7 @@ pub fn with_threads<R: Send>(threads: Option<usize>, f: impl FnOnce() -> R + Sen
         }
         builder = builder.num_threads(n);
     }
-    Ok(builder
-        .build()
-        .context("cannot start worker threads")?
-        .install(f))
+    Ok(builder.build().context("cannot start worker threads")?.install(f))
 }
 
 /// Rewrites `eegrun FILE.toml ...` to `eegrun run FILE.toml ...`.
@@ -235,14 +232,8 @@ fn run_experiment(args: RunArgs) -> Result<()> {
         .collect();
     println!("\n{}", crate::report::runs_table(&rows));
     println!("{}", crate::report::highest_accuracy_table(&rows));
-    let failed = outcomes
-        .iter()
-        .filter(|o| matches!(o, Outcome::Failed(_)))
-        .count();
-    let never_run = runs
-        .iter()
-        .filter(|r| r.dir.status().ok().flatten().is_none())
-        .count();
+    let failed = outcomes.iter().filter(|o| matches!(o, Outcome::Failed(_))).count();
+    let never_run = runs.iter().filter(|r| r.dir.status().ok().flatten().is_none()).count();
     if failed > 0 {
         bail!(
             "{failed} of {} runs failed (see the table above; rerun with --retry-failed)",
@@ -290,8 +281,8 @@ fn train(args: TrainArgs) -> Result<()> {
 
 #[cfg(feature = "cuda")]
 fn train_cuda(config: TrainConfig, data: &crate::data::Dataset, args: &TrainArgs) -> Result<()> {
-    let dev = Cuda::try_seed_from_u64(config.seed)
-        .map_err(|e| anyhow::anyhow!("cannot open the CUDA device: {e:?}"))?;
+    let dev =
+        Cuda::try_seed_from_u64(config.seed).map_err(|e| anyhow::anyhow!("cannot open the CUDA device: {e:?}"))?;
     train_on(dev, config, data, args)
 }
 
@@ -300,20 +291,11 @@ fn train_cuda(_: TrainConfig, _: &crate::data::Dataset, _: &TrainArgs) -> Result
     bail!("--device cuda: this eegrun was built without CUDA; rebuild with `cargo build --release --features cuda`")
 }
 
-fn train_on<D: Backend>(
-    dev: D,
-    config: TrainConfig,
-    data: &crate::data::Dataset,
-    args: &TrainArgs,
-) -> Result<()> {
+fn train_on<D: Backend>(dev: D, config: TrainConfig, data: &crate::data::Dataset, args: &TrainArgs) -> Result<()> {
     let mut trainer = Trainer::new(dev, config, data)?;
     if let Some(path) = args.checkpoint.as_ref().filter(|p| p.exists()) {
         trainer.load_checkpoint(path)?;
-        println!(
-            "resumed from {} after epoch {}",
-            path.display(),
-            trainer.history.len()
-        );
+        println!("resumed from {} after epoch {}", path.display(), trainer.history.len());
     }
     let spec = trainer.model.spec;
     println!(
@@ -339,10 +321,7 @@ fn train_on<D: Backend>(
         100.0 * summary.final_train_acc
     );
     if let (Some(acc), Some(epoch)) = (summary.test_acc_at_best_val, summary.best_val_epoch) {
-        println!(
-            "test accuracy at best validation epoch {epoch}: {:.2}%",
-            100.0 * acc
-        );
+        println!("test accuracy at best validation epoch {epoch}: {:.2}%", 100.0 * acc);
     }
     if let Some(path) = &args.metrics {
         let json = serde_json::json!({"config": trainer.config, "summary": summary, "history": trainer.history});
@@ -377,10 +356,7 @@ fn print_models() {
             dropout: kind.default_dropout(),
         };
         let model = Model::new(&dev, spec, &mut rand::rngs::mock::StepRng::new(0, 1));
-        println!(
-            "{} (input [-1, 1, 2, 750], activation shown as ELU)",
-            kind.name()
-        );
+        println!("{} (input [-1, 1, 2, 750], activation shown as ELU)", kind.name());
         println!("{:<34} {:<22} {:>9}", "Layer", "Output shape", "Params");
         println!("{}", "-".repeat(67));
         for (layer, shape, params) in model.summary() {
@@ -395,7 +371,7 @@ fn bench(args: BenchArgs) -> Result<()> {
     if args.epochs < 2 {
         bail!("--epochs must be ≥ 2 (the first epoch is a warm-up)");
     }
-    let data = synthetic::generate(0);
+    let data = synthetic::generate(0, synthetic::TRIALS);
     let torch = !args.no_torch && torch_available(&args);
     println!(
         "seconds per epoch ({} train + {} eval trials, batch 64), median of epochs 2..={}",
@@ -467,26 +443,11 @@ fn torch_available(args: &BenchArgs) -> bool {
 
 /// Median epoch time of the PyTorch reference (epochs after the first).
 fn torch_epoch_seconds(args: &BenchArgs, model: &str, threads: usize) -> Result<f64> {
-    let json = std::env::temp_dir().join(format!(
-        "eegrun-bench-{}-{model}-{threads}.json",
-        std::process::id()
-    ));
+    let json = std::env::temp_dir().join(format!("eegrun-bench-{}-{model}-{threads}.json", std::process::id()));
     let out = std::process::Command::new(&args.python)
         .arg(&args.torch_ref)
-        .args([
-            "--model",
-            model,
-            "--act",
-            &args.activation,
-            "--data",
-            "synthetic",
-        ])
-        .args([
-            "--epochs",
-            &args.epochs.to_string(),
-            "--threads",
-            &threads.to_string(),
-        ])
+        .args(["--model", model, "--act", &args.activation, "--data", "synthetic"])
+        .args(["--epochs", &args.epochs.to_string(), "--threads", &threads.to_string()])
         .arg("--json")
         .arg(&json)
         .output()

@@ -46,8 +46,7 @@ fn train_runs_and_writes_metrics() {
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("highest test accuracy"), "{out}");
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&metrics).unwrap()).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&metrics).unwrap()).unwrap();
     assert_eq!(json["history"].as_array().unwrap().len(), 1);
     assert_eq!(json["config"]["activation"], "leaky_relu");
     let _ = std::fs::remove_dir_all(dir);
@@ -74,7 +73,7 @@ fn bad_arguments_fail_with_one_clear_line() {
         ),
         (
             vec!["train", "--data", "synthetic:x"],
-            "expected 'synthetic', 'synthetic:SEED' or a folder",
+            "expected 'auto', 'synthetic', 'synthetic:SEED'",
         ),
     ] {
         let (code, _, err) = eegrun(&args);

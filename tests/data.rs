@@ -20,17 +20,14 @@ fn npy(shape: &[usize], values: &[f64]) -> Vec<u8> {
     let mut out = b"\x93NUMPY\x01\x00".to_vec();
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
-    values
-        .iter()
-        .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+    values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
     out
 }
 
 /// Writes an npz with `signal` (n, t, c) and `label` arrays like numpy.savez.
 fn write_npz(path: &Path, signal_shape: &[usize], signal: &[f64], labels: &[f64]) {
     let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
-    let stored =
-        zip::write::FileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let stored = zip::write::FileOptions::default().compression_method(zip::CompressionMethod::Stored);
     zip.start_file("signal.npy", stored).unwrap();
     zip.write_all(&npy(signal_shape, signal)).unwrap();
     zip.start_file("label.npy", stored).unwrap();
@@ -59,18 +56,8 @@ fn error_of(dir: &Path) -> String {
 #[test]
 fn pair_layout_is_transposed_and_labels_shifted() {
     let dir = temp_dir("pair");
-    write_npz(
-        &dir.join("train.npz"),
-        &[3, 750, 2],
-        &lab_signal(3),
-        &[1.0, 2.0, 2.0],
-    );
-    write_npz(
-        &dir.join("test.npz"),
-        &[2, 750, 2],
-        &lab_signal(2),
-        &[2.0, 1.0],
-    );
+    write_npz(&dir.join("train.npz"), &[3, 750, 2], &lab_signal(3), &[1.0, 2.0, 2.0]);
+    write_npz(&dir.join("test.npz"), &[2, 750, 2], &lab_signal(2), &[2.0, 1.0]);
     let data = load_dir(&dir).unwrap();
     assert_eq!((data.train.len(), data.test.len()), (3, 2));
     assert_eq!(data.train.y, vec![0, 1, 1]);
@@ -107,12 +94,7 @@ fn nan_becomes_the_nanmean_of_its_split() {
     signal[10] = f64::NAN;
     signal[1500] = 5.0; // other trial
     write_npz(&dir.join("train.npz"), &[2, 750, 2], &signal, &[1.0, 2.0]);
-    write_npz(
-        &dir.join("test.npz"),
-        &[1, 750, 2],
-        &vec![1.0; 1500],
-        &[1.0],
-    );
+    write_npz(&dir.join("test.npz"), &[1, 750, 2], &vec![1.0; 1500], &[1.0]);
     let data = load_dir(&dir).unwrap();
     let expected = ((2.0 * 2998.0 + 5.0) / 2999.0) as f32;
     assert!(data.train.x.iter().all(|v| !v.is_nan()));
@@ -125,25 +107,12 @@ fn bad_inputs_give_one_clear_error_each() {
     assert!(error_of(&dir.join("absent")).contains("data folder not found"));
     assert!(error_of(&dir).contains("no data files"));
 
-    write_npz(
-        &dir.join("S4b_train.npz"),
-        &[1, 750, 2],
-        &lab_signal(1),
-        &[1.0],
-    );
+    write_npz(&dir.join("S4b_train.npz"), &[1, 750, 2], &lab_signal(1), &[1.0]);
     let e = error_of(&dir);
-    assert!(
-        e.contains("incomplete lab data") && e.contains("X11b_test.npz"),
-        "{e}"
-    );
+    assert!(e.contains("incomplete lab data") && e.contains("X11b_test.npz"), "{e}");
     std::fs::remove_file(dir.join("S4b_train.npz")).unwrap();
 
-    write_npz(
-        &dir.join("train.npz"),
-        &[1, 750, 3],
-        &vec![0.0; 2250],
-        &[1.0],
-    );
+    write_npz(&dir.join("train.npz"), &[1, 750, 3], &vec![0.0; 2250], &[1.0]);
     write_npz(&dir.join("test.npz"), &[1, 750, 2], &lab_signal(1), &[1.0]);
     let e = error_of(&dir);
     assert!(
@@ -151,17 +120,9 @@ fn bad_inputs_give_one_clear_error_each() {
         "{e}"
     );
 
-    write_npz(
-        &dir.join("train.npz"),
-        &[2, 750, 2],
-        &lab_signal(2),
-        &[1.0, 3.0],
-    );
+    write_npz(&dir.join("train.npz"), &[2, 750, 2], &lab_signal(2), &[1.0, 3.0]);
     let e = error_of(&dir);
-    assert!(
-        e.contains("train.npz") && e.contains("label[1] is 3"),
-        "{e}"
-    );
+    assert!(e.contains("train.npz") && e.contains("label[1] is 3"), "{e}");
 
     write_npz(&dir.join("train.npz"), &[2, 750, 2], &lab_signal(2), &[1.0]);
     let e = error_of(&dir);
@@ -169,17 +130,13 @@ fn bad_inputs_give_one_clear_error_each() {
 
     std::fs::write(dir.join("train.npz"), b"hello, not a zip").unwrap();
     let e = error_of(&dir);
-    assert!(
-        e.contains("train.npz") && e.contains("not a numpy .npz"),
-        "{e}"
-    );
+    assert!(e.contains("train.npz") && e.contains("not a numpy .npz"), "{e}");
 }
 
 /// The real lab files, truncated at 1 MiB (../shared/data/bci-iiib/partial-prefix).
 #[test]
 fn truncated_lab_files_are_reported_as_truncated() {
-    let prefix =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/bci-iiib/partial-prefix");
+    let prefix = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/bci-iiib/partial-prefix");
     if !prefix.is_dir() {
         eprintln!(
             "SKIP truncated_lab_files_are_reported_as_truncated: {} is absent",
@@ -188,12 +145,7 @@ fn truncated_lab_files_are_reported_as_truncated() {
         return;
     }
     let dir = temp_dir("truncated");
-    for name in [
-        "S4b_train.npz",
-        "X11b_train.npz",
-        "S4b_test.npz",
-        "X11b_test.npz",
-    ] {
+    for name in ["S4b_train.npz", "X11b_train.npz", "S4b_test.npz", "X11b_test.npz"] {
         std::fs::copy(prefix.join(format!("{name}.first-1MiB")), dir.join(name)).unwrap();
     }
     let e = error_of(&dir);
@@ -218,21 +170,24 @@ fn real_stand_in_data_loads() {
 
 #[test]
 fn synthetic_source_is_seeded_and_shaped_like_the_lab() {
-    let a = synthetic::generate(3);
+    let a = synthetic::generate(3, 1080);
     assert_eq!(
         (a.train.len(), a.test.len(), a.train.x.len()),
         (1080, 1080, 1080 * 1500)
     );
-    assert_eq!(a.fingerprint, synthetic::generate(3).fingerprint);
-    assert_ne!(a.fingerprint, synthetic::generate(4).fingerprint);
+    assert_eq!(a.fingerprint, synthetic::generate(3, 1080).fingerprint);
+    assert_ne!(a.fingerprint, synthetic::generate(4, 1080).fingerprint);
     let ones = a.train.y.iter().filter(|&&l| l == 1).count();
-    assert!(
-        (400..680).contains(&ones),
-        "classes roughly balanced: {ones}"
-    );
+    assert!((400..680).contains(&ones), "classes roughly balanced: {ones}");
     assert_eq!(
         Source::parse("synthetic:3").unwrap(),
-        Source::Synthetic { seed: 3 }
+        Source::Synthetic { seed: 3, trials: 1080 }
     );
     assert!(Source::parse("synthetic:x").is_err());
+    assert!(Source::parse("synthetic:1:1").is_err());
+    assert_eq!(
+        Source::parse("synthetic:2:64").unwrap(),
+        Source::Synthetic { seed: 2, trials: 64 }
+    );
+    assert_eq!(synthetic::generate(2, 64).train.len(), 64);
 }

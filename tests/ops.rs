@@ -33,18 +33,9 @@ type Traced = Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>;
 type Op<'a> = dyn Fn(Traced, &[Param<Cpu>]) -> Traced + 'a;
 
 /// Loss Σ out·r and its gradients with respect to the input and each parameter.
-fn loss_and_grads(
-    op: &Op,
-    x: &[f32],
-    shape: S4,
-    params: &[Vec<f32>],
-    r_seed: u64,
-) -> (f64, Vec<Vec<f32>>) {
+fn loss_and_grads(op: &Op, x: &[f32], shape: S4, params: &[Vec<f32>], r_seed: u64) -> (f64, Vec<Vec<f32>>) {
     let xt = tensor(x.to_vec(), shape);
-    let ps: Vec<Param<Cpu>> = params
-        .iter()
-        .map(|p| tensor(p.clone(), (p.len(),)))
-        .collect();
+    let ps: Vec<Param<Cpu>> = params.iter().map(|p| tensor(p.clone(), (p.len(),))).collect();
     let out = op(xt.clone().traced(Gradients::leaky()), &ps);
     let r = tensor(random(out.shape().num_elements(), r_seed), *out.shape());
     let loss = (out * r).sum::<(), _>();
@@ -191,10 +182,7 @@ fn convolution_output_is_cross_correlation_with_zero_padding() {
 
 /// Running mean and variance for three channels.
 fn running() -> (Param<Cpu>, Param<Cpu>) {
-    (
-        tensor(vec![0.1, -0.2, 0.3], (3,)),
-        tensor(vec![0.5, 1.5, 2.0], (3,)),
-    )
+    (tensor(vec![0.1, -0.2, 0.3], (3,)), tensor(vec![0.5, 1.5, 2.0], (3,)))
 }
 
 fn bn_op(training: bool) -> impl Fn(Traced, &[Param<Cpu>]) -> Traced {
@@ -211,18 +199,8 @@ fn bn_params() -> Vec<Vec<f32>> {
 
 #[test]
 fn batch_norm_gradients_match_finite_differences() {
-    finite_difference_check(
-        "batch norm (train)",
-        &bn_op(true),
-        (3, 3, 1, 4),
-        bn_params(),
-    );
-    finite_difference_check(
-        "batch norm (eval)",
-        &bn_op(false),
-        (3, 3, 1, 4),
-        bn_params(),
-    );
+    finite_difference_check("batch norm (train)", &bn_op(true), (3, 3, 1, 4), bn_params());
+    finite_difference_check("batch norm (eval)", &bn_op(false), (3, 3, 1, 4), bn_params());
 }
 
 #[test]
@@ -232,13 +210,7 @@ fn batch_norm_generic_path_matches_cpu_kernel() {
             let (mut rm, mut rv) = running();
             generic::batch_norm(x, &p[0], &p[1], (&mut rm, &mut rv), training)
         };
-        paths_agree(
-            "batch norm",
-            &bn_op(training),
-            &gen,
-            (4, 3, 2, 5),
-            bn_params(),
-        );
+        paths_agree("batch norm", &bn_op(training), &gen, (4, 3, 2, 5), bn_params());
     }
 }
 
@@ -255,10 +227,7 @@ fn batch_norm_updates_running_statistics_like_pytorch() {
     assert!((y.as_vec()[0] - expected).abs() < 1e-5);
     let (mut grm, mut grv) = (tensor(vec![0.0], (1,)), tensor(vec![1.0], (1,)));
     let _ = generic::batch_norm(x, &gamma, &beta, (&mut grm, &mut grv), true);
-    assert!(
-        (grm.as_vec()[0] - rm.as_vec()[0]).abs() < 1e-6
-            && (grv.as_vec()[0] - rv.as_vec()[0]).abs() < 1e-6
-    );
+    assert!((grm.as_vec()[0] - rm.as_vec()[0]).abs() < 1e-6 && (grv.as_vec()[0] - rv.as_vec()[0]).abs() < 1e-6);
 }
 
 const ACTIVATIONS: [Activation; 3] = [

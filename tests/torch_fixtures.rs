@@ -133,11 +133,7 @@ fn check(kind: ModelKind, act_name: &str) {
         &f["eval.logits"].data,
     );
     let loss = cross_entropy_with_logits_loss(logits, targets);
-    assert_close(
-        "eval loss",
-        &loss.retaped::<NoneTape>().as_vec(),
-        &f["eval.loss"].data,
-    );
+    assert_close("eval loss", &loss.retaped::<NoneTape>().as_vec(), &f["eval.loss"].data);
     if traced {
         let grads = loss.backward();
         for t in model.tensors().iter().filter(|t| t.learnable) {
@@ -216,10 +212,6 @@ fn adam_matches_pytorch() {
         adam.update(model.learnable_mut(), &grads);
     }
     for (name, p) in names.iter().zip(model.learnable_mut()) {
-        assert_close(
-            &format!("adam {name}"),
-            &p.as_vec(),
-            &f[&format!("adam.{name}")].data,
-        );
+        assert_close(&format!("adam {name}"), &p.as_vec(), &f[&format!("adam.{name}")].data);
     }
 }

@@ -6,7 +6,7 @@ use eegrun::nn::train::{EpochMetrics, TrainConfig, Trainer};
 
 /// A small synthetic data set (160 train / 160 test trials).
 fn small_data() -> Dataset {
-    let full = synthetic::generate(1);
+    let full = synthetic::generate(1, 160);
     let first: Vec<usize> = (0..160).collect();
     Dataset::new(
         "synthetic subset".into(),
@@ -44,7 +44,7 @@ fn train(config: TrainConfig, data: &Dataset) -> Trainer<Cpu> {
 
 #[test]
 fn eegnet_learns_the_synthetic_rhythms() {
-    let data = synthetic::generate(0);
+    let data = synthetic::generate(0, 1080);
     let trainer = train(
         TrainConfig {
             epochs: 3,
@@ -75,11 +75,7 @@ fn same_seed_gives_identical_metrics() {
             },
             &data,
         );
-        assert_ne!(
-            numbers(&a.history),
-            numbers(&c.history),
-            "{model}: another seed"
-        );
+        assert_ne!(numbers(&a.history), numbers(&c.history), "{model}: another seed");
     }
 }
 
@@ -106,8 +102,7 @@ fn resuming_from_a_checkpoint_matches_an_uninterrupted_run() {
     let e = format!("{:#}", other.load_checkpoint(&path).unwrap_err());
     assert!(e.contains("different configuration"), "{e}");
     std::fs::write(&path, b"EEGRUNCKgarbage").unwrap();
-    assert!(format!("{:#}", resumed.load_checkpoint(&path).unwrap_err())
-        .contains("not a valid eegrun checkpoint"));
+    assert!(format!("{:#}", resumed.load_checkpoint(&path).unwrap_err()).contains("not a valid eegrun checkpoint"));
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -123,10 +118,7 @@ fn validation_split_is_balanced_and_reported() {
     );
     let summary = trainer.summary().unwrap();
     let epoch = summary.best_val_epoch.expect("best validation epoch");
-    assert_eq!(
-        summary.test_acc_at_best_val,
-        Some(trainer.history[epoch - 1].test_acc)
-    );
+    assert_eq!(summary.test_acc_at_best_val, Some(trainer.history[epoch - 1].test_acc));
     assert!(trainer.history.iter().all(|m| m.val_acc.is_some()));
 }
 
@@ -170,9 +162,7 @@ fn invalid_configs_are_rejected_before_training() {
             "val_fraction",
         ),
     ] {
-        let e = Trainer::new(Cpu::default(), config, &data)
-            .err()
-            .expect("rejected");
+        let e = Trainer::new(Cpu::default(), config, &data).err().expect("rejected");
         assert!(format!("{e:#}").contains(message), "{e:#}");
     }
 }

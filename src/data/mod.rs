@@ -13,7 +13,8 @@ pub const LAB_TEST: [&str; 2] = ["S4b_test.npz", "X11b_test.npz"];
 /// The alternative pair layout.
 pub const PAIR: [&str; 2] = ["train.npz", "test.npz"];
 
-const EXPECTED: &str = "the lab's four files (S4b_train.npz, X11b_train.npz, S4b_test.npz, X11b_test.npz) or train.npz and test.npz";
+const EXPECTED: &str =
+    "the lab's four files (S4b_train.npz, X11b_train.npz, S4b_test.npz, X11b_test.npz) or train.npz and test.npz";
 
 /// Trials laid out as (trial, channel, time), i.e. the network's (N, 1, 2, 750), and
 /// labels 0/1.
@@ -42,10 +43,7 @@ impl Split {
     /// A new split holding the given trials, in that order.
     pub fn select(&self, indices: &[usize]) -> Split {
         Split {
-            x: indices
-                .iter()
-                .flat_map(|&i| self.trial(i).iter().copied())
-                .collect(),
+            x: indices.iter().flat_map(|&i| self.trial(i).iter().copied()).collect(),
             y: indices.iter().map(|&i| self.y[i]).collect(),
         }
     }
@@ -89,39 +87,42 @@ impl Dataset {
 pub enum Source {
     /// `dir` when it holds data files, else the synthetic source (seed 0).
     Auto(PathBuf),
-    /// The built-in generator with its seed.
-    Synthetic { seed: u64 },
+    /// The built-in generator with its seed and trials per split.
+    Synthetic { seed: u64, trials: usize },
     /// A folder with the lab's four files or a train.npz/test.npz pair.
     Dir(PathBuf),
 }
 
 impl Source {
-    /// `auto`, `synthetic`, `synthetic:SEED`, or a folder path.
+    /// `auto`, `synthetic[:SEED[:TRIALS]]` (TRIALS per split, default 1080), or a folder.
     pub fn parse(text: &str) -> Result<Self> {
         if text == "auto" {
             return Ok(Self::Auto(PathBuf::from("data")));
         }
-        match text.strip_prefix("synthetic") {
-            Some("") => Ok(Self::Synthetic { seed: 0 }),
-            Some(rest) => match rest.strip_prefix(':').and_then(|s| s.parse().ok()) {
-                Some(seed) => Ok(Self::Synthetic { seed }),
-                None => bail!(
-                    "data source '{text}': expected 'synthetic', 'synthetic:SEED' or a folder"
-                ),
-            },
-            None => Ok(Self::Dir(PathBuf::from(text))),
+        let Some(rest) = text.strip_prefix("synthetic") else {
+            return Ok(Self::Dir(PathBuf::from(text)));
+        };
+        let numbers: Option<Vec<usize>> = match rest {
+            "" => Some(Vec::new()),
+            _ => rest
+                .strip_prefix(':')
+                .and_then(|r| r.split(':').map(|n| n.parse().ok()).collect()),
+        };
+        match numbers.as_deref() {
+            Some([]) => Ok(Self::Synthetic { seed: 0, trials: synthetic::TRIALS }),
+            Some([seed]) => Ok(Self::Synthetic { seed: *seed as u64, trials: synthetic::TRIALS }),
+            Some([seed, trials]) if *trials >= 2 => Ok(Self::Synthetic { seed: *seed as u64, trials: *trials }),
+            _ => bail!("data source '{text}': expected 'auto', 'synthetic', 'synthetic:SEED', 'synthetic:SEED:TRIALS' (TRIALS ≥ 2) or a folder"),
         }
     }
 
     /// Loads the data.
     pub fn load(&self) -> Result<Dataset> {
         match self {
-            Self::Synthetic { seed } => Ok(synthetic::generate(*seed)),
+            Self::Synthetic { seed, trials } => Ok(synthetic::generate(*seed, *trials)),
             Self::Dir(dir) => load_dir(dir),
             Self::Auto(dir) => {
-                let has_data = [LAB_TRAIN[0], PAIR[0]]
-                    .iter()
-                    .any(|f| dir.join(f).is_file());
+                let has_data = [LAB_TRAIN[0], PAIR[0]].iter().any(|f| dir.join(f).is_file());
                 if has_data {
                     load_dir(dir)
                 } else {
@@ -129,7 +130,7 @@ impl Source {
                         "note: no data files in {}/ — using the built-in synthetic data",
                         dir.display()
                     );
-                    Ok(synthetic::generate(0))
+                    Ok(synthetic::generate(0, synthetic::TRIALS))
                 }
             }
         }
@@ -151,16 +152,8 @@ pub fn load_dir(dir: &Path) -> Result<Dataset> {
     } else if present(&PAIR) == PAIR.len() {
         (vec![PAIR[0]], vec![PAIR[1]])
     } else if present(&lab) > 0 {
-        let missing: Vec<&str> = lab
-            .iter()
-            .filter(|n| !dir.join(n).is_file())
-            .copied()
-            .collect();
-        bail!(
-            "{}: incomplete lab data: missing {}",
-            dir.display(),
-            missing.join(", ")
-        );
+        let missing: Vec<&str> = lab.iter().filter(|n| !dir.join(n).is_file()).copied().collect();
+        bail!("{}: incomplete lab data: missing {}", dir.display(), missing.join(", "));
     } else {
         bail!("{}: no data files: expected {EXPECTED}", dir.display());
     };
@@ -208,41 +201,23 @@ fn load_split(dir: &Path, files: &[&str]) -> Result<Split> {
         }
         for (i, &l) in label.data.iter().enumerate() {
             if l != 1.0 && l != 2.0 {
-                bail!(
-                    "{}: label[{i}] is {l}, expected 1 (left) or 2 (right)",
-                    path.display()
-                );
+                bail!("{}: label[{i}] is {l}, expected 1 (left) or 2 (right)", path.display());
             }
             split.y.push((l - 1.0) as u8);
         }
         for trial in signal.data.chunks_exact(SAMPLES * CHANNELS) {
             for c in 0..CHANNELS {
-                split
-                    .x
-                    .extend((0..SAMPLES).map(|t| trial[t * CHANNELS + c] as f32));
+                split.x.extend((0..SAMPLES).map(|t| trial[t * CHANNELS + c] as f32));
             }
         }
     }
-    let finite: Vec<f64> = split
-        .x
-        .iter()
-        .filter(|v| !v.is_nan())
-        .map(|&v| v as f64)
-        .collect();
+    let finite: Vec<f64> = split.x.iter().filter(|v| !v.is_nan()).map(|&v| v as f64).collect();
     if finite.len() < split.x.len() {
         if finite.is_empty() {
-            bail!(
-                "{}: every sample of {} is NaN",
-                dir.display(),
-                files.join(", ")
-            );
+            bail!("{}: every sample of {} is NaN", dir.display(), files.join(", "));
         }
         let mean = (finite.iter().sum::<f64>() / finite.len() as f64) as f32;
-        split
-            .x
-            .iter_mut()
-            .filter(|v| v.is_nan())
-            .for_each(|v| *v = mean);
+        split.x.iter_mut().filter(|v| v.is_nan()).for_each(|v| *v = mean);
     }
     debug_assert!(split.y.iter().all(|&l| (l as usize) < CLASSES));
     Ok(split)

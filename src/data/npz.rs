@@ -13,8 +13,7 @@ pub struct Array {
 
 /// Reads the named arrays from an `.npz` file. Errors name the file and what is wrong.
 pub fn read_arrays(path: &Path, names: &[&str]) -> Result<Vec<Array>> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let file = std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut archive = zip::ZipArchive::new(file).map_err(|e| {
         let starts_like_zip = std::fs::File::open(path)
@@ -44,9 +43,9 @@ pub fn read_arrays(path: &Path, names: &[&str]) -> Result<Vec<Array>> {
                 )
             })?;
             let mut bytes = Vec::with_capacity(entry.size() as usize);
-            entry.read_to_end(&mut bytes).with_context(|| {
-                format!("{}: array '{name}' is damaged or truncated", path.display())
-            })?;
+            entry
+                .read_to_end(&mut bytes)
+                .with_context(|| format!("{}: array '{name}' is damaged or truncated", path.display()))?;
             parse_npy(&bytes).with_context(|| format!("{}: array '{name}'", path.display()))
         })
         .collect()
@@ -54,10 +53,8 @@ pub fn read_arrays(path: &Path, names: &[&str]) -> Result<Vec<Array>> {
 
 /// Reads every array of an `.npz` file, by entry name without the `.npy` suffix.
 pub fn read_all(path: &Path) -> Result<std::collections::BTreeMap<String, Array>> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    let archive = zip::ZipArchive::new(file)
-        .with_context(|| format!("{}: not a readable .npz", path.display()))?;
+    let file = std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let archive = zip::ZipArchive::new(file).with_context(|| format!("{}: not a readable .npz", path.display()))?;
     let names: Vec<String> = archive
         .file_names()
         .filter_map(|n| n.strip_suffix(".npy"))
@@ -103,10 +100,7 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Array> {
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<usize>()
-                .map_err(|_| anyhow!("bad shape '{shape_text}'"))
-        })
+        .map(|s| s.parse::<usize>().map_err(|_| anyhow!("bad shape '{shape_text}'")))
         .collect::<Result<Vec<_>>>()?;
     let count: usize = shape.iter().product();
     let body = &bytes[start + header_len..];
@@ -127,9 +121,6 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Array> {
             body.len()
         );
     }
-    let data = body[..count * width]
-        .chunks_exact(width)
-        .map(convert)
-        .collect();
+    let data = body[..count * width].chunks_exact(width).map(convert).collect();
     Ok(Array { shape, data })
 }

@@ -12,12 +12,17 @@ pub const TRIALS: usize = 1080;
 /// Sampling rate of the lab data (Hz).
 const RATE: f32 = 125.0;
 
-/// Generates `TRIALS` train and `TRIALS` test trials from `seed`.
-pub fn generate(seed: u64) -> Dataset {
+/// Generates `trials` train and `trials` test trials from `seed`.
+pub fn generate(seed: u64, trials: usize) -> Dataset {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let train = split(&mut rng, TRIALS);
-    let test = split(&mut rng, TRIALS);
-    Dataset::new(format!("synthetic (seed {seed})"), train, test)
+    let train = split(&mut rng, trials);
+    let test = split(&mut rng, trials);
+    let size = if trials == TRIALS {
+        String::new()
+    } else {
+        format!(", {trials} trials")
+    };
+    Dataset::new(format!("synthetic (seed {seed}{size})"), train, test)
 }
 
 fn split(rng: &mut ChaCha8Rng, trials: usize) -> Split {
@@ -31,8 +36,7 @@ fn split(rng: &mut ChaCha8Rng, trials: usize) -> Split {
             let amplitude = if channel as u8 == label { 0.4 } else { 0.6 };
             let phase = rng.gen_range(0.0..std::f32::consts::TAU);
             for t in 0..SAMPLES {
-                let rhythm =
-                    amplitude * (std::f32::consts::TAU * freq * t as f32 / RATE + phase).sin();
+                let rhythm = amplitude * (std::f32::consts::TAU * freq * t as f32 / RATE + phase).sin();
                 let noise: f32 = rng.sample(StandardNormal);
                 x.push(rhythm + noise);
             }

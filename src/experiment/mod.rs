@@ -7,7 +7,7 @@ mod search;
 
 use crate::nn::train::{TrainConfig, FIELDS};
 use anyhow::{anyhow, bail, Result};
-use search::Distribution;
+use search::{Distribution, Search};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -26,16 +26,8 @@ struct ExperimentFile {
     defaults: BTreeMap<Spanned<String>, Spanned<Value>>,
     #[serde(default)]
     grid: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<Value>>>>,
-    search: Option<SearchSection>,
-}
-
-#[derive(Deserialize)]
-struct SearchSection {
-    samples: Spanned<i64>,
-    #[serde(default)]
-    seed: u64,
-    #[serde(flatten)]
-    fields: BTreeMap<String, Spanned<Value>>,
+    /// `samples`, an optional `seed`, and one distribution per field.
+    search: Option<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
 }
 
 /// A validated experiment.
@@ -50,7 +42,7 @@ pub struct Experiment {
     /// Axes of the cartesian product, in [`FIELDS`] order.
     pub grid: Vec<(String, Vec<Value>)>,
     /// Number of search samples and their fields (none: one sample, nothing drawn).
-    search: Option<(usize, u64, Vec<(String, Distribution)>)>,
+    search: Option<Search>,
 }
 
 /// Where an error points.
@@ -68,30 +60,24 @@ impl Located<'_> {
     }
 }
 
-/// Checks that `value` is acceptable for training field `key` on its own.
+/// Checks that `value` is acceptable for training field `key` on its own; the error says
+/// what is wrong (the caller names the key).
 pub fn check_field(key: &str, value: &Value) -> Result<(), String> {
     if !FIELDS.contains(&key) {
-        return Err(format!(
-            "unknown key '{key}': expected one of {}",
-            FIELDS.join(", ")
-        ));
+        return Err(format!("unknown key; expected one of {}", FIELDS.join(", ")));
     }
     let mut table = toml::Table::new();
     table.insert(key.to_string(), value.clone());
     let config: TrainConfig = table
         .try_into()
-        .map_err(|e: toml::de::Error| format!("{key}: {}", e.message().trim()))?;
-    config
-        .model_spec()
-        .map(|_| ())
-        .map_err(|e| format!("{key}: {e}"))
+        .map_err(|e: toml::de::Error| e.message().trim().to_string())?;
+    config.model_spec().map(|_| ()).map_err(|e| e.to_string())
 }
 
 impl Experiment {
     /// Reads and validates an experiment file.
     pub fn load(path: &Path) -> Result<Self> {
-        let source = std::fs::read_to_string(path)
-            .map_err(|e| anyhow!("{}: cannot read: {e}", path.display()))?;
+        let source = std::fs::read_to_string(path).map_err(|e| anyhow!("{}: cannot read: {e}", path.display()))?;
         Self::parse(path, &source)
     }
 
@@ -104,94 +90,48 @@ impl Experiment {
         })?;
         let name = file.name.get_ref().trim().to_string();
         let name_ok = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
             && !name.starts_with('.');
         if !name_ok {
-            return Err(at.error(file.name.span(), format!("name '{name}': use letters, digits, '-', '_' or '.' (it names the folder under runs/)")));
+            let message =
+                format!("name '{name}': use letters, digits, '-', '_' or '.' (it names the folder under runs/)");
+            return Err(at.error(file.name.span(), message));
         }
         let data = match &file.data {
             Some(d) => {
-                crate::data::Source::parse(d.get_ref())
-                    .map_err(|e| at.error(d.span(), format!("data: {e}")))?;
+                crate::data::Source::parse(d.get_ref()).map_err(|e| at.error(d.span(), format!("data: {e}")))?;
                 d.get_ref().clone()
             }
             None => "auto".into(),
         };
         let mut defaults = BTreeMap::new();
         for (key, value) in &file.defaults {
-            check_field(key.get_ref(), value.get_ref())
-                .map_err(|m| at.error(key.span(), format!("defaults.{m}")))?;
-            defaults.insert(key.get_ref().clone(), value.get_ref().clone());
+            let k = key.get_ref();
+            check_field(k, value.get_ref()).map_err(|m| at.error(key.span(), format!("defaults.{k}: {m}")))?;
+            defaults.insert(k.clone(), value.get_ref().clone());
         }
         let mut grid = Vec::new();
         for (key, values) in &file.grid {
             let k = key.get_ref();
             if !FIELDS.contains(&k.as_str()) {
-                return Err(at.error(
-                    key.span(),
-                    format!(
-                        "grid.{}",
-                        check_field(k, &Value::Boolean(false)).unwrap_err()
-                    ),
-                ));
+                let m = check_field(k, &Value::Boolean(false)).unwrap_err();
+                return Err(at.error(key.span(), format!("grid.{k}: {m}")));
             }
             if values.get_ref().is_empty() {
-                return Err(at.error(
-                    values.span(),
-                    format!("grid.{k} is empty: give at least one value"),
-                ));
+                return Err(at.error(values.span(), format!("grid.{k} is empty: give at least one value")));
             }
             for v in values.get_ref() {
-                check_field(k, v.get_ref()).map_err(|m| at.error(v.span(), format!("grid.{m}")))?;
+                check_field(k, v.get_ref()).map_err(|m| at.error(v.span(), format!("grid.{k}: {m}")))?;
             }
             grid.push((
                 k.clone(),
-                values
-                    .get_ref()
-                    .iter()
-                    .map(|v| v.get_ref().clone())
-                    .collect(),
+                values.get_ref().iter().map(|v| v.get_ref().clone()).collect(),
             ));
         }
         grid.sort_by_key(|(k, _)| FIELDS.iter().position(|f| f == k));
         let search = match &file.search {
             None => None,
-            Some(s) => {
-                let samples = *s.samples.get_ref();
-                if !(1..=100_000).contains(&samples) {
-                    return Err(at.error(
-                        s.samples.span(),
-                        format!("search.samples must be between 1 and 100000, got {samples}"),
-                    ));
-                }
-                let mut fields = Vec::new();
-                for (key, spec) in &s.fields {
-                    if grid.iter().any(|(k, _)| k == key) {
-                        return Err(at.error(
-                            spec.span(),
-                            format!(
-                                "search.{key}: '{key}' is also a grid key; give it in one place"
-                            ),
-                        ));
-                    }
-                    let dist = Distribution::parse(key, spec.get_ref())
-                        .map_err(|m| at.error(spec.span(), format!("search.{key}: {m}")))?;
-                    for v in dist.extremes() {
-                        check_field(key, &v)
-                            .map_err(|m| at.error(spec.span(), format!("search.{m}")))?;
-                    }
-                    fields.push((key.clone(), dist));
-                }
-                if fields.is_empty() {
-                    return Err(at.error(
-                        s.samples.span(),
-                        "search has no fields to sample (e.g. lr = { log_uniform = [1e-4, 1e-2] })",
-                    ));
-                }
-                Some((samples as usize, s.seed, fields))
-            }
+            Some(section) => Some(Self::parse_search(&at, section, &grid)?),
         };
         let experiment = Self {
             name,
@@ -205,18 +145,74 @@ impl Experiment {
         Ok(experiment)
     }
 
+    fn parse_search(
+        at: &Located,
+        section: &Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>,
+        grid: &[(String, Vec<Value>)],
+    ) -> Result<Search> {
+        let (mut samples, mut seed, mut fields) = (None, 0u64, Vec::new());
+        for (key, value) in section.get_ref() {
+            let k = key.get_ref().as_str();
+            match k {
+                "samples" => match value.get_ref().as_integer() {
+                    Some(n) if (1..=100_000).contains(&n) => samples = Some(n as usize),
+                    _ => {
+                        let got = value.get_ref().to_string();
+                        return Err(at.error(
+                            value.span(),
+                            format!("search.samples must be between 1 and 100000, got {got}"),
+                        ));
+                    }
+                },
+                "seed" => match value.get_ref().as_integer() {
+                    Some(n) if n >= 0 => seed = n as u64,
+                    _ => return Err(at.error(value.span(), "search.seed must be an integer ≥ 0")),
+                },
+                _ => {
+                    if grid.iter().any(|(g, _)| g == k) {
+                        let message = format!("search.{k}: '{k}' is also a grid key; give it in one place");
+                        return Err(at.error(key.span(), message));
+                    }
+                    if !FIELDS.contains(&k) {
+                        let m = check_field(k, &Value::Boolean(false)).unwrap_err();
+                        return Err(at.error(key.span(), format!("search.{k}: {m}")));
+                    }
+                    let dist = Distribution::parse(k, value.get_ref())
+                        .map_err(|m| at.error(value.span(), format!("search.{k}: {m}")))?;
+                    for v in dist.extremes() {
+                        check_field(k, &v).map_err(|m| at.error(value.span(), format!("search.{k}: {m}")))?;
+                    }
+                    fields.push((k.to_string(), dist));
+                }
+            }
+        }
+        let samples = samples.ok_or_else(|| {
+            at.error(
+                section.span(),
+                "search needs samples = N (how many configurations to draw)",
+            )
+        })?;
+        if fields.is_empty() {
+            return Err(at.error(
+                section.span(),
+                "search has no fields to sample (e.g. lr = { log_uniform = [1e-4, 1e-2] })",
+            ));
+        }
+        Ok(Search { samples, seed, fields })
+    }
+
     /// Applies `--set key=value` overrides: a scalar replaces the key everywhere (defaults,
     /// grid, search); an array becomes a grid axis.
     pub fn apply_overrides(&mut self, overrides: &[String]) -> Result<()> {
         for text in overrides {
-            let (key, raw) = text.split_once('=').ok_or_else(|| {
-                anyhow!("--set '{text}': expected KEY=VALUE, e.g. --set epochs=2")
-            })?;
+            let (key, raw) = text
+                .split_once('=')
+                .ok_or_else(|| anyhow!("--set '{text}': expected KEY=VALUE, e.g. --set epochs=2"))?;
             let key = key.trim();
             let value = parse_value(raw.trim());
             self.grid.retain(|(k, _)| k != key);
-            if let Some((_, _, fields)) = &mut self.search {
-                fields.retain(|(k, _)| k != key);
+            if let Some(search) = &mut self.search {
+                search.fields.retain(|(k, _)| k != key);
             }
             self.defaults.remove(key);
             match value {
@@ -225,19 +221,18 @@ impl Experiment {
                         bail!("--set {key}: the list is empty");
                     }
                     for v in &values {
-                        check_field(key, v).map_err(|m| anyhow!("--set {m}"))?;
+                        check_field(key, v).map_err(|m| anyhow!("--set {key}: {m}"))?;
                     }
                     self.grid.push((key.to_string(), values));
-                    self.grid
-                        .sort_by_key(|(k, _)| FIELDS.iter().position(|f| f == k));
+                    self.grid.sort_by_key(|(k, _)| FIELDS.iter().position(|f| f == k));
                 }
                 value => {
-                    check_field(key, &value).map_err(|m| anyhow!("--set {m}"))?;
+                    check_field(key, &value).map_err(|m| anyhow!("--set {key}: {m}"))?;
                     self.defaults.insert(key.to_string(), value);
                 }
             }
         }
-        if matches!(&self.search, Some((_, _, fields)) if fields.is_empty()) {
+        if self.search.as_ref().is_some_and(|s| s.fields.is_empty()) {
             self.search = None;
         }
         self.configs()?;
@@ -261,7 +256,7 @@ impl Experiment {
         }
         let samples = match &self.search {
             None => vec![BTreeMap::new()],
-            Some((count, seed, fields)) => search::draw(*count, *seed, fields),
+            Some(search) => search.draw(),
         };
         let mut configs = Vec::with_capacity(points.len() * samples.len());
         for point in &points {
@@ -291,10 +286,7 @@ impl Experiment {
 
 /// A short description of the fields that usually vary.
 pub fn describe(c: &TrainConfig) -> String {
-    let dropout = c
-        .dropout
-        .map(|d| format!(" dropout={d}"))
-        .unwrap_or_default();
+    let dropout = c.dropout.map(|d| format!(" dropout={d}")).unwrap_or_default();
     format!(
         "model={} activation={}{dropout} batch_size={} lr={} seed={}",
         c.model, c.activation, c.batch_size, c.lr, c.seed
@@ -302,12 +294,20 @@ pub fn describe(c: &TrainConfig) -> String {
 }
 
 /// A command-line value: TOML when it parses (numbers, booleans, arrays, quoted strings),
-/// else a bare string (`--set model=eegnet`).
+/// else a bare string (`--set model=eegnet`); `[a,b]` of bare words is a list of strings.
 fn parse_value(raw: &str) -> Value {
-    toml::from_str::<toml::Table>(&format!("v = {raw}"))
-        .ok()
-        .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| Value::String(raw.to_string()))
+    let toml_value = |text: &str| {
+        toml::from_str::<toml::Table>(&format!("v = {text}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+    };
+    if let Some(value) = toml_value(raw) {
+        return value;
+    }
+    match raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        Some(items) => Value::Array(items.split(',').map(|item| parse_value(item.trim())).collect()),
+        None => Value::String(raw.to_string()),
+    }
 }
 
 /// The experiment file for a name or path (`experiments/NAME.toml` when given a bare name).

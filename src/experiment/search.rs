@@ -18,7 +18,8 @@ pub enum Distribution {
     IntRange(i64, i64),
 }
 
-const FORMS: &str = "{ choice = [..] }, { uniform = [low, high] }, { log_uniform = [low, high] } or { int_range = [low, high] }";
+const FORMS: &str =
+    "{ choice = [..] }, { uniform = [low, high] }, { log_uniform = [low, high] } or { int_range = [low, high] }";
 
 impl Distribution {
     /// Parses `{ kind = [..] }`.
@@ -54,9 +55,7 @@ impl Distribution {
                 [Value::Integer(a), Value::Integer(b)] if a <= b => Ok(Self::IntRange(*a, *b)),
                 _ => Err("int_range: expected two integers [low, high] with low ≤ high".into()),
             },
-            other => Err(format!(
-                "unknown distribution '{other}' for {key}: expected {FORMS}"
-            )),
+            other => Err(format!("unknown distribution '{other}' for {key}: expected {FORMS}")),
         }
     }
 
@@ -81,19 +80,25 @@ impl Distribution {
     }
 }
 
-/// `count` samples of every field, from `seed`.
-pub fn draw(
-    count: usize,
-    seed: u64,
-    fields: &[(String, Distribution)],
-) -> Vec<BTreeMap<String, Value>> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..count)
-        .map(|_| {
-            fields
-                .iter()
-                .map(|(k, d)| (k.clone(), d.sample(&mut rng)))
-                .collect()
-        })
-        .collect()
+/// A validated `[search]` section.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Search {
+    pub samples: usize,
+    pub seed: u64,
+    pub fields: Vec<(String, Distribution)>,
+}
+
+impl Search {
+    /// `samples` draws of every field, from `seed`: the same file always gives the same runs.
+    pub fn draw(&self) -> Vec<BTreeMap<String, Value>> {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        (0..self.samples)
+            .map(|_| {
+                self.fields
+                    .iter()
+                    .map(|(k, d)| (k.clone(), d.sample(&mut rng)))
+                    .collect()
+            })
+            .collect()
+    }
 }

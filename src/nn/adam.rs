@@ -35,11 +35,7 @@ impl<D: Backend> Adam<D> {
 
     /// One update of every parameter from its gradient in `grads`.
     pub fn update(&mut self, params: Vec<&mut Param<D>>, grads: &Gradients<f32, D>) {
-        assert_eq!(
-            params.len(),
-            self.first_moment.len(),
-            "Adam: parameter count"
-        );
+        assert_eq!(params.len(), self.first_moment.len(), "Adam: parameter count");
         self.step += 1;
         let AdamConfig {
             lr,

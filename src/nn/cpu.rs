@@ -5,9 +5,7 @@
 //! output gradient and accumulates into the gradients of its inputs and parameters.
 //! All reductions run in a fixed order, so results do not depend on the thread count.
 
-use super::{
-    dropout_mask, Act, Activation, Backend, ConvGeometry, Param, Pool, Shape4, BN_EPS, BN_MOMENTUM,
-};
+use super::{dropout_mask, Act, Activation, Backend, ConvGeometry, Param, Pool, Shape4, BN_EPS, BN_MOMENTUM};
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
@@ -132,13 +130,7 @@ fn col2im(col: &[f32], (h, w): (usize, usize), g: &ConvGeometry, group: usize, g
 }
 
 /// Forward convolution of a contiguous (n, c, h, w) buffer.
-pub fn conv2d_forward(
-    x: &[f32],
-    shape: Shape4,
-    g: &ConvGeometry,
-    w: &[f32],
-    bias: Option<&[f32]>,
-) -> Vec<f32> {
+pub fn conv2d_forward(x: &[f32], shape: Shape4, g: &ConvGeometry, w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let (n, _, h, wd) = shape;
     let (ho, wo) = g.output_hw(h, wd);
     let l = ho * wo;
@@ -146,25 +138,23 @@ pub fn conv2d_forward(
     let out_per_group = g.out_channels / g.groups;
     let in_len = g.in_channels * h * wd;
     let mut out = vec![0.0; n * g.out_channels * l];
-    out.par_chunks_mut(g.out_channels * l)
-        .enumerate()
-        .for_each_init(
-            || vec![0.0; k * l],
-            |col, (b, out_b)| {
-                let xb = &x[b * in_len..][..in_len];
-                for group in 0..g.groups {
-                    im2col(xb, (h, wd), g, group, col);
-                    let wg = &w[group * out_per_group * k..][..out_per_group * k];
-                    let og = &mut out_b[group * out_per_group * l..][..out_per_group * l];
-                    matmul((out_per_group, l, k), og, false, wg, (k, 1), col, (l, 1));
+    out.par_chunks_mut(g.out_channels * l).enumerate().for_each_init(
+        || vec![0.0; k * l],
+        |col, (b, out_b)| {
+            let xb = &x[b * in_len..][..in_len];
+            for group in 0..g.groups {
+                im2col(xb, (h, wd), g, group, col);
+                let wg = &w[group * out_per_group * k..][..out_per_group * k];
+                let og = &mut out_b[group * out_per_group * l..][..out_per_group * l];
+                matmul((out_per_group, l, k), og, false, wg, (k, 1), col, (l, 1));
+            }
+            if let Some(bias) = bias {
+                for (o, row) in out_b.chunks_mut(l).enumerate() {
+                    row.iter_mut().for_each(|v| *v += bias[o]);
                 }
-                if let Some(bias) = bias {
-                    for (o, row) in out_b.chunks_mut(l).enumerate() {
-                        row.iter_mut().for_each(|v| *v += bias[o]);
-                    }
-                }
-            },
-        );
+            }
+        },
+    );
     out
 }
 
@@ -200,22 +190,8 @@ pub fn conv2d_backward(
                 matmul((out_per_group, k, l), gwg, true, gog, (l, 1), &col, (1, l));
                 if let Some(gxt) = gx_task.as_deref_mut() {
                     let wg = &w[group * out_per_group * k..][..out_per_group * k];
-                    matmul(
-                        (k, l, out_per_group),
-                        &mut gcol,
-                        false,
-                        wg,
-                        (1, k),
-                        gog,
-                        (l, 1),
-                    );
-                    col2im(
-                        &gcol,
-                        (h, wd),
-                        g,
-                        group,
-                        &mut gxt[(b - first) * in_len..][..in_len],
-                    );
+                    matmul((k, l, out_per_group), &mut gcol, false, wg, (1, k), gog, (l, 1));
+                    col2im(&gcol, (h, wd), g, group, &mut gxt[(b - first) * in_len..][..in_len]);
                 }
             }
         }
@@ -227,10 +203,7 @@ pub fn conv2d_backward(
             .enumerate()
             .map(|(task, gxt)| task_grads(task, Some(gxt)))
             .collect(),
-        None => (0..tasks)
-            .into_par_iter()
-            .map(|t| task_grads(t, None))
-            .collect(),
+        None => (0..tasks).into_par_iter().map(|t| task_grads(t, None)).collect(),
     };
     let mut gw = vec![0.0; w.len()];
     partial.iter().for_each(|p| add_into(&mut gw, p));
@@ -268,16 +241,14 @@ fn channel_sums(
 /// `y[b, ch, :] = x[b, ch, :] * scale[ch] + shift[ch]`.
 fn scale_shift(x: &[f32], (c, hw): (usize, usize), scale: &[f32], shift: &[f32]) -> Vec<f32> {
     let mut y = vec![0.0; x.len()];
-    y.par_chunks_mut(c * hw)
-        .zip(x.par_chunks(c * hw))
-        .for_each(|(yb, xb)| {
-            for ch in 0..c {
-                let (s, t) = (scale[ch], shift[ch]);
-                for (yv, xv) in yb[ch * hw..][..hw].iter_mut().zip(&xb[ch * hw..][..hw]) {
-                    *yv = xv * s + t;
-                }
+    y.par_chunks_mut(c * hw).zip(x.par_chunks(c * hw)).for_each(|(yb, xb)| {
+        for ch in 0..c {
+            let (s, t) = (scale[ch], shift[ch]);
+            for (yv, xv) in yb[ch * hw..][..hw].iter_mut().zip(&xb[ch * hw..][..hw]) {
+                *yv = xv * s + t;
             }
-        });
+        }
+    });
     y
 }
 
@@ -321,11 +292,8 @@ pub fn pool_forward(x: &[f32], shape: Shape4, pool: Pool) -> (Vec<f32>, Vec<u8>)
             tasks
                 .zip(arg.par_chunks_mut(ROWS_PER_TASK * wo))
                 .for_each(|((out, x), arg)| {
-                    for ((o, a), row) in out.chunks_mut(wo).zip(arg.chunks_mut(wo)).zip(x.chunks(w))
-                    {
-                        for ((v, best), win) in
-                            o.iter_mut().zip(a.iter_mut()).zip(row.chunks_exact(k))
-                        {
+                    for ((o, a), row) in out.chunks_mut(wo).zip(arg.chunks_mut(wo)).zip(x.chunks(w)) {
+                        for ((v, best), win) in o.iter_mut().zip(a.iter_mut()).zip(row.chunks_exact(k)) {
                             let mut b = 0;
                             for (j, value) in win.iter().enumerate().skip(1) {
                                 if *value > win[b] || value.is_nan() {
@@ -370,13 +338,7 @@ pub fn exp_nonpositive(x: f32) -> f32 {
     let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
     let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
     let mut p = 1.987_569_1e-4f32;
-    for c in [
-        1.398_199_9e-3,
-        8.333_452e-3,
-        4.166_579_6e-2,
-        1.666_666_5e-1,
-        5.0e-1,
-    ] {
+    for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5.0e-1] {
         p = p * r + c;
     }
     let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
@@ -387,16 +349,10 @@ pub fn exp_nonpositive(x: f32) -> f32 {
 fn activate(x: &[f32], act: Activation) -> Vec<f32> {
     match act {
         Activation::Relu => map_elements(x, |v| v.max(0.0)),
-        Activation::LeakyRelu { slope } => {
-            map_elements(x, move |v| if v > 0.0 { v } else { slope * v })
+        Activation::LeakyRelu { slope } => map_elements(x, move |v| if v > 0.0 { v } else { slope * v }),
+        Activation::Elu { alpha } => {
+            map_elements(x, move |v| if v > 0.0 { v } else { alpha * (exp_nonpositive(v) - 1.0) })
         }
-        Activation::Elu { alpha } => map_elements(x, move |v| {
-            if v > 0.0 {
-                v
-            } else {
-                alpha * (exp_nonpositive(v) - 1.0)
-            }
-        }),
     }
 }
 
@@ -467,8 +423,7 @@ impl Backend for Cpu {
             let (rm, rv) = (read(running_mean), read(running_var));
             let new_rm = (0..c).map(|i| ((1.0 - mom) * rm[i] as f64 + mom * mean64[i]) as f32);
             let unbias = m / (m - 1.0).max(1.0);
-            let new_rv =
-                (0..c).map(|i| ((1.0 - mom) * rv[i] as f64 + mom * var64[i] * unbias) as f32);
+            let new_rv = (0..c).map(|i| ((1.0 - mom) * rv[i] as f64 + mom * var64[i] * unbias) as f32);
             *running_mean = dev.tensor_from_vec(new_rm.collect(), (c,));
             *running_var = dev.tensor_from_vec(new_rv.collect(), (c,));
             (
@@ -494,15 +449,9 @@ impl Backend for Cpu {
             tape.add_backward_op(move |grads| {
                 let gout = take_grad!(grads, out_ghost);
                 let dims = (n, c, hw);
-                let sum_dy = channel_sums(dims, &gout, &[], |_, dy, _| {
-                    dy.iter().map(|&v| v as f64).sum()
-                });
+                let sum_dy = channel_sums(dims, &gout, &[], |_, dy, _| dy.iter().map(|&v| v as f64).sum());
                 let sum_dy_xhat = channel_sums(dims, &gout, &xv, |ch, dy, x| {
-                    let centered: f64 = dy
-                        .iter()
-                        .zip(x)
-                        .map(|(&d, &v)| (d * (v - mean[ch])) as f64)
-                        .sum();
+                    let centered: f64 = dy.iter().zip(x).map(|(&d, &v)| (d * (v - mean[ch])) as f64).sum();
                     centered * invstd[ch] as f64
                 });
                 let (k1, k2, k3): (Vec<f32>, Vec<f32>, Vec<f32>) = if training {
@@ -512,11 +461,7 @@ impl Backend for Cpu {
                     let d = (0..c).map(|i| (sum_dy_xhat[i] / m) as f32 * a[i]).collect();
                     (a, b, d)
                 } else {
-                    (
-                        (0..c).map(|i| gv[i] * invstd[i]).collect(),
-                        vec![0.0; c],
-                        vec![0.0; c],
-                    )
+                    ((0..c).map(|i| gv[i] * invstd[i]).collect(), vec![0.0; c], vec![0.0; c])
                 };
                 let gx = grads.get_or_alloc_mut(&x_ghost)?;
                 gx.par_chunks_mut(c * hw).enumerate().for_each(|(b, gxb)| {
@@ -600,12 +545,7 @@ impl Backend for Cpu {
                         gout.par_chunks(ELEMENTS_PER_TASK)
                             .zip(mask.par_chunks(ELEMENTS_PER_TASK)),
                     )
-                    .for_each(|(gx, (g, m))| {
-                        gx.iter_mut()
-                            .zip(g)
-                            .zip(m)
-                            .for_each(|((v, g), m)| *v += g * m)
-                    });
+                    .for_each(|(gx, (g, m))| gx.iter_mut().zip(g).zip(m).for_each(|((v, g), m)| *v += g * m));
                 Ok(())
             });
         }

@@ -59,9 +59,7 @@ pub fn conv2d<D: Device<f32>, T: Tape<f32, D>>(
         .reshape_like(&(n, cout, ho, wo));
     match bias {
         Some(b) => {
-            let b = b
-                .retaped::<T>()
-                .broadcast_like::<_, Axes3<0, 2, 3>>(&(n, cout, ho, wo));
+            let b = b.retaped::<T>().broadcast_like::<_, Axes3<0, 2, 3>>(&(n, cout, ho, wo));
             out + b
         }
         None => out,
@@ -80,10 +78,7 @@ fn take_or_copy<S: Shape, D: Device<f32>, T: Tape<f32, D>>(
     if last {
         slot.take().expect("moved only at the last tap")
     } else {
-        slot.as_ref()
-            .expect("present until the last tap")
-            .retaped::<T>()
-            * 1.0
+        slot.as_ref().expect("present until the last tap").retaped::<T>() * 1.0
     }
 }
 
@@ -139,9 +134,7 @@ pub fn batch_norm<D: Device<f32>, T: Tape<f32, D>>(
         *running_var = running_var.clone() * (1.0 - BN_MOMENTUM) + var * (BN_MOMENTUM * unbias);
         x.normalize::<Axes3<0, 2, 3>>(BN_EPS)
     } else {
-        let mean = running_mean
-            .clone()
-            .broadcast_like::<_, Axes3<0, 2, 3>>(&shape);
+        let mean = running_mean.clone().broadcast_like::<_, Axes3<0, 2, 3>>(&shape);
         let invstd = (running_var.clone() + BN_EPS).sqrt().recip();
         (x - mean) * invstd.broadcast_like::<_, Axes3<0, 2, 3>>(&shape)
     };
@@ -167,9 +160,7 @@ pub fn pool<D: Device<f32>, T: Tape<f32, D>>(x: Act<D, T>, pool: Pool) -> Act<D,
     let (n, c, h, w) = *x.shape();
     let k = pool.size();
     let wo = w / k;
-    let windows = x
-        .slice((.., .., .., 0..wo * k))
-        .reshape_like(&(n, c, h, wo, k));
+    let windows = x.slice((.., .., .., 0..wo * k)).reshape_like(&(n, c, h, wo, k));
     match pool {
         Pool::Avg(_) => windows.mean::<_, Axis<4>>(),
         Pool::Max(_) => windows.max::<_, Axis<4>>(),

@@ -35,12 +35,7 @@ pub struct Named<'a, D: Backend> {
 
 impl<D: Backend> Layer<D> {
     /// Runs the layer. `rng` draws dropout masks in training.
-    pub fn forward<T: Tape<f32, D>>(
-        &mut self,
-        x: Act<D, T>,
-        training: bool,
-        rng: &mut impl Rng,
-    ) -> Act<D, T> {
+    pub fn forward<T: Tape<f32, D>>(&mut self, x: Act<D, T>, training: bool, rng: &mut impl Rng) -> Act<D, T> {
         match self {
             Layer::Conv {
                 geometry,
@@ -138,25 +133,14 @@ impl<D: Backend> Layer<D> {
 
 /// Uniform(−1/√fan_in, 1/√fan_in): PyTorch's default for Conv2d and Linear
 /// (kaiming_uniform with a = √5 for weights, and the same bound for biases).
-pub fn pytorch_uniform<D: Backend>(
-    dev: &D,
-    len: usize,
-    fan_in: usize,
-    rng: &mut impl Rng,
-) -> Param<D> {
+pub fn pytorch_uniform<D: Backend>(dev: &D, len: usize, fan_in: usize, rng: &mut impl Rng) -> Param<D> {
     let bound = 1.0 / (fan_in as f32).sqrt();
     let v = (0..len).map(|_| rng.gen_range(-bound..bound)).collect();
     dev.tensor_from_vec(v, (len,))
 }
 
 /// A convolution layer with PyTorch's default initialisation.
-pub fn conv<D: Backend>(
-    dev: &D,
-    geometry: ConvGeometry,
-    bias: bool,
-    input_grad: bool,
-    rng: &mut impl Rng,
-) -> Layer<D> {
+pub fn conv<D: Backend>(dev: &D, geometry: ConvGeometry, bias: bool, input_grad: bool, rng: &mut impl Rng) -> Layer<D> {
     let fan_in = geometry.in_per_group() * geometry.kernel.0 * geometry.kernel.1;
     let weight = pytorch_uniform(dev, geometry.weight_len(), fan_in, rng);
     let bias = bias.then(|| pytorch_uniform(dev, geometry.out_channels, fan_in, rng));

@@ -96,10 +96,7 @@ pub struct ConvGeometry {
 impl ConvGeometry {
     /// Output (height, time) for an input of (height, time).
     pub fn output_hw(&self, h: usize, w: usize) -> (usize, usize) {
-        (
-            h + 1 - self.kernel.0,
-            w + 2 * self.time_padding + 1 - self.kernel.1,
-        )
+        (h + 1 - self.kernel.0, w + 2 * self.time_padding + 1 - self.kernel.1)
     }
 
     /// Input channels seen by each output channel.
@@ -156,19 +153,13 @@ pub fn dropout_mask(len: usize, p: f32, seed: u64) -> Vec<f32> {
     use rayon::prelude::*;
     let keep = 1.0 - p;
     let mut mask = vec![0.0; len];
-    mask.par_chunks_mut(MASK_BLOCK)
-        .enumerate()
-        .for_each(|(block, chunk)| {
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(block as u64);
-            chunk.iter_mut().for_each(|m| {
-                *m = if rng.gen::<f32>() < keep {
-                    1.0 / keep
-                } else {
-                    0.0
-                }
-            });
-        });
+    mask.par_chunks_mut(MASK_BLOCK).enumerate().for_each(|(block, chunk)| {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(block as u64);
+        chunk
+            .iter_mut()
+            .for_each(|m| *m = if rng.gen::<f32>() < keep { 1.0 / keep } else { 0.0 });
+    });
     mask
 }
 

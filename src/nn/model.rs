@@ -116,14 +116,8 @@ impl<D: Backend> Model<D> {
                 in_features = 32 * 23;
             }
             ModelKind::DeepConvNet => {
-                push(
-                    "features.0",
-                    conv(dev, geometry(1, 25, (1, 5), 0, 1), true, false, rng),
-                );
-                push(
-                    "features.1",
-                    conv(dev, geometry(25, 25, (2, 1), 0, 1), true, true, rng),
-                );
+                push("features.0", conv(dev, geometry(1, 25, (1, 5), 0, 1), true, false, rng));
+                push("features.1", conv(dev, geometry(25, 25, (2, 1), 0, 1), true, true, rng));
                 let mut index = 2;
                 let mut channels = 25;
                 for (block, out) in [25, 50, 100, 200].into_iter().enumerate() {
@@ -133,14 +127,8 @@ impl<D: Backend> Model<D> {
                         index += 1;
                     }
                     push(&format!("features.{index}"), batch_norm(dev, out));
-                    push(
-                        &format!("features.{}", index + 1),
-                        Layer::Activation(spec.activation),
-                    );
-                    push(
-                        &format!("features.{}", index + 2),
-                        Layer::Pool(Pool::Max(2)),
-                    );
+                    push(&format!("features.{}", index + 1), Layer::Activation(spec.activation));
+                    push(&format!("features.{}", index + 2), Layer::Pool(Pool::Max(2)));
                     push(&format!("features.{}", index + 3), Layer::Dropout(p));
                     index += 4;
                     channels = out;

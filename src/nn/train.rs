@@ -107,11 +107,7 @@ impl TrainConfig {
             "unknown device '{}': expected cpu or cuda",
             self.device
         );
-        ensure!(
-            self.lr > 0.0 && self.lr.is_finite(),
-            "lr must be > 0, got {}",
-            self.lr
-        );
+        ensure!(self.lr > 0.0 && self.lr.is_finite(), "lr must be > 0, got {}", self.lr);
         ensure!(
             (0.0..1.0).contains(&self.beta1),
             "beta1 must be in [0, 1), got {}",
@@ -181,15 +177,12 @@ pub struct RunSummary {
 pub fn summarize(history: &[EpochMetrics]) -> Option<RunSummary> {
     let last = history.last()?;
     let first_max = |key: fn(&EpochMetrics) -> f64| {
-        history.iter().fold(
-            &history[0],
-            |best, m| if key(m) > key(best) { m } else { best },
-        )
+        history
+            .iter()
+            .fold(&history[0], |best, m| if key(m) > key(best) { m } else { best })
     };
     let best = first_max(|m| m.test_acc);
-    let best_val = last
-        .val_acc
-        .map(|_| first_max(|m| m.val_acc.unwrap_or(f64::MIN)));
+    let best_val = last.val_acc.map(|_| first_max(|m| m.val_acc.unwrap_or(f64::MIN)));
     Some(RunSummary {
         epochs: history.len(),
         best_test_acc: best.test_acc,
@@ -289,9 +282,7 @@ impl<D: Backend> Trainer<D> {
         let (mut loss_sum, mut correct) = (0.0f64, 0usize);
         for batch in order.chunks(self.config.batch_size) {
             let Batch { x, targets, labels } = self.batch(&self.train, batch);
-            let logits = self
-                .model
-                .forward(x.traced(Gradients::leaky()), true, &mut rng);
+            let logits = self.model.forward(x.traced(Gradients::leaky()), true, &mut rng);
             correct += count_correct(&logits.retaped::<NoneTape>().as_vec(), &labels);
             let loss = cross_entropy_with_logits_loss(logits, targets);
             let loss_value = loss.retaped::<NoneTape>().as_vec()[0];
@@ -333,19 +324,13 @@ impl<D: Backend> Trainer<D> {
             let loss = cross_entropy_with_logits_loss(logits, targets);
             loss_sum += loss.as_vec()[0] as f64 * batch.len() as f64;
         }
-        (
-            loss_sum / split.len() as f64,
-            correct as f64 / split.len() as f64,
-        )
+        (loss_sum / split.len() as f64, correct as f64 / split.len() as f64)
     }
 
     /// Input, one-hot targets and labels for the given trials.
     fn batch(&self, split: &Split, indices: &[usize]) -> Batch<D> {
         let n = indices.len();
-        let x: Vec<f32> = indices
-            .iter()
-            .flat_map(|&i| split.trial(i).iter().copied())
-            .collect();
+        let x: Vec<f32> = indices.iter().flat_map(|&i| split.trial(i).iter().copied()).collect();
         let labels: Vec<u8> = indices.iter().map(|&i| split.y[i]).collect();
         let onehot = labels
             .iter()
@@ -371,13 +356,7 @@ impl<D: Backend> Trainer<D> {
             .iter()
             .map(|t| (t.name.clone(), t.tensor.as_vec()))
             .collect();
-        for (i, (m, v)) in self
-            .adam
-            .first_moment
-            .iter()
-            .zip(&self.adam.second_moment)
-            .enumerate()
-        {
+        for (i, (m, v)) in self.adam.first_moment.iter().zip(&self.adam.second_moment).enumerate() {
             tensors.push((format!("adam.{i}.m"), m.as_vec()));
             tensors.push((format!("adam.{i}.v"), v.as_vec()));
         }
@@ -468,8 +447,7 @@ fn count_correct(logits: &[f32], labels: &[u8]) -> usize {
         .chunks(CLASSES)
         .zip(labels)
         .filter(|(row, &label)| {
-            let predicted =
-                (1..CLASSES).fold(0, |best, c| if row[c] > row[best] { c } else { best });
+            let predicted = (1..CLASSES).fold(0, |best, c| if row[c] > row[best] { c } else { best });
             predicted == label as usize
         })
         .count()

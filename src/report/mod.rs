@@ -21,9 +21,7 @@ impl ResultRow {
         let Some(record) = dir.record()? else {
             return Ok(None);
         };
-        let status = dir
-            .status()?
-            .unwrap_or_else(|| Status::new(record.config.epochs));
+        let status = dir.status()?.unwrap_or_else(|| Status::new(record.config.epochs));
         Ok(Some(Self {
             id: record.id(),
             state: status.state,
@@ -59,10 +57,7 @@ pub fn runs_table(rows: &[ResultRow]) -> String {
     );
     for r in rows {
         let c = &r.record.config;
-        let dropout = c
-            .model_spec()
-            .map(|s| s.dropout.to_string())
-            .unwrap_or_default();
+        let dropout = c.model_spec().map(|s| s.dropout.to_string()).unwrap_or_default();
         let (best, at, fin, train) = match &r.summary {
             Some(s) => (
                 pct(s.best_test_acc),
@@ -102,10 +97,7 @@ pub fn highest_accuracy_table(rows: &[ResultRow]) -> String {
     let mut groups: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
     for r in rows {
         if let Some(s) = &r.summary {
-            let key = (
-                r.record.config.model.clone(),
-                r.record.config.activation.clone(),
-            );
+            let key = (r.record.config.model.clone(), r.record.config.activation.clone());
             groups.entry(key).or_default().push(s.best_test_acc);
         }
     }
@@ -117,10 +109,7 @@ pub fn highest_accuracy_table(rows: &[ResultRow]) -> String {
         } else {
             String::new()
         };
-        out.push_str(&format!(
-            "  {model:<12} {activation:<11} {:>6}{count}\n",
-            pct(mean)
-        ));
+        out.push_str(&format!("  {model:<12} {activation:<11} {:>6}{count}\n", pct(mean)));
     }
     out
 }

@@ -77,10 +77,7 @@ pub fn plan(experiment: &Experiment, data: &Dataset, runs_dir: &Path) -> Result<
             }
         })
         .collect();
-    let mut ids: Vec<&str> = runs
-        .iter()
-        .map(|r| r.dir.path.to_str().unwrap_or_default())
-        .collect();
+    let mut ids: Vec<&str> = runs.iter().map(|r| r.dir.path.to_str().unwrap_or_default()).collect();
     ids.sort_unstable();
     let before = ids.len();
     ids.dedup();
@@ -95,9 +92,7 @@ pub fn plan(experiment: &Experiment, data: &Dataset, runs_dir: &Path) -> Result<
 
 /// Default (jobs, threads) for a queue of `queued` runs on this machine.
 pub fn default_parallelism(queued: usize, options: &Options) -> (usize, usize) {
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let jobs = options.jobs.unwrap_or(cores).clamp(1, queued.max(1));
     let threads = options.threads.unwrap_or((cores / jobs).max(1));
     (jobs, threads)
@@ -159,15 +154,10 @@ fn train_locked(
     progress: &dyn Progress,
 ) -> Result<Outcome> {
     let Some(_lock) = run.dir.try_lock()? else {
-        return Ok(Outcome::Skipped(
-            "another eegrun process is training it".into(),
-        ));
+        return Ok(Outcome::Skipped("another eegrun process is training it".into()));
     };
     let config = &run.record.config;
-    let mut status = run
-        .dir
-        .status()?
-        .unwrap_or_else(|| Status::new(config.epochs));
+    let mut status = run.dir.status()?.unwrap_or_else(|| Status::new(config.epochs));
     if status.state == State::Done {
         return Ok(Outcome::Skipped("done".into()));
     }
@@ -177,19 +167,10 @@ fn train_locked(
     status.error = None;
     status.started_unix.get_or_insert(now_unix());
     run.dir.write_status(&status)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
     let result = pool.install(|| match config.device.as_str() {
         "cuda" => train_cuda(run, data, &mut status, stop, progress),
-        _ => train_on(
-            dfdx::prelude::Cpu::default(),
-            run,
-            data,
-            &mut status,
-            stop,
-            progress,
-        ),
+        _ => train_on(dfdx::prelude::Cpu::default(), run, data, &mut status, stop, progress),
     });
     status.finished_unix = Some(now_unix());
     let outcome = match result {
@@ -216,19 +197,12 @@ fn train_cuda(
     stop: &AtomicBool,
     progress: &dyn Progress,
 ) -> Result<()> {
-    let dev = dfdx::prelude::Cuda::try_build(0, 0)
-        .map_err(|e| anyhow!("cannot open the CUDA device: {e:?}"))?;
+    let dev = dfdx::prelude::Cuda::try_build(0, 0).map_err(|e| anyhow!("cannot open the CUDA device: {e:?}"))?;
     train_on(dev, run, data, status, stop, progress)
 }
 
 #[cfg(not(feature = "cuda"))]
-fn train_cuda(
-    _: &PlannedRun,
-    _: &Dataset,
-    _: &mut Status,
-    _: &AtomicBool,
-    _: &dyn Progress,
-) -> Result<()> {
+fn train_cuda(_: &PlannedRun, _: &Dataset, _: &mut Status, _: &AtomicBool, _: &dyn Progress) -> Result<()> {
     Err(anyhow!(
         "device cuda: this eegrun was built without CUDA; rebuild with --features cuda"
     ))

@@ -18,13 +18,7 @@ pub trait Progress: Sync {
 
 fn label(run: &PlannedRun) -> String {
     let c = &run.record.config;
-    format!(
-        "{} {}/{} s{}",
-        run.record.id(),
-        c.model,
-        c.activation,
-        c.seed
-    )
+    format!("{} {}/{} s{}", run.record.id(), c.model, c.activation, c.seed)
 }
 
 fn epoch_text(m: &EpochMetrics) -> String {
@@ -46,7 +40,7 @@ impl Progress for LogProgress {
 
     fn epoch(&self, run: &PlannedRun, m: &EpochMetrics) {
         let epochs = run.record.config.epochs;
-        if m.epoch == 1 || m.epoch == epochs || m.epoch % (epochs / 10).max(1) == 0 {
+        if m.epoch == 1 || m.epoch == epochs || m.epoch.is_multiple_of((epochs / 10).max(1)) {
             let eta = (epochs - m.epoch) as f64 * (m.train_seconds + m.eval_seconds);
             println!(
                 "[{}] epoch {}/{epochs} {} (eta {eta:.0}s)",
@@ -98,12 +92,9 @@ impl Progress for TerminalProgress {
     fn epoch(&self, run: &PlannedRun, m: &EpochMetrics) {
         let mut active = self.active.lock().expect("progress lock");
         let bar = active.entry(run.record.id()).or_insert_with(|| {
-            let bar = self
-                .bars
-                .add(ProgressBar::new(run.record.config.epochs as u64));
+            let bar = self.bars.add(ProgressBar::new(run.record.config.epochs as u64));
             bar.set_style(
-                ProgressStyle::with_template("  {prefix:32} {pos:>4}/{len} {msg} eta {eta}")
-                    .expect("valid template"),
+                ProgressStyle::with_template("  {prefix:32} {pos:>4}/{len} {msg} eta {eta}").expect("valid template"),
             );
             bar.set_prefix(label(run));
             bar
@@ -113,12 +104,7 @@ impl Progress for TerminalProgress {
     }
 
     fn finish(&self, run: &PlannedRun, outcome: &Outcome) {
-        if let Some(bar) = self
-            .active
-            .lock()
-            .expect("progress lock")
-            .remove(&run.record.id())
-        {
+        if let Some(bar) = self.active.lock().expect("progress lock").remove(&run.record.id()) {
             bar.finish_and_clear();
         }
         if let Outcome::Failed(e) = outcome {

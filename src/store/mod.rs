@@ -22,8 +22,7 @@ pub struct RunRecord {
 impl RunRecord {
     /// A stable id: the first 12 hex digits of SHA-256 over the config and data fingerprint.
     pub fn id(&self) -> String {
-        let identity =
-            serde_json::json!({"config": self.config, "data_fingerprint": self.data_fingerprint});
+        let identity = serde_json::json!({"config": self.config, "data_fingerprint": self.data_fingerprint});
         let digest = Sha256::digest(identity.to_string().as_bytes());
         digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
     }
@@ -119,11 +118,9 @@ impl RunDir {
     pub fn status(&self) -> Result<Option<Status>> {
         let path = self.path.join("status.json");
         match std::fs::read(&path) {
-            Ok(bytes) => {
-                Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
-                    format!("{}: damaged status file", path.display())
-                })?))
-            }
+            Ok(bytes) => Ok(Some(
+                serde_json::from_slice(&bytes).with_context(|| format!("{}: damaged status file", path.display()))?,
+            )),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("{}: cannot read", path.display())),
         }
@@ -133,11 +130,9 @@ impl RunDir {
     pub fn record(&self) -> Result<Option<RunRecord>> {
         let path = self.path.join("config.json");
         match std::fs::read(&path) {
-            Ok(bytes) => {
-                Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
-                    format!("{}: damaged config file", path.display())
-                })?))
-            }
+            Ok(bytes) => Ok(Some(
+                serde_json::from_slice(&bytes).with_context(|| format!("{}: damaged config file", path.display()))?,
+            )),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("{}: cannot read", path.display())),
         }
@@ -161,7 +156,8 @@ impl RunDir {
 
     /// Writes `metrics.csv` (one row per epoch).
     pub fn write_metrics(&self, history: &[EpochMetrics]) -> Result<()> {
-        let mut csv = String::from("epoch,train_loss,train_acc,test_loss,test_acc,val_loss,val_acc,train_seconds,eval_seconds\n");
+        let mut csv =
+            String::from("epoch,train_loss,train_acc,test_loss,test_acc,val_loss,val_acc,train_seconds,eval_seconds\n");
         let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
         for m in history {
             csv.push_str(&format!(
@@ -182,8 +178,7 @@ impl RunDir {
 
     /// Takes the run's lock without waiting; `None` when another process holds it.
     pub fn try_lock(&self) -> Result<Option<RunLock>> {
-        std::fs::create_dir_all(&self.path)
-            .with_context(|| format!("{}: cannot create", self.path.display()))?;
+        std::fs::create_dir_all(&self.path).with_context(|| format!("{}: cannot create", self.path.display()))?;
         let path = self.path.join("lock");
         let file = std::fs::OpenOptions::new()
             .create(true)

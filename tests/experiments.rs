@@ -1,0 +1,311 @@
+//! Experiment files and the scheduler, end to end through the binary on tiny synthetic
+//! grids: expansion, overrides, dry runs, skipping finished runs, resume after SIGKILL, a
+//! failed run among good ones, two processes on one runs folder, and a corpus of
+//! malformed files each with its own error.
+
+use eegrun::experiment::Experiment;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn eegrun(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_eegrun"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run eegrun")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A fresh folder holding `x.toml` with the given body.
+fn workspace(name: &str, body: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("eegrun-exp-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("x.toml"), body).unwrap();
+    dir
+}
+
+/// Run folders of experiment `name` under `dir/runs`.
+fn run_dirs(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir.join("runs").join(name))
+        .map(|r| r.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
+}
+
+fn status(run: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(run.join("status.json")).unwrap()).unwrap()
+}
+
+/// metrics.csv without the timing columns.
+fn metrics(run: &Path) -> Vec<String> {
+    std::fs::read_to_string(run.join("metrics.csv"))
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').take(7).collect::<Vec<_>>().join(","))
+        .collect()
+}
+
+const TINY: &str = r#"
+name = "tiny"
+data = "synthetic:1:96"
+[defaults]
+epochs = 2
+batch_size = 32
+[grid]
+model = ["eegnet"]
+activation = ["relu", "elu"]
+"#;
+
+#[test]
+fn malformed_files_each_give_their_own_located_error() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/experiments/bad");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&corpus).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert!(files.len() >= 20, "corpus has {} files", files.len());
+    let mut messages = std::collections::HashSet::new();
+    for file in &files {
+        let body = std::fs::read_to_string(file).unwrap();
+        let expect = body
+            .lines()
+            .find_map(|l| l.strip_prefix("# expect: "))
+            .expect("# expect: line");
+        let error = format!(
+            "{:#}",
+            Experiment::load(file)
+                .err()
+                .unwrap_or_else(|| panic!("{} was accepted", file.display()))
+        );
+        assert!(
+            error.contains(expect),
+            "{}:\n  expected: {expect}\n  got: {error}",
+            file.display()
+        );
+        assert!(
+            error.starts_with(&format!("{}:", file.display())),
+            "{}: error does not name the file: {error}",
+            file.display()
+        );
+        assert_eq!(error.lines().count(), 1, "{}: {error}", file.display());
+        if let Some(line) = body.lines().find_map(|l| l.strip_prefix("# line: ")) {
+            assert!(
+                error.contains(&format!(":{line}:")),
+                "{}: expected line {line}: {error}",
+                file.display()
+            );
+        }
+        messages.insert(error.split_once(": ").map(|x| x.1.to_string()).unwrap());
+    }
+    assert_eq!(
+        messages.len(),
+        files.len(),
+        "every malformed file has a distinct message"
+    );
+}
+
+#[test]
+fn shipped_experiments_are_valid() {
+    for (file, runs) in [("activations", 6), ("dropout", 12), ("quickstart", 2)] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("experiments/{file}.toml"));
+        let experiment = Experiment::load(&path).unwrap();
+        assert_eq!(experiment.configs().unwrap().len(), runs, "{file}");
+    }
+}
+
+#[test]
+fn grid_and_search_expand_with_overrides_and_stable_ids() {
+    let dir = workspace(
+        "expand",
+        r#"
+name = "expand"
+data = "synthetic:1:96"
+[grid]
+model = ["eegnet", "deepconvnet"]
+seed = [0, 1]
+[search]
+samples = 2
+seed = 7
+lr = { log_uniform = [1e-4, 1e-2] }
+dropout = { uniform = [0.0, 0.5] }
+"#,
+    );
+    let out = eegrun(&dir, &["x.toml", "--dry-run"]);
+    let listing = text(&out);
+    assert!(out.status.success(), "{listing}");
+    assert!(listing.contains("8 runs"), "{listing}");
+    assert_eq!(listing.matches("pending").count(), 8, "{listing}");
+    assert_eq!(
+        listing,
+        text(&eegrun(&dir, &["x.toml", "--dry-run"])),
+        "same file → same runs and ids"
+    );
+
+    let out = eegrun(
+        &dir,
+        &[
+            "run",
+            "x.toml",
+            "--dry-run",
+            "--set",
+            "epochs=1",
+            "--set",
+            "activation=[relu,elu]",
+        ],
+    );
+    let overridden = text(&out);
+    assert!(
+        overridden.contains("16 runs") && overridden.contains("activation=elu"),
+        "{overridden}"
+    );
+    let first_id = |s: &str| s.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    assert_ne!(
+        first_id(&listing),
+        first_id(&overridden),
+        "a changed field makes a new run"
+    );
+
+    let out = eegrun(&dir, &["x.toml", "--set", "dropout=2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("--set dropout: dropout must be in [0, 1), got 2"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn finished_runs_are_skipped() {
+    let dir = workspace("skip", TINY);
+    let out = eegrun(&dir, &["x.toml", "--jobs", "2", "--threads", "1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("highest test accuracy"), "{}", text(&out));
+    let runs = run_dirs(&dir, "tiny");
+    assert_eq!(runs.len(), 2);
+    for run in &runs {
+        assert_eq!(status(run)["state"], "done");
+        assert_eq!(metrics(run).len(), 3, "header + 2 epochs");
+    }
+    let before: Vec<Vec<String>> = runs.iter().map(|r| metrics(r)).collect();
+    let again = eegrun(&dir, &["x.toml"]);
+    assert!(again.status.success());
+    assert!(text(&again).contains("0 runs to train, 2 skipped"), "{}", text(&again));
+    assert_eq!(runs.iter().map(|r| metrics(r)).collect::<Vec<_>>(), before);
+    assert!(runs.iter().all(|r| status(r)["attempts"] == 1));
+    let listing = text(&eegrun(&dir, &["x.toml", "--dry-run"]));
+    assert_eq!(listing.matches(" done ").count(), 2, "{listing}");
+}
+
+#[test]
+fn a_killed_sweep_resumes_to_identical_metrics() {
+    let body = TINY
+        .replace("epochs = 2", "epochs = 6")
+        .replace(r#"["relu", "elu"]"#, r#"["elu"]"#);
+    let reference = workspace("resume-ref", &body);
+    assert!(eegrun(&reference, &["x.toml", "--threads", "1"]).status.success());
+
+    let dir = workspace("resume", &body);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+        .current_dir(&dir)
+        .args(["x.toml", "--threads", "1"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let done = run_dirs(&dir, "tiny")
+            .first()
+            .filter(|r| r.join("metrics.csv").exists())
+            .map(|r| metrics(r).len() - 1);
+        if done.is_some_and(|d| d >= 2) {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 120, "no progress");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let run = run_dirs(&dir, "tiny").remove(0);
+    let listing = text(&eegrun(&dir, &["x.toml", "--dry-run"]));
+    assert!(listing.contains("partial ("), "{listing}");
+
+    let out = eegrun(&dir, &["x.toml", "--threads", "1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(metrics(&run), metrics(&run_dirs(&reference, "tiny")[0]));
+    assert_eq!(status(&run)["attempts"], 2);
+}
+
+#[test]
+fn a_failed_run_does_not_stop_the_others() {
+    // val_fraction 0.999 holds out every training trial: that run fails when it starts.
+    let dir = workspace(
+        "fail",
+        &TINY.replace(r#"activation = ["relu", "elu"]"#, "val_fraction = [0.0, 0.999]"),
+    );
+    let out = eegrun(&dir, &["x.toml", "--jobs", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("1 of 2 runs failed"), "{}", text(&out));
+    let states: Vec<(String, Option<String>)> = run_dirs(&dir, "tiny")
+        .iter()
+        .map(|r| {
+            let s = status(r);
+            (
+                s["state"].as_str().unwrap().to_string(),
+                s["error"].as_str().map(String::from),
+            )
+        })
+        .collect();
+    assert!(states.iter().any(|(s, _)| s == "done"), "{states:?}");
+    let failed = states.iter().find(|(s, _)| s == "failed").expect("a failed run");
+    assert!(
+        failed.1.as_deref().unwrap().contains("leaves no training trials"),
+        "{states:?}"
+    );
+
+    let retry = eegrun(&dir, &["x.toml", "--retry-failed"]);
+    assert_eq!(retry.status.code(), Some(1));
+    assert!(text(&retry).contains("1 runs to train, 1 skipped"), "{}", text(&retry));
+}
+
+#[test]
+fn two_processes_never_train_the_same_run() {
+    let dir = workspace(
+        "concurrent",
+        &TINY
+            .replace("epochs = 2", "epochs = 1")
+            .replace(r#"model = ["eegnet"]"#, "seed = [0, 1, 2]"),
+    );
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_eegrun"))
+            .current_dir(&dir)
+            .args(["x.toml", "--jobs", "1", "--threads", "1"])
+            .output()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(spawn);
+        let b = s.spawn(spawn);
+        (a.join().unwrap().unwrap(), b.join().unwrap().unwrap())
+    });
+    let runs = run_dirs(&dir, "tiny");
+    assert_eq!(runs.len(), 6);
+    for run in &runs {
+        let s = status(run);
+        assert_eq!(s["state"], "done", "{}", run.display());
+        assert_eq!(s["attempts"], 1, "{} was trained twice", run.display());
+    }
+    // Whichever process found a run locked reports it; a rerun trains nothing.
+    assert!(a.status.success() || b.status.success(), "{}\n{}", text(&a), text(&b));
+    let again = eegrun(&dir, &["x.toml"]);
+    assert!(
+        again.status.success() && text(&again).contains("0 runs to train, 6 skipped"),
+        "{}",
+        text(&again)
+    );
+}
