@@ -28,6 +28,16 @@ pub enum Command {
     ///
     /// Example: eegrun train --model eegnet --activation relu --epochs 5 --data synthetic
     Train(TrainArgs),
+    /// Summarise run folders: the report's table (mean ± sd over seeds), summary.csv and
+    /// summary.parquet, and comparison plots.
+    ///
+    /// Example: eegrun summarize runs/ --filter experiment=activations --format markdown
+    Summarize(SummarizeArgs),
+    /// Compare finished runs with a recorded baseline; exit 1 when any configuration's
+    /// seed-mean accuracy dropped by more than the tolerance.
+    ///
+    /// Example: eegrun check runs/ --baseline baselines/eegmmidb.json
+    Check(CheckArgs),
     /// Print each model's layers, output shapes and parameter counts.
     Models,
     /// Measure seconds per epoch (1080 train + 1080 eval trials, synthetic data), and
@@ -59,6 +69,9 @@ pub struct RunArgs {
     /// Train on this device (same as --set device=...)
     #[arg(long, value_enum)]
     pub device: Option<DeviceKind>,
+    /// Use this data source instead of the file's `data` (a folder, `synthetic[:SEED]`, `auto`)
+    #[arg(long)]
+    pub data: Option<String>,
     /// Root folder of the run store
     #[arg(long, default_value = "runs")]
     pub runs_dir: PathBuf,
@@ -71,6 +84,51 @@ pub struct RunArgs {
     /// Rerun only the runs that failed
     #[arg(long)]
     pub retry_failed: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SummarizeArgs {
+    /// A runs folder (any experiment), an experiment folder, or one run
+    #[arg(default_value = "runs")]
+    pub runs_dir: PathBuf,
+    /// Output on stdout
+    #[arg(long, value_enum, default_value_t = crate::report::Format::Table)]
+    pub format: crate::report::Format,
+    /// Configuration columns to group by (runs in a group are averaged)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "experiment,model,activation,dropout,batch_size,lr,weight_decay"
+    )]
+    pub group_by: Vec<String>,
+    /// Keep runs where COLUMN=VALUE (also !=, <, <=, >, >=); repeatable, all must hold
+    #[arg(long = "filter", value_name = "COLUMN=VALUE")]
+    pub filters: Vec<String>,
+    /// Where summary.csv, summary.parquet and plots/ go [default: the runs folder]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Skip the plots
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Runs folder to check
+    #[arg(default_value = "runs")]
+    pub runs_dir: PathBuf,
+    /// Baseline file (JSON)
+    #[arg(long)]
+    pub baseline: PathBuf,
+    /// Allowed drop in percentage points [default: the baseline's]
+    #[arg(long)]
+    pub tolerance: Option<f64>,
+    /// Record the current accuracies as the new baseline instead of checking
+    #[arg(long)]
+    pub update: bool,
+    /// Keep runs where COLUMN=VALUE; repeatable
+    #[arg(long = "filter", value_name = "COLUMN=VALUE")]
+    pub filters: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -151,6 +209,8 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run_experiment(args),
         Command::Train(args) => train(args),
+        Command::Summarize(args) => summarize(args),
+        Command::Check(args) => check(args),
         Command::Models => {
             print_models();
             Ok(())
@@ -173,7 +233,7 @@ pub fn with_threads<R: Send>(threads: Option<usize>, f: impl FnOnce() -> R + Sen
 
 /// Rewrites `eegrun FILE.toml ...` to `eegrun run FILE.toml ...`.
 pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
-    const COMMANDS: [&str; 5] = ["run", "train", "models", "bench", "help"];
+    const COMMANDS: [&str; 7] = ["run", "train", "summarize", "check", "models", "bench", "help"];
     if let Some(first) = args.get(1) {
         if !first.starts_with('-') && !COMMANDS.contains(&first.as_str()) {
             args.insert(1, "run".into());
@@ -193,7 +253,7 @@ fn run_experiment(args: RunArgs) -> Result<()> {
         overrides.push(format!("device={}", format!("{device:?}").to_lowercase()));
     }
     experiment.apply_overrides(&overrides)?;
-    let data = Source::parse(experiment.data_source())?.load()?;
+    let data = Source::parse(args.data.as_deref().unwrap_or(experiment.data_source()))?.load()?;
     let runs = schedule::plan(&experiment, &data, &args.runs_dir)?;
     println!(
         "experiment {} ({}): {} runs on {}",
@@ -226,12 +286,22 @@ fn run_experiment(args: RunArgs) -> Result<()> {
     };
     let outcomes = schedule::execute(&runs, &data, &options, progress.as_ref())?;
     drop(progress);
-    let rows: Vec<crate::report::ResultRow> = runs
+    let infos: Vec<crate::report::RunInfo> = runs
         .iter()
-        .filter_map(|r| crate::report::ResultRow::read(&r.dir).ok().flatten())
+        .filter_map(|r| crate::report::RunInfo::read(&r.dir.path).ok())
         .collect();
-    println!("\n{}", crate::report::runs_table(&rows));
-    println!("{}", crate::report::highest_accuracy_table(&rows));
+    let by: Vec<String> = crate::report::DEFAULT_GROUP_BY.iter().map(|s| s.to_string()).collect();
+    println!(
+        "\n{}",
+        crate::report::render_summary(&infos, &by, &[], crate::report::Format::Table)?
+    );
+    for info in infos.iter().filter(|i| i.state() == "failed") {
+        println!(
+            "failed {}: {}",
+            info.id,
+            info.status.error.as_deref().unwrap_or("unknown error")
+        );
+    }
     let failed = outcomes.iter().filter(|o| matches!(o, Outcome::Failed(_))).count();
     let never_run = runs.iter().filter(|r| r.dir.status().ok().flatten().is_none()).count();
     if failed > 0 {
@@ -243,6 +313,132 @@ fn run_experiment(args: RunArgs) -> Result<()> {
     if never_run > 0 {
         bail!("{never_run} runs did not train (another process holds them, or --fail-fast stopped them)");
     }
+    Ok(())
+}
+
+fn summarize(args: SummarizeArgs) -> Result<()> {
+    use crate::report::{plots, scan, summary};
+    let (runs, warnings) = scan(&args.runs_dir)?;
+    warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+    let mut frame = summary::filter(summary::runs_frame(&runs)?, &args.filters)?;
+    if frame.height() == 0 {
+        bail!(
+            "{}: no runs to summarise{}",
+            args.runs_dir.display(),
+            if args.filters.is_empty() {
+                ""
+            } else {
+                " (after --filter)"
+            }
+        );
+    }
+    print!(
+        "{}",
+        crate::report::render_summary(&runs, &args.group_by, &args.filters, args.format)?
+    );
+    let out = args.out.clone().unwrap_or_else(|| args.runs_dir.clone());
+    summary::write_files(&mut frame, &out)?;
+    let kept: std::collections::HashSet<String> = (0..frame.height())
+        .filter_map(|i| summary::cell_text(&frame, "run_id", i).ok())
+        .collect();
+    let selected: Vec<crate::report::RunInfo> = runs.into_iter().filter(|r| kept.contains(&r.id)).collect();
+    let written = if args.no_plots {
+        Vec::new()
+    } else {
+        plots::write_all(&selected, &out.join("plots"))?
+    };
+    eprintln!(
+        "wrote {} and {}{}",
+        out.join("summary.csv").display(),
+        out.join("summary.parquet").display(),
+        if written.is_empty() {
+            String::new()
+        } else {
+            format!(" and {} plots in {}", written.len(), out.join("plots").display())
+        }
+    );
+    Ok(())
+}
+
+fn check(args: CheckArgs) -> Result<()> {
+    use crate::report::check::{self, Baseline, Verdict};
+    use crate::report::{scan, summary};
+    let (runs, warnings) = scan(&args.runs_dir)?;
+    warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+    let done: Vec<crate::report::RunInfo> = runs.into_iter().filter(|r| r.state() == "done").collect();
+    let frame = summary::filter(summary::runs_frame(&done)?, &args.filters)?;
+    let by: Vec<String> = crate::report::DEFAULT_GROUP_BY
+        .iter()
+        .chain(&["epochs"])
+        .map(|s| s.to_string())
+        .collect();
+    let current = check::entries(&summary::grouped(&frame, &by)?, &by)?;
+    if args.update {
+        let tolerance = args
+            .tolerance
+            .or_else(|| check::load(&args.baseline).ok().map(|b| b.tolerance))
+            .unwrap_or(3.0);
+        check::save(
+            &args.baseline,
+            &Baseline {
+                tolerance,
+                entries: current.clone(),
+            },
+        )?;
+        println!(
+            "recorded {} configurations in {} (tolerance {tolerance} points)",
+            current.len(),
+            args.baseline.display()
+        );
+        return Ok(());
+    }
+    let baseline = check::load(&args.baseline)?;
+    let tolerance = args.tolerance.unwrap_or(baseline.tolerance);
+    let comparisons = check::compare(&baseline, &current, tolerance);
+    let num = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into());
+    let rows: Vec<Vec<String>> = comparisons
+        .iter()
+        .map(|c| {
+            let delta = c
+                .current
+                .zip(c.baseline)
+                .map(|(a, b)| format!("{:+.2}", a - b))
+                .unwrap_or_else(|| "-".into());
+            let verdict = match c.verdict {
+                Verdict::Ok => "ok",
+                Verdict::Regressed => "REGRESSED",
+                Verdict::Missing => "MISSING",
+                Verdict::New => "new (not in baseline)",
+            };
+            vec![
+                c.key.clone(),
+                c.metric.into(),
+                num(c.baseline),
+                num(c.current),
+                delta,
+                verdict.into(),
+            ]
+        })
+        .collect();
+    let header = ["configuration", "metric", "baseline", "current", "delta", "verdict"]
+        .map(String::from)
+        .to_vec();
+    print!("{}", summary::render_text(&(header, rows), false));
+    let bad = comparisons
+        .iter()
+        .filter(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Missing))
+        .count();
+    if bad > 0 {
+        bail!(
+            "{bad} checks failed against {} (tolerance {tolerance} points)",
+            args.baseline.display()
+        );
+    }
+    println!(
+        "all {} configurations within {tolerance} points of {}",
+        baseline.entries.len(),
+        args.baseline.display()
+    );
     Ok(())
 }
 

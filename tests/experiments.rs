@@ -186,7 +186,7 @@ fn finished_runs_are_skipped() {
     let dir = workspace("skip", TINY);
     let out = eegrun(&dir, &["x.toml", "--jobs", "2", "--threads", "1"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("highest test accuracy"), "{}", text(&out));
+    assert!(text(&out).contains("highest test acc (%)"), "{}", text(&out));
     let runs = run_dirs(&dir, "tiny");
     assert_eq!(runs.len(), 2);
     for run in &runs {

@@ -1,0 +1,388 @@
+//! Summary tables with polars: one row per run, grouped means ± standard deviations over
+//! seeds, filters, and output as a table, CSV, JSON, Markdown or Parquet.
+
+use super::runs::RunInfo;
+use anyhow::{anyhow, bail, Result};
+use polars::prelude::*;
+use std::path::Path;
+
+/// The configuration columns a summary groups by unless told otherwise (all but the seed).
+pub const DEFAULT_GROUP_BY: [&str; 7] = [
+    "experiment",
+    "model",
+    "activation",
+    "dropout",
+    "batch_size",
+    "lr",
+    "weight_decay",
+];
+
+/// Output format of a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+    Markdown,
+}
+
+/// An f32 setting as the f64 with the same shortest decimal form (0.001f32 → 0.001).
+fn setting(v: f32) -> f64 {
+    v.to_string().parse().unwrap_or(v as f64)
+}
+
+fn pct(v: f64) -> f64 {
+    (v * 1e4).round() / 100.0
+}
+
+/// One row per run (accuracies in percent).
+pub fn runs_frame(runs: &[RunInfo]) -> Result<DataFrame> {
+    let text = |f: &dyn Fn(&RunInfo) -> String| runs.iter().map(f).collect::<Vec<String>>();
+    let float = |f: &dyn Fn(&RunInfo) -> Option<f64>| runs.iter().map(f).collect::<Vec<Option<f64>>>();
+    let int = |f: &dyn Fn(&RunInfo) -> i64| runs.iter().map(f).collect::<Vec<i64>>();
+    let summary = |r: &RunInfo| r.summary();
+    let columns = vec![
+        Column::new("experiment".into(), text(&|r| r.record.experiment.clone())),
+        Column::new("run_id".into(), text(&|r| r.id.clone())),
+        Column::new("model".into(), text(&|r| r.record.config.model.clone())),
+        Column::new("activation".into(), text(&|r| r.record.config.activation.clone())),
+        Column::new(
+            "dropout".into(),
+            float(&|r| r.record.config.model_spec().ok().map(|s| setting(s.dropout))),
+        ),
+        Column::new("batch_size".into(), int(&|r| r.record.config.batch_size as i64)),
+        Column::new("lr".into(), float(&|r| Some(setting(r.record.config.lr)))),
+        Column::new(
+            "weight_decay".into(),
+            float(&|r| Some(setting(r.record.config.weight_decay))),
+        ),
+        Column::new("seed".into(), int(&|r| r.record.config.seed as i64)),
+        Column::new("epochs_done".into(), int(&|r| r.status.epochs_done as i64)),
+        Column::new("epochs".into(), int(&|r| r.record.config.epochs as i64)),
+        Column::new("status".into(), text(&|r| r.state().to_string())),
+        Column::new(
+            "best_test_acc".into(),
+            float(&|r| summary(r).map(|s| pct(s.best_test_acc))),
+        ),
+        Column::new(
+            "best_epoch".into(),
+            float(&|r| summary(r).map(|s| s.best_test_epoch as f64)),
+        ),
+        Column::new(
+            "final_test_acc".into(),
+            float(&|r| summary(r).map(|s| pct(s.final_test_acc))),
+        ),
+        Column::new(
+            "final_train_acc".into(),
+            float(&|r| summary(r).map(|s| pct(s.final_train_acc))),
+        ),
+        Column::new(
+            "train_test_gap".into(),
+            float(&|r| summary(r).map(|s| pct(s.final_train_acc) - pct(s.final_test_acc))),
+        ),
+        Column::new(
+            "wall_seconds".into(),
+            float(&|r| Some((r.status.seconds * 10.0).round() / 10.0)),
+        ),
+    ];
+    Ok(DataFrame::new_infer_height(columns)?)
+}
+
+/// Keeps the rows matching every `COLUMN=VALUE` (also `!=`, `<`, `<=`, `>`, `>=`).
+pub fn filter(df: DataFrame, filters: &[String]) -> Result<DataFrame> {
+    let mut keep = vec![true; df.height()];
+    for text in filters {
+        let op = ["!=", "<=", ">=", "=", "<", ">"]
+            .into_iter()
+            .find(|op| text.contains(op))
+            .ok_or_else(|| anyhow!("--filter '{text}': expected COLUMN=VALUE (or !=, <, <=, >, >=)"))?;
+        let (name, value) = text.split_once(op).expect("op found");
+        let (name, value) = (name.trim(), value.trim());
+        let column = df.column(name).map_err(|_| {
+            let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+            anyhow!("--filter '{text}': no column '{name}' (columns: {})", names.join(", "))
+        })?;
+        let number = if column.dtype().is_primitive_numeric() {
+            Some(
+                value
+                    .parse::<f64>()
+                    .map_err(|_| anyhow!("--filter '{text}': '{value}' is not a number"))?,
+            )
+        } else {
+            None
+        };
+        for (i, k) in keep.iter_mut().enumerate() {
+            let cell = column.get(i)?;
+            let ordering = match number {
+                Some(n) => cell.extract::<f64>().and_then(|v| v.partial_cmp(&n)),
+                None => Some(self::cell(cell).as_str().cmp(value)),
+            };
+            let pass = ordering.is_some_and(|o| match op {
+                "=" => o.is_eq(),
+                "!=" => o.is_ne(),
+                "<" => o.is_lt(),
+                "<=" => o.is_le(),
+                ">" => o.is_gt(),
+                _ => o.is_ge(),
+            });
+            *k &= pass;
+        }
+    }
+    Ok(df.filter(&BooleanChunked::from_slice("keep".into(), &keep))?)
+}
+
+/// Mean and sample standard deviation of the non-null values.
+fn mean_std(values: &[f64]) -> (Option<f64>, Option<f64>) {
+    if values.is_empty() {
+        return (None, None);
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let std = (values.len() > 1).then(|| (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
+    (Some(mean), std)
+}
+
+/// Per group of equal `by` values (sorted by them): number of runs and seeds, and mean and
+/// standard deviation of the accuracies.
+pub fn grouped(df: &DataFrame, by: &[String]) -> Result<DataFrame> {
+    for name in by {
+        if df.column(name).is_err() || name.ends_with("_acc") {
+            bail!(
+                "--group-by {name}: not a configuration column (use e.g. {})",
+                DEFAULT_GROUP_BY.join(",")
+            );
+        }
+    }
+    let key = |i: usize| -> Vec<AnyValue<'_>> {
+        by.iter()
+            .map(|n| df.column(n).and_then(|c| c.get(i)).unwrap_or(AnyValue::Null))
+            .collect()
+    };
+    let compare = |a: &AnyValue, b: &AnyValue| match (a.extract::<f64>(), b.extract::<f64>()) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        _ => cell(a.clone()).cmp(&cell(b.clone())),
+    };
+    let mut order: Vec<usize> = (0..df.height()).collect();
+    order.sort_by(|&i, &j| {
+        key(i)
+            .iter()
+            .zip(key(j).iter())
+            .map(|(a, b)| compare(a, b))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(i.cmp(&j))
+    });
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for i in order {
+        match groups.last_mut() {
+            Some(g) if key(g[0]).iter().zip(key(i).iter()).all(|(a, b)| compare(a, b).is_eq()) => g.push(i),
+            _ => groups.push(vec![i]),
+        }
+    }
+    let firsts: Vec<IdxSize> = groups.iter().map(|g| g[0] as IdxSize).collect();
+    let mut out = df
+        .select(by.iter().map(|s| s.as_str()))?
+        .take(&IdxCa::from_vec("idx".into(), firsts))?;
+    let values = |name: &str, g: &[usize]| -> Result<Vec<f64>> {
+        let column = df.column(name)?.f64()?.clone();
+        Ok(g.iter().filter_map(|&i| column.get(i)).collect())
+    };
+    let seeds = df.column("seed")?.i64()?.clone();
+    let status = df.column("status")?.str()?.clone();
+    let states: Vec<String> = groups
+        .iter()
+        .map(|g| {
+            let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+            g.iter()
+                .filter_map(|&i| status.get(i))
+                .for_each(|s| *counts.entry(s).or_default() += 1);
+            counts
+                .iter()
+                .map(|(s, n)| format!("{n} {s}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect();
+    let mut columns = vec![
+        Column::new("runs".into(), groups.iter().map(|g| g.len() as i64).collect::<Vec<_>>()),
+        Column::new("states".into(), states),
+        Column::new(
+            "seeds".into(),
+            groups
+                .iter()
+                .map(|g| {
+                    g.iter()
+                        .filter_map(|&i| seeds.get(i))
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .len() as i64
+                })
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    for name in [
+        "best_test_acc",
+        "final_test_acc",
+        "final_train_acc",
+        "train_test_gap",
+        "best_epoch",
+    ] {
+        let stats = groups
+            .iter()
+            .map(|g| values(name, g).map(|v| mean_std(&v)))
+            .collect::<Result<Vec<_>>>()?;
+        columns.push(Column::new(
+            format!("{name}_mean").into(),
+            stats.iter().map(|s| s.0).collect::<Vec<_>>(),
+        ));
+        if name != "best_epoch" {
+            columns.push(Column::new(
+                format!("{name}_std").into(),
+                stats.iter().map(|s| s.1).collect::<Vec<_>>(),
+            ));
+        }
+    }
+    for column in columns {
+        out.with_column(column)?;
+    }
+    Ok(out)
+}
+
+/// Text of one cell.
+pub(crate) fn cell(value: AnyValue) -> String {
+    match value {
+        AnyValue::Null => "-".into(),
+        AnyValue::Float64(v) if v.is_nan() => "-".into(),
+        AnyValue::Float64(v) => format!("{v}"),
+        AnyValue::String(s) => s.to_string(),
+        AnyValue::StringOwned(s) => s.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The text of column `name` at row `i`.
+pub fn cell_text(df: &DataFrame, name: &str, i: usize) -> Result<String> {
+    Ok(cell(df.column(name)?.get(i)?))
+}
+
+/// The grouped frame as the report shows it: "mean ± sd" when a group has several runs.
+pub fn display_grouped(g: &DataFrame, by: &[String]) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+    let mut header: Vec<String> = by.to_vec();
+    header.extend(
+        [
+            "seeds",
+            "runs",
+            "highest test acc (%)",
+            "@epoch",
+            "final test acc (%)",
+            "final train acc (%)",
+            "gap",
+        ]
+        .map(String::from),
+    );
+    let get = |name: &str, i: usize| {
+        g.column(name)
+            .and_then(|c| c.get(i))
+            .map(cell)
+            .unwrap_or_else(|_| "-".into())
+    };
+    let number = |name: &str, i: usize, decimals: usize| {
+        let value = g
+            .column(name)
+            .ok()
+            .and_then(|c| c.get(i).ok())
+            .and_then(|v| v.extract::<f64>());
+        value.map(|v| format!("{v:.decimals$}")).unwrap_or_else(|| "-".into())
+    };
+    let mean_sd = |name: &str, i: usize, runs: &str| {
+        let mean = number(&format!("{name}_mean"), i, 2);
+        let sd = number(&format!("{name}_std"), i, 2);
+        if runs == "1" || sd == "-" {
+            mean
+        } else {
+            format!("{mean} ± {sd}")
+        }
+    };
+    let rows = (0..g.height())
+        .map(|i| {
+            let runs = get("runs", i);
+            let mut row: Vec<String> = by.iter().map(|n| get(n, i)).collect();
+            row.push(get("seeds", i));
+            row.push(get("states", i));
+            row.push(mean_sd("best_test_acc", i, &runs));
+            row.push(number("best_epoch_mean", i, 0));
+            row.push(mean_sd("final_test_acc", i, &runs));
+            row.push(mean_sd("final_train_acc", i, &runs));
+            row.push(number("train_test_gap_mean", i, 2));
+            row
+        })
+        .collect();
+    Ok((header, rows))
+}
+
+/// Header and text rows of any frame.
+pub fn display_frame(df: &DataFrame) -> (Vec<String>, Vec<Vec<String>>) {
+    let header: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let rows = (0..df.height())
+        .map(|i| {
+            df.columns()
+                .iter()
+                .map(|c| c.get(i).map(cell).unwrap_or_default())
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
+
+/// Renders header + rows as an aligned text table or a Markdown table.
+pub fn render_text((header, rows): &(Vec<String>, Vec<Vec<String>>), markdown: bool) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain([header[c].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        if markdown {
+            format!("| {} |\n", padded.join(" | "))
+        } else {
+            format!("{}\n", padded.join("  ").trim_end())
+        }
+    };
+    let mut out = line(header);
+    if markdown {
+        out.push_str(&format!(
+            "|{}|\n",
+            widths.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("|")
+        ));
+    }
+    rows.iter().for_each(|r| out.push_str(&line(r)));
+    out
+}
+
+/// The frame as CSV or JSON text.
+pub fn render_data(df: &mut DataFrame, format: Format) -> Result<String> {
+    let mut buf = Vec::new();
+    match format {
+        Format::Csv => CsvWriter::new(&mut buf).finish(df)?,
+        Format::Json => JsonWriter::new(&mut buf)
+            .with_json_format(JsonFormat::Json)
+            .finish(df)?,
+        _ => bail!("render_data handles csv and json"),
+    }
+    Ok(String::from_utf8(buf)?)
+}
+
+/// Writes summary.csv and summary.parquet (one row per run) into `dir`.
+pub fn write_files(df: &mut DataFrame, dir: &Path) -> Result<()> {
+    let csv = render_data(df, Format::Csv)?;
+    crate::nn::checkpoint::write_atomic(&dir.join("summary.csv"), csv.as_bytes())?;
+    let mut parquet = Vec::new();
+    ParquetWriter::new(&mut parquet)
+        .finish(df)
+        .map_err(|e| anyhow!("writing parquet: {e}"))?;
+    crate::nn::checkpoint::write_atomic(&dir.join("summary.parquet"), &parquet)
+}

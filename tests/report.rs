@@ -1,0 +1,200 @@
+//! `summarize` and `check` on committed fixture run folders (three finished EEGNet runs,
+//! a partial and a failed DeepConvNet run, a dropout sweep, and two broken folders).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runs")
+}
+
+fn eegrun(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_eegrun"))
+        .args(args)
+        .output()
+        .expect("run eegrun")
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("eegrun-report-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Compares with tests/golden/NAME (set EEGRUN_BLESS=1 to rewrite after checking by eye).
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    if std::env::var_os("EEGRUN_BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} missing", path.display()));
+    assert_eq!(actual, expected, "{name} differs from the golden file");
+}
+
+fn summarize(name: &str, extra: &[&str]) -> (String, String, PathBuf) {
+    let out = out_dir(name);
+    let runs = fixtures();
+    let mut args = vec!["summarize", runs.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let result = eegrun(&args);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&result.stdout).into_owned(),
+        String::from_utf8_lossy(&result.stderr).into_owned(),
+    );
+    assert!(result.status.success(), "{stdout}{stderr}");
+    (stdout, stderr, out)
+}
+
+#[test]
+fn the_report_table_groups_seeds_and_skips_broken_folders() {
+    let (stdout, stderr, out) = summarize("table", &["--no-plots"]);
+    golden("summary_table.txt", &stdout);
+    assert!(
+        stderr.contains("skipped") && stderr.contains("broken-config"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("only-status"), "{stderr}");
+    let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    golden("summary_runs.csv", &csv);
+    let parquet = std::fs::read(out.join("summary.parquet")).unwrap();
+    assert!(parquet.starts_with(b"PAR1") && parquet.ends_with(b"PAR1"));
+}
+
+#[test]
+fn formats_group_by_and_filters() {
+    let (markdown, _, _) = summarize(
+        "md",
+        &["--no-plots", "--format", "markdown", "--filter", "experiment=act"],
+    );
+    golden("summary_act.md", &markdown);
+    let (csv, _, _) = summarize(
+        "csv",
+        &[
+            "--no-plots",
+            "--format",
+            "csv",
+            "--group-by",
+            "model",
+            "--filter",
+            "status=done",
+        ],
+    );
+    golden("summary_by_model.csv", &csv);
+    let (json, _, _) = summarize(
+        "json",
+        &[
+            "--no-plots",
+            "--format",
+            "json",
+            "--filter",
+            "dropout>=0.5",
+            "--filter",
+            "experiment=drop",
+        ],
+    );
+    let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2, "{json}");
+
+    let bad = eegrun(&[
+        "summarize",
+        fixtures().to_str().unwrap(),
+        "--filter",
+        "colour=red",
+        "--no-plots",
+        "--out",
+        out_dir("bad").to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no column 'colour'"));
+}
+
+#[test]
+fn every_plot_is_written_and_decodable() {
+    let (_, stderr, out) = summarize("plots", &[]);
+    let plots = out.join("plots");
+    let mut names: Vec<String> = std::fs::read_dir(&plots)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "act-deepconvnet-accuracy.png",
+            "act-deepconvnet-accuracy.svg",
+            "act-eegnet-accuracy.png",
+            "act-eegnet-accuracy.svg",
+            "drop-eegnet-accuracy.png",
+            "drop-eegnet-accuracy.svg",
+            "drop-eegnet-dropout.png",
+            "drop-eegnet-dropout.svg",
+        ],
+        "{stderr}"
+    );
+    for name in &names {
+        let path = plots.join(name);
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() > 1000, "{name} is nearly empty");
+        if name.ends_with(".png") {
+            let image = image::load_from_memory(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!((image.width(), image.height()), (1000, 620));
+            let rgb = image.to_rgb8();
+            let colours: std::collections::HashSet<[u8; 3]> = rgb.pixels().map(|p| p.0).collect();
+            assert!(
+                colours.len() > 20,
+                "{name}: only {} colours (no text or lines?)",
+                colours.len()
+            );
+        } else {
+            let text = String::from_utf8(bytes).unwrap();
+            assert!(
+                text.starts_with("<svg") && text.trim_end().ends_with("</svg>"),
+                "{name}"
+            );
+            assert!(text.contains("accuracy (%)"), "{name}: axis label missing");
+        }
+    }
+}
+
+#[test]
+fn check_flags_regressions_and_passes_otherwise() {
+    let dir = out_dir("check");
+    let baseline = dir.join("baseline.json");
+    let runs = fixtures();
+    let (runs, baseline_arg) = (runs.to_str().unwrap(), baseline.to_str().unwrap());
+    let update = eegrun(&[
+        "check",
+        runs,
+        "--baseline",
+        baseline_arg,
+        "--update",
+        "--tolerance",
+        "2",
+    ]);
+    assert!(update.status.success(), "{}", String::from_utf8_lossy(&update.stderr));
+    let pass = eegrun(&["check", runs, "--baseline", baseline_arg]);
+    let stdout = String::from_utf8_lossy(&pass.stdout);
+    assert!(pass.status.success(), "{stdout}");
+    assert!(stdout.contains("within 2 points"), "{stdout}");
+
+    // Raise one recorded accuracy by 5 points: the current runs now fall short by 5 > 2.
+    let mut recorded: serde_json::Value = serde_json::from_slice(&std::fs::read(&baseline).unwrap()).unwrap();
+    let entry = &mut recorded["entries"][0];
+    entry["best_test_acc"] = serde_json::json!(entry["best_test_acc"].as_f64().unwrap() + 5.0);
+    let key = entry["key"].as_str().unwrap().to_string();
+    std::fs::write(&baseline, serde_json::to_vec(&recorded).unwrap()).unwrap();
+    let fail = eegrun(&["check", runs, "--baseline", baseline_arg]);
+    let stdout = String::from_utf8_lossy(&fail.stdout);
+    assert_eq!(fail.status.code(), Some(1), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("REGRESSED"))
+        .expect("a regressed line");
+    assert!(line.contains(&key) && line.contains("-5.00"), "{line}");
+    assert_eq!(stdout.matches("REGRESSED").count(), 1, "{stdout}");
+    // A looser tolerance lets it pass.
+    assert!(eegrun(&["check", runs, "--baseline", baseline_arg, "--tolerance", "6"])
+        .status
+        .success());
+}
