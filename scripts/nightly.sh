@@ -4,7 +4,7 @@
 # EPOCHS epochs, then `eegrun check` against the committed baseline. Exits 1 on a regression.
 #   scripts/nightly.sh                 # check
 #   UPDATE=1 scripts/nightly.sh        # record a new baseline (after a deliberate change)
-# Env: DATA (data folder), EPOCHS (default 10; the baseline was recorded with 10),
+# Env: DATA (data folder), EPOCHS (default 10; the baseline was recorded with 10), JOBS,
 #      RUNS_DIR (default runs/nightly), BASELINE (default baselines/eegmmidb-nightly.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ fi
 cargo build --release --quiet
 bin=target/release/eegrun
 for experiment in activations dropout; do
-  "$bin" "experiments/$experiment.toml" --data "$data" --set "epochs=$epochs" --runs-dir "$runs"
+  "$bin" "experiments/$experiment.toml" --data "$data" --set "epochs=$epochs" --runs-dir "$runs" ${JOBS:+--jobs "$JOBS"}
 done
 "$bin" summarize "$runs" --out "$runs"
 if [ -n "${UPDATE:-}" ]; then

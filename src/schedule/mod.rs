@@ -12,9 +12,9 @@ use crate::nn::train::Trainer;
 use crate::nn::Backend;
 use crate::store::{now_unix, RunDir, RunRecord, State, Status};
 use anyhow::{anyhow, bail, Result};
-use rayon::prelude::*;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// How to run the queue.
@@ -120,28 +120,37 @@ pub fn execute(
     let (jobs, threads) = default_parallelism(queued, options);
     progress.start(queued, runs.len() - queued, jobs, threads);
     let stop = AtomicBool::new(false);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
-    let outcomes = pool.install(|| {
-        runs.par_iter()
-            .zip(&queue)
-            .with_max_len(1)
-            .map(|(run, &queued)| {
-                if !queued {
-                    return Outcome::Skipped(describe_state(run));
-                }
-                if stop.load(Ordering::SeqCst) {
-                    return Outcome::Skipped("not started (--fail-fast)".into());
-                }
-                let outcome = train_locked(run, data, threads, &stop, progress)
-                    .unwrap_or_else(|e| Outcome::Failed(format!("{e:#}")));
-                if matches!(outcome, Outcome::Failed(_)) && options.fail_fast {
-                    stop.store(true, Ordering::SeqCst);
-                }
-                progress.finish(run, &outcome);
-                outcome
-            })
-            .collect()
+    // `jobs` plain threads take runs from a shared cursor; each trains in its own rayon
+    // pool of `threads`. (Plain threads, not a rayon pool: a rayon worker waiting on
+    // another pool would steal and start more runs than `jobs`.)
+    let cursor = AtomicUsize::new(0);
+    let outcomes: Vec<Mutex<Option<Outcome>>> = runs.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                let i = cursor.fetch_add(1, Ordering::SeqCst);
+                let Some(run) = runs.get(i) else { break };
+                let outcome = if !queue[i] {
+                    Outcome::Skipped(describe_state(run))
+                } else if stop.load(Ordering::SeqCst) {
+                    Outcome::Skipped("not started (--fail-fast)".into())
+                } else {
+                    let outcome = train_locked(run, data, threads, &stop, progress)
+                        .unwrap_or_else(|e| Outcome::Failed(format!("{e:#}")));
+                    if matches!(outcome, Outcome::Failed(_)) && options.fail_fast {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    progress.finish(run, &outcome);
+                    outcome
+                };
+                *outcomes[i].lock().expect("outcome lock") = Some(outcome);
+            });
+        }
     });
+    let outcomes = outcomes
+        .into_iter()
+        .map(|o| o.into_inner().expect("outcome lock").expect("every run visited"))
+        .collect();
     Ok(outcomes)
 }
 
