@@ -28,6 +28,11 @@ pub enum Command {
     ///
     /// Example: eegrun train --model eegnet --activation relu --epochs 5 --data synthetic
     Train(TrainArgs),
+    /// Submit an experiment's unfinished runs to Slurm as one job array (one task per run,
+    /// same run store, locks and resume rules as local runs).
+    ///
+    /// Example: eegrun slurm experiments/activations.toml --partition gpu --gpus-per-task 1 --time 4:00:00
+    Slurm(SlurmArgs),
     /// Summarise run folders: the report's table (mean ± sd over seeds), summary.csv and
     /// summary.parquet, and comparison plots.
     ///
@@ -54,27 +59,14 @@ pub enum DeviceKind {
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Experiment file (or the name of one in experiments/)
-    pub experiment: String,
-    /// Override a field for every run, e.g. --set epochs=2 or --set seed=[0,1,2] (a list
-    /// becomes a grid axis); repeatable
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub overrides: Vec<String>,
+    #[command(flatten)]
+    pub selection: ExperimentArgs,
     /// Concurrent runs [default: cores, at most the number of runs]
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Threads per run [default: cores / jobs]
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Train on this device (same as --set device=...)
-    #[arg(long, value_enum)]
-    pub device: Option<DeviceKind>,
-    /// Use this data source instead of the file's `data` (a folder, `synthetic[:SEED]`, `auto`)
-    #[arg(long)]
-    pub data: Option<String>,
-    /// Root folder of the run store
-    #[arg(long, default_value = "runs")]
-    pub runs_dir: PathBuf,
     /// List the runs with their ids and states (done, partial, failed, pending); train nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -84,6 +76,83 @@ pub struct RunArgs {
     /// Rerun only the runs that failed
     #[arg(long)]
     pub retry_failed: bool,
+    /// Train only the run with this id (as listed by --dry-run; used by Slurm array tasks)
+    #[arg(long)]
+    pub run_id: Option<String>,
+}
+
+/// Which experiment, with which overrides, on which data, into which store.
+#[derive(Args, Debug, Clone)]
+pub struct ExperimentArgs {
+    /// Experiment file (or the name of one in experiments/)
+    pub experiment: String,
+    /// Override a field for every run, e.g. --set epochs=2 or --set seed=[0,1,2] (a list
+    /// becomes a grid axis); repeatable
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Train on this device (same as --set device=...)
+    #[arg(long, value_enum)]
+    pub device: Option<DeviceKind>,
+    /// Use this data source instead of the file's `data` (a folder, `synthetic[:SEED]`, `auto`)
+    #[arg(long)]
+    pub data: Option<String>,
+    /// Root folder of the run store
+    #[arg(long, default_value = "runs")]
+    pub runs_dir: PathBuf,
+}
+
+impl ExperimentArgs {
+    /// The experiment with overrides applied, its data, and its planned runs.
+    pub fn plan(
+        &self,
+    ) -> Result<(
+        crate::experiment::Experiment,
+        crate::data::Dataset,
+        Vec<crate::schedule::PlannedRun>,
+    )> {
+        let path = crate::experiment::resolve_path(&self.experiment);
+        let mut experiment = crate::experiment::Experiment::load(&path)?;
+        let mut overrides = self.overrides.clone();
+        if let Some(device) = self.device {
+            overrides.push(format!("device={}", format!("{device:?}").to_lowercase()));
+        }
+        experiment.apply_overrides(&overrides)?;
+        let data = Source::parse(self.data.as_deref().unwrap_or(experiment.data_source()))?.load()?;
+        let runs = crate::schedule::plan(&experiment, &data, &self.runs_dir)?;
+        println!(
+            "experiment {} ({}): {} runs on {}",
+            experiment.name,
+            path.display(),
+            runs.len(),
+            data.description
+        );
+        Ok((experiment, data, runs))
+    }
+}
+
+/// Options of `eegrun slurm`.
+#[derive(Args, Debug)]
+pub struct SlurmArgs {
+    #[command(flatten)]
+    pub selection: ExperimentArgs,
+    /// Slurm partition
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// GPUs per array task (sets --device cuda unless --device is given)
+    #[arg(long)]
+    pub gpus_per_task: Option<u32>,
+    /// CPUs per array task (eegrun uses them as threads)
+    #[arg(long, default_value_t = 2)]
+    pub cpus_per_task: u32,
+    /// Time limit per task, in Slurm's format (e.g. 2:00:00)
+    #[arg(long)]
+    pub time: Option<String>,
+    /// At most this many tasks at once (the array's %K)
+    #[arg(long)]
+    pub max_parallel: Option<u32>,
+    /// Write and print the sbatch script without submitting it
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Args, Debug)]
@@ -208,6 +277,7 @@ pub struct BenchArgs {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run_experiment(args),
+        Command::Slurm(args) => crate::slurm::submit(args),
         Command::Train(args) => train(args),
         Command::Summarize(args) => summarize(args),
         Command::Check(args) => check(args),
@@ -233,7 +303,7 @@ pub fn with_threads<R: Send>(threads: Option<usize>, f: impl FnOnce() -> R + Sen
 
 /// Rewrites `eegrun FILE.toml ...` to `eegrun run FILE.toml ...`.
 pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
-    const COMMANDS: [&str; 7] = ["run", "train", "summarize", "check", "models", "bench", "help"];
+    const COMMANDS: [&str; 8] = ["run", "slurm", "train", "summarize", "check", "models", "bench", "help"];
     if let Some(first) = args.get(1) {
         if !first.starts_with('-') && !COMMANDS.contains(&first.as_str()) {
             args.insert(1, "run".into());
@@ -243,25 +313,19 @@ pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
 }
 
 fn run_experiment(args: RunArgs) -> Result<()> {
-    use crate::experiment::{describe, resolve_path, Experiment};
+    use crate::experiment::describe;
     use crate::schedule::{self, describe_state, LogProgress, Outcome, Progress, TerminalProgress};
     use std::io::IsTerminal;
-    let path = resolve_path(&args.experiment);
-    let mut experiment = Experiment::load(&path)?;
-    let mut overrides = args.overrides.clone();
-    if let Some(device) = args.device {
-        overrides.push(format!("device={}", format!("{device:?}").to_lowercase()));
+    let (experiment, data, mut runs) = args.selection.plan()?;
+    if let Some(id) = &args.run_id {
+        runs.retain(|r| &r.record.id() == id);
+        if runs.is_empty() {
+            bail!(
+                "run id {id} is not in experiment '{}' (with these overrides); see --dry-run",
+                experiment.name
+            );
+        }
     }
-    experiment.apply_overrides(&overrides)?;
-    let data = Source::parse(args.data.as_deref().unwrap_or(experiment.data_source()))?.load()?;
-    let runs = schedule::plan(&experiment, &data, &args.runs_dir)?;
-    println!(
-        "experiment {} ({}): {} runs on {}",
-        experiment.name,
-        path.display(),
-        runs.len(),
-        data.description
-    );
     if args.dry_run {
         for run in &runs {
             println!(

@@ -6,4 +6,5 @@ pub mod experiment;
 pub mod nn;
 pub mod report;
 pub mod schedule;
+pub mod slurm;
 pub mod store;

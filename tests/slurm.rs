@@ -1,0 +1,170 @@
+//! `eegrun slurm` against a real single-node Slurm (Debian's slurm-wlm and munge, started
+//! by tests/slurm/cluster.sh): a 4-run × 2-epoch synthetic grid goes through a job array,
+//! lands in the run store, and summarises. Skips, saying why, where Slurm is unavailable.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn eegrun(dir: &Path, conf: Option<&Path>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_eegrun"));
+    command.current_dir(dir).args(args);
+    if let Some(conf) = conf {
+        command.env("SLURM_CONF", conf);
+    }
+    command.output().expect("run eegrun")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn workspace(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("eegrun-slurm-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("grid.toml"),
+        "name = \"grid\"\ndata = \"synthetic:1:64\"\n[defaults]\nepochs = 2\n[grid]\nactivation = [\"relu\", \"elu\"]\nseed = [0, 1]\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// Stops the cluster's daemons when dropped, whatever the test's outcome.
+struct Cluster {
+    state: PathBuf,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new(script()).arg("stop").arg(&self.state).status();
+    }
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slurm/cluster.sh")
+}
+
+#[test]
+fn a_missing_sbatch_is_a_clear_error() {
+    let dir = workspace("nosbatch");
+    let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+        .current_dir(&dir)
+        .env("PATH", "/nonexistent")
+        .args(["slurm", "grid.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("sbatch not found"), "{}", text(&out));
+    let dry = eegrun(
+        &dir,
+        None,
+        &[
+            "slurm",
+            "grid.toml",
+            "--dry-run",
+            "--partition",
+            "gpu",
+            "--gpus-per-task",
+            "1",
+        ],
+    );
+    let script = text(&dry);
+    assert!(dry.status.success(), "{script}");
+    for line in [
+        "#SBATCH --array=0-3",
+        "#SBATCH --partition=gpu",
+        "#SBATCH --gpus-per-task=1",
+        "--device cuda",
+        "--run-id",
+    ] {
+        assert!(script.contains(line), "missing {line}: {script}");
+    }
+}
+
+#[test]
+fn a_job_array_trains_every_pending_run_once() {
+    let dir = workspace("cluster");
+    let state = dir.join("cluster");
+    let started = Command::new(script()).arg("start").arg(&state).output().unwrap();
+    if started.status.code() == Some(3) {
+        eprintln!(
+            "SKIP a_job_array_trains_every_pending_run_once: {}",
+            text(&started).trim()
+        );
+        return;
+    }
+    let _cluster = Cluster { state: state.clone() };
+    assert!(started.status.success(), "cluster did not start: {}", text(&started));
+    let conf = state.join("slurm.conf");
+
+    let submit = eegrun(
+        &dir,
+        Some(&conf),
+        &["slurm", "grid.toml", "--cpus-per-task", "1", "--max-parallel", "2"],
+    );
+    let said = text(&submit);
+    assert!(submit.status.success(), "{said}");
+    let job = said
+        .split("submitted job ")
+        .nth(1)
+        .and_then(|s| s.split(':').next())
+        .expect("job id")
+        .to_string();
+
+    let start = Instant::now();
+    loop {
+        let queue = Command::new("squeue")
+            .env("SLURM_CONF", &conf)
+            .args(["-h", "-j", &job])
+            .output()
+            .unwrap();
+        if String::from_utf8_lossy(&queue.stdout).trim().is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "job {job} still queued: {}",
+            text(&queue)
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+
+    let summary = eegrun(
+        &dir,
+        None,
+        &[
+            "summarize",
+            "runs",
+            "--no-plots",
+            "--format",
+            "csv",
+            "--group-by",
+            "activation",
+        ],
+    );
+    let csv = text(&summary);
+    assert!(summary.status.success(), "{csv}");
+    assert!(csv.contains("elu,2,2 done") && csv.contains("relu,2,2 done"), "{csv}");
+    for run in std::fs::read_dir(dir.join("runs/grid"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+    {
+        if run.join("status.json").exists() {
+            let status: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(run.join("status.json")).unwrap()).unwrap();
+            assert_eq!(status["attempts"], 1, "{}", run.display());
+        }
+    }
+    let again = eegrun(&dir, Some(&conf), &["slurm", "grid.toml"]);
+    assert!(
+        text(&again).contains("all 4 runs are done; nothing to submit"),
+        "{}",
+        text(&again)
+    );
+}
