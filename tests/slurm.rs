@@ -103,6 +103,18 @@ fn a_job_array_trains_every_pending_run_once() {
     assert!(started.status.success(), "cluster did not start: {}", text(&started));
     let conf = state.join("slurm.conf");
 
+    let rejected = eegrun(
+        &dir,
+        Some(&conf),
+        &["slurm", "grid.toml", "--partition", "no-such-partition"],
+    );
+    assert_eq!(rejected.status.code(), Some(1), "{}", text(&rejected));
+    assert!(
+        text(&rejected).contains("sbatch rejected") && text(&rejected).contains("partition"),
+        "{}",
+        text(&rejected)
+    );
+
     let submit = eegrun(
         &dir,
         Some(&conf),
