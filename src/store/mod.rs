@@ -116,22 +116,20 @@ impl RunDir {
 
     /// The run's status, if it has one.
     pub fn status(&self) -> Result<Option<Status>> {
-        let path = self.path.join("status.json");
-        match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(
-                serde_json::from_slice(&bytes).with_context(|| format!("{}: damaged status file", path.display()))?,
-            )),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("{}: cannot read", path.display())),
-        }
+        self.read_json("status.json", "status")
     }
 
     /// The record in `config.json`, if present.
     pub fn record(&self) -> Result<Option<RunRecord>> {
-        let path = self.path.join("config.json");
+        self.read_json("config.json", "config")
+    }
+
+    /// Parses `name` in the run folder; `None` when the file does not exist.
+    fn read_json<T: serde::de::DeserializeOwned>(&self, name: &str, what: &str) -> Result<Option<T>> {
+        let path = self.path.join(name);
         match std::fs::read(&path) {
             Ok(bytes) => Ok(Some(
-                serde_json::from_slice(&bytes).with_context(|| format!("{}: damaged config file", path.display()))?,
+                serde_json::from_slice(&bytes).with_context(|| format!("{}: damaged {what} file", path.display()))?,
             )),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("{}: cannot read", path.display())),
