@@ -11,7 +11,20 @@ use std::path::PathBuf;
 
 /// Train the lab's EEG classifiers (EEGNet, DeepConvNet) with dfdx.
 #[derive(Parser, Debug)]
-#[command(name = "eegrun", version, about, long_about = None)]
+#[command(
+    name = "eegrun",
+    version,
+    about,
+    long_about = None,
+    after_help = "Examples:
+  eegrun experiments/activations.toml              the report's activation study (EEGNet, DeepConvNet × 3 activations)
+  eegrun experiments/dropout.toml --set epochs=50  the dropout study, shortened
+  eegrun experiments/activations.toml --dry-run    list runs, ids and states
+  eegrun summarize runs/                           tables (mean ± sd over seeds), summary.csv/.parquet, plots
+  eegrun train --model deepconvnet --activation elu --epochs 300 --data data/
+
+Data: put the lab's S4b_/X11b_ train/test .npz files in data/; without them eegrun uses built-in synthetic data."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
