@@ -189,12 +189,7 @@ fn adam_matches_pytorch() {
         .filter(|t| t.learnable)
         .map(|t| t.name.clone())
         .collect();
-    let lengths: Vec<usize> = model
-        .tensors()
-        .iter()
-        .filter(|t| t.learnable)
-        .map(|t| t.tensor.shape().0)
-        .collect();
+    let lengths = model.learnable_lengths();
     let config = AdamConfig {
         lr: 1e-3,
         betas: (0.9, 0.999),

@@ -264,6 +264,18 @@ fn map_elements(x: &[f32], f: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
 /// Rows (of one time series each) per parallel work item in pooling.
 const ROWS_PER_TASK: usize = 64;
 
+/// `gx[i] += gout[i] · factor(i)` for every element, in parallel.
+fn add_product(gx: &mut [f32], gout: &[f32], factor: impl Fn(usize) -> f32 + Sync) {
+    gx.par_chunks_mut(ELEMENTS_PER_TASK)
+        .enumerate()
+        .for_each(|(task, chunk)| {
+            let first = task * ELEMENTS_PER_TASK;
+            for (j, v) in chunk.iter_mut().enumerate() {
+                *v += gout[first + j] * factor(first + j);
+            }
+        });
+}
+
 /// Pooling forward; for max pooling also returns each window's arg-max (first maximum,
 /// NaN propagating, as PyTorch).
 pub fn pool_forward(x: &[f32], shape: Shape4, pool: Pool) -> (Vec<f32>, Vec<u8>) {
@@ -494,14 +506,7 @@ impl Backend for Cpu {
             tape.add_backward_op(move |grads| {
                 let gout = take_grad!(grads, out_ghost);
                 let gx = grads.get_or_alloc_mut(&x_ghost)?;
-                gx.par_chunks_mut(ELEMENTS_PER_TASK)
-                    .enumerate()
-                    .for_each(|(task, gxc)| {
-                        let first = task * ELEMENTS_PER_TASK;
-                        for (j, v) in gxc.iter_mut().enumerate() {
-                            *v += gout[first + j] * act.derivative_from_output(yv[first + j]);
-                        }
-                    });
+                add_product(gx, &gout, |i| act.derivative_from_output(yv[i]));
                 Ok(())
             });
         }
@@ -540,12 +545,7 @@ impl Backend for Cpu {
             tape.add_backward_op(move |grads| {
                 let gout = take_grad!(grads, out_ghost);
                 let gx = grads.get_or_alloc_mut(&x_ghost)?;
-                gx.par_chunks_mut(ELEMENTS_PER_TASK)
-                    .zip(
-                        gout.par_chunks(ELEMENTS_PER_TASK)
-                            .zip(mask.par_chunks(ELEMENTS_PER_TASK)),
-                    )
-                    .for_each(|(gx, (g, m))| gx.iter_mut().zip(g).zip(m).for_each(|((v, g), m)| *v += g * m));
+                add_product(gx, &gout, |i| mask[i]);
                 Ok(())
             });
         }

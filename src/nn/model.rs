@@ -202,6 +202,15 @@ impl<D: Backend> Model<D> {
             .collect()
     }
 
+    /// Lengths of the learnable parameters, in order (what the optimiser's state mirrors).
+    pub fn learnable_lengths(&self) -> Vec<usize> {
+        self.tensors()
+            .iter()
+            .filter(|t| t.learnable)
+            .map(|t| t.tensor.shape().0)
+            .collect()
+    }
+
     /// Number of learnable parameters (EEGNet 17,874; DeepConvNet 150,977).
     pub fn parameter_count(&self) -> usize {
         self.tensors()

@@ -237,13 +237,7 @@ impl<D: Backend> Trainer<D> {
             data.description
         );
         let model = Model::new(&dev, spec, &mut stream(config.seed, INIT, 0));
-        let lengths: Vec<usize> = model
-            .tensors()
-            .iter()
-            .filter(|t| t.learnable)
-            .map(|t| t.tensor.shape().0)
-            .collect();
-        let adam = Adam::new(&dev, config.adam(), &lengths);
+        let adam = Adam::new(&dev, config.adam(), &model.learnable_lengths());
         let (train, val) = hold_out(
             &data.train,
             config.val_fraction,
