@@ -342,19 +342,22 @@ pub fn pool_backward(gout: &[f32], shape: Shape4, pool: Pool, arg: &[u8], gx: &m
         });
 }
 
-/// `exp(x)` for `x ≤ 0`, branch-free so loops over it vectorise (Cephes' single-precision
-/// polynomial, within 2 ulp).
+/// `exp(x)` for `x ≤ 0`, branch-free and without libm calls so loops over it vectorise
+/// on baseline x86-64 (Cephes' single-precision polynomial, within 2 ulp).
 #[inline(always)]
 pub fn exp_nonpositive(x: f32) -> f32 {
+    // Adding 1.5·2²³ rounds to the nearest integer and leaves it in the low mantissa bits.
+    const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(-87.0, 0.0);
-    let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
+    let shifted = x * std::f32::consts::LOG2_E + ROUND;
+    let n = shifted - ROUND;
     let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
     let mut p = 1.987_569_1e-4f32;
     for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5.0e-1] {
         p = p * r + c;
     }
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
-    (p * r * r + r + 1.0) * scale
+    let exponent = shifted.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(127);
+    (p * r * r + r + 1.0) * f32::from_bits(exponent << 23)
 }
 
 /// The activation of every element.
