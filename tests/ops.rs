@@ -1,7 +1,9 @@
-//! The tape operations: finite-difference gradient checks of the CPU kernels, and the
-//! generic dfdx-composed path (used on CUDA) against the CPU kernels.
+//! The layers on dfdx's tape: finite-difference gradient checks of the fused CPU
+//! pipeline, and the generic dfdx-composed path (used on CUDA) against it, layer by layer
+//! and for the fused BatchNorm + activation + pooling + dropout stages of the models.
 
 use dfdx::prelude::*;
+use eegrun::nn::layers::Layer;
 use eegrun::nn::{generic, Activation, Backend, ConvGeometry, Param, Pool};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -31,6 +33,26 @@ fn tensor<S: Shape>(values: Vec<f32>, shape: S) -> Tensor<S, f32, Cpu> {
 type Traced = Tensor<S4, f32, Cpu, OwnedTape<f32, Cpu>>;
 /// An op under test: input and parameter values in, output tensor out.
 type Op<'a> = dyn Fn(Traced, &[Param<Cpu>]) -> Traced + 'a;
+
+/// Runs `layers` through the CPU pipeline; dropout seeds come from a fixed RNG.
+fn cpu(x: Traced, mut layers: Vec<Layer<Cpu>>, training: bool) -> Traced {
+    Cpu::forward_layers(x, &mut layers, training, &mut ChaCha8Rng::seed_from_u64(42))
+}
+
+/// Runs `layers` through the generic path with the same dropout seeds.
+fn gen(x: Traced, mut layers: Vec<Layer<Cpu>>, training: bool) -> Traced {
+    generic::forward_layers(x, &mut layers, training, &mut ChaCha8Rng::seed_from_u64(42))
+}
+
+/// A convolution layer with the given weight (and bias).
+fn conv_layer(g: ConvGeometry, p: &[Param<Cpu>]) -> Layer<Cpu> {
+    Layer::Conv {
+        geometry: g,
+        weight: p[0].clone(),
+        bias: p.get(1).cloned(),
+        input_grad: true,
+    }
+}
 
 /// Loss Σ out·r and its gradients with respect to the input and each parameter.
 fn loss_and_grads(op: &Op, x: &[f32], shape: S4, params: &[Vec<f32>], r_seed: u64) -> (f64, Vec<Vec<f32>>) {
@@ -138,7 +160,7 @@ fn conv_params(g: &ConvGeometry, bias: bool) -> Vec<Vec<f32>> {
 #[test]
 fn convolution_gradients_match_finite_differences() {
     for (name, g, bias) in CONVS {
-        let op = move |x: Traced, p: &[Param<Cpu>]| Cpu::conv2d(x, &g, &p[0], p.get(1), true);
+        let op = move |x: Traced, p: &[Param<Cpu>]| cpu(x, vec![conv_layer(g, p)], true);
         finite_difference_check(name, &op, (2, 2, 2, 9), conv_params(&g, bias));
     }
 }
@@ -146,7 +168,7 @@ fn convolution_gradients_match_finite_differences() {
 #[test]
 fn convolution_generic_path_matches_finite_differences() {
     for (name, g, bias) in CONVS {
-        let op = move |x: Traced, p: &[Param<Cpu>]| generic::conv2d(x, &g, &p[0], p.get(1));
+        let op = move |x: Traced, p: &[Param<Cpu>]| gen(x, vec![conv_layer(g, p)], true);
         finite_difference_check(name, &op, (2, 2, 2, 9), conv_params(&g, bias));
     }
 }
@@ -154,8 +176,8 @@ fn convolution_generic_path_matches_finite_differences() {
 #[test]
 fn convolution_generic_path_matches_cpu_kernel() {
     for (name, g, bias) in CONVS {
-        let cpu = move |x: Traced, p: &[Param<Cpu>]| Cpu::conv2d(x, &g, &p[0], p.get(1), true);
-        let gen = move |x: Traced, p: &[Param<Cpu>]| generic::conv2d(x, &g, &p[0], p.get(1));
+        let cpu = move |x: Traced, p: &[Param<Cpu>]| cpu(x, vec![conv_layer(g, p)], true);
+        let gen = move |x: Traced, p: &[Param<Cpu>]| gen(x, vec![conv_layer(g, p)], true);
         paths_agree(name, &cpu, &gen, (3, 2, 2, 11), conv_params(&g, bias));
     }
 }
@@ -170,25 +192,28 @@ fn convolution_output_is_cross_correlation_with_zero_padding() {
         time_padding: 1,
         groups: 1,
     };
-    let out = Cpu::conv2d(
+    let layer = Layer::Conv {
+        geometry: g,
+        weight: tensor(vec![1.0, 10.0, 100.0], (3,)),
+        bias: None,
+        input_grad: false,
+    };
+    let out = Cpu::forward_layers(
         tensor(vec![1.0, 2.0, 3.0], (1, 1, 1, 3)),
-        &g,
-        &tensor(vec![1.0, 10.0, 100.0], (3,)),
-        None,
+        &mut [layer],
         false,
+        &mut ChaCha8Rng::seed_from_u64(0),
     );
     assert_eq!(out.as_vec(), vec![210.0, 321.0, 32.0]);
 }
 
-/// Running mean and variance for three channels.
-fn running() -> (Param<Cpu>, Param<Cpu>) {
-    (tensor(vec![0.1, -0.2, 0.3], (3,)), tensor(vec![0.5, 1.5, 2.0], (3,)))
-}
-
-fn bn_op(training: bool) -> impl Fn(Traced, &[Param<Cpu>]) -> Traced {
-    move |x, p| {
-        let (mut rm, mut rv) = running();
-        Cpu::batch_norm(x, &p[0], &p[1], (&mut rm, &mut rv), training)
+/// A BatchNorm layer with the given gamma and beta and fixed running statistics.
+fn bn_layer(p: &[Param<Cpu>]) -> Layer<Cpu> {
+    Layer::BatchNorm {
+        gamma: p[0].clone(),
+        beta: p[1].clone(),
+        running_mean: tensor(vec![0.1, -0.2, 0.3], (3,)),
+        running_var: tensor(vec![0.5, 1.5, 2.0], (3,)),
     }
 }
 
@@ -199,35 +224,60 @@ fn bn_params() -> Vec<Vec<f32>> {
 
 #[test]
 fn batch_norm_gradients_match_finite_differences() {
-    finite_difference_check("batch norm (train)", &bn_op(true), (3, 3, 1, 4), bn_params());
-    finite_difference_check("batch norm (eval)", &bn_op(false), (3, 3, 1, 4), bn_params());
+    for training in [true, false] {
+        let op = move |x: Traced, p: &[Param<Cpu>]| cpu(x, vec![bn_layer(p)], training);
+        finite_difference_check(
+            &format!("batch norm (training {training})"),
+            &op,
+            (3, 3, 1, 4),
+            bn_params(),
+        );
+    }
 }
 
 #[test]
 fn batch_norm_generic_path_matches_cpu_kernel() {
     for training in [true, false] {
-        let gen = move |x: Traced, p: &[Param<Cpu>]| {
-            let (mut rm, mut rv) = running();
-            generic::batch_norm(x, &p[0], &p[1], (&mut rm, &mut rv), training)
-        };
-        paths_agree("batch norm", &bn_op(training), &gen, (4, 3, 2, 5), bn_params());
+        let c = move |x: Traced, p: &[Param<Cpu>]| cpu(x, vec![bn_layer(p)], training);
+        let g = move |x: Traced, p: &[Param<Cpu>]| gen(x, vec![bn_layer(p)], training);
+        paths_agree("batch norm", &c, &g, (4, 3, 2, 5), bn_params());
     }
 }
 
 #[test]
 fn batch_norm_updates_running_statistics_like_pytorch() {
     // x over one channel: [1, 2, 3, 4] → mean 2.5, unbiased variance 5/3.
-    let (mut rm, mut rv) = (tensor(vec![0.0], (1,)), tensor(vec![1.0], (1,)));
-    let (gamma, beta) = (tensor(vec![1.0], (1,)), tensor(vec![0.0], (1,)));
     let x = tensor(vec![1.0, 2.0, 3.0, 4.0], (2, 1, 1, 2));
-    let y = Cpu::batch_norm(x.clone(), &gamma, &beta, (&mut rm, &mut rv), true);
-    assert!((rm.as_vec()[0] - 0.25).abs() < 1e-6);
-    assert!((rv.as_vec()[0] - (0.9 + 0.1 * 5.0 / 3.0)).abs() < 1e-6);
-    let expected = (1.0 - 2.5) / (1.25f32 + 1e-5).sqrt();
-    assert!((y.as_vec()[0] - expected).abs() < 1e-5);
-    let (mut grm, mut grv) = (tensor(vec![0.0], (1,)), tensor(vec![1.0], (1,)));
-    let _ = generic::batch_norm(x, &gamma, &beta, (&mut grm, &mut grv), true);
-    assert!((grm.as_vec()[0] - rm.as_vec()[0]).abs() < 1e-6 && (grv.as_vec()[0] - rv.as_vec()[0]).abs() < 1e-6);
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut running = Vec::new();
+    for generic_path in [false, true] {
+        let mut layers = [Layer::BatchNorm {
+            gamma: tensor(vec![1.0], (1,)),
+            beta: tensor(vec![0.0], (1,)),
+            running_mean: tensor(vec![0.0], (1,)),
+            running_var: tensor(vec![1.0], (1,)),
+        }];
+        let y = if generic_path {
+            generic::forward_layers(x.clone(), &mut layers, true, &mut rng)
+        } else {
+            Cpu::forward_layers(x.clone(), &mut layers, true, &mut rng)
+        };
+        let expected = (1.0 - 2.5) / (1.25f32 + 1e-5).sqrt();
+        assert!((y.as_vec()[0] - expected).abs() < 1e-5);
+        let [Layer::BatchNorm {
+            running_mean,
+            running_var,
+            ..
+        }] = &layers
+        else {
+            unreachable!()
+        };
+        let (rm, rv) = (running_mean.as_vec()[0], running_var.as_vec()[0]);
+        assert!((rm - 0.25).abs() < 1e-6, "running mean {rm}");
+        assert!((rv - (0.9 + 0.1 * 5.0 / 3.0)).abs() < 1e-6, "running variance {rv}");
+        running.push((rm, rv));
+    }
+    assert!((running[0].0 - running[1].0).abs() < 1e-6 && (running[0].1 - running[1].1).abs() < 1e-6);
 }
 
 const ACTIVATIONS: [Activation; 3] = [
@@ -239,38 +289,89 @@ const ACTIVATIONS: [Activation; 3] = [
 #[test]
 fn activation_gradients_match_finite_differences_and_generic_path() {
     for act in ACTIVATIONS {
-        let cpu = move |x: Traced, _: &[Param<Cpu>]| Cpu::activation(x, act);
-        let gen = move |x: Traced, _: &[Param<Cpu>]| generic::activation(x, act);
-        finite_difference_check(act.name(), &cpu, (2, 2, 1, 5), vec![]);
-        paths_agree(act.name(), &cpu, &gen, (2, 3, 1, 7), vec![]);
+        let c = move |x: Traced, _: &[Param<Cpu>]| cpu(x, vec![Layer::Activation(act)], true);
+        let g = move |x: Traced, _: &[Param<Cpu>]| gen(x, vec![Layer::Activation(act)], true);
+        finite_difference_check(act.name(), &c, (2, 2, 1, 5), vec![]);
+        paths_agree(act.name(), &c, &g, (2, 3, 1, 7), vec![]);
     }
 }
 
 #[test]
 fn activations_use_pytorch_constants() {
     let x = tensor(vec![-2.0, 3.0], (1, 1, 1, 2));
-    let leaky = Cpu::activation(x.clone(), Activation::parse("leaky_relu", 0.01).unwrap()).as_vec();
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut run = |act| Cpu::forward_layers(x.clone(), &mut [Layer::Activation(act)], false, &mut rng).as_vec();
+    let leaky = run(Activation::parse("leaky_relu", 0.01).unwrap());
     assert_eq!(leaky, vec![-0.02, 3.0]);
-    let elu = Cpu::activation(x, Activation::parse("elu", 0.01).unwrap()).as_vec();
+    let elu = run(Activation::parse("elu", 0.01).unwrap());
     assert!((elu[0] - ((-2.0f32).exp() - 1.0)).abs() < 1e-7 && elu[1] == 3.0);
 }
 
 #[test]
 fn pooling_gradients_match_finite_differences_and_generic_path() {
     for pool in [Pool::Avg(4), Pool::Max(2), Pool::Avg(3)] {
-        let cpu = move |x: Traced, _: &[Param<Cpu>]| Cpu::pool(x, pool);
-        let gen = move |x: Traced, _: &[Param<Cpu>]| generic::pool(x, pool);
+        let c = move |x: Traced, _: &[Param<Cpu>]| cpu(x, vec![Layer::Pool(pool)], true);
+        let g = move |x: Traced, _: &[Param<Cpu>]| gen(x, vec![Layer::Pool(pool)], true);
         let name = format!("{pool:?}");
-        finite_difference_check(&name, &cpu, (2, 2, 1, 11), vec![]);
-        paths_agree(&name, &cpu, &gen, (2, 3, 2, 13), vec![]);
+        finite_difference_check(&name, &c, (2, 2, 1, 11), vec![]);
+        paths_agree(&name, &c, &g, (2, 3, 2, 13), vec![]);
     }
 }
 
 #[test]
 fn pooling_drops_the_tail_like_pytorch() {
     let x = tensor((1..=7).map(|v| v as f32).collect(), (1, 1, 1, 7));
-    assert_eq!(Cpu::pool(x.clone(), Pool::Avg(3)).as_vec(), vec![2.0, 5.0]);
-    assert_eq!(Cpu::pool(x, Pool::Max(2)).as_vec(), vec![2.0, 4.0, 6.0]);
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut run = |pool| Cpu::forward_layers(x.clone(), &mut [Layer::Pool(pool)], false, &mut rng).as_vec();
+    assert_eq!(run(Pool::Avg(3)), vec![2.0, 5.0]);
+    assert_eq!(run(Pool::Max(2)), vec![2.0, 4.0, 6.0]);
+}
+
+/// The models' block tails: BatchNorm, activation, pooling and dropout, run by the CPU as
+/// one fused stage, against the generic path layer by layer and finite differences.
+#[test]
+fn fused_block_stages_match_generic_path_and_finite_differences() {
+    for (act, pool) in [
+        (Activation::Elu { alpha: 1.0 }, Pool::Avg(4)),
+        (Activation::Relu, Pool::Max(2)),
+        (Activation::LeakyRelu { slope: 0.01 }, Pool::Max(2)),
+    ] {
+        for training in [true, false] {
+            let block = move |p: &[Param<Cpu>]| {
+                vec![
+                    bn_layer(p),
+                    Layer::Activation(act),
+                    Layer::Pool(pool),
+                    Layer::Dropout(0.25),
+                ]
+            };
+            let c = move |x: Traced, p: &[Param<Cpu>]| cpu(x, block(p), training);
+            let g = move |x: Traced, p: &[Param<Cpu>]| gen(x, block(p), training);
+            let name = format!("{act:?} {pool:?} training {training}");
+            paths_agree(&name, &c, &g, (4, 3, 2, 13), bn_params());
+            finite_difference_check(&name, &c, (3, 3, 1, 8), bn_params());
+        }
+    }
+}
+
+/// A convolution followed by a fused stage, with the input gradient flowing through both.
+#[test]
+fn convolution_then_block_matches_generic_path() {
+    let g = CONVS[0].1;
+    let stack = move |p: &[Param<Cpu>]| {
+        vec![
+            conv_layer(g, &p[..2]),
+            bn_layer(&p[2..]),
+            Layer::Activation(Activation::Elu { alpha: 1.0 }),
+            Layer::Pool(Pool::Max(2)),
+        ]
+    };
+    let mut params = conv_params(&g, true);
+    params.extend(bn_params());
+    let c = move |x: Traced, p: &[Param<Cpu>]| cpu(x, stack(p), true);
+    let gn = move |x: Traced, p: &[Param<Cpu>]| gen(x, stack(p), true);
+    paths_agree("conv + block", &c, &gn, (3, 2, 2, 11), params.clone());
+    finite_difference_check("conv + block", &c, (2, 2, 2, 9), params);
 }
 
 #[test]
@@ -296,8 +397,8 @@ fn dropout_scales_kept_units_and_matches_generic_path() {
     assert!((kept - 0.75).abs() < 0.01, "kept fraction {kept}");
     assert!(mask.iter().all(|&m| m == 0.0 || m == 1.0 / 0.75));
     assert_eq!(mask, eegrun::nn::dropout_mask(100_000, p, 9));
-    let cpu = |x: Traced, _: &[Param<Cpu>]| Cpu::dropout(x, 0.25, 3);
-    let gen = |x: Traced, _: &[Param<Cpu>]| generic::dropout(x, 0.25, 3);
-    finite_difference_check("dropout", &cpu, (2, 3, 1, 9), vec![]);
-    paths_agree("dropout", &cpu, &gen, (2, 3, 1, 9), vec![]);
+    let c = |x: Traced, _: &[Param<Cpu>]| cpu(x, vec![Layer::Dropout(0.25)], true);
+    let g = |x: Traced, _: &[Param<Cpu>]| gen(x, vec![Layer::Dropout(0.25)], true);
+    finite_difference_check("dropout", &c, (2, 3, 1, 9), vec![]);
+    paths_agree("dropout", &c, &g, (2, 3, 1, 9), vec![]);
 }

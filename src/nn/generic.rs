@@ -1,9 +1,11 @@
 //! The lab's operations composed from dfdx's own ops, so they run on any dfdx device
 //! (this is the CUDA path) and dfdx derives their gradients. On the CPU these serve
-//! as an independent check of the hand-written kernels in [`super::cpu`].
+//! as an independent check of the fused kernels in [`super::cpu`].
 
-use super::{Act, Activation, ConvGeometry, Param, Pool, BN_EPS, BN_MOMENTUM};
+use super::layers::Layer;
+use super::{Act, Activation, Backend, ConvGeometry, Param, Pool, BN_EPS, BN_MOMENTUM};
 use dfdx::prelude::*;
+use rand::Rng;
 
 /// Convolution as a sum over kernel taps of (shifted input) × (tap weight) matmuls.
 pub fn conv2d<D: Device<f32>, T: Tape<f32, D>>(
@@ -176,37 +178,37 @@ pub fn dropout<D: Device<f32>, T: Tape<f32, D>>(x: Act<D, T>, p: f32, seed: u64)
     x * mask
 }
 
-#[cfg(feature = "cuda")]
-impl super::Backend for Cuda {
-    fn conv2d<T: Tape<f32, Self>>(
-        x: Act<Self, T>,
-        g: &ConvGeometry,
-        weight: &Param<Self>,
-        bias: Option<&Param<Self>>,
-        _input_grad: bool,
-    ) -> Act<Self, T> {
-        conv2d(x, g, weight, bias)
+/// One layer from dfdx ops; a dropout layer active in training draws its mask seed
+/// from `rng`.
+pub fn layer<D: Backend, T: Tape<f32, D>>(
+    x: Act<D, T>,
+    layer: &mut Layer<D>,
+    training: bool,
+    rng: &mut impl Rng,
+) -> Act<D, T> {
+    match layer {
+        Layer::Conv {
+            geometry, weight, bias, ..
+        } => conv2d(x, geometry, weight, bias.as_ref()),
+        Layer::BatchNorm {
+            gamma,
+            beta,
+            running_mean,
+            running_var,
+        } => batch_norm(x, gamma, beta, (running_mean, running_var), training),
+        Layer::Activation(act) => activation(x, *act),
+        Layer::Pool(p) => pool(x, *p),
+        Layer::Dropout(p) if training && *p > 0.0 => dropout(x, *p, rng.gen()),
+        Layer::Dropout(_) => x,
     }
+}
 
-    fn batch_norm<T: Tape<f32, Self>>(
-        x: Act<Self, T>,
-        gamma: &Param<Self>,
-        beta: &Param<Self>,
-        running: (&mut Param<Self>, &mut Param<Self>),
-        training: bool,
-    ) -> Act<Self, T> {
-        batch_norm(x, gamma, beta, running, training)
-    }
-
-    fn activation<T: Tape<f32, Self>>(x: Act<Self, T>, act: Activation) -> Act<Self, T> {
-        activation(x, act)
-    }
-
-    fn pool<T: Tape<f32, Self>>(x: Act<Self, T>, p: Pool) -> Act<Self, T> {
-        pool(x, p)
-    }
-
-    fn dropout<T: Tape<f32, Self>>(x: Act<Self, T>, p: f32, seed: u64) -> Act<Self, T> {
-        dropout(x, p, seed)
-    }
+/// The layers in order, each from dfdx ops (the default [`Backend::forward_layers`]).
+pub fn forward_layers<D: Backend, T: Tape<f32, D>>(
+    x: Act<D, T>,
+    layers: &mut [Layer<D>],
+    training: bool,
+    rng: &mut impl Rng,
+) -> Act<D, T> {
+    layers.iter_mut().fold(x, |x, l| layer(x, l, training, rng))
 }

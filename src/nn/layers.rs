@@ -34,28 +34,6 @@ pub struct Named<'a, D: Backend> {
 }
 
 impl<D: Backend> Layer<D> {
-    /// Runs the layer. `rng` draws dropout masks in training.
-    pub fn forward<T: Tape<f32, D>>(&mut self, x: Act<D, T>, training: bool, rng: &mut impl Rng) -> Act<D, T> {
-        match self {
-            Layer::Conv {
-                geometry,
-                weight,
-                bias,
-                input_grad,
-            } => D::conv2d(x, geometry, weight, bias.as_ref(), *input_grad),
-            Layer::BatchNorm {
-                gamma,
-                beta,
-                running_mean,
-                running_var,
-            } => D::batch_norm(x, gamma, beta, (running_mean, running_var), training),
-            Layer::Activation(act) => D::activation(x, *act),
-            Layer::Pool(pool) => D::pool(x, *pool),
-            Layer::Dropout(p) if training && *p > 0.0 => D::dropout(x, *p, rng.gen()),
-            Layer::Dropout(_) => x,
-        }
-    }
-
     /// Output (channels, height, time) for an input of (channels, height, time).
     pub fn output_shape(&self, (c, h, w): (usize, usize, usize)) -> (usize, usize, usize) {
         match self {
@@ -110,7 +88,16 @@ impl<D: Backend> Layer<D> {
         }
     }
 
-    /// Mutable access to the same tensors, in the same order.
+    /// The learnable tensors (what gets gradients), in `state_dict` order.
+    pub fn learnable(&self) -> Vec<&Param<D>> {
+        match self {
+            Layer::Conv { weight, bias, .. } => std::iter::once(weight).chain(bias.as_ref()).collect(),
+            Layer::BatchNorm { gamma, beta, .. } => vec![gamma, beta],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Mutable access to the same tensors as [`Layer::tensors`], in the same order.
     pub fn tensors_mut(&mut self) -> Vec<&mut Param<D>> {
         match self {
             Layer::Conv { weight, bias, .. } => {

@@ -10,6 +10,8 @@ pub mod model;
 pub mod train;
 
 use dfdx::prelude::*;
+use layers::Layer;
+use rand::Rng;
 
 /// Runtime 4-D shape (batch, channels, height, time).
 pub type Shape4 = (usize, usize, usize, usize);
@@ -110,38 +112,24 @@ impl ConvGeometry {
     }
 }
 
-/// The device operations the models need. `Cpu` uses hand-written kernels on dfdx's
-/// tape; other devices (CUDA) use [`generic`], a composition of dfdx's own ops.
+/// Runs a model's feature layers on a device. `Cpu` fuses them into one operation on
+/// dfdx's tape with hand-written kernels ([`cpu`]); other devices (CUDA) compose dfdx's
+/// own ops ([`generic`]).
 pub trait Backend: Device<f32> {
-    /// Convolution; `input_grad` false skips the gradient of `x` (first layer).
-    fn conv2d<T: Tape<f32, Self>>(
+    /// Runs `layers` in order. In training, BatchNorm uses (and updates) batch statistics
+    /// and each active dropout layer draws its mask seed from `rng`, in layer order.
+    fn forward_layers<T: Tape<f32, Self>>(
         x: Act<Self, T>,
-        geometry: &ConvGeometry,
-        weight: &Param<Self>,
-        bias: Option<&Param<Self>>,
-        input_grad: bool,
-    ) -> Act<Self, T>;
-
-    /// Batch normalisation: with batch statistics when `training` (the running mean and
-    /// unbiased variance are then updated with PyTorch's momentum rule), else with the
-    /// running statistics.
-    fn batch_norm<T: Tape<f32, Self>>(
-        x: Act<Self, T>,
-        gamma: &Param<Self>,
-        beta: &Param<Self>,
-        running: (&mut Param<Self>, &mut Param<Self>),
+        layers: &mut [Layer<Self>],
         training: bool,
-    ) -> Act<Self, T>;
-
-    /// Element-wise activation.
-    fn activation<T: Tape<f32, Self>>(x: Act<Self, T>, act: Activation) -> Act<Self, T>;
-
-    /// Pooling along the time axis.
-    fn pool<T: Tape<f32, Self>>(x: Act<Self, T>, pool: Pool) -> Act<Self, T>;
-
-    /// Training-mode dropout with the mask [`dropout_mask`]`(len, p, seed)`.
-    fn dropout<T: Tape<f32, Self>>(x: Act<Self, T>, p: f32, seed: u64) -> Act<Self, T>;
+        rng: &mut impl Rng,
+    ) -> Act<Self, T> {
+        generic::forward_layers(x, layers, training, rng)
+    }
 }
+
+#[cfg(feature = "cuda")]
+impl Backend for Cuda {}
 
 /// Elements per independently seeded block of a dropout mask.
 const MASK_BLOCK: usize = 1 << 14;
@@ -149,16 +137,22 @@ const MASK_BLOCK: usize = 1 << 14;
 /// A dropout mask: each element is 0 with probability `p`, else `1 / (1 − p)`. Blocks
 /// are drawn in parallel from (seed, block) streams, so the mask depends only on the seed.
 pub fn dropout_mask(len: usize, p: f32, seed: u64) -> Vec<f32> {
-    use rand::{Rng, SeedableRng};
+    use rand::SeedableRng;
     use rayon::prelude::*;
-    let keep = 1.0 - p;
+    let keep = 1.0 - p as f64;
+    // Keep when a uniform 32-bit draw is below keep · 2³².
+    let threshold = (keep * 4_294_967_296.0).round().min(u32::MAX as f64) as u32;
+    let scale = 1.0 / (1.0 - p);
     let mut mask = vec![0.0; len];
     mask.par_chunks_mut(MASK_BLOCK).enumerate().for_each(|(block, chunk)| {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(block as u64);
+        let mut draws = vec![0u32; chunk.len()];
+        rng.fill(&mut draws[..]);
         chunk
             .iter_mut()
-            .for_each(|m| *m = if rng.gen::<f32>() < keep { 1.0 / keep } else { 0.0 });
+            .zip(&draws)
+            .for_each(|(m, &d)| *m = if d < threshold { scale } else { 0.0 });
     });
     mask
 }

@@ -57,10 +57,11 @@ pub struct ModelSpec {
     pub dropout: f32,
 }
 
-/// A built model: feature layers (with PyTorch `state_dict` prefixes) and the classifier.
+/// A built model: feature layers, their PyTorch `state_dict` prefixes, and the classifier.
 pub struct Model<D: Backend> {
     pub spec: ModelSpec,
-    pub features: Vec<(String, Layer<D>)>,
+    pub layers: Vec<Layer<D>>,
+    pub layer_names: Vec<String>,
     pub classifier: (String, Linear<D>),
 }
 
@@ -141,9 +142,11 @@ impl<D: Backend> Model<D> {
             classifier_name.to_string(),
             Linear::new(dev, in_features, super::model::CLASSES, rng),
         );
+        let (layer_names, layers) = features.into_iter().unzip();
         Self {
             spec,
-            features,
+            layers,
+            layer_names,
             classifier,
         }
     }
@@ -155,19 +158,17 @@ impl<D: Backend> Model<D> {
         training: bool,
         rng: &mut impl Rng,
     ) -> Tensor<(usize, usize), f32, D, T> {
-        let x = self
-            .features
-            .iter_mut()
-            .fold(x, |x, (_, layer)| layer.forward(x, training, rng));
+        let x = D::forward_layers(x, &mut self.layers, training, rng);
         self.classifier.1.forward(x)
     }
 
     /// All tensors (parameters and running statistics) in PyTorch's `state_dict` order.
     pub fn tensors(&self) -> Vec<Named<'_, D>> {
         let mut all: Vec<Named<'_, D>> = self
-            .features
+            .layers
             .iter()
-            .flat_map(|(prefix, layer)| layer.tensors(prefix))
+            .zip(&self.layer_names)
+            .flat_map(|(layer, prefix)| layer.tensors(prefix))
             .collect();
         let (prefix, linear) = &self.classifier;
         for (suffix, tensor) in [("weight", &linear.weight), ("bias", &linear.bias)] {
@@ -182,11 +183,7 @@ impl<D: Backend> Model<D> {
 
     /// Mutable tensors, in the same order as [`Model::tensors`].
     pub fn tensors_mut(&mut self) -> Vec<&mut super::Param<D>> {
-        let mut all: Vec<&mut super::Param<D>> = self
-            .features
-            .iter_mut()
-            .flat_map(|(_, layer)| layer.tensors_mut())
-            .collect();
+        let mut all: Vec<&mut super::Param<D>> = self.layers.iter_mut().flat_map(|layer| layer.tensors_mut()).collect();
         all.push(&mut self.classifier.1.weight);
         all.push(&mut self.classifier.1.bias);
         all
@@ -224,7 +221,7 @@ impl<D: Backend> Model<D> {
     pub fn summary(&self) -> Vec<(String, String, usize)> {
         let mut shape = (1, CHANNELS, SAMPLES);
         let mut rows = Vec::new();
-        for (name, layer) in &self.features {
+        for (layer, name) in self.layers.iter().zip(&self.layer_names) {
             shape = layer.output_shape(shape);
             let params = layer
                 .tensors(name)

@@ -1,0 +1,404 @@
+//! Slice kernels of the CPU pipeline: convolution (im2col + gemm, or direct for
+//! depthwise kernels), pooling, activations, and the reusable buffers they work in.
+//! Every reduction runs in a fixed order, so results do not depend on the thread count.
+
+use crate::nn::{Activation, ConvGeometry, Pool, Shape4};
+use rayon::prelude::*;
+use std::cell::RefCell;
+use std::sync::Mutex;
+
+/// Samples per parallel work item in convolution gradients (fixed for determinism).
+pub const SAMPLES_PER_TASK: usize = 4;
+
+/// Buffers handed back after a batch, reused by the next one instead of fresh
+/// (page-faulting, zero-filled) allocations.
+static SPARE_BUFFERS: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
+/// Spare buffers kept at most.
+const MAX_SPARE_BUFFERS: usize = 64;
+
+/// A buffer of `len` values with unspecified contents (every caller overwrites them all).
+pub fn take_buffer(len: usize) -> Vec<f32> {
+    let mut spare = SPARE_BUFFERS.lock().unwrap_or_else(|e| e.into_inner());
+    let best = (0..spare.len())
+        .filter(|&i| spare[i].capacity() >= len)
+        .min_by_key(|&i| spare[i].capacity());
+    let mut buffer = match best {
+        Some(i) => spare.swap_remove(i),
+        None => Vec::with_capacity(len),
+    };
+    drop(spare);
+    if buffer.len() > len {
+        buffer.truncate(len);
+    } else {
+        buffer.resize(len, 0.0);
+    }
+    buffer
+}
+
+/// Returns a buffer for reuse.
+pub fn give_buffer(buffer: Vec<f32>) {
+    let mut spare = SPARE_BUFFERS.lock().unwrap_or_else(|e| e.into_inner());
+    if spare.len() < MAX_SPARE_BUFFERS && buffer.capacity() > 0 {
+        spare.push(buffer);
+    }
+}
+
+thread_local! {
+    /// Per-thread im2col matrices (input columns and their gradient).
+    static COLUMNS: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Runs `f` with this thread's two scratch matrices, sized `len` each.
+fn with_columns<R>(len: usize, f: impl FnOnce(&mut [f32], &mut [f32]) -> R) -> R {
+    COLUMNS.with(|cell| {
+        let mut cols = cell.borrow_mut();
+        let (a, b) = &mut *cols;
+        a.resize(len.max(a.len()), 0.0);
+        b.resize(len.max(b.len()), 0.0);
+        f(&mut a[..len], &mut b[..len])
+    })
+}
+
+/// `dst += src`, element-wise.
+pub fn add_into(dst: &mut [f32], src: &[f32]) {
+    dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
+}
+
+/// `c (m×n, row-major) (+)= a · b`, where `a` and `b` are given with (row, column) strides.
+#[allow(clippy::too_many_arguments)]
+pub fn matmul(
+    (m, n, k): (usize, usize, usize),
+    c: &mut [f32],
+    accumulate: bool,
+    a: &[f32],
+    (a_rs, a_cs): (usize, usize),
+    b: &[f32],
+    (b_rs, b_cs): (usize, usize),
+) {
+    assert!(c.len() >= m * n);
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(k == 0 || a.len() > (m - 1) * a_rs + (k - 1) * a_cs);
+    assert!(k == 0 || b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
+    // SAFETY: the asserts above keep every index gemm touches inside the slices.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            a.as_ptr(),
+            a_cs as isize,
+            a_rs as isize,
+            b.as_ptr(),
+            b_cs as isize,
+            b_rs as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        )
+    }
+}
+
+/// The part `lo..hi` of an output row that reads inside the input for tap `j`, and the
+/// input index of `lo`: `out[t] = src[t + j − pad]` when `0 ≤ t + j − pad < w`.
+fn tap_range(j: usize, pad: usize, w: usize, wo: usize) -> (usize, usize, usize) {
+    let shift = j as isize - pad as isize;
+    let lo = ((-shift).max(0) as usize).min(wo);
+    let hi = ((w as isize - shift).clamp(0, wo as isize) as usize).max(lo);
+    (lo, hi, (lo as isize + shift) as usize)
+}
+
+/// Fills `col` (K × L, K = in_per_group·kh·kw, L = ho·wo) for one sample and group.
+fn im2col(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, group: usize, col: &mut [f32]) {
+    let (kh, kw) = g.kernel;
+    let (ho, wo) = g.output_hw(h, w);
+    let mut rows = col.chunks_exact_mut(wo);
+    for c in 0..g.in_per_group() {
+        let plane = &x[(group * g.in_per_group() + c) * h * w..][..h * w];
+        for i in 0..kh {
+            for j in 0..kw {
+                let (lo, hi, start) = tap_range(j, g.time_padding, w, wo);
+                for y in 0..ho {
+                    let out = rows.next().expect("col holds K × L values");
+                    out[..lo].fill(0.0);
+                    out[hi..].fill(0.0);
+                    out[lo..hi].copy_from_slice(&plane[(y + i) * w + start..][..hi - lo]);
+                }
+            }
+        }
+    }
+}
+
+/// Adds `col` (K × L) back into the input-gradient planes of one sample and group.
+fn col2im(col: &[f32], (h, w): (usize, usize), g: &ConvGeometry, group: usize, gx: &mut [f32]) {
+    let (kh, kw) = g.kernel;
+    let (ho, wo) = g.output_hw(h, w);
+    let mut rows = col.chunks_exact(wo);
+    for c in 0..g.in_per_group() {
+        let plane = &mut gx[(group * g.in_per_group() + c) * h * w..][..h * w];
+        for i in 0..kh {
+            for j in 0..kw {
+                let (lo, hi, start) = tap_range(j, g.time_padding, w, wo);
+                for y in 0..ho {
+                    let src = rows.next().expect("col holds K × L values");
+                    add_into(&mut plane[(y + i) * w + start..][..hi - lo], &src[lo..hi]);
+                }
+            }
+        }
+    }
+}
+
+/// True when each output channel reads one input channel through a (kh × 1) kernel
+/// (EEGNet's depthwise layer): computed directly, a gemm would be all overhead.
+fn is_depthwise_column(g: &ConvGeometry) -> bool {
+    g.in_per_group() == 1 && g.kernel.1 == 1 && g.time_padding == 0
+}
+
+/// Forward convolution of one sample `x` (c, h, w) into `out` (out_channels, ho, wo).
+fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f32], out: &mut [f32]) {
+    let (ho, wo) = g.output_hw(h, w);
+    let l = ho * wo;
+    let out_per_group = g.out_channels / g.groups;
+    if is_depthwise_column(g) {
+        let kh = g.kernel.0;
+        for (o, out_plane) in out.chunks_exact_mut(l).enumerate() {
+            let plane = &x[(o / out_per_group) * h * w..][..h * w];
+            let taps = &weight[o * kh..][..kh];
+            for (y, row) in out_plane.chunks_exact_mut(wo).enumerate() {
+                row.fill(0.0);
+                for (i, &tap) in taps.iter().enumerate() {
+                    row.iter_mut()
+                        .zip(&plane[(y + i) * w..][..w])
+                        .for_each(|(o, v)| *o += tap * v);
+                }
+            }
+        }
+        return;
+    }
+    let k = g.in_per_group() * g.kernel.0 * g.kernel.1;
+    with_columns(k * l, |col, _| {
+        for group in 0..g.groups {
+            im2col(x, (h, w), g, group, col);
+            let wg = &weight[group * out_per_group * k..][..out_per_group * k];
+            let og = &mut out[group * out_per_group * l..][..out_per_group * l];
+            matmul((out_per_group, l, k), og, false, wg, (k, 1), col, (l, 1));
+        }
+    });
+}
+
+/// Forward convolution of a (n, c, h, w) batch into `out`, plus the bias.
+pub fn conv_forward(x: &[f32], shape: Shape4, g: &ConvGeometry, weight: &[f32], bias: Option<&[f32]>, out: &mut [f32]) {
+    let (n, _, h, w) = shape;
+    let (ho, wo) = g.output_hw(h, w);
+    let l = ho * wo;
+    let in_len = g.in_channels * h * w;
+    out[..n * g.out_channels * l]
+        .par_chunks_mut(g.out_channels * l)
+        .zip(x.par_chunks(in_len))
+        .for_each(|(out_b, xb)| {
+            conv_sample(xb, (h, w), g, weight, out_b);
+            if let Some(bias) = bias {
+                for (row, b) in out_b.chunks_exact_mut(l).zip(bias) {
+                    row.iter_mut().for_each(|v| *v += b);
+                }
+            }
+        });
+}
+
+/// Adds one sample's weight gradient into `gw` and, if asked, writes its input gradient.
+fn conv_sample_backward(
+    x: &[f32],
+    (h, w): (usize, usize),
+    g: &ConvGeometry,
+    weight: &[f32],
+    gout: &[f32],
+    gw: &mut [f32],
+    mut gx: Option<&mut [f32]>,
+) {
+    let (ho, wo) = g.output_hw(h, w);
+    let l = ho * wo;
+    let out_per_group = g.out_channels / g.groups;
+    if let Some(gx) = gx.as_deref_mut() {
+        gx.fill(0.0);
+    }
+    if is_depthwise_column(g) {
+        let kh = g.kernel.0;
+        for (o, g_plane) in gout.chunks_exact(l).enumerate() {
+            let c = o / out_per_group;
+            let plane = &x[c * h * w..][..h * w];
+            for (y, g_row) in g_plane.chunks_exact(wo).enumerate() {
+                for i in 0..kh {
+                    let x_row = &plane[(y + i) * w..][..w];
+                    gw[o * kh + i] += g_row.iter().zip(x_row).map(|(a, b)| a * b).sum::<f32>();
+                    if let Some(gx) = gx.as_deref_mut() {
+                        let tap = weight[o * kh + i];
+                        gx[c * h * w + (y + i) * w..][..w]
+                            .iter_mut()
+                            .zip(g_row)
+                            .for_each(|(d, gv)| *d += tap * gv);
+                    }
+                }
+            }
+        }
+        return;
+    }
+    let k = g.in_per_group() * g.kernel.0 * g.kernel.1;
+    with_columns(k * l, |col, gcol| {
+        for group in 0..g.groups {
+            let gog = &gout[group * out_per_group * l..][..out_per_group * l];
+            im2col(x, (h, w), g, group, col);
+            let gwg = &mut gw[group * out_per_group * k..][..out_per_group * k];
+            matmul((out_per_group, k, l), gwg, true, gog, (l, 1), col, (1, l));
+            if let Some(gx) = gx.as_deref_mut() {
+                let wg = &weight[group * out_per_group * k..][..out_per_group * k];
+                matmul((k, l, out_per_group), gcol, false, wg, (1, k), gog, (l, 1));
+                col2im(gcol, (h, w), g, group, gx);
+            }
+        }
+    });
+}
+
+/// Gradients of a convolution: writes `gx` (if given) and returns (weight, bias) gradients.
+pub fn conv_backward(
+    x: &[f32],
+    shape: Shape4,
+    g: &ConvGeometry,
+    weight: &[f32],
+    gout: &[f32],
+    gx: Option<&mut [f32]>,
+) -> (Vec<f32>, Vec<f32>) {
+    let (n, _, h, w) = shape;
+    let (ho, wo) = g.output_hw(h, w);
+    let l = ho * wo;
+    let in_len = g.in_channels * h * w;
+    let out_len = g.out_channels * l;
+    let task_grads = |task: usize, mut gx_task: Option<&mut [f32]>| {
+        let mut gw = vec![0.0; weight.len()];
+        let first = task * SAMPLES_PER_TASK;
+        for b in first..(first + SAMPLES_PER_TASK).min(n) {
+            let gxb = gx_task.as_deref_mut().map(|t| &mut t[(b - first) * in_len..][..in_len]);
+            let gb = &gout[b * out_len..][..out_len];
+            conv_sample_backward(&x[b * in_len..][..in_len], (h, w), g, weight, gb, &mut gw, gxb);
+        }
+        gw
+    };
+    let partial: Vec<Vec<f32>> = match gx {
+        Some(gx) => gx[..n * in_len]
+            .par_chunks_mut(SAMPLES_PER_TASK * in_len)
+            .enumerate()
+            .map(|(task, gxt)| task_grads(task, Some(gxt)))
+            .collect(),
+        None => (0..n.div_ceil(SAMPLES_PER_TASK))
+            .into_par_iter()
+            .map(|t| task_grads(t, None))
+            .collect(),
+    };
+    let mut gw = vec![0.0; weight.len()];
+    partial.iter().for_each(|p| add_into(&mut gw, p));
+    let mut gb = vec![0.0; g.out_channels];
+    for b in 0..n {
+        for (o, row) in gout[b * out_len..][..out_len].chunks(l).enumerate() {
+            gb[o] += row.iter().sum::<f32>();
+        }
+    }
+    (gw, gb)
+}
+
+/// `exp(x)` for `x ≤ 0`, branch-free and without libm calls so loops over it vectorise
+/// on baseline x86-64 (Cephes' single-precision polynomial, within 2 ulp).
+#[inline(always)]
+pub fn exp_nonpositive(x: f32) -> f32 {
+    // Adding 1.5·2²³ rounds to the nearest integer and leaves it in the low mantissa bits.
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-87.0, 0.0);
+    let shifted = x * std::f32::consts::LOG2_E + ROUND;
+    let n = shifted - ROUND;
+    let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
+    let mut p = 1.987_569_1e-4f32;
+    for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5.0e-1] {
+        p = p * r + c;
+    }
+    let exponent = shifted.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(127);
+    (p * r * r + r + 1.0) * f32::from_bits(exponent << 23)
+}
+
+/// `row[t] = act(row[t] · scale + shift)`.
+pub fn normalize_activate(row: &mut [f32], scale: f32, shift: f32, act: Option<Activation>) {
+    match act {
+        None => row.iter_mut().for_each(|v| *v = *v * scale + shift),
+        Some(Activation::Relu) => row.iter_mut().for_each(|v| *v = (*v * scale + shift).max(0.0)),
+        Some(Activation::LeakyRelu { slope }) => row.iter_mut().for_each(|v| {
+            let z = *v * scale + shift;
+            *v = if z > 0.0 { z } else { slope * z };
+        }),
+        Some(Activation::Elu { alpha }) => row.iter_mut().for_each(|v| {
+            let z = *v * scale + shift;
+            *v = if z > 0.0 { z } else { alpha * (exp_nonpositive(z) - 1.0) };
+        }),
+    }
+}
+
+/// `grad[t] *= act'(x[t] · scale + shift)` (PyTorch's choice at 0 is the negative branch).
+pub fn activation_backward(grad: &mut [f32], x: &[f32], scale: f32, shift: f32, act: Activation) {
+    let pairs = grad.iter_mut().zip(x);
+    match act {
+        Activation::Relu => pairs.for_each(|(g, v)| *g = if v * scale + shift > 0.0 { *g } else { 0.0 }),
+        Activation::LeakyRelu { slope } => {
+            pairs.for_each(|(g, v)| *g *= if v * scale + shift > 0.0 { 1.0 } else { slope })
+        }
+        Activation::Elu { alpha } => pairs.for_each(|(g, v)| {
+            let z = v * scale + shift;
+            *g *= if z > 0.0 { 1.0 } else { alpha * exp_nonpositive(z) };
+        }),
+    }
+}
+
+/// Pools one row into `out` (`row.len() / k` values); for max pooling records each
+/// window's arg-max (first maximum, NaN propagating, as PyTorch) in `arg`.
+pub fn pool_row(row: &[f32], pool: Pool, out: &mut [f32], arg: &mut [u8]) {
+    match pool {
+        Pool::Avg(k) => {
+            let inv = 1.0 / k as f32;
+            for (v, win) in out.iter_mut().zip(row.chunks_exact(k)) {
+                *v = win.iter().sum::<f32>() * inv;
+            }
+        }
+        Pool::Max(k) => {
+            for ((v, best), win) in out.iter_mut().zip(arg.iter_mut()).zip(row.chunks_exact(k)) {
+                let mut b = 0;
+                for (j, value) in win.iter().enumerate().skip(1) {
+                    if *value > win[b] || value.is_nan() {
+                        b = j;
+                    }
+                }
+                (*v, *best) = (win[b], b as u8);
+            }
+        }
+    }
+}
+
+/// Spreads a pooled row's gradient back over `grad` (the full row; the tail gets 0).
+pub fn unpool_row(gout: &[f32], pool: Pool, arg: &[u8], grad: &mut [f32]) {
+    grad.fill(0.0);
+    match pool {
+        Pool::Avg(k) => {
+            let inv = 1.0 / k as f32;
+            for (win, g) in grad.chunks_exact_mut(k).zip(gout) {
+                win.fill(g * inv);
+            }
+        }
+        Pool::Max(k) => {
+            for ((win, g), &a) in grad.chunks_exact_mut(k).zip(gout).zip(arg) {
+                win[a as usize] = *g;
+            }
+        }
+    }
+}
