@@ -137,13 +137,18 @@ const MASK_BLOCK: usize = 1 << 14;
 /// A dropout mask: each element is 0 with probability `p`, else `1 / (1 − p)`. Blocks
 /// are drawn in parallel from (seed, block) streams, so the mask depends only on the seed.
 pub fn dropout_mask(len: usize, p: f32, seed: u64) -> Vec<f32> {
+    let mut mask = vec![0.0; len];
+    fill_dropout_mask(&mut mask, p, seed);
+    mask
+}
+
+/// Writes [`dropout_mask`]`(mask.len(), p, seed)` into `mask`.
+pub fn fill_dropout_mask(mask: &mut [f32], p: f32, seed: u64) {
     use rand::SeedableRng;
     use rayon::prelude::*;
-    let keep = 1.0 - p as f64;
-    // Keep when a uniform 32-bit draw is below keep · 2³².
-    let threshold = (keep * 4_294_967_296.0).round().min(u32::MAX as f64) as u32;
+    // Keep when a uniform 32-bit draw is below (1 − p) · 2³².
+    let threshold = ((1.0 - p as f64) * 4_294_967_296.0).round().min(u32::MAX as f64) as u32;
     let scale = 1.0 / (1.0 - p);
-    let mut mask = vec![0.0; len];
     mask.par_chunks_mut(MASK_BLOCK).enumerate().for_each(|(block, chunk)| {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(block as u64);
@@ -154,7 +159,6 @@ pub fn dropout_mask(len: usize, p: f32, seed: u64) -> Vec<f32> {
             .zip(&draws)
             .for_each(|(m, &d)| *m = if d < threshold { scale } else { 0.0 });
     });
-    mask
 }
 
 /// BatchNorm constants (PyTorch defaults).

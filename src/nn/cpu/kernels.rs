@@ -59,26 +59,50 @@ fn with_columns<R>(len: usize, f: impl FnOnce(&mut [f32], &mut [f32]) -> R) -> R
     })
 }
 
+/// Defines `$name(args)`, which runs the `#[inline(always)]` function `$body(args)`
+/// compiled for AVX2 when the CPU has it: its loops then vectorise 8 wide instead of 4,
+/// with identical results (no reassociation, no fused multiply-add).
+macro_rules! with_avx2 {
+    ($(#[$meta:meta])* pub fn $name:ident = $body:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?) => {
+        $(#[$meta])*
+        pub fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                fn fast($($arg: $ty),*) $(-> $ret)? {
+                    $body($($arg),*)
+                }
+                if std::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU was just checked to support AVX2.
+                    return unsafe { fast($($arg),*) };
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+
 /// `dst += src`, element-wise.
 pub fn add_into(dst: &mut [f32], src: &[f32]) {
     dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
 }
 
-/// `c (m×n, row-major) (+)= a · b`, where `a` and `b` are given with (row, column) strides.
+/// `c (m×n, rows `c_rs` apart) (+)= a · b`, where `a` and `b` are given with (row,
+/// column) strides (which may overlap: a Hankel view of one row is `(1, 1)`).
 #[allow(clippy::too_many_arguments)]
 pub fn matmul(
     (m, n, k): (usize, usize, usize),
-    c: &mut [f32],
+    (c, c_rs): (&mut [f32], usize),
     accumulate: bool,
     a: &[f32],
     (a_rs, a_cs): (usize, usize),
     b: &[f32],
     (b_rs, b_cs): (usize, usize),
 ) {
-    assert!(c.len() >= m * n);
     if m == 0 || n == 0 {
         return;
     }
+    assert!(c_rs >= n && c.len() >= (m - 1) * c_rs + n);
     assert!(k == 0 || a.len() > (m - 1) * a_rs + (k - 1) * a_cs);
     assert!(k == 0 || b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
     // SAFETY: the asserts above keep every index gemm touches inside the slices.
@@ -89,7 +113,7 @@ pub fn matmul(
             k,
             c.as_mut_ptr(),
             1,
-            n as isize,
+            c_rs as isize,
             accumulate,
             a.as_ptr(),
             a_cs as isize,
@@ -162,11 +186,36 @@ fn is_depthwise_column(g: &ConvGeometry) -> bool {
     g.in_per_group() == 1 && g.kernel.1 == 1 && g.time_padding == 0
 }
 
+/// True when the input has one channel and the kernel one row (the models' first
+/// layers): each input row, zero-padded, is read as a Hankel matrix `B[j, t] = x[t + j]`
+/// straight by gemm, with no im2col copy.
+fn is_single_channel_row(g: &ConvGeometry) -> bool {
+    g.in_channels == 1 && g.kernel.0 == 1
+}
+
+/// `row` with `pad` zeros on each side, in `padded`.
+fn pad_row<'a>(row: &[f32], pad: usize, padded: &'a mut Vec<f32>) -> &'a [f32] {
+    padded.clear();
+    padded.resize(pad, 0.0);
+    padded.extend_from_slice(row);
+    padded.resize(row.len() + 2 * pad, 0.0);
+    padded
+}
+
 /// Forward convolution of one sample `x` (c, h, w) into `out` (out_channels, ho, wo).
 fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f32], out: &mut [f32]) {
     let (ho, wo) = g.output_hw(h, w);
     let l = ho * wo;
     let out_per_group = g.out_channels / g.groups;
+    if is_single_channel_row(g) {
+        let (kw, mut padded) = (g.kernel.1, Vec::new());
+        for y in 0..ho {
+            let row = pad_row(&x[y * w..][..w], g.time_padding, &mut padded);
+            let c = &mut out[y * wo..];
+            matmul((g.out_channels, wo, kw), (c, l), false, weight, (kw, 1), row, (1, 1));
+        }
+        return;
+    }
     if is_depthwise_column(g) {
         let kh = g.kernel.0;
         for (o, out_plane) in out.chunks_exact_mut(l).enumerate() {
@@ -189,28 +238,129 @@ fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f3
             im2col(x, (h, w), g, group, col);
             let wg = &weight[group * out_per_group * k..][..out_per_group * k];
             let og = &mut out[group * out_per_group * l..][..out_per_group * l];
-            matmul((out_per_group, l, k), og, false, wg, (k, 1), col, (l, 1));
+            matmul((out_per_group, l, k), (og, l), false, wg, (k, 1), col, (l, 1));
         }
     });
 }
 
-/// Forward convolution of a (n, c, h, w) batch into `out`, plus the bias.
-pub fn conv_forward(x: &[f32], shape: Shape4, g: &ConvGeometry, weight: &[f32], bias: Option<&[f32]>, out: &mut [f32]) {
+/// Independent partial sums per long reduction: they vectorise (a single running sum is
+/// one serial chain of additions) and still add up in a fixed order.
+const LANES: usize = 8;
+
+/// `(Σ f(a[i], b[i]), Σ g(a[i], b[i]))` in f64, accumulated in [`LANES`] partial sums each.
+#[inline(always)]
+fn sum_pairs(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f64, g: impl Fn(f32, f32) -> f64) -> (f64, f64) {
+    let (mut fs, mut gs) = ([0.0f64; LANES], [0.0f64; LANES]);
+    let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail = a_chunks.remainder().iter().zip(b_chunks.remainder());
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for lane in 0..LANES {
+            fs[lane] += f(x[lane], y[lane]);
+            gs[lane] += g(x[lane], y[lane]);
+        }
+    }
+    let (mut f_total, mut g_total) = (fs.iter().sum::<f64>(), gs.iter().sum::<f64>());
+    for (&x, &y) in tail {
+        f_total += f(x, y);
+        g_total += g(x, y);
+    }
+    (f_total, g_total)
+}
+
+/// `Σ a[i]·b[i]` in f32, accumulated in [`LANES`] partial sums.
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut sums = [0.0f32; LANES];
+    let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = a_chunks
+        .remainder()
+        .iter()
+        .zip(b_chunks.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for lane in 0..LANES {
+            sums[lane] += x[lane] * y[lane];
+        }
+    }
+    sums.iter().sum::<f32>() + tail
+}
+
+#[inline(always)]
+fn row_sums_body(row: &[f32]) -> (f64, f64) {
+    sum_pairs(row, row, |v, _| v as f64, |v, _| (v as f64) * (v as f64))
+}
+
+with_avx2! {
+    /// Sum and sum of squares of a row, in f64.
+    pub fn row_sums = row_sums_body(row: &[f32]) -> (f64, f64)
+}
+
+#[inline(always)]
+fn gradient_sums_body(grad: &[f32], x: &[f32], mean: f32) -> (f64, f64) {
+    sum_pairs(grad, x, |g, _| g as f64, |g, v| (g * (v - mean)) as f64)
+}
+
+with_avx2! {
+    /// `(Σ grad, Σ grad·(x − mean))` of a row, in f64 (BatchNorm's backward sums).
+    pub fn gradient_sums = gradient_sums_body(grad: &[f32], x: &[f32], mean: f32) -> (f64, f64)
+}
+
+#[inline(always)]
+fn normalize_backward_body(grad: &mut [f32], x: &[f32], (a, b, d): (f32, f32, f32), (mean, invstd): (f32, f32)) {
+    for (g, &v) in grad.iter_mut().zip(x) {
+        *g = a * *g - b - d * (v - mean) * invstd;
+    }
+}
+
+with_avx2! {
+    /// BatchNorm's input gradient in place: `grad = a·grad − b − d·(x − mean)·invstd`.
+    pub fn normalize_backward = normalize_backward_body(
+        grad: &mut [f32],
+        x: &[f32],
+        coefficients: (f32, f32, f32),
+        statistics: (f32, f32),
+    )
+}
+
+/// Forward convolution of a (n, c, h, w) batch into `out`, plus the bias. When `sums`
+/// is given, also writes each output row's [`row_sums`] (for a following BatchNorm)
+/// while the sample is still in cache.
+pub fn conv_forward(
+    x: &[f32],
+    shape: Shape4,
+    g: &ConvGeometry,
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    sums: Option<&mut [(f64, f64)]>,
+) {
     let (n, _, h, w) = shape;
     let (ho, wo) = g.output_hw(h, w);
     let l = ho * wo;
     let in_len = g.in_channels * h * w;
-    out[..n * g.out_channels * l]
-        .par_chunks_mut(g.out_channels * l)
-        .zip(x.par_chunks(in_len))
-        .for_each(|(out_b, xb)| {
-            conv_sample(xb, (h, w), g, weight, out_b);
-            if let Some(bias) = bias {
-                for (row, b) in out_b.chunks_exact_mut(l).zip(bias) {
-                    row.iter_mut().for_each(|v| *v += b);
-                }
+    let sample = |out_b: &mut [f32], xb: &[f32], sums_b: Option<&mut [(f64, f64)]>| {
+        conv_sample(xb, (h, w), g, weight, out_b);
+        if let Some(bias) = bias {
+            for (row, b) in out_b.chunks_exact_mut(l).zip(bias) {
+                row.iter_mut().for_each(|v| *v += b);
             }
-        });
+        }
+        if let Some(sums_b) = sums_b {
+            for (s, row) in sums_b.iter_mut().zip(out_b.chunks_exact(wo)) {
+                *s = row_sums(row);
+            }
+        }
+    };
+    let samples = out[..n * g.out_channels * l]
+        .par_chunks_mut(g.out_channels * l)
+        .zip(x.par_chunks(in_len));
+    match sums {
+        Some(sums) => samples
+            .zip(sums.par_chunks_mut(g.out_channels * ho))
+            .for_each(|((out_b, xb), sums_b)| sample(out_b, xb, Some(sums_b))),
+        None => samples.for_each(|(out_b, xb)| sample(out_b, xb, None)),
+    }
 }
 
 /// Adds one sample's weight gradient into `gw` and, if asked, writes its input gradient.
@@ -229,6 +379,15 @@ fn conv_sample_backward(
     if let Some(gx) = gx.as_deref_mut() {
         gx.fill(0.0);
     }
+    if is_single_channel_row(g) && gx.is_none() {
+        let (kw, mut padded) = (g.kernel.1, Vec::new());
+        for y in 0..ho {
+            let row = pad_row(&x[y * w..][..w], g.time_padding, &mut padded);
+            let g_rows = &gout[y * wo..];
+            matmul((g.out_channels, kw, wo), (gw, kw), true, g_rows, (l, 1), row, (1, 1));
+        }
+        return;
+    }
     if is_depthwise_column(g) {
         let kh = g.kernel.0;
         for (o, g_plane) in gout.chunks_exact(l).enumerate() {
@@ -237,7 +396,7 @@ fn conv_sample_backward(
             for (y, g_row) in g_plane.chunks_exact(wo).enumerate() {
                 for i in 0..kh {
                     let x_row = &plane[(y + i) * w..][..w];
-                    gw[o * kh + i] += g_row.iter().zip(x_row).map(|(a, b)| a * b).sum::<f32>();
+                    gw[o * kh + i] += dot(g_row, x_row);
                     if let Some(gx) = gx.as_deref_mut() {
                         let tap = weight[o * kh + i];
                         gx[c * h * w + (y + i) * w..][..w]
@@ -256,10 +415,10 @@ fn conv_sample_backward(
             let gog = &gout[group * out_per_group * l..][..out_per_group * l];
             im2col(x, (h, w), g, group, col);
             let gwg = &mut gw[group * out_per_group * k..][..out_per_group * k];
-            matmul((out_per_group, k, l), gwg, true, gog, (l, 1), col, (1, l));
+            matmul((out_per_group, k, l), (gwg, k), true, gog, (l, 1), col, (1, l));
             if let Some(gx) = gx.as_deref_mut() {
                 let wg = &weight[group * out_per_group * k..][..out_per_group * k];
-                matmul((k, l, out_per_group), gcol, false, wg, (1, k), gog, (l, 1));
+                matmul((k, l, out_per_group), (gcol, l), false, wg, (1, k), gog, (l, 1));
                 col2im(gcol, (h, w), g, group, gx);
             }
         }
@@ -303,10 +462,11 @@ pub fn conv_backward(
     };
     let mut gw = vec![0.0; weight.len()];
     partial.iter().for_each(|p| add_into(&mut gw, p));
+    let ones = vec![1.0; l];
     let mut gb = vec![0.0; g.out_channels];
     for b in 0..n {
         for (o, row) in gout[b * out_len..][..out_len].chunks(l).enumerate() {
-            gb[o] += row.iter().sum::<f32>();
+            gb[o] += dot(row, &ones);
         }
     }
     (gw, gb)
@@ -330,24 +490,47 @@ pub fn exp_nonpositive(x: f32) -> f32 {
     (p * r * r + r + 1.0) * f32::from_bits(exponent << 23)
 }
 
-/// `row[t] = act(row[t] · scale + shift)`.
-pub fn normalize_activate(row: &mut [f32], scale: f32, shift: f32, act: Option<Activation>) {
+with_avx2! {
+    /// `out[t] = act(x[t] · scale + shift)`.
+    pub fn normalize_activate = normalize_activate_body(
+        x: &[f32],
+        out: &mut [f32],
+        scale: f32,
+        shift: f32,
+        act: Option<Activation>,
+    )
+}
+
+#[inline(always)]
+fn normalize_activate_body(x: &[f32], out: &mut [f32], scale: f32, shift: f32, act: Option<Activation>) {
+    let pairs = out.iter_mut().zip(x);
     match act {
-        None => row.iter_mut().for_each(|v| *v = *v * scale + shift),
-        Some(Activation::Relu) => row.iter_mut().for_each(|v| *v = (*v * scale + shift).max(0.0)),
-        Some(Activation::LeakyRelu { slope }) => row.iter_mut().for_each(|v| {
-            let z = *v * scale + shift;
-            *v = if z > 0.0 { z } else { slope * z };
+        None => pairs.for_each(|(o, v)| *o = v * scale + shift),
+        Some(Activation::Relu) => pairs.for_each(|(o, v)| *o = (v * scale + shift).max(0.0)),
+        Some(Activation::LeakyRelu { slope }) => pairs.for_each(|(o, v)| {
+            let z = v * scale + shift;
+            *o = if z > 0.0 { z } else { slope * z };
         }),
-        Some(Activation::Elu { alpha }) => row.iter_mut().for_each(|v| {
-            let z = *v * scale + shift;
-            *v = if z > 0.0 { z } else { alpha * (exp_nonpositive(z) - 1.0) };
+        Some(Activation::Elu { alpha }) => pairs.for_each(|(o, v)| {
+            let z = v * scale + shift;
+            *o = if z > 0.0 { z } else { alpha * (exp_nonpositive(z) - 1.0) };
         }),
     }
 }
 
-/// `grad[t] *= act'(x[t] · scale + shift)` (PyTorch's choice at 0 is the negative branch).
-pub fn activation_backward(grad: &mut [f32], x: &[f32], scale: f32, shift: f32, act: Activation) {
+with_avx2! {
+    /// `grad[t] *= act'(x[t] · scale + shift)` (PyTorch's choice at 0 is the negative branch).
+    pub fn activation_backward = activation_backward_body(
+        grad: &mut [f32],
+        x: &[f32],
+        scale: f32,
+        shift: f32,
+        act: Activation,
+    )
+}
+
+#[inline(always)]
+fn activation_backward_body(grad: &mut [f32], x: &[f32], scale: f32, shift: f32, act: Activation) {
     let pairs = grad.iter_mut().zip(x);
     match act {
         Activation::Relu => pairs.for_each(|(g, v)| *g = if v * scale + shift > 0.0 { *g } else { 0.0 }),
@@ -363,12 +546,19 @@ pub fn activation_backward(grad: &mut [f32], x: &[f32], scale: f32, shift: f32, 
 
 /// Pools one row into `out` (`row.len() / k` values); for max pooling records each
 /// window's arg-max (first maximum, NaN propagating, as PyTorch) in `arg`.
+#[inline(always)]
 pub fn pool_row(row: &[f32], pool: Pool, out: &mut [f32], arg: &mut [u8]) {
     match pool {
         Pool::Avg(k) => {
             let inv = 1.0 / k as f32;
             for (v, win) in out.iter_mut().zip(row.chunks_exact(k)) {
                 *v = win.iter().sum::<f32>() * inv;
+            }
+        }
+        Pool::Max(2) => {
+            for ((v, best), win) in out.iter_mut().zip(arg.iter_mut()).zip(row.chunks_exact(2)) {
+                let second = win[1] > win[0] || win[1].is_nan();
+                (*v, *best) = (if second { win[1] } else { win[0] }, second as u8);
             }
         }
         Pool::Max(k) => {
@@ -386,6 +576,7 @@ pub fn pool_row(row: &[f32], pool: Pool, out: &mut [f32], arg: &mut [u8]) {
 }
 
 /// Spreads a pooled row's gradient back over `grad` (the full row; the tail gets 0).
+#[inline(always)]
 pub fn unpool_row(gout: &[f32], pool: Pool, arg: &[u8], grad: &mut [f32]) {
     grad.fill(0.0);
     match pool {

@@ -11,11 +11,11 @@ mod kernels;
 pub use kernels::{exp_nonpositive, matmul};
 
 use super::layers::Layer;
-use super::{dropout_mask, Act, Activation, Backend, ConvGeometry, Pool, Shape4, BN_EPS, BN_MOMENTUM};
+use super::{fill_dropout_mask, Act, Activation, Backend, ConvGeometry, Pool, Shape4, BN_EPS, BN_MOMENTUM};
 use dfdx::prelude::*;
 use kernels::{
-    activation_backward, add_into, conv_backward, conv_forward, give_buffer, normalize_activate, pool_row, take_buffer,
-    unpool_row,
+    activation_backward, add_into, conv_backward, conv_forward, give_buffer, gradient_sums, normalize_activate,
+    normalize_backward, pool_row, row_sums, take_buffer, unpool_row,
 };
 use rand::Rng;
 use rayon::prelude::*;
@@ -150,7 +150,14 @@ fn channel_sums(per_row: Vec<(f64, f64)>, (c, h): (usize, usize)) -> Vec<(f64, f
 
 /// BatchNorm's folded affine map and statistics; in training also updates the running
 /// statistics with PyTorch's momentum rule (unbiased variance).
-fn normalization(layer: &mut Layer<Cpu>, x: &[f32], shape: Shape4, training: bool) -> (Affine, Normalization) {
+/// `sums` are the input rows' [`row_sums`] when the producing convolution computed them.
+fn normalization(
+    layer: &mut Layer<Cpu>,
+    x: &[f32],
+    shape: Shape4,
+    training: bool,
+    sums: Option<Vec<(f64, f64)>>,
+) -> (Affine, Normalization) {
     let Layer::BatchNorm {
         gamma,
         beta,
@@ -164,13 +171,7 @@ fn normalization(layer: &mut Layer<Cpu>, x: &[f32], shape: Shape4, training: boo
     let (gamma_v, beta_v) = (gamma.as_vec(), beta.as_vec());
     let (mean, invstd) = if training {
         let m = (n * h * w) as f64;
-        let per_row = x[..n * c * h * w]
-            .par_chunks(w)
-            .map(|row| {
-                let sum = row.iter().map(|&v| v as f64).sum();
-                (sum, row.iter().map(|&v| (v as f64) * (v as f64)).sum())
-            })
-            .collect();
+        let per_row = sums.unwrap_or_else(|| x[..n * c * h * w].par_chunks(w).map(row_sums).collect());
         let sums = channel_sums(per_row, (c, h));
         let mean64: Vec<f64> = sums.iter().map(|s| s.0 / m).collect();
         let var64: Vec<f64> = sums
@@ -227,11 +228,14 @@ fn pointwise_forward(
             for (i, out_row) in out_rows.chunks_exact_mut(wo).enumerate() {
                 let r = task * ROWS_PER_TASK + i;
                 let ch = (r / h) % c;
-                row.copy_from_slice(&x[r * w..][..w]);
-                normalize_activate(&mut row, affine.scale[ch], affine.shift[ch], act);
+                let (scale, shift) = (affine.scale[ch], affine.shift[ch]);
+                let x_row = &x[r * w..][..w];
                 match pool {
-                    Some(p) => pool_row(&row, p, out_row, &mut arg),
-                    None => out_row.copy_from_slice(&row),
+                    Some(p) => {
+                        normalize_activate(x_row, &mut row, scale, shift, act);
+                        pool_row(&row, p, out_row, &mut arg);
+                    }
+                    None => normalize_activate(x_row, out_row, scale, shift, act),
                 }
                 if let Some(mask) = mask {
                     out_row.iter_mut().zip(&mask[r * wo..][..wo]).for_each(|(v, m)| *v *= m);
@@ -241,8 +245,8 @@ fn pointwise_forward(
     (out, (n, c, h, wo))
 }
 
-/// Gradient of the fused pass with respect to its input; adds gamma and beta gradients
-/// to `param_grads` when it holds a BatchNorm.
+/// Gradient of the fused pass with respect to its input, and gamma and beta gradients
+/// (with the BatchNorm's layer index) when it holds one.
 fn pointwise_backward(saved: &Saved, gout: &[f32]) -> (Vec<f32>, Option<(usize, LayerGrads)>) {
     let Saved::Pointwise {
         input: x,
@@ -259,51 +263,53 @@ fn pointwise_backward(saved: &Saved, gout: &[f32]) -> (Vec<f32>, Option<(usize, 
     let (n, c, h, w) = *shape;
     let wo = pool.map_or(w, |p| w / p.size());
     let mut gx = take_buffer(n * c * h * w);
-    // Pass 1: gradient at the normalised value z, and per-row sums for BatchNorm.
-    let row_sums: Vec<(f64, f64)> = gx
-        .par_chunks_mut(w)
+    // Pass 1: the gradient at the normalised value z, and per-row sums for BatchNorm.
+    let task_sums: Vec<Vec<(f64, f64)>> = gx
+        .par_chunks_mut(ROWS_PER_TASK * w)
         .enumerate()
-        .map(|(r, g_row)| {
-            let ch = (r / h) % c;
-            let x_row = &x[r * w..][..w];
-            let (scale, shift) = (affine.scale[ch], affine.shift[ch]);
-            let mut g_pooled = gout[r * wo..][..wo].to_vec();
-            if let Some(mask) = mask {
-                g_pooled
-                    .iter_mut()
-                    .zip(&mask[r * wo..][..wo])
-                    .for_each(|(g, m)| *g *= m);
-            }
-            match pool {
-                Some(p) => {
-                    let mut arg = vec![0u8; wo];
-                    if let Pool::Max(_) = p {
-                        let mut row = x_row.to_vec();
-                        normalize_activate(&mut row, scale, shift, *act);
-                        pool_row(&row, *p, &mut vec![0.0; wo], &mut arg);
+        .map(|(task, g_rows)| {
+            {
+                let (mut g_pooled, mut z, mut arg) = (vec![0.0; wo], vec![0.0; w], vec![0u8; wo]);
+                let mut sums = Vec::with_capacity(ROWS_PER_TASK);
+                for (i, g_row) in g_rows.chunks_exact_mut(w).enumerate() {
+                    let r = task * ROWS_PER_TASK + i;
+                    let ch = (r / h) % c;
+                    let x_row = &x[r * w..][..w];
+                    let (scale, shift) = (affine.scale[ch], affine.shift[ch]);
+                    g_pooled.copy_from_slice(&gout[r * wo..][..wo]);
+                    if let Some(mask) = mask {
+                        g_pooled
+                            .iter_mut()
+                            .zip(&mask[r * wo..][..wo])
+                            .for_each(|(g, m)| *g *= m);
                     }
-                    unpool_row(&g_pooled, *p, &arg, g_row);
+                    match pool {
+                        Some(p) => {
+                            if let Pool::Max(_) = p {
+                                // The activations are monotonic, so the window's arg-max of z
+                                // receives the gradient (a tie only where act' is 0).
+                                normalize_activate(x_row, &mut z, scale, shift, None);
+                                pool_row(&z, *p, &mut g_row[..wo], &mut arg);
+                            }
+                            unpool_row(&g_pooled, *p, &arg, g_row);
+                        }
+                        None => g_row.copy_from_slice(&g_pooled),
+                    }
+                    if let Some(a) = act {
+                        activation_backward(g_row, x_row, scale, shift, *a);
+                    }
+                    if let Some((_, nm)) = norm {
+                        sums.push(gradient_sums(g_row, x_row, nm.mean[ch]));
+                    }
                 }
-                None => g_row.copy_from_slice(&g_pooled),
-            }
-            if let Some(a) = act {
-                activation_backward(g_row, x_row, scale, shift, *a);
-            }
-            match norm {
-                Some((_, nm)) => {
-                    let mu = nm.mean[ch];
-                    let sum = g_row.iter().map(|&g| g as f64).sum();
-                    let centered = g_row.iter().zip(x_row).map(|(&g, &v)| (g * (v - mu)) as f64).sum();
-                    (sum, centered)
-                }
-                None => (0.0, 0.0),
+                sums
             }
         })
         .collect();
     let Some((layer, nm)) = norm else {
         return (gx, None);
     };
-    let sums = channel_sums(row_sums, (c, h));
+    let sums = channel_sums(task_sums.into_iter().flatten().collect(), (c, h));
     let m = (n * h * w) as f64;
     let sum_dy: Vec<f64> = sums.iter().map(|s| s.0).collect();
     let sum_dy_xhat: Vec<f64> = sums.iter().zip(&nm.invstd).map(|(s, &is)| s.1 * is as f64).collect();
@@ -320,10 +326,8 @@ fn pointwise_backward(saved: &Saved, gout: &[f32]) -> (Vec<f32>, Option<(usize, 
     };
     gx.par_chunks_mut(w).enumerate().for_each(|(r, g_row)| {
         let ch = (r / h) % c;
-        let (mu, is) = (nm.mean[ch], nm.invstd[ch]);
-        for (g, &v) in g_row.iter_mut().zip(&x[r * w..][..w]) {
-            *g = a[ch] * *g - b[ch] - d[ch] * (v - mu) * is;
-        }
+        let statistics = (nm.mean[ch], nm.invstd[ch]);
+        normalize_backward(g_row, &x[r * w..][..w], (a[ch], b[ch], d[ch]), statistics);
     });
     let to_f32 = |v: &[f64]| v.iter().map(|s| *s as f32).collect::<Vec<f32>>();
     (gx, Some((*layer, vec![to_f32(&sum_dy_xhat), to_f32(&sum_dy)])))
@@ -339,7 +343,8 @@ fn forward(
     record: bool,
 ) -> (Vec<f32>, Shape4, Vec<Saved>) {
     let mut saved = Vec::new();
-    for stage in stages {
+    let mut conv_sums = None;
+    for (i, stage) in stages.iter().enumerate() {
         let (out, out_shape, state) = match *stage {
             Stage::Conv(index) => {
                 let Layer::Conv {
@@ -357,7 +362,20 @@ fn forward(
                 let mut out = take_buffer(out_shape.num_elements());
                 let weight = weight.as_vec();
                 let bias_v = bias.as_ref().map(|b| b.as_vec());
-                conv_forward(&x, shape, geometry, &weight, bias_v.as_deref(), &mut out);
+                // A following BatchNorm in training needs the output rows' sums.
+                let next_normalizes = matches!(stages.get(i + 1), Some(Stage::Pointwise { norm: Some(_), .. }));
+                let mut sums =
+                    (training && next_normalizes).then(|| vec![(0.0, 0.0); ho * shape.0 * geometry.out_channels]);
+                conv_forward(
+                    &x,
+                    shape,
+                    geometry,
+                    &weight,
+                    bias_v.as_deref(),
+                    &mut out,
+                    sums.as_deref_mut(),
+                );
+                conv_sums = sums;
                 let state = Saved::Conv {
                     layer: index,
                     input: x,
@@ -378,7 +396,7 @@ fn forward(
                 let c = shape.1;
                 let (affine, norm) = match norm {
                     Some(index) => {
-                        let (affine, nm) = normalization(&mut layers[index], &x, shape, training);
+                        let (affine, nm) = normalization(&mut layers[index], &x, shape, training, conv_sums.take());
                         (affine, Some((index, nm)))
                     }
                     None => (
@@ -390,7 +408,11 @@ fn forward(
                     ),
                 };
                 let out_len = shape.0 * c * shape.2 * pool.map_or(shape.3, |p| shape.3 / p.size());
-                let mask = dropout.map(|(p, seed)| dropout_mask(out_len, p, seed));
+                let mask = dropout.map(|(p, seed)| {
+                    let mut mask = take_buffer(out_len);
+                    fill_dropout_mask(&mut mask, p, seed);
+                    mask
+                });
                 let (out, out_shape) = pointwise_forward(&x, shape, &affine, act, pool, mask.as_deref());
                 let state = Saved::Pointwise {
                     input: x,
@@ -418,7 +440,13 @@ fn forward(
 /// Hands a stage's input buffer back for reuse.
 fn release(state: Saved) {
     match state {
-        Saved::Conv { input, .. } | Saved::Pointwise { input, .. } => give_buffer(input),
+        Saved::Conv { input, .. } => give_buffer(input),
+        Saved::Pointwise { input, mask, .. } => {
+            give_buffer(input);
+            if let Some(mask) = mask {
+                give_buffer(mask);
+            }
+        }
     }
 }
 
