@@ -1,7 +1,8 @@
-//! Slice kernels of the CPU pipeline: convolution (im2col + gemm, or direct for
-//! depthwise kernels), pooling, activations, and the reusable buffers they work in.
+//! Slice kernels of the CPU pipeline: convolution (im2col + gemm, Winograd for 1×5
+//! kernels, or direct for depthwise kernels), pooling, activations, and the reusable buffers they work in.
 //! Every reduction runs in a fixed order, so results do not depend on the thread count.
 
+use super::winograd;
 use crate::nn::{Activation, ConvGeometry, Pool, Shape4};
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -59,40 +60,17 @@ fn with_columns<R>(len: usize, f: impl FnOnce(&mut [f32], &mut [f32]) -> R) -> R
     })
 }
 
-/// Defines `$name(args)`, which runs the `#[inline(always)]` function `$body(args)`
-/// compiled for AVX2 when the CPU has it: its loops then vectorise 8 wide instead of 4,
-/// with identical results (no reassociation, no fused multiply-add).
-macro_rules! with_avx2 {
-    ($(#[$meta:meta])* pub fn $name:ident = $body:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?) => {
-        $(#[$meta])*
-        pub fn $name($($arg: $ty),*) $(-> $ret)? {
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx2")]
-                fn fast($($arg: $ty),*) $(-> $ret)? {
-                    $body($($arg),*)
-                }
-                if std::is_x86_feature_detected!("avx2") {
-                    // SAFETY: the CPU was just checked to support AVX2.
-                    return unsafe { fast($($arg),*) };
-                }
-            }
-            $body($($arg),*)
-        }
-    };
-}
-
 /// `dst += src`, element-wise.
 pub fn add_into(dst: &mut [f32], src: &[f32]) {
     dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
 }
 
-/// `c (m×n, rows `c_rs` apart) (+)= a · b`, where `a` and `b` are given with (row,
-/// column) strides (which may overlap: a Hankel view of one row is `(1, 1)`).
+/// `c (+)= a · b` for m×k `a`, k×n `b` and m×n `c`, each given with (row, column)
+/// strides (`a` and `b` may overlap themselves: a Hankel view of one row is `(1, 1)`).
 #[allow(clippy::too_many_arguments)]
 pub fn matmul(
     (m, n, k): (usize, usize, usize),
-    (c, c_rs): (&mut [f32], usize),
+    (c, (c_rs, c_cs)): (&mut [f32], (usize, usize)),
     accumulate: bool,
     a: &[f32],
     (a_rs, a_cs): (usize, usize),
@@ -102,7 +80,7 @@ pub fn matmul(
     if m == 0 || n == 0 {
         return;
     }
-    assert!(c_rs >= n && c.len() >= (m - 1) * c_rs + n);
+    assert!(c.len() > (m - 1) * c_rs + (n - 1) * c_cs);
     assert!(k == 0 || a.len() > (m - 1) * a_rs + (k - 1) * a_cs);
     assert!(k == 0 || b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
     // SAFETY: the asserts above keep every index gemm touches inside the slices.
@@ -112,7 +90,7 @@ pub fn matmul(
             n,
             k,
             c.as_mut_ptr(),
-            1,
+            c_cs as isize,
             c_rs as isize,
             accumulate,
             a.as_ptr(),
@@ -212,7 +190,15 @@ fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f3
         for y in 0..ho {
             let row = pad_row(&x[y * w..][..w], g.time_padding, &mut padded);
             let c = &mut out[y * wo..];
-            matmul((g.out_channels, wo, kw), (c, l), false, weight, (kw, 1), row, (1, 1));
+            matmul(
+                (g.out_channels, wo, kw),
+                (c, (l, 1)),
+                false,
+                weight,
+                (kw, 1),
+                row,
+                (1, 1),
+            );
         }
         return;
     }
@@ -238,7 +224,7 @@ fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f3
             im2col(x, (h, w), g, group, col);
             let wg = &weight[group * out_per_group * k..][..out_per_group * k];
             let og = &mut out[group * out_per_group * l..][..out_per_group * l];
-            matmul((out_per_group, l, k), (og, l), false, wg, (k, 1), col, (l, 1));
+            matmul((out_per_group, l, k), (og, (l, 1)), false, wg, (k, 1), col, (l, 1));
         }
     });
 }
@@ -325,7 +311,11 @@ with_avx2! {
 
 /// Forward convolution of a (n, c, h, w) batch into `out`, plus the bias. When `sums`
 /// is given, also writes each output row's [`row_sums`] (for a following BatchNorm)
-/// while the sample is still in cache.
+/// while the sample is still in cache. `allow_winograd` lets 1×5 kernels use Winograd's
+/// transforms, whose rounding differs slightly from the direct sum: only where no
+/// gradient will flow back through this output (so no ReLU or max-pool decision taken
+/// from it can differ from PyTorch's).
+#[allow(clippy::too_many_arguments)]
 pub fn conv_forward(
     x: &[f32],
     shape: Shape4,
@@ -334,13 +324,20 @@ pub fn conv_forward(
     bias: Option<&[f32]>,
     out: &mut [f32],
     sums: Option<&mut [(f64, f64)]>,
+    allow_winograd: bool,
 ) {
     let (n, _, h, w) = shape;
     let (ho, wo) = g.output_hw(h, w);
     let l = ho * wo;
     let in_len = g.in_channels * h * w;
+    let winograd = allow_winograd && winograd::applies(g, shape);
+    if winograd {
+        winograd::correlate(x, (n, g.in_channels, w), weight, g.out_channels, out, wo);
+    }
     let sample = |out_b: &mut [f32], xb: &[f32], sums_b: Option<&mut [(f64, f64)]>| {
-        conv_sample(xb, (h, w), g, weight, out_b);
+        if !winograd {
+            conv_sample(xb, (h, w), g, weight, out_b);
+        }
         if let Some(bias) = bias {
             for (row, b) in out_b.chunks_exact_mut(l).zip(bias) {
                 row.iter_mut().for_each(|v| *v += b);
@@ -384,7 +381,15 @@ fn conv_sample_backward(
         for y in 0..ho {
             let row = pad_row(&x[y * w..][..w], g.time_padding, &mut padded);
             let g_rows = &gout[y * wo..];
-            matmul((g.out_channels, kw, wo), (gw, kw), true, g_rows, (l, 1), row, (1, 1));
+            matmul(
+                (g.out_channels, kw, wo),
+                (gw, (kw, 1)),
+                true,
+                g_rows,
+                (l, 1),
+                row,
+                (1, 1),
+            );
         }
         return;
     }
@@ -415,10 +420,10 @@ fn conv_sample_backward(
             let gog = &gout[group * out_per_group * l..][..out_per_group * l];
             im2col(x, (h, w), g, group, col);
             let gwg = &mut gw[group * out_per_group * k..][..out_per_group * k];
-            matmul((out_per_group, k, l), (gwg, k), true, gog, (l, 1), col, (1, l));
+            matmul((out_per_group, k, l), (gwg, (k, 1)), true, gog, (l, 1), col, (1, l));
             if let Some(gx) = gx.as_deref_mut() {
                 let wg = &weight[group * out_per_group * k..][..out_per_group * k];
-                matmul((k, l, out_per_group), (gcol, l), false, wg, (1, k), gog, (l, 1));
+                matmul((k, l, out_per_group), (gcol, (l, 1)), false, wg, (1, k), gog, (l, 1));
                 col2im(gcol, (h, w), g, group, gx);
             }
         }
@@ -426,15 +431,22 @@ fn conv_sample_backward(
 }
 
 /// Gradients of a convolution: writes `gx` (if given) and returns (weight, bias) gradients.
+/// The input gradient of a 1×5 kernel goes through Winograd's transforms (its rounding
+/// error, ~10⁻⁶ relative, feeds no decision).
 pub fn conv_backward(
     x: &[f32],
     shape: Shape4,
     g: &ConvGeometry,
     weight: &[f32],
     gout: &[f32],
-    gx: Option<&mut [f32]>,
+    mut gx: Option<&mut [f32]>,
 ) -> (Vec<f32>, Vec<f32>) {
     let (n, _, h, w) = shape;
+    if winograd::applies(g, shape) {
+        if let Some(gx) = gx.take() {
+            winograd::input_gradient(gout, shape, g, weight, gx);
+        }
+    }
     let (ho, wo) = g.output_hw(h, w);
     let l = ho * wo;
     let in_len = g.in_channels * h * w;

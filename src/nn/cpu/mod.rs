@@ -6,7 +6,31 @@
 //! a single backward closure that walks the stages in reverse and adds the gradients of
 //! the input and of every parameter. Evaluation (no tape) keeps nothing.
 
+/// Defines `$name(args)`, which runs the `#[inline(always)]` function `$body(args)`
+/// compiled for AVX2 when the CPU has it: its loops then vectorise 8 wide instead of 4,
+/// with identical results (no reassociation, no fused multiply-add).
+macro_rules! with_avx2 {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident = $body:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?) => {
+        $(#[$meta])*
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                fn fast($($arg: $ty),*) $(-> $ret)? {
+                    $body($($arg),*)
+                }
+                if std::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU was just checked to support AVX2.
+                    return unsafe { fast($($arg),*) };
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+
 mod kernels;
+mod winograd;
 
 pub use kernels::{exp_nonpositive, matmul};
 
@@ -374,6 +398,7 @@ fn forward(
                     bias_v.as_deref(),
                     &mut out,
                     sums.as_deref_mut(),
+                    !record,
                 );
                 conv_sums = sums;
                 let state = Saved::Conv {
