@@ -431,7 +431,7 @@ fn conv_sample_backward(
 }
 
 /// Gradients of a convolution: writes `gx` (if given) and returns (weight, bias) gradients.
-/// The input gradient of a 1×5 kernel goes through Winograd's transforms (its rounding
+/// Both gradients of a 1×5 kernel go through Winograd's transforms (their rounding
 /// error, ~10⁻⁶ relative, feeds no decision).
 pub fn conv_backward(
     x: &[f32],
@@ -439,17 +439,19 @@ pub fn conv_backward(
     g: &ConvGeometry,
     weight: &[f32],
     gout: &[f32],
-    mut gx: Option<&mut [f32]>,
+    gx: Option<&mut [f32]>,
 ) -> (Vec<f32>, Vec<f32>) {
     let (n, _, h, w) = shape;
-    if winograd::applies(g, shape) {
-        if let Some(gx) = gx.take() {
-            winograd::input_gradient(gout, shape, g, weight, gx);
-        }
-    }
     let (ho, wo) = g.output_hw(h, w);
     let l = ho * wo;
     let in_len = g.in_channels * h * w;
+    if winograd::applies(g, shape) {
+        if let Some(gx) = gx {
+            winograd::input_gradient(gout, shape, g, weight, gx);
+        }
+        let gw = winograd::weight_gradient(x, shape, g, gout);
+        return (gw, bias_gradient(gout, g.out_channels, l));
+    }
     let out_len = g.out_channels * l;
     let task_grads = |task: usize, mut gx_task: Option<&mut [f32]>| {
         let mut gw = vec![0.0; weight.len()];
@@ -474,14 +476,17 @@ pub fn conv_backward(
     };
     let mut gw = vec![0.0; weight.len()];
     partial.iter().for_each(|p| add_into(&mut gw, p));
+    (gw, bias_gradient(gout, g.out_channels, l))
+}
+
+/// Per output channel, the sum of its gradient over samples and positions.
+fn bias_gradient(gout: &[f32], channels: usize, l: usize) -> Vec<f32> {
     let ones = vec![1.0; l];
-    let mut gb = vec![0.0; g.out_channels];
-    for b in 0..n {
-        for (o, row) in gout[b * out_len..][..out_len].chunks(l).enumerate() {
-            gb[o] += dot(row, &ones);
-        }
+    let mut gb = vec![0.0; channels];
+    for (r, row) in gout.chunks_exact(l).enumerate() {
+        gb[r % channels] += dot(row, &ones);
     }
-    (gw, gb)
+    gb
 }
 
 /// `exp(x)` for `x ≤ 0`, branch-free and without libm calls so loops over it vectorise
