@@ -15,14 +15,19 @@ pub const SAMPLES_PER_TASK: usize = 4;
 /// (page-faulting, zero-filled) allocations.
 static SPARE_BUFFERS: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
 /// Spare buffers kept at most.
-const MAX_SPARE_BUFFERS: usize = 64;
+const MAX_SPARE_BUFFERS: usize = 128;
 
 /// A buffer of `len` values with unspecified contents (every caller overwrites them all).
+/// A spare buffer of exactly that length is preferred (shapes recur batch after batch),
+/// then the smallest one long enough; growing a buffer zero-fills the new part.
 pub fn take_buffer(len: usize) -> Vec<f32> {
     let mut spare = SPARE_BUFFERS.lock().unwrap_or_else(|e| e.into_inner());
-    let best = (0..spare.len())
-        .filter(|&i| spare[i].capacity() >= len)
-        .min_by_key(|&i| spare[i].capacity());
+    let exact = spare.iter().position(|b| b.len() == len);
+    let best = exact.or_else(|| {
+        (0..spare.len())
+            .filter(|&i| spare[i].capacity() >= len)
+            .min_by_key(|&i| (spare[i].len() < len, spare[i].capacity()))
+    });
     let mut buffer = match best {
         Some(i) => spare.swap_remove(i),
         None => Vec::with_capacity(len),
@@ -561,51 +566,94 @@ fn activation_backward_body(grad: &mut [f32], x: &[f32], scale: f32, shift: f32,
     }
 }
 
-/// Pools one row into `out` (`row.len() / k` values); for max pooling records each
-/// window's arg-max (first maximum, NaN propagating, as PyTorch) in `arg`.
+with_avx2! {
+    /// Pools one row into `out` (`row.len() / k` values; the tail is dropped). Max pooling
+    /// takes the first maximum and propagates NaN, as PyTorch.
+    pub fn pool_row = pool_row_body(row: &[f32], pool: Pool, out: &mut [f32])
+}
+
 #[inline(always)]
-pub fn pool_row(row: &[f32], pool: Pool, out: &mut [f32], arg: &mut [u8]) {
+fn pool_row_body(row: &[f32], pool: Pool, out: &mut [f32]) {
     match pool {
+        Pool::Max(2) => {
+            for (v, pair) in out.iter_mut().zip(row.chunks_exact(2)) {
+                *v = if pair[1] > pair[0] || pair[1].is_nan() {
+                    pair[1]
+                } else {
+                    pair[0]
+                };
+            }
+        }
+        Pool::Max(k) => {
+            for (v, win) in out.iter_mut().zip(row.chunks_exact(k)) {
+                *v = win[arg_max(win)];
+            }
+        }
+        Pool::Avg(4) => average_windows::<4>(row, out),
+        Pool::Avg(8) => average_windows::<8>(row, out),
         Pool::Avg(k) => {
             let inv = 1.0 / k as f32;
             for (v, win) in out.iter_mut().zip(row.chunks_exact(k)) {
                 *v = win.iter().sum::<f32>() * inv;
             }
         }
-        Pool::Max(2) => {
-            for ((v, best), win) in out.iter_mut().zip(arg.iter_mut()).zip(row.chunks_exact(2)) {
-                let second = win[1] > win[0] || win[1].is_nan();
-                (*v, *best) = (if second { win[1] } else { win[0] }, second as u8);
-            }
-        }
-        Pool::Max(k) => {
-            for ((v, best), win) in out.iter_mut().zip(arg.iter_mut()).zip(row.chunks_exact(k)) {
-                let mut b = 0;
-                for (j, value) in win.iter().enumerate().skip(1) {
-                    if *value > win[b] || value.is_nan() {
-                        b = j;
-                    }
-                }
-                (*v, *best) = (win[b], b as u8);
-            }
-        }
     }
 }
 
-/// Spreads a pooled row's gradient back over `grad` (the full row; the tail gets 0).
+/// Index of a window's first maximum (NaN counts as the maximum, as in PyTorch).
 #[inline(always)]
-pub fn unpool_row(gout: &[f32], pool: Pool, arg: &[u8], grad: &mut [f32]) {
-    grad.fill(0.0);
+fn arg_max(win: &[f32]) -> usize {
+    let mut best = 0;
+    for (j, value) in win.iter().enumerate().skip(1) {
+        if *value > win[best] || value.is_nan() {
+            best = j;
+        }
+    }
+    best
+}
+
+/// Means of windows of a length known at compile time (so the loop vectorises).
+#[inline(always)]
+fn average_windows<const K: usize>(row: &[f32], out: &mut [f32]) {
+    let inv = 1.0 / K as f32;
+    for (v, win) in out.iter_mut().zip(row.chunks_exact(K)) {
+        let mut sum = win[0];
+        for value in &win[1..] {
+            sum += value;
+        }
+        *v = sum * inv;
+    }
+}
+
+with_avx2! {
+    /// Spreads a pooled row's gradient back over `grad` (the full row; the tail gets 0).
+    /// Max pooling routes each window's gradient to the arg-max of `z`, the values it
+    /// pooled (or any monotonic function of them).
+    pub fn unpool_row = unpool_row_body(gout: &[f32], pool: Pool, z: &[f32], grad: &mut [f32])
+}
+
+#[inline(always)]
+fn unpool_row_body(gout: &[f32], pool: Pool, z: &[f32], grad: &mut [f32]) {
+    let covered = gout.len() * pool.size();
+    grad[covered..].fill(0.0);
     match pool {
-        Pool::Avg(k) => {
-            let inv = 1.0 / k as f32;
-            for (win, g) in grad.chunks_exact_mut(k).zip(gout) {
-                win.fill(g * inv);
+        Pool::Max(2) => {
+            for ((g2, pair), &g) in grad.chunks_exact_mut(2).zip(z.chunks_exact(2)).zip(gout) {
+                let second = pair[1] > pair[0] || pair[1].is_nan();
+                g2[0] = if second { 0.0 } else { g };
+                g2[1] = if second { g } else { 0.0 };
             }
         }
         Pool::Max(k) => {
-            for ((win, g), &a) in grad.chunks_exact_mut(k).zip(gout).zip(arg) {
-                win[a as usize] = *g;
+            for ((gw, win), &g) in grad.chunks_exact_mut(k).zip(z.chunks_exact(k)).zip(gout) {
+                gw.fill(0.0);
+                gw[arg_max(win)] = g;
+            }
+        }
+        Pool::Avg(k) => {
+            let inv = 1.0 / k as f32;
+            for (gw, &g) in grad.chunks_exact_mut(k).zip(gout) {
+                gw.fill(g * inv);
             }
         }
     }

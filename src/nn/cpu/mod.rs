@@ -248,7 +248,7 @@ fn pointwise_forward(
     out.par_chunks_mut(ROWS_PER_TASK * wo)
         .enumerate()
         .for_each(|(task, out_rows)| {
-            let (mut row, mut arg) = (vec![0.0; w], vec![0u8; wo]);
+            let mut row = vec![0.0; w];
             for (i, out_row) in out_rows.chunks_exact_mut(wo).enumerate() {
                 let r = task * ROWS_PER_TASK + i;
                 let ch = (r / h) % c;
@@ -257,7 +257,7 @@ fn pointwise_forward(
                 match pool {
                     Some(p) => {
                         normalize_activate(x_row, &mut row, scale, shift, act);
-                        pool_row(&row, p, out_row, &mut arg);
+                        pool_row(&row, p, out_row);
                     }
                     None => normalize_activate(x_row, out_row, scale, shift, act),
                 }
@@ -293,7 +293,7 @@ fn pointwise_backward(saved: &Saved, gout: &[f32]) -> (Vec<f32>, Option<(usize, 
         .enumerate()
         .map(|(task, g_rows)| {
             {
-                let (mut g_pooled, mut z, mut arg) = (vec![0.0; wo], vec![0.0; w], vec![0u8; wo]);
+                let (mut g_pooled, mut z) = (vec![0.0; wo], vec![0.0; w]);
                 let mut sums = Vec::with_capacity(ROWS_PER_TASK);
                 for (i, g_row) in g_rows.chunks_exact_mut(w).enumerate() {
                     let r = task * ROWS_PER_TASK + i;
@@ -313,9 +313,8 @@ fn pointwise_backward(saved: &Saved, gout: &[f32]) -> (Vec<f32>, Option<(usize, 
                                 // The activations are monotonic, so the window's arg-max of z
                                 // receives the gradient (a tie only where act' is 0).
                                 normalize_activate(x_row, &mut z, scale, shift, None);
-                                pool_row(&z, *p, &mut g_row[..wo], &mut arg);
                             }
-                            unpool_row(&g_pooled, *p, &arg, g_row);
+                            unpool_row(&g_pooled, *p, &z, g_row);
                         }
                         None => g_row.copy_from_slice(&g_pooled),
                     }
