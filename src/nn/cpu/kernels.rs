@@ -337,7 +337,7 @@ pub fn conv_forward(
     let in_len = g.in_channels * h * w;
     let winograd = allow_winograd && winograd::applies(g, shape);
     if winograd {
-        winograd::correlate(x, (n, g.in_channels, w), weight, g.out_channels, out, wo);
+        winograd::forward(x, shape, g, weight, out);
     }
     let sample = |out_b: &mut [f32], xb: &[f32], sums_b: Option<&mut [(f64, f64)]>| {
         if !winograd {

@@ -1,11 +1,12 @@
-//! Winograd's minimal filtering F(4, 5) for the 1×5 convolutions of DeepConvNet's
-//! deeper blocks: a tile of 4 outputs from 8 inputs costs 8 multiplications per pair of
-//! channels instead of 20, the products grouped into 8 gemms. The transforms come from
+//! Winograd's minimal filtering F(4, 5) for 1×5k convolutions (DeepConvNet's 1×5,
+//! EEGNet's 1×15 as three 1×5 chunks): a tile of 4 outputs from 8 inputs costs 8
+//! multiplications per pair of channels and chunk instead of 20, the products grouped
+//! into 8 gemms. The transforms come from
 //! interpolation at 0, ±1, ±2, ±½ and ∞ (Lavin & Gray, 2016); against the direct sum
 //! the relative error stays around 10⁻⁶ in f32. Weight gradients use F(5, 4) at the same
 //! points: a tile of 4 output gradients against 8 inputs gives its share of the 5 taps.
 
-use super::kernels::{give_buffer, matmul, take_buffer};
+use super::kernels::{add_into, give_buffer, matmul, take_buffer};
 use crate::nn::{ConvGeometry, Shape4};
 use rayon::prelude::*;
 use std::sync::OnceLock;
@@ -14,13 +15,72 @@ use std::sync::OnceLock;
 const TILE: usize = 4;
 const TAPS: usize = 5;
 const POINTS: usize = TILE + TAPS - 1;
+/// Indices of the points 0 and ∞, and of the pairs (+p, −p) among
+/// [0, 1, −1, 2, −2, ½, −½, ∞].
+const SINGLE_POINTS: [usize; 2] = [0, POINTS - 1];
+const POINT_PAIRS: [(usize, usize); 3] = [(1, 2), (3, 4), (5, 6)];
 /// Samples per parallel work item: enough tiles for efficient gemms.
 const SAMPLES_PER_TASK: usize = 16;
 
 /// Whether a convolution of an input with `shape` runs through these transforms: a dense
-/// 1×5 kernel over single-row inputs, without padding.
+/// 1×5k kernel over single-row inputs.
 pub fn applies(g: &ConvGeometry, shape: Shape4) -> bool {
-    g.groups == 1 && g.kernel == (1, TAPS) && g.time_padding == 0 && shape.2 == 1 && shape.3 >= TAPS
+    let (kh, kw) = g.kernel;
+    g.groups == 1 && kh == 1 && kw % TAPS == 0 && shape.2 == 1 && shape.3 + 2 * g.time_padding >= kw
+}
+
+/// The convolution `out[b, o, t] = Σ_c Σ_j weight[o, c, j] · x[b, c, t + j − pad]` of an
+/// input of `shape` (zero outside), into `out` (n, o, out_len).
+pub fn forward(x: &[f32], shape: Shape4, g: &ConvGeometry, weight: &[f32], out: &mut [f32]) {
+    let (n, c, _, w) = shape;
+    let (kw, pad) = (g.kernel.1, g.time_padding);
+    let padded = pad_rows(x, (n * c, w), pad);
+    let in_len = w + 2 * pad;
+    correlate_chunks(
+        padded.as_deref().unwrap_or(x),
+        (n, c, in_len),
+        weight,
+        (g.out_channels, kw),
+        out,
+    );
+    if let Some(buffer) = padded {
+        give_buffer(buffer);
+    }
+}
+
+/// Rows of `len` values with `pad` zeros on both sides (`None` when `pad` is 0).
+fn pad_rows(x: &[f32], (rows, len): (usize, usize), pad: usize) -> Option<Vec<f32>> {
+    if pad == 0 {
+        return None;
+    }
+    let padded_len = len + 2 * pad;
+    let mut padded = take_buffer(rows * padded_len);
+    for (dst, src) in padded.chunks_exact_mut(padded_len).zip(x.chunks_exact(len)) {
+        dst[..pad].fill(0.0);
+        dst[pad..pad + len].copy_from_slice(src);
+        dst[pad + len..].fill(0.0);
+    }
+    Some(padded)
+}
+
+/// Correlation of rows of `in_len` values with a (o, c, kw) kernel, kw = 5k, as k
+/// chunks of 5 taps whose outputs add up; `out` is (n, o, in_len − kw + 1).
+fn correlate_chunks(
+    x: &[f32],
+    (n, c, in_len): (usize, usize, usize),
+    weight: &[f32],
+    (o, kw): (usize, usize),
+    out: &mut [f32],
+) {
+    let out_len = in_len + 1 - kw;
+    for chunk in 0..kw / TAPS {
+        let taps: Vec<f32> = weight
+            .chunks_exact(kw)
+            .flat_map(|w| &w[chunk * TAPS..][..TAPS])
+            .copied()
+            .collect();
+        correlate(x, (n, c, in_len), chunk * TAPS, &taps, o, out, out_len, chunk > 0);
+    }
 }
 
 /// The transform matrices, row-major: `y = Aᵀ[(G·g) ⊙ (Bᵀ·d)]` for a tile `d` of
@@ -107,18 +167,21 @@ fn invert(mut a: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
     inv
 }
 
-/// Cross-correlation `out[b, o, t] = Σ_c Σ_j weight[o, c, j] · x[b, c, t + j]` for
-/// `t < out_len`, reading zeros past the end of each input row. `x` is (n, c, in_len),
+/// Cross-correlation `out[b, o, t] (+)= Σ_c Σ_j weight[o, c, j] · x[b, c, offset + t + j]`
+/// for `t < out_len`, reading zeros past the end of each input row. `x` is (n, c, in_len),
 /// `weight` (o, c, 5), `out` (n, o, out_len). Every step is a gemm: the input rows are
 /// read as overlapping tiles (a strided view), and each tile slot past the last real
 /// tile of a row is computed and dropped.
-pub fn correlate(
+#[allow(clippy::too_many_arguments)]
+fn correlate(
     x: &[f32],
     (n, c, in_len): (usize, usize, usize),
+    offset: usize,
     weight: &[f32],
     o: usize,
     out: &mut [f32],
     out_len: usize,
+    accumulate: bool,
 ) {
     let t = transforms();
     let tiles = out_len.div_ceil(TILE);
@@ -142,7 +205,7 @@ pub fn correlate(
             let first = task * SAMPLES_PER_TASK;
             let samples = out_block.len() / (o * out_len);
             let slots = samples * (tiles + 1);
-            let padded = padded_rows(x, (first, samples), (c, in_len), row_len);
+            let padded = padded_rows(x, (first, samples), (c, in_len), offset, row_len);
             // V[ξ] (c × slots): Bᵀ applied to every tile slot, stored point-major.
             let rows = c * slots;
             let mut v = take_buffer(POINTS * rows);
@@ -159,7 +222,12 @@ pub fn correlate(
             transform_output(&m, &t.at, &mut y);
             for (r, dst) in out_block.chunks_exact_mut(out_len).enumerate() {
                 let (b, oc) = (r / o, r % o);
-                dst.copy_from_slice(&y[(oc * slots + b * (tiles + 1)) * TILE..][..out_len]);
+                let src = &y[(oc * slots + b * (tiles + 1)) * TILE..][..out_len];
+                if accumulate {
+                    add_into(dst, src);
+                } else {
+                    dst.copy_from_slice(src);
+                }
             }
             for buffer in [padded, v, m, y] {
                 give_buffer(buffer);
@@ -167,29 +235,60 @@ pub fn correlate(
         });
 }
 
-/// Rows of `samples` samples from `first` of `x` (n, c, len), channel-major
-/// ([channel][sample][row_len]), zero-padded to `row_len`, plus TAPS − 1 zeros (the last
-/// tile slot reads past the end).
-fn padded_rows(x: &[f32], (first, samples): (usize, usize), (c, len): (usize, usize), row_len: usize) -> Vec<f32> {
+/// Rows of `samples` samples from `first` of `x` (n, c, len), from `offset` on,
+/// channel-major ([channel][sample][row_len]), zero-padded to `row_len`, plus TAPS − 1
+/// zeros (the last tile slot reads past the end).
+fn padded_rows(
+    x: &[f32],
+    (first, samples): (usize, usize),
+    (c, len): (usize, usize),
+    offset: usize,
+    row_len: usize,
+) -> Vec<f32> {
     let mut padded = take_buffer(c * samples * row_len + TAPS - 1);
     padded[c * samples * row_len..].fill(0.0);
     for (r, dst) in padded.chunks_exact_mut(row_len).enumerate() {
         let (ch, b) = (r / samples, r % samples);
-        let src = &x[((first + b) * c + ch) * len..][..len];
-        let copied = len.min(row_len);
+        let src = &x[((first + b) * c + ch) * len + offset..][..len - offset];
+        let copied = src.len().min(row_len);
         dst[..copied].copy_from_slice(&src[..copied]);
         dst[copied..].fill(0.0);
     }
     padded
 }
 
-/// Weight gradient of a 1×5 convolution of an input of `shape`:
-/// `gw[o, c, j] = Σ_b Σ_t gout[b, o, t] · x[b, c, t + j]`, with the products of each
-/// block of samples summed by gemms over tile slots, and the blocks added in order.
+/// Weight gradient of the convolution of an input of `shape`:
+/// `gw[o, c, j] = Σ_b Σ_t gout[b, o, t] · x[b, c, t + j − pad]`, chunk by chunk of 5 taps.
 pub fn weight_gradient(x: &[f32], shape: Shape4, g: &ConvGeometry, gout: &[f32]) -> Vec<f32> {
+    let (n, c, _, w) = shape;
+    let (o, kw, pad) = (g.out_channels, g.kernel.1, g.time_padding);
+    let padded = pad_rows(x, (n * c, w), pad);
+    let xs = padded.as_deref().unwrap_or(x);
+    let mut gw = vec![0.0f32; o * c * kw];
+    for chunk in 0..kw / TAPS {
+        let taps = chunk_weight_gradient(xs, (n, c, w + 2 * pad), chunk * TAPS, gout, o, w + 2 * pad + 1 - kw);
+        for (dst, src) in gw.chunks_exact_mut(kw).zip(taps.chunks_exact(TAPS)) {
+            dst[chunk * TAPS..][..TAPS].copy_from_slice(src);
+        }
+    }
+    if let Some(buffer) = padded {
+        give_buffer(buffer);
+    }
+    gw
+}
+
+/// `gw[o, c, j] = Σ_b Σ_t gout[b, o, t] · x[b, c, offset + t + j]` for 5 taps, with the
+/// products of each block of samples summed by gemms over tile slots, and the blocks
+/// added in order.
+fn chunk_weight_gradient(
+    x: &[f32],
+    (n, c, in_len): (usize, usize, usize),
+    offset: usize,
+    gout: &[f32],
+    o: usize,
+    out_len: usize,
+) -> Vec<f32> {
     let t = transforms();
-    let (n, c, _, in_len) = shape;
-    let (o, out_len) = (g.out_channels, in_len + 1 - TAPS);
     let tiles = out_len.div_ceil(TILE);
     let row_len = (tiles + 1) * TILE;
     let partial: Vec<Vec<f32>> = (0..n.div_ceil(SAMPLES_PER_TASK))
@@ -198,10 +297,10 @@ pub fn weight_gradient(x: &[f32], shape: Shape4, g: &ConvGeometry, gout: &[f32])
             let first = task * SAMPLES_PER_TASK;
             let samples = SAMPLES_PER_TASK.min(n - first);
             let slots = samples * (tiles + 1);
-            let inputs = padded_rows(x, (first, samples), (c, in_len), row_len);
+            let inputs = padded_rows(x, (first, samples), (c, in_len), offset, row_len);
             let mut x_points = take_buffer(POINTS * c * slots);
             transform_input(&inputs, &t.bt, &mut x_points);
-            let grads = padded_rows(gout, (first, samples), (o, out_len), row_len);
+            let grads = padded_rows(gout, (first, samples), (o, out_len), 0, row_len);
             let mut g_points = take_buffer(POINTS * o * slots);
             transform_input(&grads, &t.gradient_g, &mut g_points);
             // W[ξ] (o × c) = Σ_slots G[ξ] (o × slots) · X[ξ]ᵀ (slots × c).
@@ -252,14 +351,35 @@ fn transform_input_body(padded: &[f32], bt: &[f32; POINTS * POINTS], v: &mut [f3
     }
     let stream = |i: usize| &phases[(i % TILE) * (slots + 1) + i / TILE..][..slots];
     let streams: [&[f32]; POINTS] = std::array::from_fn(stream);
-    for (k, dst) in v.chunks_exact_mut(slots).enumerate() {
+    let (mut planes, mut rest) = (Vec::with_capacity(POINTS), &mut v[..]);
+    while !rest.is_empty() {
+        let (plane, tail) = rest.split_at_mut(slots);
+        planes.push(plane);
+        rest = tail;
+    }
+    for k in SINGLE_POINTS {
         let coef = &bt[k * POINTS..][..POINTS];
-        for (q, d) in dst.iter_mut().enumerate() {
+        for (q, d) in planes[k].iter_mut().enumerate() {
             let mut sum = coef[0] * streams[0][q];
             for i in 1..POINTS {
                 sum += coef[i] * streams[i][q];
             }
             *d = sum;
+        }
+    }
+    // Rows of a pair (+p, −p) differ only in the sign of odd columns: even and odd halves
+    // are summed once for both.
+    for (plus, minus) in POINT_PAIRS {
+        let coef = &bt[plus * POINTS..][..POINTS];
+        let (head, tail) = planes.split_at_mut(minus);
+        for (q, (d_plus, d_minus)) in head[plus].iter_mut().zip(tail[0].iter_mut()).enumerate() {
+            let mut even = coef[0] * streams[0][q];
+            let mut odd = coef[1] * streams[1][q];
+            for i in (2..POINTS).step_by(2) {
+                even += coef[i] * streams[i][q];
+                odd += coef[i + 1] * streams[i + 1][q];
+            }
+            (*d_plus, *d_minus) = (even + odd, even - odd);
         }
     }
 }
@@ -298,28 +418,26 @@ fn transform_output_body(m: &[f32], at: &[f32; TILE * POINTS], y: &mut [f32]) {
     }
 }
 
-/// Input gradient of a 1×5 convolution (an input of `shape`, weight (o, c, 1, 5)) from
-/// the output gradient: a correlation of the zero-padded gradient with the flipped kernel.
+/// Input gradient of the convolution of an input of `shape` from the output gradient: a
+/// correlation of the gradient, zero-padded by kw − 1 − pad, with the flipped kernel.
 pub fn input_gradient(gout: &[f32], shape: Shape4, g: &ConvGeometry, weight: &[f32], gx: &mut [f32]) {
     let (n, c, _, w) = shape;
-    let (o, out_len) = (g.out_channels, w + 1 - TAPS);
-    let pad = TAPS - 1;
-    let padded_len = out_len + 2 * pad;
-    let mut padded = take_buffer(n * o * padded_len);
-    for (dst, src) in padded.chunks_exact_mut(padded_len).zip(gout.chunks_exact(out_len)) {
-        dst[..pad].fill(0.0);
-        dst[pad..pad + out_len].copy_from_slice(src);
-        dst[pad + out_len..].fill(0.0);
-    }
-    // flipped[ch, oc, j] = weight[oc, ch, 4 − j]
-    let mut flipped = vec![0.0f32; c * o * TAPS];
+    let (o, kw) = (g.out_channels, g.kernel.1);
+    let out_len = w + 2 * g.time_padding + 1 - kw;
+    let pad = kw - 1 - g.time_padding;
+    let padded = pad_rows(gout, (n * o, out_len), pad);
+    // flipped[ch, oc, j] = weight[oc, ch, kw − 1 − j]
+    let mut flipped = vec![0.0f32; c * o * kw];
     for oc in 0..o {
         for ch in 0..c {
-            for j in 0..TAPS {
-                flipped[(ch * o + oc) * TAPS + j] = weight[(oc * c + ch) * TAPS + TAPS - 1 - j];
+            for j in 0..kw {
+                flipped[(ch * o + oc) * kw + j] = weight[(oc * c + ch) * kw + kw - 1 - j];
             }
         }
     }
-    correlate(&padded, (n, o, padded_len), &flipped, c, gx, w);
-    give_buffer(padded);
+    let grads = padded.as_deref().unwrap_or(gout);
+    correlate_chunks(grads, (n, o, out_len + 2 * pad), &flipped, (c, kw), gx);
+    if let Some(buffer) = padded {
+        give_buffer(buffer);
+    }
 }
