@@ -113,7 +113,7 @@ fn paths_agree(name: &str, cpu: &Op, generic: &Op, shape: S4, params: Vec<Vec<f3
     }
 }
 
-const CONVS: [(&str, ConvGeometry, bool); 3] = [
+const CONVS: [(&str, ConvGeometry, bool); 4] = [
     (
         "conv 1x5 padded, bias",
         ConvGeometry {
@@ -135,6 +135,17 @@ const CONVS: [(&str, ConvGeometry, bool); 3] = [
             groups: 1,
         },
         false,
+    ),
+    (
+        "conv 2x1 full height, bias",
+        ConvGeometry {
+            in_channels: 2,
+            out_channels: 3,
+            kernel: (2, 1),
+            time_padding: 0,
+            groups: 1,
+        },
+        true,
     ),
     (
         "conv 2x1 depthwise",

@@ -169,6 +169,12 @@ fn is_depthwise_column(g: &ConvGeometry) -> bool {
     g.in_per_group() == 1 && g.kernel.1 == 1 && g.time_padding == 0
 }
 
+/// True when a dense (kh × 1) kernel spans the whole height (DeepConvNet's spatial
+/// layer): the input itself is the im2col matrix, (c·h) × w.
+fn is_full_height_column(g: &ConvGeometry, h: usize) -> bool {
+    g.groups == 1 && g.kernel == (h, 1) && g.time_padding == 0
+}
+
 /// True when the input has one channel and the kernel one row (the models' first
 /// layers): each input row, zero-padded, is read as a Hankel matrix `B[j, t] = x[t + j]`
 /// straight by gemm, with no im2col copy.
@@ -224,6 +230,10 @@ fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f3
         return;
     }
     let k = g.in_per_group() * g.kernel.0 * g.kernel.1;
+    if is_full_height_column(g, h) {
+        matmul((g.out_channels, l, k), (out, (l, 1)), false, weight, (k, 1), x, (l, 1));
+        return;
+    }
     with_columns(k * l, |col, _| {
         for group in 0..g.groups {
             im2col(x, (h, w), g, group, col);
@@ -420,6 +430,21 @@ fn conv_sample_backward(
         return;
     }
     let k = g.in_per_group() * g.kernel.0 * g.kernel.1;
+    if is_full_height_column(g, h) {
+        matmul((g.out_channels, k, l), (gw, (k, 1)), true, gout, (l, 1), x, (1, l));
+        if let Some(gx) = gx {
+            matmul(
+                (k, l, g.out_channels),
+                (gx, (l, 1)),
+                false,
+                weight,
+                (1, k),
+                gout,
+                (l, 1),
+            );
+        }
+        return;
+    }
     with_columns(k * l, |col, gcol| {
         for group in 0..g.groups {
             let gog = &gout[group * out_per_group * l..][..out_per_group * l];
