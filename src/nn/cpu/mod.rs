@@ -248,13 +248,20 @@ fn pointwise_forward(
     out.par_chunks_mut(ROWS_PER_TASK * wo)
         .enumerate()
         .for_each(|(task, out_rows)| {
-            let mut row = vec![0.0; w];
+            let (mut row, mut row_pooled) = (vec![0.0; w], vec![0.0; wo]);
             for (i, out_row) in out_rows.chunks_exact_mut(wo).enumerate() {
                 let r = task * ROWS_PER_TASK + i;
                 let ch = (r / h) % c;
                 let (scale, shift) = (affine.scale[ch], affine.shift[ch]);
                 let x_row = &x[r * w..][..w];
                 match pool {
+                    // The activations are monotonic, so they commute with the maximum:
+                    // pooling first evaluates them on half the values.
+                    Some(p @ Pool::Max(_)) => {
+                        normalize_activate(x_row, &mut row, scale, shift, None);
+                        pool_row(&row, p, &mut row_pooled);
+                        normalize_activate(&row_pooled, out_row, 1.0, 0.0, act);
+                    }
                     Some(p) => {
                         normalize_activate(x_row, &mut row, scale, shift, act);
                         pool_row(&row, p, out_row);
@@ -293,7 +300,7 @@ fn pointwise_backward(saved: &Saved, gout: &[f32]) -> (Vec<f32>, Option<(usize, 
         .enumerate()
         .map(|(task, g_rows)| {
             {
-                let (mut g_pooled, mut z) = (vec![0.0; wo], vec![0.0; w]);
+                let (mut g_pooled, mut z, mut z_pooled) = (vec![0.0; wo], vec![0.0; w], vec![0.0; wo]);
                 let mut sums = Vec::with_capacity(ROWS_PER_TASK);
                 for (i, g_row) in g_rows.chunks_exact_mut(w).enumerate() {
                     let r = task * ROWS_PER_TASK + i;
@@ -307,19 +314,28 @@ fn pointwise_backward(saved: &Saved, gout: &[f32]) -> (Vec<f32>, Option<(usize, 
                             .zip(&mask[r * wo..][..wo])
                             .for_each(|(g, m)| *g *= m);
                     }
-                    match pool {
-                        Some(p) => {
-                            if let Pool::Max(_) = p {
-                                // The activations are monotonic, so the window's arg-max of z
-                                // receives the gradient (a tie only where act' is 0).
-                                normalize_activate(x_row, &mut z, scale, shift, None);
+                    match (pool, act) {
+                        (Some(p @ Pool::Max(_)), _) => {
+                            // As in the forward pass, the activation is taken of the
+                            // pooled maximum of z, whose position receives the gradient.
+                            normalize_activate(x_row, &mut z, scale, shift, None);
+                            if let Some(a) = act {
+                                pool_row(&z, *p, &mut z_pooled);
+                                activation_backward(&mut g_pooled, &z_pooled, 1.0, 0.0, *a);
                             }
                             unpool_row(&g_pooled, *p, &z, g_row);
                         }
-                        None => g_row.copy_from_slice(&g_pooled),
-                    }
-                    if let Some(a) = act {
-                        activation_backward(g_row, x_row, scale, shift, *a);
+                        (Some(p), _) => {
+                            unpool_row(&g_pooled, *p, &z, g_row);
+                            if let Some(a) = act {
+                                activation_backward(g_row, x_row, scale, shift, *a);
+                            }
+                        }
+                        (None, Some(a)) => {
+                            g_row.copy_from_slice(&g_pooled);
+                            activation_backward(g_row, x_row, scale, shift, *a);
+                        }
+                        (None, None) => g_row.copy_from_slice(&g_pooled),
                     }
                     if let Some((_, nm)) = norm {
                         sums.push(gradient_sums(g_row, x_row, nm.mean[ch]));
