@@ -343,7 +343,7 @@ with_avx2! {
 fn transform_input_body(padded: &[f32], bt: &[f32; POINTS * POINTS], v: &mut [f32]) {
     let slots = v.len() / POINTS;
     // phase j, shift s: padded[TILE·(q + s) + j] for q < slots, as a contiguous stream.
-    let mut phases = vec![0.0f32; TILE * (slots + 1)];
+    let mut phases = take_buffer(TILE * (slots + 1));
     for (q, tile) in padded[..TILE * (slots + 1)].chunks_exact(TILE).enumerate() {
         for (j, &value) in tile.iter().enumerate() {
             phases[j * (slots + 1) + q] = value;
@@ -382,6 +382,7 @@ fn transform_input_body(padded: &[f32], bt: &[f32; POINTS * POINTS], v: &mut [f3
             (*d_plus, *d_minus) = (even + odd, even - odd);
         }
     }
+    give_buffer(phases);
 }
 
 with_avx2! {
