@@ -6,6 +6,7 @@ pub mod synthetic;
 use crate::nn::model::{CHANNELS, CLASSES, SAMPLES};
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The lab's four files: subject S4 and X11, train and test.
 pub const LAB_TRAIN: [&str; 2] = ["S4b_train.npz", "X11b_train.npz"];
@@ -20,7 +21,8 @@ const EXPECTED: &str =
 /// labels 0/1.
 #[derive(Clone, Debug, Default)]
 pub struct Split {
-    pub x: Vec<f32>,
+    /// Trials × (channel, time) samples, shared by clones of the split.
+    pub x: Arc<[f32]>,
     pub y: Vec<u8>,
 }
 
@@ -178,7 +180,7 @@ pub fn load_dir(dir: &Path) -> Result<Dataset> {
 /// Reads and concatenates files of one split: `signal` (N, 750, 2) → (N, 2, 750),
 /// `label` 1/2 → 0/1, NaN → the nanmean of the whole split (as the lab's loader does).
 fn load_split(dir: &Path, files: &[&str]) -> Result<Split> {
-    let mut split = Split::default();
+    let (mut x, mut y) = (Vec::new(), Vec::new());
     for name in files {
         let path = dir.join(name);
         let arrays = npz::read_arrays(&path, &["signal", "label"])?;
@@ -203,22 +205,25 @@ fn load_split(dir: &Path, files: &[&str]) -> Result<Split> {
             if l != 1.0 && l != 2.0 {
                 bail!("{}: label[{i}] is {l}, expected 1 (left) or 2 (right)", path.display());
             }
-            split.y.push((l - 1.0) as u8);
+            y.push((l - 1.0) as u8);
         }
         for trial in signal.data.chunks_exact(SAMPLES * CHANNELS) {
             for c in 0..CHANNELS {
-                split.x.extend((0..SAMPLES).map(|t| trial[t * CHANNELS + c] as f32));
+                x.extend((0..SAMPLES).map(|t| trial[t * CHANNELS + c] as f32));
             }
         }
     }
-    let finite: Vec<f64> = split.x.iter().filter(|v| !v.is_nan()).map(|&v| v as f64).collect();
-    if finite.len() < split.x.len() {
-        if finite.is_empty() {
+    let (finite, sum) = x
+        .iter()
+        .filter(|v| !v.is_nan())
+        .fold((0usize, 0.0f64), |(count, sum), &v| (count + 1, sum + v as f64));
+    if finite < x.len() {
+        if finite == 0 {
             bail!("{}: every sample of {} is NaN", dir.display(), files.join(", "));
         }
-        let mean = (finite.iter().sum::<f64>() / finite.len() as f64) as f32;
-        split.x.iter_mut().filter(|v| v.is_nan()).for_each(|v| *v = mean);
+        let mean = (sum / finite as f64) as f32;
+        x.iter_mut().filter(|v| v.is_nan()).for_each(|v| *v = mean);
     }
-    debug_assert!(split.y.iter().all(|&l| (l as usize) < CLASSES));
-    Ok(split)
+    debug_assert!(y.iter().all(|&l| (l as usize) < CLASSES));
+    Ok(Split { x: x.into(), y })
 }

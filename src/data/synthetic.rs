@@ -43,5 +43,5 @@ fn split(rng: &mut ChaCha8Rng, trials: usize) -> Split {
         }
         y.push(label);
     }
-    Split { x, y }
+    Split { x: x.into(), y }
 }

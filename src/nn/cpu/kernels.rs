@@ -15,7 +15,7 @@ pub const SAMPLES_PER_TASK: usize = 4;
 /// (page-faulting, zero-filled) allocations.
 static SPARE_BUFFERS: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
 /// Spare buffers kept at most.
-const MAX_SPARE_BUFFERS: usize = 128;
+const MAX_SPARE_BUFFERS: usize = 32;
 
 /// A buffer of `len` values with unspecified contents (every caller overwrites them all).
 /// A spare buffer of exactly that length is preferred (shapes recur batch after batch),
