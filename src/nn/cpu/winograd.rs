@@ -20,7 +20,7 @@ const POINTS: usize = TILE + TAPS - 1;
 const SINGLE_POINTS: [usize; 2] = [0, POINTS - 1];
 const POINT_PAIRS: [(usize, usize); 3] = [(1, 2), (3, 4), (5, 6)];
 /// Samples per parallel work item: enough tiles for efficient gemms.
-const SAMPLES_PER_TASK: usize = 16;
+const SAMPLES_PER_TASK: usize = 8;
 
 /// Whether a convolution of an input with `shape` runs through these transforms: a dense
 /// 1×5k kernel over single-row inputs.
