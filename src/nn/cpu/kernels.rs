@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::sync::Mutex;
 
 /// Samples per parallel work item in convolution gradients (fixed for determinism).
-pub const SAMPLES_PER_TASK: usize = 4;
+const SAMPLES_PER_TASK: usize = 4;
 
 /// Buffers handed back after a batch, reused by the next one instead of fresh
 /// (page-faulting, zero-filled) allocations.

@@ -32,7 +32,7 @@ macro_rules! with_avx2 {
 mod kernels;
 mod winograd;
 
-pub use kernels::{exp_nonpositive, matmul};
+pub use kernels::exp_nonpositive;
 
 use super::layers::Layer;
 use super::{fill_dropout_mask, Act, Activation, Backend, ConvGeometry, Pool, Shape4, BN_EPS, BN_MOMENTUM};
