@@ -208,7 +208,7 @@ fn normalization(
         let (rm, rv) = (running_mean.as_vec(), running_var.as_vec());
         let new_rm = (0..c).map(|i| ((1.0 - mom) * rm[i] as f64 + mom * mean64[i]) as f32);
         let new_rv = (0..c).map(|i| ((1.0 - mom) * rv[i] as f64 + mom * var64[i] * unbias) as f32);
-        let dev = Cpu::default();
+        let dev = running_mean.device().clone();
         *running_mean = dev.tensor_from_vec(new_rm.collect(), (c,));
         *running_var = dev.tensor_from_vec(new_rv.collect(), (c,));
         (
