@@ -268,6 +268,20 @@ fn sum_pairs(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f64, g: impl Fn(f32, 
     (f_total, g_total)
 }
 
+/// `Σ a[i]` in f32, accumulated in [`LANES`] partial sums.
+#[inline(always)]
+fn lane_sum(a: &[f32]) -> f32 {
+    let mut sums = [0.0f32; LANES];
+    let chunks = a.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for x in chunks {
+        for lane in 0..LANES {
+            sums[lane] += x[lane];
+        }
+    }
+    sums.iter().sum::<f32>() + tail
+}
+
 /// `Σ a[i]·b[i]` in f32, accumulated in [`LANES`] partial sums.
 #[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -388,9 +402,6 @@ fn conv_sample_backward(
     let (ho, wo) = g.output_hw(h, w);
     let l = ho * wo;
     let out_per_group = g.out_channels / g.groups;
-    if let Some(gx) = gx.as_deref_mut() {
-        gx.fill(0.0);
-    }
     if is_single_channel_row(g) && gx.is_none() {
         let (kw, mut padded) = (g.kernel.1, Vec::new());
         for y in 0..ho {
@@ -407,6 +418,11 @@ fn conv_sample_backward(
             );
         }
         return;
+    }
+    if let Some(gx) = gx.as_deref_mut() {
+        if !is_full_height_column(g, h) {
+            gx.fill(0.0); // the paths below accumulate into it
+        }
     }
     if is_depthwise_column(g) {
         let kh = g.kernel.0;
@@ -460,8 +476,9 @@ fn conv_sample_backward(
     });
 }
 
-/// Gradients of a convolution: writes `gx` (if given) and returns (weight, bias) gradients.
-/// Both gradients of a 1×5 kernel go through Winograd's transforms (their rounding
+/// Gradients of a convolution: writes `gx` (if given) and returns the weight gradient
+/// (the bias gradient is [`bias_gradient`]). Both gradients of a 1×5k kernel go through
+/// Winograd's transforms (their rounding
 /// error, ~10⁻⁶ relative, feeds no decision).
 pub fn conv_backward(
     x: &[f32],
@@ -470,7 +487,7 @@ pub fn conv_backward(
     weight: &[f32],
     gout: &[f32],
     gx: Option<&mut [f32]>,
-) -> (Vec<f32>, Vec<f32>) {
+) -> Vec<f32> {
     let (n, _, h, w) = shape;
     let (ho, wo) = g.output_hw(h, w);
     let l = ho * wo;
@@ -479,8 +496,7 @@ pub fn conv_backward(
         if let Some(gx) = gx {
             winograd::input_gradient(gout, shape, g, weight, gx);
         }
-        let gw = winograd::weight_gradient(x, shape, g, gout);
-        return (gw, bias_gradient(gout, g.out_channels, l));
+        return winograd::weight_gradient(x, shape, g, gout);
     }
     let out_len = g.out_channels * l;
     let task_grads = |task: usize, mut gx_task: Option<&mut [f32]>| {
@@ -506,15 +522,15 @@ pub fn conv_backward(
     };
     let mut gw = vec![0.0; weight.len()];
     partial.iter().for_each(|p| add_into(&mut gw, p));
-    (gw, bias_gradient(gout, g.out_channels, l))
+    gw
 }
 
-/// Per output channel, the sum of its gradient over samples and positions.
-fn bias_gradient(gout: &[f32], channels: usize, l: usize) -> Vec<f32> {
-    let ones = vec![1.0; l];
+/// Per output channel, the sum of its gradient `gout` (n, channels, l) over samples and
+/// positions.
+pub fn bias_gradient(gout: &[f32], channels: usize, l: usize) -> Vec<f32> {
     let mut gb = vec![0.0; channels];
     for (r, row) in gout.chunks_exact(l).enumerate() {
-        gb[r % channels] += dot(row, &ones);
+        gb[r % channels] += lane_sum(row);
     }
     gb
 }

@@ -38,8 +38,8 @@ use super::layers::Layer;
 use super::{fill_dropout_mask, Act, Activation, Backend, ConvGeometry, Pool, Shape4, BN_EPS, BN_MOMENTUM};
 use dfdx::prelude::*;
 use kernels::{
-    activation_backward, add_into, conv_backward, conv_forward, give_buffer, gradient_sums, normalize_activate,
-    normalize_backward, pool_row, row_sums, take_buffer, unpool_row,
+    activation_backward, add_into, bias_gradient, conv_backward, conv_forward, give_buffer, gradient_sums,
+    normalize_activate, normalize_backward, pool_row, row_sums, take_buffer, unpool_row,
 };
 use rand::Rng;
 use rayon::prelude::*;
@@ -507,8 +507,12 @@ fn backward(saved: Vec<Saved>, mut grad: Vec<f32>, layer_count: usize) -> (Optio
                 input_grad,
             } => {
                 let mut gx = input_grad.then(|| take_buffer(input.len()));
-                let (gw, gb) = conv_backward(input, *shape, geometry, weight, &grad, gx.as_deref_mut());
-                param_grads[*layer] = if *has_bias { vec![gw, gb] } else { vec![gw] };
+                let gw = conv_backward(input, *shape, geometry, weight, &grad, gx.as_deref_mut());
+                param_grads[*layer] = vec![gw];
+                if *has_bias {
+                    let (ho, wo) = geometry.output_hw(shape.2, shape.3);
+                    param_grads[*layer].push(bias_gradient(&grad, geometry.out_channels, ho * wo));
+                }
                 input_wanted = *input_grad;
                 gx
             }
