@@ -96,24 +96,28 @@ pub enum Source {
 }
 
 impl Source {
-    /// `auto`, `synthetic[:SEED[:TRIALS]]` (TRIALS per split, default 1080), or a folder.
+    /// `auto`, `synthetic[:SEED[:TRIALS]]` (TRIALS per split, default 1080, at most
+    /// [`synthetic::MAX_TRIALS`]), or a folder. An existing path always means that folder.
     pub fn parse(text: &str) -> Result<Self> {
         if text == "auto" {
             return Ok(Self::Auto(PathBuf::from("data")));
         }
-        let Some(rest) = text.strip_prefix("synthetic") else {
-            return Ok(Self::Dir(PathBuf::from(text)));
+        let rest = match text.strip_prefix("synthetic") {
+            Some(rest) if !Path::new(text).exists() => rest,
+            _ => return Ok(Self::Dir(PathBuf::from(text))),
         };
-        let numbers: Option<Vec<usize>> = match rest {
+        let numbers: Option<Vec<u64>> = match rest {
             "" => Some(Vec::new()),
             _ => rest
                 .strip_prefix(':')
                 .and_then(|r| r.split(':').map(|n| n.parse().ok()).collect()),
         };
+        let max = synthetic::MAX_TRIALS;
         match numbers.as_deref() {
             Some([]) => Ok(Self::Synthetic { seed: 0, trials: synthetic::TRIALS }),
-            Some([seed]) => Ok(Self::Synthetic { seed: *seed as u64, trials: synthetic::TRIALS }),
-            Some([seed, trials]) if *trials >= 2 => Ok(Self::Synthetic { seed: *seed as u64, trials: *trials }),
+            Some([seed]) => Ok(Self::Synthetic { seed: *seed, trials: synthetic::TRIALS }),
+            Some([seed, trials]) if (2..=max as u64).contains(trials) => Ok(Self::Synthetic { seed: *seed, trials: *trials as usize }),
+            Some([_, trials]) => bail!("data source '{text}': TRIALS must be between 2 and {max} per split, got {trials}"),
             _ => bail!("data source '{text}': expected 'auto', 'synthetic', 'synthetic:SEED', 'synthetic:SEED:TRIALS' (TRIALS ≥ 2) or a folder"),
         }
     }
@@ -124,7 +128,11 @@ impl Source {
             Self::Synthetic { seed, trials } => Ok(synthetic::generate(*seed, *trials)),
             Self::Dir(dir) => load_dir(dir),
             Self::Auto(dir) => {
-                let has_data = [LAB_TRAIN[0], PAIR[0]].iter().any(|f| dir.join(f).is_file());
+                let has_data = LAB_TRAIN
+                    .iter()
+                    .chain(&LAB_TEST)
+                    .chain(&PAIR)
+                    .any(|f| dir.join(f).exists());
                 if has_data {
                     load_dir(dir)
                 } else {
@@ -193,8 +201,8 @@ fn load_split(dir: &Path, files: &[&str]) -> Result<Split> {
             );
         }
         let n = signal.shape[0];
-        let label_n: usize = label.shape.iter().product();
-        if label_n != n || label.shape.len() > 2 {
+        let label_n = label.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if label_n != Some(n) || label.shape.len() > 2 {
             bail!(
                 "{}: label has shape {:?}, expected ({n},) to match signal's {n} trials",
                 path.display(),
@@ -206,6 +214,18 @@ fn load_split(dir: &Path, files: &[&str]) -> Result<Split> {
                 bail!("{}: label[{i}] is {l}, expected 1 (left) or 2 (right)", path.display());
             }
             y.push((l - 1.0) as u8);
+        }
+        if let Some(i) = signal
+            .data
+            .iter()
+            .position(|v| v.is_infinite() || (*v as f32).is_infinite())
+        {
+            let (trial, t, c) = (i / (SAMPLES * CHANNELS), i / CHANNELS % SAMPLES, i % CHANNELS);
+            bail!(
+                "{}: signal[{trial}, {t}, {c}] is {:?}, which is not a finite 32-bit float (only NaN is filled in)",
+                path.display(),
+                signal.data[i]
+            );
         }
         for trial in signal.data.chunks_exact(SAMPLES * CHANNELS) {
             for c in 0..CHANNELS {

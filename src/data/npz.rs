@@ -1,4 +1,9 @@
 //! A reader for numpy `.npz` archives (stored or deflated) holding `.npy` arrays.
+//!
+//! Rules: no size that a file claims is trusted before it is checked against the real
+//! file size; every numeric dtype numpy writes (bool, signed and unsigned integers of 1–8
+//! bytes, float16/32/64, either byte order) is read; nothing in a hostile file can make
+//! the reader panic or allocate more than the file could hold.
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::io::Read;
@@ -10,6 +15,13 @@ pub struct Array {
     pub shape: Vec<usize>,
     pub data: Vec<f64>,
 }
+
+/// The largest ratio of uncompressed to compressed size that deflate can reach (≈1032:1),
+/// rounded up: an entry claiming more than this cannot be genuine.
+const MAX_DEFLATE_RATIO: u64 = 1040;
+
+/// What the reader accepts, for messages.
+pub const ACCEPTED_DTYPES: &str = "bool, int8/16/32/64, uint8/16/32/64, float16/32/64 (little- or big-endian, C order)";
 
 /// Reads the named arrays from an `.npz` file. Errors name the file and what is wrong.
 pub fn read_arrays(path: &Path, names: &[&str]) -> Result<Vec<Array>> {
@@ -35,17 +47,38 @@ pub fn read_arrays(path: &Path, names: &[&str]) -> Result<Vec<Array>> {
         .iter()
         .map(|name| {
             let entry_name = format!("{name}.npy");
-            let mut entry = archive.by_name(&entry_name).map_err(|_| {
+            let entry = archive.by_name(&entry_name).map_err(|_| {
                 anyhow!(
                     "{}: has no array '{name}' (expected entries: {})",
                     path.display(),
                     names.join(", ")
                 )
             })?;
-            let mut bytes = Vec::with_capacity(entry.size() as usize);
+            let claimed = entry.size();
+            let limit = match entry.compression() {
+                zip::CompressionMethod::Stored => entry.compressed_size(),
+                _ => entry.compressed_size().saturating_mul(MAX_DEFLATE_RATIO),
+            }
+            .min(size.saturating_mul(MAX_DEFLATE_RATIO));
+            if claimed > limit {
+                bail!(
+                    "{}: array '{name}' claims {claimed} bytes uncompressed, but its {} compressed bytes can hold at most {limit}: the archive is damaged",
+                    path.display(),
+                    entry.compressed_size()
+                );
+            }
+            let mut bytes = Vec::with_capacity(claimed as usize);
             entry
+                .take(claimed + 1)
                 .read_to_end(&mut bytes)
                 .with_context(|| format!("{}: array '{name}' is damaged or truncated", path.display()))?;
+            if bytes.len() as u64 != claimed {
+                bail!(
+                    "{}: array '{name}' holds {} bytes, but the archive says {claimed}: the archive is damaged",
+                    path.display(),
+                    bytes.len()
+                );
+            }
             parse_npy(&bytes).with_context(|| format!("{}: array '{name}'", path.display()))
         })
         .collect()
@@ -65,62 +98,177 @@ pub fn read_all(path: &Path) -> Result<std::collections::BTreeMap<String, Array>
     Ok(names.into_iter().zip(arrays).collect())
 }
 
-/// Parses one `.npy` blob (format versions 1–3, C order, little-endian numeric dtypes).
+/// An element type: its width in bytes and how one element becomes an f64.
+struct Dtype {
+    width: usize,
+    convert: fn(&[u8], bool) -> f64,
+}
+
+/// The dtype for a numpy `descr` such as `<f8`, `>i2`, `|b1`; the flag says big-endian.
+fn dtype(descr: &str) -> Result<(Dtype, bool)> {
+    let (order, code) = descr.split_at(descr.len().min(1));
+    let big = match order {
+        "<" | "|" | "=" => false,
+        ">" => true,
+        _ => bail!("unsupported dtype '{descr}' (accepted: {ACCEPTED_DTYPES})"),
+    };
+    fn word<const N: usize>(b: &[u8], big: bool) -> [u8; N] {
+        let mut w = [0u8; N];
+        w.copy_from_slice(&b[..N]);
+        if big {
+            w.reverse();
+        }
+        w
+    }
+    let d = |width, convert| Ok((Dtype { width, convert }, big));
+    match code {
+        "b1" => d(1, |b, _| (b[0] != 0) as u8 as f64),
+        "u1" => d(1, |b, _| b[0] as f64),
+        "i1" => d(1, |b, _| b[0] as i8 as f64),
+        "u2" => d(2, |b, e| u16::from_le_bytes(word(b, e)) as f64),
+        "i2" => d(2, |b, e| i16::from_le_bytes(word(b, e)) as f64),
+        "u4" => d(4, |b, e| u32::from_le_bytes(word(b, e)) as f64),
+        "i4" => d(4, |b, e| i32::from_le_bytes(word(b, e)) as f64),
+        "u8" => d(8, |b, e| u64::from_le_bytes(word(b, e)) as f64),
+        "i8" => d(8, |b, e| i64::from_le_bytes(word(b, e)) as f64),
+        "f2" => d(2, |b, e| f16_to_f64(u16::from_le_bytes(word(b, e)))),
+        "f4" => d(4, |b, e| f32::from_le_bytes(word(b, e)) as f64),
+        "f8" => d(8, |b, e| f64::from_le_bytes(word(b, e))),
+        _ => bail!("unsupported dtype '{descr}' (accepted: {ACCEPTED_DTYPES})"),
+    }
+}
+
+/// IEEE half precision to f64 (exact).
+fn f16_to_f64(h: u16) -> f64 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exponent = ((h >> 10) & 0x1f) as i32;
+    let fraction = (h & 0x3ff) as f64;
+    sign * match exponent {
+        0 => fraction * 2f64.powi(-24),
+        31 if fraction == 0.0 => f64::INFINITY,
+        31 => f64::NAN,
+        e => (1.0 + fraction / 1024.0) * 2f64.powi(e - 15),
+    }
+}
+
+/// The text after `'key':` in a numpy header dict, trimmed.
+fn header_field<'a>(header: &'a str, key: &str) -> Result<&'a str> {
+    let pattern = format!("'{key}':");
+    let at = header.find(&pattern).ok_or_else(|| anyhow!("header lacks '{key}'"))?;
+    Ok(header[at + pattern.len()..].trim_start())
+}
+
+/// Parses a header's `shape` value, e.g. `(540, 750, 2)` or `(12,)`.
+fn parse_shape(text: &str) -> Result<Vec<usize>> {
+    let inner = text
+        .strip_prefix('(')
+        .and_then(|t| t.split_once(')'))
+        .map(|(inside, _)| inside)
+        .ok_or_else(|| anyhow!("bad shape: expected a tuple such as (540, 750, 2)"))?;
+    inner
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<usize>()
+                .map_err(|_| anyhow!("bad shape ({inner}): '{s}' is not a dimension"))
+        })
+        .collect()
+}
+
+/// Parses one `.npy` blob (format versions 1–3, C order, the dtypes in [`ACCEPTED_DTYPES`]).
 pub fn parse_npy(bytes: &[u8]) -> Result<Array> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         bail!("not a .npy array (bad magic)");
     }
     let (header_len, start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes(bytes[8..12].try_into()?) as usize, 12),
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10usize),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
         v => bail!("unsupported .npy version {v}"),
     };
-    let header = std::str::from_utf8(
-        bytes
-            .get(start..start + header_len)
-            .ok_or_else(|| anyhow!("truncated header"))?,
-    )?;
-    let field = |key: &str| -> Result<&str> {
-        let at = header
-            .find(&format!("'{key}':"))
-            .ok_or_else(|| anyhow!("header lacks '{key}'"))?;
-        Ok(header[at + key.len() + 3..].trim_start())
-    };
-    let descr = field("descr")?;
+    let header = bytes
+        .get(start..start.saturating_add(header_len))
+        .ok_or_else(|| anyhow!("truncated header"))?;
+    let header = std::str::from_utf8(header).map_err(|_| anyhow!("header is not text"))?;
+    let descr = header_field(header, "descr")?;
     let descr = descr
-        .get(1..)
-        .and_then(|d| d.split('\'').next())
-        .ok_or_else(|| anyhow!("bad descr"))?;
-    if field("fortran_order")?.starts_with("True") {
-        bail!("Fortran-ordered arrays are not supported");
+        .strip_prefix('\'')
+        .and_then(|d| d.split_once('\''))
+        .map(|(d, _)| d)
+        .ok_or_else(|| anyhow!("bad descr: expected a quoted dtype such as '<f8'"))?;
+    if header_field(header, "fortran_order")?.starts_with("True") {
+        bail!("Fortran-ordered arrays are not supported (save with C order, numpy's default)");
     }
-    let shape_text = field("shape")?;
-    let shape_text = &shape_text[1..shape_text.find(')').ok_or_else(|| anyhow!("bad shape"))?];
-    let shape = shape_text
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().map_err(|_| anyhow!("bad shape '{shape_text}'")))
-        .collect::<Result<Vec<_>>>()?;
-    let count: usize = shape.iter().product();
+    let shape = parse_shape(header_field(header, "shape")?)?;
+    let (Dtype { width, convert }, big) = dtype(descr)?;
+    let needed = shape
+        .iter()
+        .try_fold(width, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| anyhow!("shape {shape:?} is too large: its byte count overflows"))?;
     let body = &bytes[start + header_len..];
-    let (width, convert): (usize, fn(&[u8]) -> f64) = match descr {
-        "<f8" => (8, |b| f64::from_le_bytes(b.try_into().unwrap())),
-        "<f4" => (4, |b| f32::from_le_bytes(b.try_into().unwrap()) as f64),
-        "<i8" => (8, |b| i64::from_le_bytes(b.try_into().unwrap()) as f64),
-        "<i4" => (4, |b| i32::from_le_bytes(b.try_into().unwrap()) as f64),
-        "<u8" => (8, |b| u64::from_le_bytes(b.try_into().unwrap()) as f64),
-        "|u1" | "<u1" => (1, |b| b[0] as f64),
-        "|i1" | "<i1" => (1, |b| b[0] as i8 as f64),
-        other => bail!("unsupported dtype '{other}' (expected little-endian float or integer)"),
-    };
-    if body.len() < count * width {
+    if body.len() < needed {
         bail!(
-            "truncated data: shape {shape:?} needs {} bytes, found {}",
-            count * width,
+            "truncated data: shape {shape:?} of '{descr}' needs {needed} bytes, found {}",
             body.len()
         );
     }
-    let data = body[..count * width].chunks_exact(width).map(convert).collect();
+    let data = body[..needed].chunks_exact(width).map(|b| convert(b, big)).collect();
     Ok(Array { shape, data })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn npy(descr: &str, shape: &str, body: &[u8]) -> Vec<u8> {
+        let header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}\n");
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(body);
+        out
+    }
+
+    #[test]
+    fn every_numeric_dtype_in_both_byte_orders() {
+        let cases: [(&str, &[u8], f64); 8] = [
+            ("|b1", &[1], 1.0),
+            ("<i2", &[0xfe, 0xff], -2.0),
+            (">i2", &[0xff, 0xfe], -2.0),
+            ("<u2", &[0x01, 0x01], 257.0),
+            (">u4", &[0, 0, 1, 0], 256.0),
+            ("<f2", &[0x00, 0x3c], 1.0),
+            (">f2", &[0xc0, 0x00], -2.0),
+            (">f8", &2.5f64.to_be_bytes(), 2.5),
+        ];
+        for (descr, body, want) in cases {
+            let a = parse_npy(&npy(descr, "(1,)", body)).unwrap();
+            assert_eq!(a.data, vec![want], "{descr}");
+        }
+        assert_eq!(f16_to_f64(0x0001), 2f64.powi(-24));
+        assert!(f16_to_f64(0x7c00).is_infinite());
+    }
+
+    #[test]
+    fn hostile_headers_are_errors() {
+        for (descr, shape, want) in [
+            ("<f8", ")", "bad shape"),
+            ("<f8", "(", "bad shape"),
+            ("<f8", "(x,)", "not a dimension"),
+            ("<c16", "(1,)", "unsupported dtype '<c16'"),
+            ("<f8", "(4611686018427387904, 4)", "overflows"),
+            ("<f8", "(3,)", "truncated data"),
+        ] {
+            let e = format!("{:#}", parse_npy(&npy(descr, shape, &[0; 8])).unwrap_err());
+            assert!(e.contains(want), "{shape}: {e}");
+        }
+        assert!(parse_npy(b"\x93NUMPY\x02\x00\xff").is_err());
+        assert!(parse_npy(b"\x93NUMPY\x01\x00\xff\xff{")
+            .unwrap_err()
+            .to_string()
+            .contains("truncated header"));
+    }
 }

@@ -9,6 +9,8 @@ use rand_distr::StandardNormal;
 
 /// Trials per split, as in the lab (540 per subject file, two subjects).
 pub const TRIALS: usize = 1080;
+/// The most trials per split `synthetic:SEED:TRIALS` may ask for (about 1.2 GB in memory).
+pub const MAX_TRIALS: usize = 100_000;
 /// Sampling rate of the lab data (Hz).
 const RATE: f32 = 125.0;
 
