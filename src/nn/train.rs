@@ -61,6 +61,11 @@ impl Default for TrainConfig {
     }
 }
 
+/// The most epochs a run may ask for.
+pub const MAX_EPOCHS: usize = 1_000_000;
+/// The largest batch size a run may ask for.
+pub const MAX_BATCH: usize = 1_000_000;
+
 /// The field names of [`TrainConfig`], in declaration order.
 pub const FIELDS: [&str; 15] = [
     "model",
@@ -86,7 +91,7 @@ impl TrainConfig {
         let kind = ModelKind::parse(&self.model)?;
         ensure!(
             self.leaky_slope.is_finite() && self.leaky_slope >= 0.0,
-            "leaky_slope must be ≥ 0, got {}",
+            "leaky_slope must be ≥ 0 and finite, got {}",
             self.leaky_slope
         );
         let activation = Activation::parse(&self.activation, self.leaky_slope)?;
@@ -95,8 +100,16 @@ impl TrainConfig {
             (0.0..1.0).contains(&dropout),
             "dropout must be in [0, 1), got {dropout}"
         );
-        ensure!(self.epochs > 0, "epochs must be ≥ 1, got 0");
-        ensure!(self.batch_size > 0, "batch_size must be ≥ 1, got 0");
+        ensure!(
+            (1..=MAX_EPOCHS).contains(&self.epochs),
+            "epochs must be ≥ 1 and at most {MAX_EPOCHS}, got {}",
+            self.epochs
+        );
+        ensure!(
+            (1..=MAX_BATCH).contains(&self.batch_size),
+            "batch_size must be ≥ 1 and at most {MAX_BATCH}, got {}",
+            self.batch_size
+        );
         ensure!(
             self.optimizer == "adam",
             "unknown optimizer '{}': expected adam",
@@ -107,7 +120,11 @@ impl TrainConfig {
             "unknown device '{}': expected cpu or cuda",
             self.device
         );
-        ensure!(self.lr > 0.0 && self.lr.is_finite(), "lr must be > 0, got {}", self.lr);
+        ensure!(
+            self.lr > 0.0 && self.lr.is_finite(),
+            "lr must be > 0 and finite, got {}",
+            self.lr
+        );
         ensure!(
             (0.0..1.0).contains(&self.beta1),
             "beta1 must be in [0, 1), got {}",
@@ -118,10 +135,14 @@ impl TrainConfig {
             "beta2 must be in [0, 1), got {}",
             self.beta2
         );
-        ensure!(self.eps > 0.0, "eps must be > 0, got {}", self.eps);
         ensure!(
-            self.weight_decay >= 0.0,
-            "weight_decay must be ≥ 0, got {}",
+            self.eps > 0.0 && self.eps.is_finite(),
+            "eps must be > 0 and finite, got {}",
+            self.eps
+        );
+        ensure!(
+            self.weight_decay >= 0.0 && self.weight_decay.is_finite(),
+            "weight_decay must be ≥ 0 and finite, got {}",
             self.weight_decay
         );
         ensure!(
