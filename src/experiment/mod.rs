@@ -43,6 +43,42 @@ pub struct Experiment {
     pub grid: Vec<(String, Vec<Value>)>,
     /// Number of search samples and their fields (none: one sample, nothing drawn).
     search: Option<Search>,
+    /// The most runs the experiment may expand to (`--max-runs`).
+    pub max_runs: usize,
+}
+
+/// Default for [`Experiment::max_runs`].
+pub const DEFAULT_MAX_RUNS: usize = 100_000;
+/// The longest experiment name (it names folders and plot files).
+const MAX_NAME: usize = 100;
+/// The deepest nesting of arrays and tables accepted in a file or a `--set` value.
+const MAX_NESTING: usize = 16;
+
+/// The deepest nesting of `[`/`{` in TOML text, outside strings and comments.
+fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut quote, mut escaped, mut comment) = (None, false, false);
+    for c in text.chars() {
+        match (quote, c) {
+            _ if comment => comment = c != '\n',
+            (Some('"'), '\\') if !escaped => {
+                escaped = true;
+                continue;
+            }
+            (Some(q), c) if c == q && !escaped => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '#') => comment = true,
+            (None, '[' | '{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        escaped = false;
+    }
+    deepest
 }
 
 /// Where an error points.
@@ -84,17 +120,24 @@ impl Experiment {
     /// Parses and validates experiment text (`path` is used in messages).
     pub fn parse(path: &Path, source: &str) -> Result<Self> {
         let at = Located { file: path, source };
+        if nesting_depth(source) > MAX_NESTING {
+            return Err(at.error(
+                0..0,
+                format!("arrays or tables nested more than {MAX_NESTING} levels deep"),
+            ));
+        }
         let file: ExperimentFile = toml::from_str(source).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
             at.error(span, e.message().trim().replace('\n', " "))
         })?;
         let name = file.name.get_ref().trim().to_string();
         let name_ok = !name.is_empty()
+            && name.len() <= MAX_NAME
             && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
             && !name.starts_with('.');
         if !name_ok {
             let message =
-                format!("name '{name}': use letters, digits, '-', '_' or '.' (it names the folder under runs/)");
+                format!("name '{name}': use letters, digits, '-', '_' or '.' (1 to {MAX_NAME} of them, not starting with '.'; it names the folder under runs/)");
             return Err(at.error(file.name.span(), message));
         }
         let data = match &file.data {
@@ -140,8 +183,12 @@ impl Experiment {
             defaults,
             grid,
             search,
+            max_runs: DEFAULT_MAX_RUNS,
         };
-        experiment.configs().map_err(|e| at.error(0..0, e))?;
+        // Larger experiments are expanded (and refused, naming the limit) by `configs`.
+        if experiment.run_count().is_some_and(|n| n <= experiment.max_runs) {
+            experiment.configs().map_err(|e| at.error(0..0, e))?;
+        }
         Ok(experiment)
     }
 
@@ -209,6 +256,9 @@ impl Experiment {
                 .split_once('=')
                 .ok_or_else(|| anyhow!("--set '{text}': expected KEY=VALUE, e.g. --set epochs=2"))?;
             let key = key.trim();
+            if nesting_depth(raw) > MAX_NESTING {
+                bail!("--set {key}: value nested more than {MAX_NESTING} levels deep");
+            }
             let value = parse_value(raw.trim());
             self.grid.retain(|(k, _)| k != key);
             if let Some(search) = &mut self.search {
@@ -239,8 +289,31 @@ impl Experiment {
         Ok(())
     }
 
+    /// The number of runs (grid product × search samples); `None` when it overflows.
+    pub fn run_count(&self) -> Option<usize> {
+        let samples = self.search.as_ref().map_or(1, |s| s.samples);
+        self.grid
+            .iter()
+            .try_fold(samples, |n, (_, values)| n.checked_mul(values.len()))
+    }
+
     /// Every run's configuration: grid product × search samples, in a stable order.
+    /// Refused, before anything is expanded, past [`Experiment::max_runs`].
     pub fn configs(&self) -> Result<Vec<TrainConfig>> {
+        let count = self.run_count();
+        if count.is_none_or(|n| n > self.max_runs) {
+            let mut axes: Vec<String> = self.grid.iter().map(|(k, v)| format!("{k} {}", v.len())).collect();
+            if let Some(search) = &self.search {
+                axes.push(format!("search samples {}", search.samples));
+            }
+            bail!(
+                "experiment '{}' expands to {} runs ({}), more than the limit of {}; shrink the grid or raise --max-runs",
+                self.name,
+                count.map_or("more than 2^64".into(), |n| n.to_string()),
+                axes.join(" × "),
+                self.max_runs
+            );
+        }
         let mut points: Vec<BTreeMap<String, Value>> = vec![self.defaults.clone()];
         for (key, values) in &self.grid {
             points = points
