@@ -25,5 +25,5 @@ done
 if [ -n "${UPDATE:-}" ]; then
   "$bin" check "$runs" --baseline "$baseline" --update
 else
-  "$bin" check "$runs" --baseline "$baseline"
+  "$bin" check "$runs" --baseline "$baseline" --strict
 fi

@@ -3,7 +3,7 @@
 //! resume work as for local runs and a failed or preempted task can simply be resubmitted.
 
 use crate::cli::SlurmArgs;
-use crate::store::{now_unix, State};
+use crate::store::{now_unix, RunState};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,6 +19,57 @@ fn shell_quote(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
     }
+}
+
+/// A partition list as Slurm names them: comma-separated names of letters, digits, `-_.`.
+pub fn parse_partition(text: &str) -> Result<String, String> {
+    let name_ok = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if text.split(',').all(name_ok) {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "'{}' is not a Slurm partition name (letters, digits, '-', '_', '.'; several separated by commas)",
+            text.escape_debug()
+        ))
+    }
+}
+
+/// A time limit in one of Slurm's formats: MINUTES, MINUTES:SECONDS, HOURS:MINUTES:SECONDS,
+/// DAYS-HOURS, DAYS-HOURS:MINUTES, DAYS-HOURS:MINUTES:SECONDS, or UNLIMITED.
+pub fn parse_time(text: &str) -> Result<String, String> {
+    let number = |s: &str| !s.is_empty() && s.len() <= 9 && s.chars().all(|c| c.is_ascii_digit());
+    let clock = |s: &str, most: usize| {
+        let parts: Vec<&str> = s.split(':').collect();
+        (1..=most).contains(&parts.len()) && parts.iter().all(|p| number(p))
+    };
+    let ok = match text.split_once('-') {
+        _ if ["UNLIMITED", "INFINITE", "unlimited", "infinite"].contains(&text) => true,
+        Some((days, rest)) => number(days) && clock(rest, 3),
+        None => clock(text, 3),
+    };
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "'{}' is not a Slurm time limit (MINUTES, MINUTES:SECONDS, HOURS:MINUTES:SECONDS, DAYS-HOURS[:MINUTES[:SECONDS]] or UNLIMITED)",
+            text.escape_debug()
+        ))
+    }
+}
+
+/// A path for an `#SBATCH` line, which Slurm splits at spaces and reads `%` in as a pattern.
+fn directive_path(path: &Path) -> Result<String> {
+    let text = path.display().to_string();
+    if text
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "'\"\\%".contains(c))
+    {
+        bail!(
+            "{}: the runs folder's path has a space, quote, backslash, '%' or control character, which an #SBATCH line cannot hold; use --runs-dir with a plain path",
+            text.escape_debug()
+        );
+    }
+    Ok(text)
 }
 
 fn absolute(path: &Path) -> Result<PathBuf> {
@@ -39,7 +90,7 @@ fn script(args: &SlurmArgs, name: &str, count: usize, ids: &Path, logs: &Path) -
             count - 1,
             args.max_parallel.map(|k| format!("%{k}")).unwrap_or_default()
         ),
-        format!("#SBATCH --output={}/task-%A_%a.log", logs.display()),
+        format!("#SBATCH --output={}/task-%A_%a.log", directive_path(logs)?),
         format!("#SBATCH --cpus-per-task={}", args.cpus_per_task),
     ];
     header.extend(args.partition.iter().map(|p| format!("#SBATCH --partition={p}")));
@@ -86,26 +137,41 @@ fn script(args: &SlurmArgs, name: &str, count: usize, ids: &Path, logs: &Path) -
     ))
 }
 
-/// Writes the job's files under `runs/<experiment>/slurm/<time>/` and submits them.
+/// A new folder `<time>[-K]` under `jobs` that no other submission holds (`create_dir` fails
+/// when the folder exists, so two submissions in the same second get two folders).
+fn claim_job_dir(jobs: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(jobs).with_context(|| format!("{}: cannot create", jobs.display()))?;
+    let time = now_unix();
+    for k in 0..1000 {
+        let dir = jobs.join(if k == 0 {
+            time.to_string()
+        } else {
+            format!("{time}-{k}")
+        });
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("{}: cannot create", dir.display())),
+        }
+    }
+    bail!("{}: no free job folder for time {time}", jobs.display())
+}
+
+/// Writes the job's files under `runs/<experiment>/slurm/<time>[-K]/` and submits them.
 pub fn submit(args: SlurmArgs) -> Result<()> {
     let (experiment, _, runs) = args.selection.plan()?;
     let pending: Vec<String> = runs
         .iter()
-        .filter(|r| !matches!(r.dir.status().ok().flatten().map(|s| s.state), Some(State::Done)))
+        .filter(|r| crate::schedule::planned_state(r) != RunState::Done)
         .map(|r| r.record.id())
         .collect();
     if pending.is_empty() {
         println!("all {} runs are done; nothing to submit", runs.len());
         return Ok(());
     }
-    let dir = args
-        .selection
-        .runs_dir
-        .join(&experiment.name)
-        .join("slurm")
-        .join(now_unix().to_string());
-    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-    let dir = absolute(&dir)?;
+    let jobs = absolute(&args.selection.runs_dir.join(&experiment.name).join("slurm"))?;
+    directive_path(&jobs)?;
+    let dir = claim_job_dir(&jobs)?;
     let ids = dir.join("run_ids.txt");
     std::fs::write(&ids, pending.join("\n") + "\n")?;
     let path = dir.join("job.sbatch");

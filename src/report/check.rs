@@ -1,7 +1,7 @@
 //! The nightly regression gate: seed-mean accuracies of finished runs against a recorded
 //! baseline, with a tolerance in percentage points.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -106,10 +106,43 @@ pub fn compare(baseline: &Baseline, current: &[Entry], tolerance: f64) -> Vec<Co
     out
 }
 
-/// Reads a baseline file.
+/// Checks a tolerance: a finite number of points ≥ 0 (a NaN or infinite one would pass anything).
+pub fn check_tolerance(tolerance: f64) -> Result<f64> {
+    if tolerance.is_finite() && tolerance >= 0.0 {
+        Ok(tolerance)
+    } else {
+        bail!("tolerance must be a finite number of percentage points ≥ 0, got {tolerance}")
+    }
+}
+
+/// Reads a baseline file, refusing one that could not fail a check: no entries, a bad
+/// tolerance, accuracies outside 0–100 or non-finite, or a key recorded twice.
 pub fn load(path: &Path) -> Result<Baseline> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read baseline", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: not a valid baseline file", path.display()))
+    let baseline: Baseline =
+        serde_json::from_str(&text).with_context(|| format!("{}: not a valid baseline file", path.display()))?;
+    let bad = |what: String| anyhow::anyhow!("{}: not a valid baseline file: {what}", path.display());
+    check_tolerance(baseline.tolerance).map_err(|e| bad(e.to_string()))?;
+    if baseline.entries.is_empty() {
+        return Err(bad(
+            "it records no configurations, so it could not fail; record one with --update".into(),
+        ));
+    }
+    let mut keys = std::collections::HashSet::new();
+    for e in &baseline.entries {
+        for (name, v) in [("best_test_acc", e.best_test_acc), ("final_test_acc", e.final_test_acc)] {
+            if !(0.0..=100.0).contains(&v) {
+                return Err(bad(format!(
+                    "'{}': {name} is {v}, expected a percentage in 0–100",
+                    e.key
+                )));
+            }
+        }
+        if e.runs == 0 || !keys.insert(&e.key) {
+            return Err(bad(format!("'{}': recorded twice or with 0 runs", e.key)));
+        }
+    }
+    Ok(baseline)
 }
 
 /// Writes a baseline file atomically.
