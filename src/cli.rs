@@ -74,11 +74,11 @@ pub enum DeviceKind {
 pub struct RunArgs {
     #[command(flatten)]
     pub selection: ExperimentArgs,
-    /// Concurrent runs [default: cores, at most the number of runs]
-    #[arg(long)]
+    /// Concurrent runs, ≥ 1 [default: cores, at most the number of runs]
+    #[arg(long, value_parser = at_least_one)]
     pub jobs: Option<usize>,
-    /// Threads per run [default: cores / jobs]
-    #[arg(long)]
+    /// Threads per run, ≥ 1 [default: cores / jobs]
+    #[arg(long, value_parser = at_least_one)]
     pub threads: Option<usize>,
     /// List the runs with their ids and states (done, partial, failed, pending); train nothing
     #[arg(long)]
@@ -112,6 +112,17 @@ pub struct ExperimentArgs {
     /// Root folder of the run store
     #[arg(long, default_value = "runs")]
     pub runs_dir: PathBuf,
+    /// Refuse experiments that expand to more runs than this
+    #[arg(long, default_value_t = crate::experiment::DEFAULT_MAX_RUNS, value_parser = at_least_one)]
+    pub max_runs: usize,
+}
+
+/// A count that must be at least 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("expected a whole number ≥ 1, got '{text}'")),
+    }
 }
 
 impl ExperimentArgs {
@@ -125,6 +136,7 @@ impl ExperimentArgs {
     )> {
         let path = crate::experiment::resolve_path(&self.experiment);
         let mut experiment = crate::experiment::Experiment::load(&path)?;
+        experiment.max_runs = self.max_runs;
         let mut overrides = self.overrides.clone();
         if let Some(device) = self.device {
             overrides.push(format!("device={}", format!("{device:?}").to_lowercase()));
@@ -148,20 +160,20 @@ impl ExperimentArgs {
 pub struct SlurmArgs {
     #[command(flatten)]
     pub selection: ExperimentArgs,
-    /// Slurm partition
-    #[arg(long)]
+    /// Slurm partition (or a comma-separated list)
+    #[arg(long, value_parser = crate::slurm::parse_partition)]
     pub partition: Option<String>,
-    /// GPUs per array task (sets --device cuda unless --device is given)
-    #[arg(long)]
+    /// GPUs per array task, ≥ 1 (sets --device cuda unless --device is given)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub gpus_per_task: Option<u32>,
-    /// CPUs per array task (eegrun uses them as threads)
-    #[arg(long, default_value_t = 2)]
+    /// CPUs per array task, ≥ 1 (eegrun uses them as threads)
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
     pub cpus_per_task: u32,
-    /// Time limit per task, in Slurm's format (e.g. 2:00:00)
-    #[arg(long)]
+    /// Time limit per task, in Slurm's format (e.g. 90, 2:00:00, 1-12)
+    #[arg(long, value_parser = crate::slurm::parse_time)]
     pub time: Option<String>,
-    /// At most this many tasks at once (the array's %K)
-    #[arg(long)]
+    /// At most this many tasks at once (the array's %K), ≥ 1
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_parallel: Option<u32>,
     /// Write and print the sbatch script without submitting it
     #[arg(long)]
@@ -202,12 +214,16 @@ pub struct CheckArgs {
     /// Baseline file (JSON)
     #[arg(long)]
     pub baseline: PathBuf,
-    /// Allowed drop in percentage points [default: the baseline's]
-    #[arg(long)]
+    /// Allowed drop in percentage points, finite and ≥ 0 [default: the baseline's]
+    #[arg(long, allow_negative_numbers = true)]
     pub tolerance: Option<f64>,
-    /// Record the current accuracies as the new baseline instead of checking
+    /// Record the current accuracies as the new baseline instead of checking (refused when
+    /// no finished run matches)
     #[arg(long)]
     pub update: bool,
+    /// Also fail on configurations that are in the runs but not in the baseline
+    #[arg(long)]
+    pub strict: bool,
     /// Keep runs where COLUMN=VALUE; repeatable
     #[arg(long = "filter", value_name = "COLUMN=VALUE")]
     pub filters: Vec<String>,
@@ -249,8 +265,8 @@ pub struct TrainArgs {
     /// built-in data; `auto` uses data/ when it holds files, else synthetic
     #[arg(long, default_value = "auto")]
     pub data: String,
-    /// Threads for this run [default: all cores]
-    #[arg(long)]
+    /// Threads for this run, ≥ 1 [default: all cores]
+    #[arg(long, value_parser = at_least_one)]
     pub threads: Option<usize>,
     #[arg(long, value_enum, default_value_t = DeviceKind::Cpu)]
     pub device: DeviceKind,
@@ -268,7 +284,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 6)]
     pub epochs: usize,
     /// Thread counts to measure
-    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    #[arg(long, value_delimiter = ',', default_value = "1,2", value_parser = at_least_one)]
     pub threads: Vec<usize>,
     /// Models to measure
     #[arg(long, value_delimiter = ',', default_value = "eegnet,deepconvnet")]
@@ -372,23 +388,32 @@ fn run_experiment(args: RunArgs) -> Result<()> {
         "\n{}",
         crate::report::render_summary(&infos, &by, &[], crate::report::Format::Table)?
     );
-    for info in infos.iter().filter(|i| i.state() == "failed") {
-        println!(
-            "failed {}: {}",
-            info.id,
-            info.status.error.as_deref().unwrap_or("unknown error")
-        );
-    }
-    let failed = outcomes.iter().filter(|o| matches!(o, Outcome::Failed(_))).count();
-    let never_run = runs.iter().filter(|r| r.dir.status().ok().flatten().is_none()).count();
-    if failed > 0 {
+    let states: Vec<crate::store::RunState> = runs.iter().map(schedule::planned_state).collect();
+    let broken: Vec<String> = runs
+        .iter()
+        .zip(&states)
+        .filter(|(_, s)| s.needs_repair())
+        .map(|(r, s)| format!("{} {s}", r.record.id()))
+        .collect();
+    broken.iter().for_each(|line| println!("{line}"));
+    if !broken.is_empty() {
+        let failed = outcomes.iter().filter(|o| matches!(o, Outcome::Failed(_))).count();
         bail!(
-            "{failed} of {} runs failed (see the table above; rerun with --retry-failed)",
+            "{} of {} runs failed or are unreadable or inconsistent ({failed} failed just now; listed above); rerun with --retry-failed",
+            broken.len(),
             runs.len()
         );
     }
-    if never_run > 0 {
-        bail!("{never_run} runs did not train (another process holds them, or --fail-fast stopped them)");
+    let unfinished = states.iter().filter(|s| **s != crate::store::RunState::Done).count();
+    if unfinished > 0 {
+        bail!(
+            "{unfinished} runs did not finish ({})",
+            if args.retry_failed {
+                "--retry-failed trains only failed runs; run without it for the rest"
+            } else {
+                "another process holds them, or --fail-fast stopped them"
+            }
+        );
     }
     Ok(())
 }
@@ -440,6 +465,7 @@ fn summarize(args: SummarizeArgs) -> Result<()> {
 fn check(args: CheckArgs) -> Result<()> {
     use crate::report::check::{self, Baseline, Verdict};
     use crate::report::{scan, summary};
+    let tolerance = args.tolerance.map(check::check_tolerance).transpose()?;
     let (runs, warnings) = scan(&args.runs_dir)?;
     warnings.iter().for_each(|w| eprintln!("warning: {w}"));
     let done: Vec<crate::report::RunInfo> = runs.into_iter().filter(|r| r.state() == "done").collect();
@@ -449,12 +475,28 @@ fn check(args: CheckArgs) -> Result<()> {
         .chain(&["epochs"])
         .map(|s| s.to_string())
         .collect();
-    let current = check::entries(&summary::grouped(&frame, &by)?, &by)?;
+    let current = if frame.height() == 0 {
+        Vec::new()
+    } else {
+        check::entries(&summary::grouped(&frame, &by)?, &by)?
+    };
+    if current.is_empty() {
+        bail!(
+            "{}: no finished runs{} — nothing to {}",
+            args.runs_dir.display(),
+            if args.filters.is_empty() { "" } else { " match --filter" },
+            if args.update { "record" } else { "check" }
+        );
+    }
     if args.update {
-        let tolerance = args
-            .tolerance
-            .or_else(|| check::load(&args.baseline).ok().map(|b| b.tolerance))
-            .unwrap_or(3.0);
+        let tolerance = match tolerance {
+            Some(t) => t,
+            None => match check::load(&args.baseline) {
+                Ok(b) => b.tolerance,
+                Err(_) if !args.baseline.exists() => 3.0,
+                Err(e) => return Err(e.context("cannot keep its tolerance: give --tolerance")),
+            },
+        };
         check::save(
             &args.baseline,
             &Baseline {
@@ -470,7 +512,7 @@ fn check(args: CheckArgs) -> Result<()> {
         return Ok(());
     }
     let baseline = check::load(&args.baseline)?;
-    let tolerance = args.tolerance.unwrap_or(baseline.tolerance);
+    let tolerance = tolerance.unwrap_or(baseline.tolerance);
     let comparisons = check::compare(&baseline, &current, tolerance);
     let num = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into());
     let rows: Vec<Vec<String>> = comparisons
@@ -485,6 +527,7 @@ fn check(args: CheckArgs) -> Result<()> {
                 Verdict::Ok => "ok",
                 Verdict::Regressed => "REGRESSED",
                 Verdict::Missing => "MISSING",
+                Verdict::New if args.strict => "NEW (not in baseline; --strict)",
                 Verdict::New => "new (not in baseline)",
             };
             vec![
@@ -501,18 +544,28 @@ fn check(args: CheckArgs) -> Result<()> {
         .map(String::from)
         .to_vec();
     print!("{}", summary::render_text(&(header, rows), false));
-    let bad = comparisons
-        .iter()
-        .filter(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Missing))
-        .count();
-    if bad > 0 {
+    let count = |v: Verdict| comparisons.iter().filter(|c| c.verdict == v).count();
+    let (regressed, missing, new) = (count(Verdict::Regressed), count(Verdict::Missing), count(Verdict::New));
+    if new > 0 {
+        eprintln!(
+            "{} {new} configurations in {} are not in the baseline (record them with --update)",
+            if args.strict { "error:" } else { "warning:" },
+            args.runs_dir.display()
+        );
+    }
+    if regressed + missing > 0 || (args.strict && new > 0) {
         bail!(
-            "{bad} checks failed against {} (tolerance {tolerance} points)",
-            args.baseline.display()
+            "check failed against {} (tolerance {tolerance} points): {regressed} regressed, {missing} missing{}",
+            args.baseline.display(),
+            if args.strict {
+                format!(", {new} not in the baseline")
+            } else {
+                String::new()
+            }
         );
     }
     println!(
-        "all {} configurations within {tolerance} points of {}",
+        "all {} configurations of {} within {tolerance} points",
         baseline.entries.len(),
         args.baseline.display()
     );

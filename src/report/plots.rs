@@ -67,14 +67,43 @@ pub fn write_all(runs: &[RunInfo], dir: &Path) -> Result<Vec<PathBuf>> {
             figures.push((format!("{experiment}-{model}-dropout"), figure));
         }
         for (stem, figure) in figures {
+            let stem = file_stem(&stem);
             let png = dir.join(format!("{stem}.png"));
             let svg = dir.join(format!("{stem}.svg"));
-            draw(BitMapBackend::new(&png, (1000, 620)).into_drawing_area(), &figure)?;
-            draw(SVGBackend::new(&svg, (1000, 620)).into_drawing_area(), &figure)?;
+            // The PNG encoder writes to a path: draw beside the target, then rename.
+            let tmp = dir.join(format!(".{stem}.tmp{}.png", std::process::id()));
+            draw(BitMapBackend::new(&tmp, (1000, 620)).into_drawing_area(), &figure)?;
+            std::fs::rename(&tmp, &png).map_err(|e| anyhow!("{}: cannot replace: {e}", png.display()))?;
+            let mut text = String::new();
+            draw(
+                SVGBackend::with_string(&mut text, (1000, 620)).into_drawing_area(),
+                &figure,
+            )?;
+            crate::nn::checkpoint::write_atomic(&svg, text.as_bytes())?;
             written.extend([png, svg]);
         }
     }
     Ok(written)
+}
+
+/// A file name from names read in run folders: only letters, digits, `-`, `_` and `.`
+/// (others become `_`), never starting with a dot, so it stays inside the plots folder.
+fn file_stem(name: &str) -> String {
+    let mut stem: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(150)
+        .collect();
+    if stem.starts_with('.') || stem.is_empty() {
+        stem.insert(0, '_');
+    }
+    stem
 }
 
 /// The settings (other than the seed) that differ between runs of a group, as a label.

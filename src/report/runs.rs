@@ -1,7 +1,7 @@
 //! Reading run folders back: config, status and per-epoch metrics.
 
 use crate::nn::train::{summarize, EpochMetrics, RunSummary};
-use crate::store::{RunDir, RunRecord, State, Status};
+use crate::store::{state_of, RunDir, RunRecord, RunState, Status};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -13,21 +13,26 @@ pub struct RunInfo {
     pub record: RunRecord,
     pub status: Status,
     pub history: Vec<EpochMetrics>,
+    /// Judged from all the files together (see [`crate::store::RunState`]).
+    pub run_state: RunState,
 }
 
 impl RunInfo {
-    /// Reads a run folder (config.json required; status and metrics optional).
+    /// Reads a run folder (config.json required; status and metrics optional). A metrics
+    /// or status file that cannot be read makes the run `Unreadable`, not an error.
     pub fn read(dir: &Path) -> Result<Self> {
         let run = RunDir {
             path: dir.to_path_buf(),
         };
         let record = run.record()?.context("no config.json")?;
-        let history = match std::fs::read_to_string(run.metrics()) {
-            Ok(text) => parse_metrics(&text).with_context(|| format!("{}", run.metrics().display()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(e).with_context(|| format!("{}: cannot read", run.metrics().display())),
+        let (status, history, run_state) = match (run.status(), run.read_metrics()) {
+            (Ok(status), Ok(metrics)) => {
+                let state = state_of(status.as_ref(), &metrics);
+                (status, metrics.history, state)
+            }
+            (Err(e), _) | (_, Err(e)) => (None, Vec::new(), RunState::Unreadable(format!("{e:#}"))),
         };
-        let mut status = run.status()?.unwrap_or_else(|| Status::new(record.config.epochs));
+        let mut status = status.unwrap_or_else(|| Status::new(record.config.epochs));
         status.epochs_done = status.epochs_done.max(history.len());
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -35,55 +40,22 @@ impl RunInfo {
             record,
             status,
             history,
+            run_state,
         })
     }
 
-    /// Summary from the metrics (or the status file when there are none).
+    /// Summary from the metrics; none for a run whose files cannot be trusted.
     pub fn summary(&self) -> Option<RunSummary> {
-        summarize(&self.history).or_else(|| self.status.summary.clone())
-    }
-
-    /// done, failed, partial (some epochs, not finished) or pending.
-    pub fn state(&self) -> &'static str {
-        match self.status.state {
-            State::Done => "done",
-            State::Failed => "failed",
-            _ if self.status.epochs_done > 0 => "partial",
-            _ => "pending",
+        match self.run_state {
+            RunState::Unreadable(_) | RunState::Inconsistent(_) => None,
+            _ => summarize(&self.history),
         }
     }
-}
 
-/// Parses eegrun's metrics.csv.
-pub fn parse_metrics(text: &str) -> Result<Vec<EpochMetrics>> {
-    let mut lines = text.lines();
-    let header = lines.next().unwrap_or_default();
-    if !header.starts_with("epoch,train_loss,train_acc,test_loss,test_acc") {
-        bail!("unexpected header '{header}'");
+    /// The state's name: done, failed, partial, pending, unreadable or inconsistent.
+    pub fn state(&self) -> &'static str {
+        self.run_state.name()
     }
-    lines
-        .enumerate()
-        .map(|(i, line)| {
-            let f: Vec<&str> = line.split(',').collect();
-            let num = |k: usize| -> Result<f64> {
-                f.get(k)
-                    .and_then(|v| v.parse().ok())
-                    .with_context(|| format!("line {}: bad field {k}", i + 2))
-            };
-            let opt = |k: usize| f.get(k).and_then(|v| v.parse().ok());
-            Ok(EpochMetrics {
-                epoch: num(0)? as usize,
-                train_loss: num(1)?,
-                train_acc: num(2)?,
-                test_loss: num(3)?,
-                test_acc: num(4)?,
-                val_loss: opt(5),
-                val_acc: opt(6),
-                train_seconds: opt(7).unwrap_or(0.0),
-                eval_seconds: opt(8).unwrap_or(0.0),
-            })
-        })
-        .collect()
 }
 
 /// Every run folder under `root` (a runs root, an experiment folder, or one run), sorted by
@@ -98,7 +70,16 @@ pub fn scan(root: &Path) -> Result<(Vec<RunInfo>, Vec<String>)> {
     let (mut runs, mut warnings) = (Vec::new(), Vec::new());
     for dir in candidates {
         match RunInfo::read(&dir) {
-            Ok(run) => runs.push(run),
+            Ok(run) => {
+                if let RunState::Unreadable(_) | RunState::Inconsistent(_) = &run.run_state {
+                    warnings.push(format!(
+                        "{}: {} (left out of the tables; `run --retry-failed` rebuilds it)",
+                        dir.display(),
+                        run.run_state
+                    ));
+                }
+                runs.push(run)
+            }
             Err(e) => warnings.push(format!("skipped {}: {e:#}", dir.display())),
         }
     }

@@ -10,7 +10,7 @@ use crate::data::Dataset;
 use crate::experiment::Experiment;
 use crate::nn::train::Trainer;
 use crate::nn::Backend;
-use crate::store::{now_unix, RunDir, RunRecord, State, Status};
+use crate::store::{now_unix, RunDir, RunRecord, RunState, State, Status};
 use anyhow::{anyhow, bail, Result};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -45,18 +45,24 @@ pub enum Outcome {
     Skipped(String),
 }
 
+/// Where a planned run stands: the store's state, with its config.json checked against
+/// the plan (a finished run whose config is missing or damaged cannot be trusted).
+pub fn planned_state(run: &PlannedRun) -> RunState {
+    let state = run.dir.state();
+    if state == RunState::Pending {
+        return state;
+    }
+    match run.dir.record() {
+        Ok(Some(r)) if r.id() == run.record.id() && r.experiment == run.record.experiment => state,
+        Ok(Some(_)) => RunState::Inconsistent("config.json describes another run".into()),
+        Ok(None) => RunState::Inconsistent("config.json is missing".into()),
+        Err(e) => RunState::Unreadable(format!("{e:#}")),
+    }
+}
+
 /// Where a run stands on disk, for listings.
 pub fn describe_state(run: &PlannedRun) -> String {
-    match run.dir.status() {
-        Err(e) => format!("unreadable ({e})"),
-        Ok(None) => "pending".into(),
-        Ok(Some(s)) => match s.state {
-            State::Done => "done".into(),
-            State::Failed => format!("failed: {}", s.error.unwrap_or_default()),
-            _ if s.epochs_done > 0 => format!("partial ({}/{} epochs)", s.epochs_done, s.epochs),
-            _ => "pending".into(),
-        },
-    }
+    planned_state(run).to_string()
 }
 
 /// Expands the experiment into runs under `runs_dir`.
@@ -107,13 +113,10 @@ pub fn execute(
 ) -> Result<Vec<Outcome>> {
     let queue: Vec<bool> = runs
         .iter()
-        .map(|r| {
-            let state = r.dir.status().ok().flatten().map(|s| s.state);
-            match state {
-                Some(State::Done) => false,
-                Some(State::Failed) => options.retry_failed,
-                _ => !options.retry_failed,
-            }
+        .map(|r| match planned_state(r) {
+            RunState::Done => false,
+            state if state.needs_repair() => options.retry_failed,
+            _ => !options.retry_failed,
         })
         .collect();
     let queued = queue.iter().filter(|q| **q).count();
@@ -135,8 +138,7 @@ pub fn execute(
                 } else if stop.load(Ordering::SeqCst) {
                     Outcome::Skipped("not started (--fail-fast)".into())
                 } else {
-                    let outcome = train_locked(run, data, threads, &stop, progress)
-                        .unwrap_or_else(|e| Outcome::Failed(format!("{e:#}")));
+                    let outcome = train_locked(run, data, threads, &stop, progress);
                     if matches!(outcome, Outcome::Failed(_)) && options.fail_fast {
                         stop.store(true, Ordering::SeqCst);
                     }
@@ -155,47 +157,69 @@ pub fn execute(
 }
 
 /// Trains one run under its lock, recording status, metrics and checkpoints as it goes.
+/// Every failure after the lock is taken is recorded in status.json, so `--retry-failed`
+/// finds it.
 fn train_locked(
     run: &PlannedRun,
     data: &Dataset,
     threads: usize,
     stop: &AtomicBool,
     progress: &dyn Progress,
-) -> Result<Outcome> {
-    let Some(_lock) = run.dir.try_lock()? else {
-        return Ok(Outcome::Skipped("another eegrun process is training it".into()));
-    };
+) -> Outcome {
     let config = &run.record.config;
-    let mut status = run.dir.status()?.unwrap_or_else(|| Status::new(config.epochs));
-    if status.state == State::Done {
-        return Ok(Outcome::Skipped("done".into()));
+    let _lock = match run.dir.try_lock() {
+        Ok(Some(lock)) => lock,
+        Ok(None) => return Outcome::Skipped("another eegrun process is training it".into()),
+        Err(e) => return record_failure(run, Status::new(config.epochs), e),
+    };
+    if planned_state(run) == RunState::Done {
+        return Outcome::Skipped("done".into());
     }
-    run.dir.write_record(&run.record)?;
+    // A status that cannot be read is replaced: the checkpoint is what training resumes from.
+    let mut status = run
+        .dir
+        .status()
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Status::new(config.epochs));
     status.state = State::Running;
     status.attempts += 1;
     status.error = None;
     status.started_unix.get_or_insert(now_unix());
-    run.dir.write_status(&status)?;
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
-    let result = pool.install(|| match config.device.as_str() {
-        "cuda" => train_cuda(run, data, &mut status, stop, progress),
-        _ => train_on(dfdx::prelude::Cpu::default(), run, data, &mut status, stop, progress),
-    });
-    status.finished_unix = Some(now_unix());
-    let outcome = match result {
+    let result = run
+        .dir
+        .write_record(&run.record)
+        .and_then(|()| run.dir.write_status(&status))
+        .and_then(|()| Ok(rayon::ThreadPoolBuilder::new().num_threads(threads).build()?))
+        .and_then(|pool| {
+            pool.install(|| match config.device.as_str() {
+                "cuda" => train_cuda(run, data, &mut status, stop, progress),
+                _ => train_on(dfdx::prelude::Cpu::default(), run, data, &mut status, stop, progress),
+            })
+        });
+    match result {
         Ok(()) => {
+            status.finished_unix = Some(now_unix());
             status.state = State::Done;
-            Outcome::Trained
+            match run.dir.write_status(&status) {
+                Ok(()) => Outcome::Trained,
+                Err(e) => record_failure(run, status, e),
+            }
         }
-        Err(e) => {
-            let message = format!("{e:#}").replace('\n', " ");
-            status.state = State::Failed;
-            status.error = Some(message.clone());
-            Outcome::Failed(message)
-        }
-    };
-    run.dir.write_status(&status)?;
-    Ok(outcome)
+        Err(e) => record_failure(run, status, e),
+    }
+}
+
+/// Records `error` as the run's failure (as well as the disk allows) and returns it.
+fn record_failure(run: &PlannedRun, mut status: Status, error: anyhow::Error) -> Outcome {
+    let message = format!("{error:#}").replace('\n', " ");
+    status.finished_unix = Some(now_unix());
+    status.state = State::Failed;
+    status.error = Some(message.clone());
+    match run.dir.write_status(&status) {
+        Ok(()) => Outcome::Failed(message),
+        Err(e) => Outcome::Failed(format!("{message} (and the failure could not be recorded: {e:#})")),
+    }
 }
 
 #[cfg(feature = "cuda")]
@@ -228,8 +252,20 @@ fn train_on<D: Backend>(
     let mut trainer = Trainer::new(dev, run.record.config.clone(), data)?;
     let checkpoint = run.dir.checkpoint();
     if checkpoint.exists() {
-        trainer.load_checkpoint(&checkpoint)?;
+        if let Err(e) = trainer.load_checkpoint(&checkpoint) {
+            let aside = run.dir.path.join(format!("checkpoint.bin.damaged-{}", now_unix()));
+            std::fs::rename(&checkpoint, &aside)?;
+            bail!(
+                "{e:#}; moved it to {} — `--retry-failed` restarts the run from scratch",
+                aside.display()
+            );
+        }
     }
+    // What the checkpoint holds is the truth: rewrite the files from it (this also repairs
+    // a finished run whose metrics.csv or status.json was damaged).
+    status.metrics_sha256 = Some(run.dir.write_metrics(&trainer.history)?);
+    status.epochs_done = trainer.history.len();
+    status.summary = trainer.summary();
     while !trainer.finished() {
         if stop.load(Ordering::SeqCst) {
             bail!("interrupted by another run's failure (--fail-fast)");
@@ -237,7 +273,7 @@ fn train_on<D: Backend>(
         let start = Instant::now();
         let metrics = trainer.run_epoch()?.clone();
         trainer.save_checkpoint(&checkpoint)?;
-        run.dir.write_metrics(&trainer.history)?;
+        status.metrics_sha256 = Some(run.dir.write_metrics(&trainer.history)?);
         status.epochs_done = trainer.history.len();
         status.seconds += start.elapsed().as_secs_f64();
         status.summary = trainer.summary();

@@ -1,6 +1,11 @@
 //! The run store: `runs/<experiment>/<run-id>/` with the resolved config, per-epoch
 //! metrics, a status file and the checkpoint. Every write is atomic (temporary file,
-//! fsync, rename); a lock file keeps two processes from training the same run.
+//! fsync, rename); a lock file keeps two processes from training the same run. A run's
+//! state is read from all of its files together: a finished run whose files disagree is
+//! `Inconsistent`, one whose files cannot be read is `Unreadable` — never summarised as if
+//! it were fine.
+
+pub mod metrics;
 
 use crate::nn::checkpoint::write_atomic;
 use crate::nn::train::{EpochMetrics, RunSummary, TrainConfig};
@@ -55,6 +60,9 @@ pub struct Status {
     pub eegrun_version: String,
     pub git_revision: Option<String>,
     pub summary: Option<RunSummary>,
+    /// SHA-256 of metrics.csv as last written (absent in runs of eegrun 0.1).
+    #[serde(default)]
+    pub metrics_sha256: Option<String>,
 }
 
 impl Status {
@@ -75,7 +83,85 @@ impl Status {
             eegrun_version: env!("CARGO_PKG_VERSION").into(),
             git_revision: option_env!("EEGRUN_GIT_REVISION").map(String::from),
             summary: None,
+            metrics_sha256: None,
         }
+    }
+}
+
+/// Where a run stands, judged from all of its files.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunState {
+    /// No epoch recorded yet.
+    Pending,
+    /// Some epochs recorded, not finished (interrupted, or training now).
+    Partial {
+        done: usize,
+        epochs: usize,
+    },
+    Done,
+    Failed(String),
+    /// A file cannot be read or parsed.
+    Unreadable(String),
+    /// The files disagree (e.g. a finished run whose metrics.csv lost epochs).
+    Inconsistent(String),
+}
+
+impl RunState {
+    /// True for states that `--retry-failed` rebuilds.
+    pub fn needs_repair(&self) -> bool {
+        matches!(self, Self::Failed(_) | Self::Unreadable(_) | Self::Inconsistent(_))
+    }
+
+    /// The state's one-word name (the summary's `status` column).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Partial { .. } => "partial",
+            Self::Done => "done",
+            Self::Failed(_) => "failed",
+            Self::Unreadable(_) => "unreadable",
+            Self::Inconsistent(_) => "inconsistent",
+        }
+    }
+}
+
+impl std::fmt::Display for RunState {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Self::Partial { done, epochs } => write!(f, "partial ({done}/{epochs} epochs)"),
+            Self::Failed(e) | Self::Unreadable(e) | Self::Inconsistent(e) => write!(f, "{}: {e}", self.name()),
+            _ => f.write_str(self.name()),
+        }
+    }
+}
+
+/// SHA-256 of a file's bytes, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why a finished run's status and metrics disagree, if they do.
+pub fn disagreement(status: &Status, metrics: &Metrics) -> Option<String> {
+    let history = &metrics.history;
+    if status.metrics_sha256.as_ref().is_some_and(|h| *h != metrics.sha256) {
+        return Some("metrics.csv changed after the run finished (its checksum differs from status.json's)".into());
+    }
+    if history.len() != status.epochs || status.epochs_done != status.epochs {
+        return Some(format!(
+            "metrics.csv has {} epochs, status.json says {} of {} done",
+            history.len(),
+            status.epochs_done,
+            status.epochs
+        ));
+    }
+    let from_metrics = crate::nn::train::summarize(history);
+    match (&status.summary, &from_metrics) {
+        (Some(a), Some(b)) if a != b => Some(format!(
+            "status.json says highest test accuracy {} at epoch {}, metrics.csv {} at epoch {}",
+            a.best_test_acc, a.best_test_epoch, b.best_test_acc, b.best_test_epoch
+        )),
+        (None, _) => Some("status.json has no summary".into()),
+        _ => None,
     }
 }
 
@@ -85,6 +171,36 @@ pub fn now_unix() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// A run's recorded epochs and the checksum of the file they came from.
+#[derive(Clone, Debug, Default)]
+pub struct Metrics {
+    pub history: Vec<EpochMetrics>,
+    pub sha256: String,
+}
+
+/// The state of a run with this status (if any) and these recorded epochs.
+pub fn state_of(status: Option<&Status>, metrics: &Metrics) -> RunState {
+    let history = &metrics.history;
+    let Some(status) = status else {
+        return match history.len() {
+            0 => RunState::Pending,
+            n => RunState::Inconsistent(format!("metrics.csv has {n} epochs but there is no status.json")),
+        };
+    };
+    match status.state {
+        State::Done => match disagreement(status, metrics) {
+            Some(why) => RunState::Inconsistent(why),
+            None => RunState::Done,
+        },
+        State::Failed => RunState::Failed(status.error.clone().unwrap_or_else(|| "unknown error".into())),
+        _ if status.epochs_done > 0 || !history.is_empty() => RunState::Partial {
+            done: status.epochs_done.max(history.len()),
+            epochs: status.epochs,
+        },
+        _ => RunState::Pending,
+    }
 }
 
 /// One run's folder.
@@ -152,26 +268,36 @@ impl RunDir {
         )
     }
 
-    /// Writes `metrics.csv` (one row per epoch).
-    pub fn write_metrics(&self, history: &[EpochMetrics]) -> Result<()> {
-        let mut csv =
-            String::from("epoch,train_loss,train_acc,test_loss,test_acc,val_loss,val_acc,train_seconds,eval_seconds\n");
-        let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-        for m in history {
-            csv.push_str(&format!(
-                "{},{},{},{},{},{},{},{:.4},{:.4}\n",
-                m.epoch,
-                m.train_loss,
-                m.train_acc,
-                m.test_loss,
-                m.test_acc,
-                opt(m.val_loss),
-                opt(m.val_acc),
-                m.train_seconds,
-                m.eval_seconds
-            ));
+    /// Writes `metrics.csv` (one row per epoch) and returns its SHA-256, for status.json.
+    pub fn write_metrics(&self, history: &[EpochMetrics]) -> Result<String> {
+        let text = metrics::render(history);
+        write_atomic(&self.metrics(), text.as_bytes())?;
+        Ok(sha256_hex(text.as_bytes()))
+    }
+
+    /// The epochs in `metrics.csv` (none when the file does not exist) and its checksum.
+    pub fn read_metrics(&self) -> Result<Metrics> {
+        let path = self.metrics();
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let text = std::str::from_utf8(&bytes).with_context(|| format!("{}: not text", path.display()))?;
+                Ok(Metrics {
+                    history: metrics::parse(text).with_context(|| format!("{}", path.display()))?,
+                    sha256: sha256_hex(&bytes),
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Metrics::default()),
+            Err(e) => Err(e).with_context(|| format!("{}: cannot read", path.display())),
         }
-        write_atomic(&self.metrics(), csv.as_bytes())
+    }
+
+    /// The run's state from its status and metrics files together.
+    pub fn state(&self) -> RunState {
+        let (status, history) = match (self.status(), self.read_metrics()) {
+            (Err(e), _) | (_, Err(e)) => return RunState::Unreadable(format!("{e:#}")),
+            (Ok(status), Ok(metrics)) => (status, metrics),
+        };
+        state_of(status.as_ref(), &history)
     }
 
     /// Takes the run's lock without waiting; `None` when another process holds it.

@@ -1,0 +1,484 @@
+//! Hostile and careless inputs through the binary: data files, experiment values, `--set`,
+//! Slurm arguments and regression baselines. Each must end as a one-line error naming what
+//! is wrong (exit 1; clap's own usage errors exit 2), never a panic or an abort, and never
+//! a change to finished results.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn eegrun(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_eegrun"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run eegrun")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn workspace(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("eegrun-hostile-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("x.toml"),
+        "name = \"x\"\ndata = \"synthetic:1:8\"\n[defaults]\nepochs = 1\nbatch_size = 4\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// Asserts a one-line `error:` on stderr, exit 1, containing every needle.
+fn assert_error(out: &Output, needles: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(1), "exit code; stderr: {err}");
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: "), "no error line: {err}");
+    for needle in needles {
+        assert!(last.contains(needle), "expected '{needle}' in: {last}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+// ---- npy / npz files -------------------------------------------------------------------
+
+fn npy(descr: &str, shape: &str, body: &[u8]) -> Vec<u8> {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (11 + header.len()) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+fn le<T: Copy, const N: usize>(values: &[T], to: fn(T) -> [u8; N]) -> Vec<u8> {
+    values.iter().flat_map(|v| to(*v)).collect()
+}
+
+/// An npz of the given entries, stored or deflated.
+fn npz(path: &Path, entries: &[(&str, Vec<u8>)], deflate: bool) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let method = if deflate {
+        zip::CompressionMethod::Deflated
+    } else {
+        zip::CompressionMethod::Stored
+    };
+    for (name, bytes) in entries {
+        let options = zip::write::FileOptions::default().compression_method(method);
+        zip.start_file(format!("{name}.npy"), options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+/// A valid lab-layout pair of `n` trials: signal f64 (n, 750, 2), labels f64 1/2.
+fn signal_f64(n: usize) -> Vec<u8> {
+    let values: Vec<f64> = (0..n * 1500).map(|i| (i % 17) as f64 * 0.1).collect();
+    npy("<f8", &format!("({n}, 750, 2)"), &le(&values, f64::to_le_bytes))
+}
+
+fn labels_f64(n: usize) -> Vec<u8> {
+    let values: Vec<f64> = (0..n).map(|i| 1.0 + (i % 2) as f64).collect();
+    npy("<f8", &format!("({n},)"), &le(&values, f64::to_le_bytes))
+}
+
+/// Writes train.npz and test.npz into `dir` (created) with the same entries.
+fn pair(dir: &Path, entries: &[(&str, Vec<u8>)], deflate: bool) {
+    std::fs::create_dir_all(dir).unwrap();
+    for split in ["train", "test"] {
+        npz(&dir.join(format!("{split}.npz")), entries, deflate);
+    }
+}
+
+/// Sets the uncompressed size that the central directory claims for every entry.
+fn claim_uncompressed_size(path: &Path, size: u32) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let signature = [0x50, 0x4b, 0x01, 0x02];
+    let offsets: Vec<usize> = (0..bytes.len() - 4).filter(|&i| bytes[i..i + 4] == signature).collect();
+    assert!(!offsets.is_empty());
+    for at in offsets {
+        bytes[at + 24..at + 28].copy_from_slice(&size.to_le_bytes());
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn hostile_data_files_are_one_line_errors() {
+    let dir = workspace("data");
+    let dry = |data: &Path| eegrun(&dir, &["x.toml", "--dry-run", "--data", data.to_str().unwrap()]);
+    let case = |name: &str, entries: &[(&str, Vec<u8>)]| {
+        let d = dir.join(name);
+        pair(&d, entries, false);
+        d
+    };
+
+    let d = case(
+        "shape-paren",
+        &[("signal", npy("<f8", ")", &[])), ("label", labels_f64(2))],
+    );
+    assert_error(&dry(&d), &["train.npz: array 'signal'", "bad shape"]);
+
+    let d = case(
+        "shape-overflow",
+        &[
+            ("signal", npy("<f8", "(2305843009213693952, 750, 2)", &[0; 64])),
+            ("label", labels_f64(2)),
+        ],
+    );
+    assert_error(&dry(&d), &["train.npz: array 'signal'", "overflows"]);
+
+    let d = case(
+        "complex",
+        &[
+            ("signal", npy("<c8", "(1, 750, 2)", &[0; 12000])),
+            ("label", labels_f64(1)),
+        ],
+    );
+    assert_error(&dry(&d), &["unsupported dtype '<c8'", "float16/32/64"]);
+
+    let mut values = vec![0.5f64; 1500];
+    values[11] = f64::INFINITY;
+    let inf = npy("<f8", "(1, 750, 2)", &le(&values, f64::to_le_bytes));
+    let d = case("inf", &[("signal", inf), ("label", labels_f64(1))]);
+    assert_error(&dry(&d), &["train.npz: signal[0, 5, 1] is inf", "finite"]);
+
+    values[11] = 1e300;
+    let huge = npy("<f8", "(1, 750, 2)", &le(&values, f64::to_le_bytes));
+    let d = case("beyond-f32", &[("signal", huge), ("label", labels_f64(1))]);
+    assert_error(&dry(&d), &["signal[0, 5, 1] is 1e300", "32-bit"]);
+
+    for (name, deflate) in [("claims-stored", false), ("claims-deflated", true)] {
+        let d = dir.join(name);
+        pair(&d, &[("signal", signal_f64(2)), ("label", labels_f64(2))], deflate);
+        claim_uncompressed_size(&d.join("train.npz"), 3 << 30);
+        assert_error(&dry(&d), &["train.npz: array", "claims 3221225472 bytes", "damaged"]);
+    }
+
+    // Every numeric dtype that numpy writes is read: float16 signal, int16 / uint16 labels,
+    // big-endian float32.
+    let half: Vec<u16> = vec![0x3c00; 3000]; // 1.0
+    let d = case(
+        "float16-int16",
+        &[
+            ("signal", npy("<f2", "(2, 750, 2)", &le(&half, u16::to_le_bytes))),
+            ("label", npy("<i2", "(2,)", &le(&[1i16, 2], i16::to_le_bytes))),
+        ],
+    );
+    assert!(dry(&d).status.success(), "{}", stderr(&dry(&d)));
+    let d = case(
+        "big-endian",
+        &[
+            (
+                "signal",
+                npy(">f4", "(2, 750, 2)", &le(&vec![0.25f32; 3000], f32::to_be_bytes)),
+            ),
+            ("label", npy("<u2", "(2,)", &le(&[2u16, 1], u16::to_le_bytes))),
+        ],
+    );
+    assert!(dry(&d).status.success(), "{}", stderr(&dry(&d)));
+
+    // `auto` with three of the lab's four files names the missing one.
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for name in ["S4b_train.npz", "X11b_train.npz", "S4b_test.npz"] {
+        npz(
+            &data.join(name),
+            &[("signal", signal_f64(2)), ("label", labels_f64(2))],
+            false,
+        );
+    }
+    assert_error(
+        &eegrun(&dir, &["x.toml", "--dry-run", "--data", "auto"]),
+        &["incomplete lab data: missing X11b_test.npz"],
+    );
+
+    // A folder whose name starts with "synthetic" is that folder.
+    let d = case(
+        "synthetic-folder",
+        &[("signal", signal_f64(2)), ("label", labels_f64(2))],
+    );
+    let out = eegrun(&dir, &["x.toml", "--dry-run", "--data", "synthetic-folder"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("synthetic-folder (train.npz"));
+    assert!(d.is_dir());
+
+    for huge in ["synthetic:0:100000000000", "synthetic:0:10000000000000000"] {
+        assert_error(
+            &eegrun(&dir, &["x.toml", "--dry-run", "--data", huge]),
+            &["TRIALS must be between 2 and 100000"],
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+// ---- experiment values -------------------------------------------------------------------
+
+#[test]
+fn hostile_experiment_values_are_refused_before_anything_is_allocated() {
+    let dir = workspace("values");
+    let axis = |f: &dyn Fn(usize) -> String| (0..1000).map(f).collect::<Vec<_>>().join(", ");
+    let body = format!(
+        "name = \"big\"\ndata = \"synthetic:1:8\"\n[grid]\nseed = [{}]\nlr = [{}]\ndropout = [{}]\n",
+        axis(&|i| i.to_string()),
+        axis(&|i| format!("{:e}", (i + 1) as f64 * 1e-6)),
+        axis(&|i| format!("{}", i as f64 / 1000.0)),
+    );
+    std::fs::write(dir.join("big.toml"), body).unwrap();
+    let out = eegrun(&dir, &["big.toml", "--dry-run"]);
+    assert_error(
+        &out,
+        &[
+            "expands to 1000000000 runs",
+            "dropout 1000 × lr 1000 × seed 1000",
+            "--max-runs",
+        ],
+    );
+    // The limit can be raised, and lowered.
+    assert_error(
+        &eegrun(
+            &dir,
+            &["x.toml", "--dry-run", "--set", "seed=[0,1,2]", "--max-runs", "2"],
+        ),
+        &["expands to 3 runs", "limit of 2"],
+    );
+
+    for (set, needle) in [
+        ("weight_decay=inf", "weight_decay must be ≥ 0 and finite, got inf"),
+        ("eps=1e39", "eps must be > 0 and finite, got inf"),
+        ("lr=nan", "lr must be > 0 and finite, got NaN"),
+        ("epochs=-1", "--set epochs"),
+    ] {
+        assert_error(&eegrun(&dir, &["x.toml", "--dry-run", "--set", set]), &[needle]);
+    }
+    let deep = format!("seed={}0{}", "[".repeat(30_000), "]".repeat(30_000));
+    assert_error(
+        &eegrun(&dir, &["x.toml", "--dry-run", "--set", &deep]),
+        &["--set seed: value nested more than 16 levels deep"],
+    );
+    let file = format!(
+        "name = \"x\"\n[defaults]\nseed = {}0{}\n",
+        "[".repeat(30_000),
+        "]".repeat(30_000)
+    );
+    std::fs::write(dir.join("deep.toml"), file).unwrap();
+    assert_error(
+        &eegrun(&dir, &["deep.toml", "--dry-run"]),
+        &["deep.toml:1:1", "nested more than 16"],
+    );
+
+    for flag in ["--threads", "--jobs", "--max-runs"] {
+        let out = eegrun(&dir, &["x.toml", flag, "0"]);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", stderr(&out));
+        assert!(stderr(&out).contains("expected a whole number ≥ 1"), "{}", stderr(&out));
+    }
+    assert!(!dir.join("runs").exists(), "nothing may be written");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+// ---- the regression gate -----------------------------------------------------------------
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runs")
+}
+
+#[test]
+fn the_gate_cannot_be_switched_off() {
+    let dir = workspace("gate");
+    let runs = fixtures();
+    let runs = runs.to_str().unwrap();
+    let baseline = dir.join("b.json");
+    let b = baseline.to_str().unwrap();
+    std::fs::create_dir_all(dir.join("empty")).unwrap();
+
+    // An update that records nothing fails and writes nothing.
+    assert_error(
+        &eegrun(&dir, &["check", "empty", "--baseline", b, "--update"]),
+        &["no finished runs", "record"],
+    );
+    assert_error(
+        &eegrun(
+            &dir,
+            &["check", runs, "--baseline", b, "--update", "--filter", "model=eegnett"],
+        ),
+        &["no finished runs match --filter"],
+    );
+    assert!(!baseline.exists());
+
+    assert!(eegrun(&dir, &["check", runs, "--baseline", b, "--update"])
+        .status
+        .success());
+    // A check that compares nothing fails.
+    assert_error(
+        &eegrun(&dir, &["check", "empty", "--baseline", b]),
+        &["nothing to check"],
+    );
+    for tolerance in ["nan", "inf", "-1", "-inf"] {
+        assert_error(
+            &eegrun(
+                &dir,
+                &["check", runs, "--baseline", b, &format!("--tolerance={tolerance}")],
+            ),
+            &["tolerance must be a finite number"],
+        );
+    }
+
+    let recorded: serde_json::Value = serde_json::from_slice(&std::fs::read(&baseline).unwrap()).unwrap();
+    let write = |value: &serde_json::Value| std::fs::write(&baseline, value.to_string()).unwrap();
+    let mut empty = recorded.clone();
+    empty["entries"] = serde_json::json!([]);
+    write(&empty);
+    assert_error(
+        &eegrun(&dir, &["check", runs, "--baseline", b]),
+        &["records no configurations"],
+    );
+    let mut bad = recorded.clone();
+    bad["tolerance"] = serde_json::json!(-3.0);
+    write(&bad);
+    assert_error(
+        &eegrun(&dir, &["check", runs, "--baseline", b]),
+        &["b.json", "tolerance"],
+    );
+    let mut bad = recorded.clone();
+    bad["entries"][0]["best_test_acc"] = serde_json::json!(1e9);
+    write(&bad);
+    assert_error(
+        &eegrun(&dir, &["check", runs, "--baseline", b]),
+        &["expected a percentage"],
+    );
+    std::fs::write(
+        &baseline,
+        r#"{"tolerance": 3, "entries": [{"key": "k", "runs": 1, "best_test_acc": null, "final_test_acc": 1}]}"#,
+    )
+    .unwrap();
+    assert_error(
+        &eegrun(&dir, &["check", runs, "--baseline", b]),
+        &["not a valid baseline file"],
+    );
+
+    // A configuration in the runs but not in the baseline: reported; fails under --strict.
+    let mut fewer = recorded.clone();
+    fewer["entries"].as_array_mut().unwrap().remove(0);
+    write(&fewer);
+    let out = eegrun(&dir, &["check", runs, "--baseline", b]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning: 1 configurations"), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("new (not in baseline)"));
+    assert_error(
+        &eegrun(&dir, &["check", runs, "--baseline", b, "--strict"]),
+        &["1 not in the baseline"],
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+// ---- Slurm ------------------------------------------------------------------------------
+
+#[test]
+fn slurm_arguments_cannot_reach_the_shell() {
+    let dir = workspace("slurm");
+    let slurm = |extra: &[&str]| {
+        let mut args = vec!["slurm", "x.toml", "--dry-run"];
+        args.extend_from_slice(extra);
+        eegrun(&dir, &args)
+    };
+    for (flag, value) in [
+        ("--partition", "gpu\ntouch pwned"),
+        ("--partition", "gpu;touch pwned"),
+        ("--partition", ""),
+        ("--time", "1:00:00\ntouch pwned"),
+        ("--time", "1:2:3:4"),
+        ("--time", "$(touch pwned)"),
+        ("--max-parallel", "0"),
+        ("--cpus-per-task", "0"),
+        ("--gpus-per-task", "0"),
+    ] {
+        let out = slurm(&[flag, value]);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value:?}: {}", stderr(&out));
+        assert!(!dir.join("runs").exists(), "{flag} {value:?} wrote a job");
+    }
+    for time in ["90", "30:00", "2:00:00", "1-12", "1-12:30", "1-0:0:0", "UNLIMITED"] {
+        let out = slurm(&["--time", time, "--partition", "gpu,debug"]);
+        assert!(out.status.success(), "{time}: {}", stderr(&out));
+    }
+    assert_error(
+        &slurm(&["--runs-dir", "runs with space"]),
+        &["runs with space", "an #SBATCH line cannot hold"],
+    );
+
+    // Three submissions in one second: three job folders, each script reading its own list.
+    for _ in 0..3 {
+        assert!(slurm(&[]).status.success());
+    }
+    let jobs: Vec<PathBuf> = std::fs::read_dir(dir.join("runs/x/slurm"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(jobs.len(), 7 + 3, "one folder per submission: {jobs:?}");
+    for job in &jobs {
+        let script = std::fs::read_to_string(job.join("job.sbatch")).unwrap();
+        assert!(script.contains(&format!("{}/run_ids.txt", job.display())), "{script}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_job_script_with_hostile_paths_runs_only_eegrun() {
+    let dir = workspace("slurm-script");
+    // Data and runs folders whose names would run commands if they reached the shell raw.
+    let data = dir.join("d $(touch pwned1); `touch pwned2`");
+    pair(&data, &[("signal", signal_f64(4)), ("label", labels_f64(4))], false);
+    let runs = "r$(touch${IFS}pwned3)";
+    let out = eegrun(
+        &dir,
+        &[
+            "slurm",
+            "x.toml",
+            "--dry-run",
+            "--data",
+            data.to_str().unwrap(),
+            "--runs-dir",
+            runs,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = std::fs::read_dir(dir.join(runs).join("x/slurm"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("job.sbatch"))
+        .next()
+        .unwrap();
+    let syntax = Command::new("bash").arg("-n").arg(&script).output().unwrap();
+    assert!(syntax.status.success(), "{}", stderr(&syntax));
+    let task = Command::new("bash")
+        .arg(&script)
+        .current_dir(&dir)
+        .env("SLURM_ARRAY_TASK_ID", "0")
+        .env("SLURM_CPUS_PER_TASK", "1")
+        .output()
+        .unwrap();
+    assert!(task.status.success(), "{}", stderr(&task));
+    for n in 1..=3 {
+        assert!(!dir.join(format!("pwned{n}")).exists(), "pwned{n} was created");
+    }
+    let listing = eegrun(
+        &dir,
+        &[
+            "x.toml",
+            "--dry-run",
+            "--data",
+            data.to_str().unwrap(),
+            "--runs-dir",
+            runs,
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&listing.stdout).contains(" done "),
+        "the task trained the run"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
