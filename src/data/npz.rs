@@ -20,6 +20,10 @@ pub struct Array {
 /// rounded up: an entry claiming more than this cannot be genuine.
 const MAX_DEFLATE_RATIO: u64 = 1040;
 
+/// The most elements one array may hold (2 GiB once widened to f64; the lab's files hold
+/// under a million, the PhysioNet stand-in about four million).
+pub const MAX_ELEMENTS: usize = 1 << 28;
+
 /// What the reader accepts, for messages.
 pub const ACCEPTED_DTYPES: &str = "bool, int8/16/32/64, uint8/16/32/64, float16/32/64 (little- or big-endian, C order)";
 
@@ -59,10 +63,11 @@ pub fn read_arrays(path: &Path, names: &[&str]) -> Result<Vec<Array>> {
                 zip::CompressionMethod::Stored => entry.compressed_size(),
                 _ => entry.compressed_size().saturating_mul(MAX_DEFLATE_RATIO),
             }
-            .min(size.saturating_mul(MAX_DEFLATE_RATIO));
+            .min(size.saturating_mul(MAX_DEFLATE_RATIO))
+            .min(128 + 8 * MAX_ELEMENTS as u64);
             if claimed > limit {
                 bail!(
-                    "{}: array '{name}' claims {claimed} bytes uncompressed, but its {} compressed bytes can hold at most {limit}: the archive is damaged",
+                    "{}: array '{name}' claims {claimed} bytes uncompressed, but its {} compressed bytes can hold at most {limit} (and eegrun reads at most {MAX_ELEMENTS} elements per array): the archive is damaged or too large",
                     path.display(),
                     entry.compressed_size()
                 );
@@ -204,10 +209,14 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Array> {
     }
     let shape = parse_shape(header_field(header, "shape")?)?;
     let (Dtype { width, convert }, big) = dtype(descr)?;
-    let needed = shape
+    let count = shape
         .iter()
-        .try_fold(width, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| anyhow!("shape {shape:?} is too large: its byte count overflows"))?;
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| anyhow!("shape {shape:?} is too large: its element count overflows"))?;
+    if count > MAX_ELEMENTS {
+        bail!("shape {shape:?} holds {count} elements, more than eegrun reads ({MAX_ELEMENTS})");
+    }
+    let needed = count * width;
     let body = &bytes[start + header_len..];
     if body.len() < needed {
         bail!(
