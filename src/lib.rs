@@ -1,6 +1,7 @@
 //! eegrun: declarative EEG classifier experiments trained with dfdx.
 
 pub mod cli;
+pub mod config;
 pub mod data;
 pub mod experiment;
 pub mod nn;

@@ -1,3 +1,4 @@
+use clap::error::ErrorKind;
 use clap::Parser;
 
 fn main() {
@@ -7,7 +8,18 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = eegrun::cli::Cli::parse_from(eegrun::cli::normalize_args(std::env::args().collect()));
+    let args = eegrun::cli::normalize_args(std::env::args().collect());
+    let cli = match eegrun::cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        // A bad value is bad input like any other: one line, exit 1.
+        Err(e) if matches!(e.kind(), ErrorKind::InvalidValue | ErrorKind::ValueValidation) => {
+            let text = e.to_string();
+            let message = text.split("\n\nFor more information").next().unwrap_or_default();
+            eprintln!("{}", message.trim_end().replace('\n', "\\n"));
+            std::process::exit(1);
+        }
+        Err(e) => e.exit(),
+    };
     if let Err(e) = eegrun::cli::run(cli) {
         eprintln!("error: {e:#}");
         std::process::exit(1);

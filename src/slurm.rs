@@ -2,11 +2,34 @@
 //! runs `eegrun run … --run-id ID` on the shared run store, so locks, checkpoints and
 //! resume work as for local runs and a failed or preempted task can simply be resubmitted.
 
-use crate::cli::SlurmArgs;
-use crate::store::{now_unix, RunState};
+use crate::config::Device;
+use crate::store::now_unix;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// A job to submit: which runs of which experiment, and the Slurm resources per task.
+/// Partition and time must have passed [`parse_partition`] and [`parse_time`].
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub experiment_name: String,
+    pub experiment_file: PathBuf,
+    /// `--set` overrides, passed on to each task.
+    pub overrides: Vec<String>,
+    /// The data source each task loads (folders made absolute).
+    pub data: Option<String>,
+    pub device: Option<Device>,
+    pub runs_dir: PathBuf,
+    /// The unfinished runs, one array task each.
+    pub run_ids: Vec<String>,
+    /// All runs of the experiment (for the message).
+    pub total_runs: usize,
+    pub partition: Option<String>,
+    pub gpus_per_task: Option<u32>,
+    pub cpus_per_task: u32,
+    pub time: Option<String>,
+    pub max_parallel: Option<u32>,
+}
 
 /// Quotes a word for a POSIX shell.
 fn shell_quote(word: &str) -> String {
@@ -72,7 +95,8 @@ fn directive_path(path: &Path) -> Result<String> {
     Ok(text)
 }
 
-fn absolute(path: &Path) -> Result<PathBuf> {
+/// `path` made absolute against the current folder.
+pub fn absolute(path: &Path) -> Result<PathBuf> {
     Ok(if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -80,52 +104,37 @@ fn absolute(path: &Path) -> Result<PathBuf> {
     })
 }
 
-/// The sbatch script for `count` tasks whose run ids are listed, one per line, in `ids`.
-fn script(args: &SlurmArgs, name: &str, count: usize, ids: &Path, logs: &Path) -> Result<String> {
-    let sel = &args.selection;
+/// The sbatch script for the job's tasks, whose run ids are listed, one per line, in `ids`.
+fn script(job: &Job, ids: &Path, logs: &Path) -> Result<String> {
+    let name = &job.experiment_name;
     let mut header = vec![
         format!("#SBATCH --job-name=eegrun-{name}"),
         format!(
             "#SBATCH --array=0-{}{}",
-            count - 1,
-            args.max_parallel.map(|k| format!("%{k}")).unwrap_or_default()
+            job.run_ids.len() - 1,
+            job.max_parallel.map(|k| format!("%{k}")).unwrap_or_default()
         ),
         format!("#SBATCH --output={}/task-%A_%a.log", directive_path(logs)?),
-        format!("#SBATCH --cpus-per-task={}", args.cpus_per_task),
+        format!("#SBATCH --cpus-per-task={}", job.cpus_per_task),
     ];
-    header.extend(args.partition.iter().map(|p| format!("#SBATCH --partition={p}")));
-    header.extend(
-        args.gpus_per_task
-            .iter()
-            .map(|g| format!("#SBATCH --gpus-per-task={g}")),
-    );
-    header.extend(args.time.iter().map(|t| format!("#SBATCH --time={t}")));
+    header.extend(job.partition.iter().map(|p| format!("#SBATCH --partition={p}")));
+    header.extend(job.gpus_per_task.iter().map(|g| format!("#SBATCH --gpus-per-task={g}")));
+    header.extend(job.time.iter().map(|t| format!("#SBATCH --time={t}")));
     let mut command = vec![
         absolute(&std::env::current_exe()?)?.display().to_string(),
         "run".into(),
-        absolute(&crate::experiment::resolve_path(&sel.experiment))?
-            .display()
-            .to_string(),
+        absolute(&job.experiment_file)?.display().to_string(),
         "--runs-dir".into(),
-        absolute(&sel.runs_dir)?.display().to_string(),
+        absolute(&job.runs_dir)?.display().to_string(),
     ];
-    for o in &sel.overrides {
+    for o in &job.overrides {
         command.extend(["--set".into(), o.clone()]);
     }
-    if let Some(data) = &sel.data {
-        let data = match crate::data::Source::parse(data)? {
-            crate::data::Source::Dir(dir) => absolute(&dir)?.display().to_string(),
-            _ => data.clone(),
-        };
-        command.extend(["--data".into(), data]);
+    if let Some(data) = &job.data {
+        command.extend(["--data".into(), data.clone()]);
     }
-    let device = match (sel.device, args.gpus_per_task) {
-        (Some(d), _) => Some(format!("{d:?}").to_lowercase()),
-        (None, Some(g)) if g > 0 => Some("cuda".into()),
-        _ => None,
-    };
-    if let Some(device) = device {
-        command.extend(["--device".into(), device]);
+    if let Some(device) = job.device {
+        command.extend(["--device".into(), device.to_string()]);
     }
     let command: Vec<String> = command.iter().map(|w| shell_quote(w)).collect();
     Ok(format!(
@@ -157,32 +166,23 @@ fn claim_job_dir(jobs: &Path) -> Result<PathBuf> {
     bail!("{}: no free job folder for time {time}", jobs.display())
 }
 
-/// Writes the job's files under `runs/<experiment>/slurm/<time>[-K]/` and submits them.
-pub fn submit(args: SlurmArgs) -> Result<()> {
-    let (experiment, _, runs) = args.selection.plan()?;
-    let pending: Vec<String> = runs
-        .iter()
-        .filter(|r| crate::schedule::planned_state(r) != RunState::Done)
-        .map(|r| r.record.id())
-        .collect();
-    if pending.is_empty() {
-        println!("all {} runs are done; nothing to submit", runs.len());
-        return Ok(());
-    }
-    let jobs = absolute(&args.selection.runs_dir.join(&experiment.name).join("slurm"))?;
+/// Writes the job's files under `runs/<experiment>/slurm/<time>[-K]/` and submits them
+/// (with `dry_run`, prints the script instead).
+pub fn submit(job: &Job, dry_run: bool) -> Result<()> {
+    let jobs = absolute(&job.runs_dir.join(&job.experiment_name).join("slurm"))?;
     directive_path(&jobs)?;
     let dir = claim_job_dir(&jobs)?;
     let ids = dir.join("run_ids.txt");
-    std::fs::write(&ids, pending.join("\n") + "\n")?;
+    std::fs::write(&ids, job.run_ids.join("\n") + "\n")?;
     let path = dir.join("job.sbatch");
-    std::fs::write(&path, script(&args, &experiment.name, pending.len(), &ids, &dir)?)?;
+    std::fs::write(&path, script(job, &ids, &dir)?)?;
+    let pending = job.run_ids.len();
     println!(
-        "{} of {} runs to submit; script {}",
-        pending.len(),
-        runs.len(),
+        "{pending} of {} runs to submit; script {}",
+        job.total_runs,
         path.display()
     );
-    if args.dry_run {
+    if dry_run {
         print!("{}", std::fs::read_to_string(&path)?);
         return Ok(());
     }
@@ -204,16 +204,15 @@ pub fn submit(args: SlurmArgs) -> Result<()> {
         let message = String::from_utf8_lossy(&output.stderr).trim().replace('\n', " ");
         bail!("sbatch rejected {}: {message}", path.display());
     }
-    let job = String::from_utf8_lossy(&output.stdout)
+    let job_id = String::from_utf8_lossy(&output.stdout)
         .trim()
         .split(';')
         .next()
         .unwrap_or_default()
         .to_string();
-    std::fs::write(dir.join("job_id"), format!("{job}\n"))?;
+    std::fs::write(dir.join("job_id"), format!("{job_id}\n"))?;
     println!(
-        "submitted job {job}: {} array tasks; task logs in {}",
-        pending.len(),
+        "submitted job {job_id}: {pending} array tasks; task logs in {}",
         dir.display()
     );
     Ok(())

@@ -95,10 +95,10 @@ fn summary_rows(dir: &Path) -> Vec<(String, String)> {
 fn make_partial(dir: &Path) {
     let experiment = Experiment::load(&dir.join("x.toml")).unwrap();
     let data = Source::parse("synthetic:1:16").unwrap().load().unwrap();
-    let run = eegrun::schedule::plan(&experiment, &data, &dir.join("runs"))
+    let run = eegrun::schedule::plan(&experiment.name, experiment.runs().unwrap(), &data, &dir.join("runs"))
         .unwrap()
         .remove(0);
-    let mut trainer = Trainer::new(Cpu::default(), run.record.config.clone(), &data).unwrap();
+    let mut trainer = Trainer::new(Cpu::default(), run.record.config, &data).unwrap();
     trainer.run_epoch().unwrap();
     trainer.save_checkpoint(&run.dir.checkpoint()).unwrap();
     run.dir.write_record(&run.record).unwrap();

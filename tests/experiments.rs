@@ -116,7 +116,7 @@ fn shipped_experiments_are_valid() {
     for (file, runs) in [("activations", 6), ("dropout", 12), ("quickstart", 2)] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("experiments/{file}.toml"));
         let experiment = Experiment::load(&path).unwrap();
-        assert_eq!(experiment.configs().unwrap().len(), runs, "{file}");
+        assert_eq!(experiment.runs().unwrap().len(), runs, "{file}");
     }
 }
 

@@ -355,9 +355,9 @@ fn activations_use_pytorch_constants() {
     let x = tensor(vec![-2.0, 3.0], (1, 1, 1, 2));
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let mut run = |act| Cpu::forward_layers(x.clone(), &mut [Layer::Activation(act)], false, &mut rng).as_vec();
-    let leaky = run(Activation::parse("leaky_relu", 0.01).unwrap());
+    let leaky = run(Activation::LeakyRelu { slope: 0.01 });
     assert_eq!(leaky, vec![-0.02, 3.0]);
-    let elu = run(Activation::parse("elu", 0.01).unwrap());
+    let elu = run(Activation::Elu { alpha: 1.0 });
     assert!((elu[0] - ((-2.0f32).exp() - 1.0)).abs() < 1e-7 && elu[1] == 3.0);
 }
 

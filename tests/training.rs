@@ -1,8 +1,10 @@
 //! The training loop: learning, determinism, resume from checkpoints, validation.
 
 use dfdx::prelude::*;
+use eegrun::config::{ActivationName, ModelKind, RunFields, RunSpec};
 use eegrun::data::{synthetic, Dataset};
-use eegrun::nn::train::{EpochMetrics, TrainConfig, Trainer};
+use eegrun::nn::train::Trainer;
+use eegrun::store::EpochMetrics;
 
 /// A small synthetic data set (160 train / 160 test trials).
 fn small_data() -> Dataset {
@@ -15,15 +17,17 @@ fn small_data() -> Dataset {
     )
 }
 
-fn config(model: &str, epochs: usize) -> TrainConfig {
-    TrainConfig {
-        model: model.into(),
-        activation: "elu".into(),
-        epochs,
-        batch_size: 32,
-        seed: 5,
-        ..TrainConfig::default()
+fn config(model: &str, epochs: usize) -> RunSpec {
+    RunFields {
+        model: Some(model.parse().unwrap()),
+        activation: Some(ActivationName::Elu),
+        epochs: Some(epochs),
+        batch_size: Some(32),
+        seed: Some(5),
+        ..RunFields::default()
     }
+    .resolve()
+    .unwrap()
 }
 
 /// Metrics without the wall-clock fields.
@@ -34,7 +38,7 @@ fn numbers(history: &[EpochMetrics]) -> Vec<[f64; 4]> {
         .collect()
 }
 
-fn train(config: TrainConfig, data: &Dataset) -> Trainer<Cpu> {
+fn train(config: RunSpec, data: &Dataset) -> Trainer<Cpu> {
     let mut trainer = Trainer::new(Cpu::default(), config, data).unwrap();
     while !trainer.finished() {
         trainer.run_epoch().unwrap();
@@ -46,7 +50,7 @@ fn train(config: TrainConfig, data: &Dataset) -> Trainer<Cpu> {
 fn eegnet_learns_the_synthetic_rhythms() {
     let data = synthetic::generate(0, 1080);
     let trainer = train(
-        TrainConfig {
+        RunSpec {
             epochs: 3,
             ..config("eegnet", 3)
         },
@@ -69,7 +73,7 @@ fn same_seed_gives_identical_metrics() {
         let b = train(config(model, 2), &data);
         assert_eq!(numbers(&a.history), numbers(&b.history), "{model}");
         let c = train(
-            TrainConfig {
+            RunSpec {
                 seed: 6,
                 ..config(model, 2)
             },
@@ -110,7 +114,7 @@ fn resuming_from_a_checkpoint_matches_an_uninterrupted_run() {
 fn validation_split_is_balanced_and_reported() {
     let data = small_data();
     let trainer = train(
-        TrainConfig {
+        RunSpec {
             val_fraction: 0.25,
             ..config("eegnet", 2)
         },
@@ -124,45 +128,39 @@ fn validation_split_is_balanced_and_reported() {
 
 #[test]
 fn invalid_configs_are_rejected_before_training() {
-    let data = small_data();
-    for (config, message) in [
+    for (fields, message) in [
         (
-            TrainConfig {
-                model: "resnet".into(),
-                ..TrainConfig::default()
-            },
-            "unknown model 'resnet'",
-        ),
-        (
-            TrainConfig {
+            RunFields {
                 dropout: Some(1.0),
-                ..TrainConfig::default()
+                ..RunFields::default()
             },
             "dropout must be in [0, 1)",
         ),
         (
-            TrainConfig {
-                batch_size: 0,
-                ..TrainConfig::default()
+            RunFields {
+                batch_size: Some(0),
+                ..RunFields::default()
             },
             "batch_size must be ≥ 1",
         ),
         (
-            TrainConfig {
-                lr: 0.0,
-                ..TrainConfig::default()
+            RunFields {
+                lr: Some(0.0),
+                ..RunFields::default()
             },
             "lr must be > 0",
         ),
         (
-            TrainConfig {
-                val_fraction: 1.0,
-                ..TrainConfig::default()
+            RunFields {
+                val_fraction: Some(1.0),
+                ..RunFields::default()
             },
             "val_fraction",
         ),
     ] {
-        let e = Trainer::new(Cpu::default(), config, &data).err().expect("rejected");
-        assert!(format!("{e:#}").contains(message), "{e:#}");
+        let e = fields.resolve().expect_err("rejected");
+        assert!(e.contains(message), "{e}");
     }
+    let e = "resnet".parse::<ModelKind>().expect_err("rejected");
+    assert!(e.contains("unknown model 'resnet'"), "{e}");
 }

@@ -3,10 +3,14 @@
 pub mod npz;
 pub mod synthetic;
 
-use crate::nn::model::{CHANNELS, CLASSES, SAMPLES};
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// EEG channels and samples per trial, and classes, of the lab data.
+pub const CHANNELS: usize = 2;
+pub const SAMPLES: usize = 750;
+pub const CLASSES: usize = 2;
 
 /// The lab's four files: subject S4 and X11, train and test.
 pub const LAB_TRAIN: [&str; 2] = ["S4b_train.npz", "X11b_train.npz"];

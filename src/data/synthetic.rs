@@ -2,7 +2,7 @@
 //! which channel carries a stronger 8–13 Hz (mu) rhythm, buried in noise.
 
 use super::{Dataset, Split};
-use crate::nn::model::{CHANNELS, SAMPLES};
+use super::{CHANNELS, SAMPLES};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;

@@ -5,7 +5,7 @@
 
 mod search;
 
-use crate::nn::train::{TrainConfig, FIELDS};
+use crate::config::{RunFields, RunSpec, FIELDS};
 use anyhow::{anyhow, bail, Result};
 use search::{Distribution, Search};
 use serde::Deserialize;
@@ -96,18 +96,9 @@ impl Located<'_> {
     }
 }
 
-/// Checks that `value` is acceptable for training field `key` on its own; the error says
-/// what is wrong (the caller names the key).
-pub fn check_field(key: &str, value: &Value) -> Result<(), String> {
-    if !FIELDS.contains(&key) {
-        return Err(format!("unknown key; expected one of {}", FIELDS.join(", ")));
-    }
-    let mut table = toml::Table::new();
-    table.insert(key.to_string(), value.clone());
-    let config: TrainConfig = table
-        .try_into()
-        .map_err(|e: toml::de::Error| e.message().trim().to_string())?;
-    config.model_spec().map(|_| ()).map_err(|e| e.to_string())
+/// Checks `value` for field `key` on its own (see [`RunFields::check_field`]).
+fn check_field(key: &str, value: &Value) -> Result<(), String> {
+    RunFields::check_field(key, value.clone())
 }
 
 impl Experiment {
@@ -185,10 +176,6 @@ impl Experiment {
             search,
             max_runs: DEFAULT_MAX_RUNS,
         };
-        // Larger experiments are expanded (and refused, naming the limit) by `configs`.
-        if experiment.run_count().is_some_and(|n| n <= experiment.max_runs) {
-            experiment.configs().map_err(|e| at.error(0..0, e))?;
-        }
         Ok(experiment)
     }
 
@@ -285,7 +272,6 @@ impl Experiment {
         if self.search.as_ref().is_some_and(|s| s.fields.is_empty()) {
             self.search = None;
         }
-        self.configs()?;
         Ok(())
     }
 
@@ -297,9 +283,11 @@ impl Experiment {
             .try_fold(samples, |n, (_, values)| n.checked_mul(values.len()))
     }
 
-    /// Every run's configuration: grid product × search samples, in a stable order.
-    /// Refused, before anything is expanded, past [`Experiment::max_runs`].
-    pub fn configs(&self) -> Result<Vec<TrainConfig>> {
+    /// Every run's resolved spec: grid product × search samples, in a stable order. The
+    /// one place the grid is expanded; refused, before anything is expanded, past
+    /// [`Experiment::max_runs`]. (Every value was checked on its own when it was read, and
+    /// no field's range depends on another, so expansion cannot fail on a value.)
+    pub fn runs(&self) -> Result<Vec<RunSpec>> {
         let count = self.run_count();
         if count.is_none_or(|n| n > self.max_runs) {
             let mut axes: Vec<String> = self.grid.iter().map(|(k, v)| format!("{k} {}", v.len())).collect();
@@ -339,13 +327,14 @@ impl Experiment {
                     .chain(sample)
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
-                let config: TrainConfig = table
+                let fields: RunFields = table
                     .try_into()
                     .map_err(|e: toml::de::Error| anyhow!("{}", e.message().trim()))?;
-                config
-                    .model_spec()
-                    .map_err(|e| anyhow!("a run with {}: {e}", describe(&config)))?;
-                configs.push(config);
+                configs.push(
+                    fields
+                        .resolve()
+                        .map_err(|e| anyhow!("experiment '{}': {e}", self.name))?,
+                );
             }
         }
         Ok(configs)
@@ -355,15 +344,6 @@ impl Experiment {
     pub fn data_source(&self) -> &str {
         &self.data
     }
-}
-
-/// A short description of the fields that usually vary.
-pub fn describe(c: &TrainConfig) -> String {
-    let dropout = c.dropout.map(|d| format!(" dropout={d}")).unwrap_or_default();
-    format!(
-        "model={} activation={}{dropout} batch_size={} lr={} seed={}",
-        c.model, c.activation, c.batch_size, c.lr, c.seed
-    )
 }
 
 /// A command-line value: TOML when it parses (numbers, booleans, arrays, quoted strings),

@@ -2,10 +2,10 @@
 //! of everything before it at the end, verified on load: a damaged checkpoint is an error
 //! naming the file, never a silent resume.
 
+use crate::store::write_atomic;
 use anyhow::{Context, Result};
 use serde::{de::DeserializeOwned, Serialize};
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::Path;
 
 /// Format 2: magic, header length (u64 LE), JSON header, f32 LE payload, SHA-256.
@@ -83,27 +83,4 @@ pub fn load<M: DeserializeOwned>(path: &Path) -> Result<(M, NamedTensors)> {
         return Err(bad("trailing bytes"));
     }
     Ok((meta, tensors))
-}
-
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, fsync, rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
-        std::process::id()
-    ));
-    let mut file = std::fs::File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot replace", path.display()))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }

@@ -35,19 +35,17 @@ pub enum Activation {
     },
 }
 
-impl Activation {
-    /// Parses `relu`, `leaky_relu` or `elu` with the given leaky slope.
-    pub fn parse(name: &str, leaky_slope: f32) -> anyhow::Result<Self> {
-        match name {
-            "relu" => Ok(Self::Relu),
-            "leaky_relu" => Ok(Self::LeakyRelu { slope: leaky_slope }),
-            "elu" => Ok(Self::Elu { alpha: 1.0 }),
-            other => {
-                anyhow::bail!("unknown activation '{other}': expected one of relu, leaky_relu, elu")
-            }
+impl From<crate::config::Activation> for Activation {
+    fn from(spec: crate::config::Activation) -> Self {
+        match spec {
+            crate::config::Activation::Relu => Self::Relu,
+            crate::config::Activation::LeakyRelu { slope } => Self::LeakyRelu { slope: slope as f32 },
+            crate::config::Activation::Elu => Self::Elu { alpha: 1.0 },
         }
     }
+}
 
+impl Activation {
     /// The short name used in configs and tables.
     pub fn name(&self) -> &'static str {
         match self {

@@ -2,52 +2,12 @@
 
 use super::layers::{batch_norm, conv, Layer, Linear, Named};
 use super::{Act, Activation, Backend, ConvGeometry, Pool};
+pub use crate::config::ModelKind;
+use crate::config::RunSpec;
+use crate::data::{CHANNELS, CLASSES, SAMPLES};
 use dfdx::prelude::*;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-
-/// EEG channels and samples per trial, and classes, of the lab data.
-pub const CHANNELS: usize = 2;
-pub const SAMPLES: usize = 750;
-pub const CLASSES: usize = 2;
-
-/// Which network.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelKind {
-    EegNet,
-    DeepConvNet,
-}
-
-impl ModelKind {
-    /// All models, in report order.
-    pub const ALL: [ModelKind; 2] = [ModelKind::EegNet, ModelKind::DeepConvNet];
-
-    /// Parses `eegnet` or `deepconvnet`.
-    pub fn parse(name: &str) -> anyhow::Result<Self> {
-        match name {
-            "eegnet" => Ok(Self::EegNet),
-            "deepconvnet" => Ok(Self::DeepConvNet),
-            other => anyhow::bail!("unknown model '{other}': expected eegnet or deepconvnet"),
-        }
-    }
-
-    /// The name used in configs and tables.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::EegNet => "eegnet",
-            Self::DeepConvNet => "deepconvnet",
-        }
-    }
-
-    /// The lab's dropout for this model (EEGNet 0.25, DeepConvNet 0.5).
-    pub fn default_dropout(&self) -> f32 {
-        match self {
-            Self::EegNet => 0.25,
-            Self::DeepConvNet => 0.5,
-        }
-    }
-}
 
 /// Everything that determines a model's structure.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -55,6 +15,16 @@ pub struct ModelSpec {
     pub kind: ModelKind,
     pub activation: Activation,
     pub dropout: f32,
+}
+
+impl From<&RunSpec> for ModelSpec {
+    fn from(spec: &RunSpec) -> Self {
+        Self {
+            kind: spec.model,
+            activation: spec.activation.into(),
+            dropout: spec.dropout as f32,
+        }
+    }
 }
 
 /// A built model: feature layers, their PyTorch `state_dict` prefixes, and the classifier.
@@ -138,10 +108,7 @@ impl<D: Backend> Model<D> {
                 in_features = 200 * 43;
             }
         }
-        let classifier = (
-            classifier_name.to_string(),
-            Linear::new(dev, in_features, super::model::CLASSES, rng),
-        );
+        let classifier = (classifier_name.to_string(), Linear::new(dev, in_features, CLASSES, rng));
         let (layer_names, layers) = features.into_iter().unzip();
         Self {
             spec,

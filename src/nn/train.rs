@@ -2,9 +2,11 @@
 //! evaluation, and checkpoints that resume to identical results.
 
 use super::adam::{Adam, AdamConfig};
-use super::model::{Model, ModelKind, ModelSpec, CHANNELS, CLASSES, SAMPLES};
-use super::{checkpoint, Activation, Backend};
-use crate::data::{Dataset, Split};
+use super::model::{Model, ModelSpec};
+use super::{checkpoint, Backend};
+use crate::config::RunSpec;
+use crate::data::{Dataset, Split, CHANNELS, CLASSES, SAMPLES};
+use crate::store::{summarize, EpochMetrics, RunSummary};
 use anyhow::{bail, ensure, Context, Result};
 use dfdx::prelude::*;
 use rand::{seq::SliceRandom, Rng, SeedableRng};
@@ -13,212 +15,20 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Instant;
 
-/// Everything that determines a training run (the data aside).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TrainConfig {
-    pub model: String,
-    pub activation: String,
-    /// Negative slope of leaky_relu (PyTorch default 0.01).
-    pub leaky_slope: f32,
-    /// Dropout probability; `None` means the model's lab default (0.25 / 0.5).
-    pub dropout: Option<f32>,
-    pub epochs: usize,
-    pub batch_size: usize,
-    /// Only `adam` (the lab's optimiser) for now.
-    pub optimizer: String,
-    pub lr: f32,
-    pub beta1: f32,
-    pub beta2: f32,
-    pub eps: f32,
-    pub weight_decay: f32,
-    pub seed: u64,
-    /// Fraction of the training set held out (class-balanced) for validation; 0 = lab protocol.
-    pub val_fraction: f32,
-    /// `cpu` or `cuda`: where the run trains (part of its identity: numbers differ slightly).
-    pub device: String,
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        Self {
-            model: "eegnet".into(),
-            activation: "relu".into(),
-            leaky_slope: 0.01,
-            dropout: None,
-            epochs: 300,
-            batch_size: 64,
-            optimizer: "adam".into(),
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.0,
-            seed: 0,
-            val_fraction: 0.0,
-            device: "cpu".into(),
-        }
+/// Adam's settings from a run's spec (narrowed to the engine's f32).
+fn adam_config(spec: &RunSpec) -> AdamConfig {
+    AdamConfig {
+        lr: spec.lr as f32,
+        betas: (spec.beta1 as f32, spec.beta2 as f32),
+        eps: spec.eps as f32,
+        weight_decay: spec.weight_decay as f32,
     }
-}
-
-/// The most epochs a run may ask for.
-pub const MAX_EPOCHS: usize = 1_000_000;
-/// The largest batch size a run may ask for.
-pub const MAX_BATCH: usize = 1_000_000;
-
-/// The field names of [`TrainConfig`], in declaration order.
-pub const FIELDS: [&str; 15] = [
-    "model",
-    "activation",
-    "leaky_slope",
-    "dropout",
-    "epochs",
-    "batch_size",
-    "optimizer",
-    "lr",
-    "beta1",
-    "beta2",
-    "eps",
-    "weight_decay",
-    "seed",
-    "val_fraction",
-    "device",
-];
-
-impl TrainConfig {
-    /// Checks every field and returns the model it describes.
-    pub fn model_spec(&self) -> Result<ModelSpec> {
-        let kind = ModelKind::parse(&self.model)?;
-        ensure!(
-            self.leaky_slope.is_finite() && self.leaky_slope >= 0.0,
-            "leaky_slope must be ≥ 0 and finite, got {}",
-            self.leaky_slope
-        );
-        let activation = Activation::parse(&self.activation, self.leaky_slope)?;
-        let dropout = self.dropout.unwrap_or(kind.default_dropout());
-        ensure!(
-            (0.0..1.0).contains(&dropout),
-            "dropout must be in [0, 1), got {dropout}"
-        );
-        ensure!(
-            (1..=MAX_EPOCHS).contains(&self.epochs),
-            "epochs must be ≥ 1 and at most {MAX_EPOCHS}, got {}",
-            self.epochs
-        );
-        ensure!(
-            (1..=MAX_BATCH).contains(&self.batch_size),
-            "batch_size must be ≥ 1 and at most {MAX_BATCH}, got {}",
-            self.batch_size
-        );
-        ensure!(
-            self.optimizer == "adam",
-            "unknown optimizer '{}': expected adam",
-            self.optimizer
-        );
-        ensure!(
-            ["cpu", "cuda"].contains(&self.device.as_str()),
-            "unknown device '{}': expected cpu or cuda",
-            self.device
-        );
-        ensure!(
-            self.lr > 0.0 && self.lr.is_finite(),
-            "lr must be > 0 and finite, got {}",
-            self.lr
-        );
-        ensure!(
-            (0.0..1.0).contains(&self.beta1),
-            "beta1 must be in [0, 1), got {}",
-            self.beta1
-        );
-        ensure!(
-            (0.0..1.0).contains(&self.beta2),
-            "beta2 must be in [0, 1), got {}",
-            self.beta2
-        );
-        ensure!(
-            self.eps > 0.0 && self.eps.is_finite(),
-            "eps must be > 0 and finite, got {}",
-            self.eps
-        );
-        ensure!(
-            self.weight_decay >= 0.0 && self.weight_decay.is_finite(),
-            "weight_decay must be ≥ 0 and finite, got {}",
-            self.weight_decay
-        );
-        ensure!(
-            (0.0..1.0).contains(&self.val_fraction),
-            "val_fraction must be in [0, 1), got {}",
-            self.val_fraction
-        );
-        Ok(ModelSpec {
-            kind,
-            activation,
-            dropout,
-        })
-    }
-
-    fn adam(&self) -> AdamConfig {
-        AdamConfig {
-            lr: self.lr,
-            betas: (self.beta1, self.beta2),
-            eps: self.eps,
-            weight_decay: self.weight_decay,
-        }
-    }
-}
-
-/// Metrics of one epoch (accuracies in [0, 1]).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EpochMetrics {
-    pub epoch: usize,
-    pub train_loss: f64,
-    pub train_acc: f64,
-    pub test_loss: f64,
-    pub test_acc: f64,
-    pub val_loss: Option<f64>,
-    pub val_acc: Option<f64>,
-    pub train_seconds: f64,
-    pub eval_seconds: f64,
-}
-
-/// What a run reports.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunSummary {
-    pub epochs: usize,
-    pub best_test_acc: f64,
-    pub best_test_epoch: usize,
-    pub final_test_acc: f64,
-    pub final_train_acc: f64,
-    /// Test accuracy at the epoch of best validation accuracy (when validating).
-    pub test_acc_at_best_val: Option<f64>,
-    pub best_val_epoch: Option<usize>,
-}
-
-/// Summarises a history (first maximum wins, as in the lab's loop).
-pub fn summarize(history: &[EpochMetrics]) -> Option<RunSummary> {
-    let last = history.last()?;
-    let first_max = |key: fn(&EpochMetrics) -> f64| {
-        history
-            .iter()
-            .fold(&history[0], |best, m| if key(m) > key(best) { m } else { best })
-    };
-    let best = first_max(|m| m.test_acc);
-    let best_val = last.val_acc.map(|_| first_max(|m| m.val_acc.unwrap_or(f64::MIN)));
-    Some(RunSummary {
-        epochs: history.len(),
-        best_test_acc: best.test_acc,
-        best_test_epoch: best.epoch,
-        final_test_acc: last.test_acc,
-        final_train_acc: last.train_acc,
-        test_acc_at_best_val: best_val.map(|m| m.test_acc),
-        best_val_epoch: best_val.map(|m| m.epoch),
-    })
 }
 
 /// Checkpoint header.
 #[derive(Serialize, Deserialize)]
 struct CheckpointMeta {
-    config: TrainConfig,
+    config: RunSpec,
     data_fingerprint: String,
     adam_step: u64,
     history: Vec<EpochMetrics>,
@@ -226,7 +36,7 @@ struct CheckpointMeta {
 
 /// A training run in progress: model, optimiser, data and history.
 pub struct Trainer<D: Backend> {
-    pub config: TrainConfig,
+    pub config: RunSpec,
     pub model: Model<D>,
     pub adam: Adam<D>,
     pub history: Vec<EpochMetrics>,
@@ -250,18 +60,18 @@ const VALIDATION: u64 = 3;
 
 impl<D: Backend> Trainer<D> {
     /// A fresh run: model initialised from the seed, validation split carved out if asked.
-    pub fn new(dev: D, config: TrainConfig, data: &Dataset) -> Result<Self> {
-        let spec = config.model_spec()?;
+    pub fn new(dev: D, config: RunSpec, data: &Dataset) -> Result<Self> {
+        let spec = ModelSpec::from(&config);
         ensure!(
             !data.train.is_empty() && !data.test.is_empty(),
             "{}: empty train or test split",
             data.description
         );
         let model = Model::new(&dev, spec, &mut stream(config.seed, INIT, 0));
-        let adam = Adam::new(&dev, config.adam(), &model.learnable_lengths());
+        let adam = Adam::new(&dev, adam_config(&config), &model.learnable_lengths());
         let (train, val) = hold_out(
             &data.train,
-            config.val_fraction,
+            config.val_fraction as f32,
             &mut stream(config.seed, VALIDATION, 0),
         );
         ensure!(
@@ -376,7 +186,7 @@ impl<D: Backend> Trainer<D> {
             tensors.push((format!("adam.{i}.v"), v.as_vec()));
         }
         let meta = CheckpointMeta {
-            config: self.config.clone(),
+            config: self.config,
             data_fingerprint: self.data_fingerprint.clone(),
             adam_step: self.adam.step,
             history: self.history.clone(),

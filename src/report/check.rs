@@ -147,5 +147,5 @@ pub fn load(path: &Path) -> Result<Baseline> {
 
 /// Writes a baseline file atomically.
 pub fn save(path: &Path, baseline: &Baseline) -> Result<()> {
-    crate::nn::checkpoint::write_atomic(path, serde_json::to_string_pretty(baseline)?.as_bytes())
+    crate::store::write_atomic(path, serde_json::to_string_pretty(baseline)?.as_bytes())
 }

@@ -2,12 +2,13 @@
 //! regression check against a baseline.
 
 pub mod check;
+pub mod columns;
 pub mod plots;
 pub mod runs;
 pub mod summary;
 
 pub use runs::{scan, RunInfo};
-pub use summary::{Format, DEFAULT_GROUP_BY};
+pub use summary::Format;
 
 use anyhow::Result;
 

@@ -53,7 +53,7 @@ pub fn write_all(runs: &[RunInfo], dir: &Path) -> Result<Vec<PathBuf>> {
     let mut groups: BTreeMap<(String, String), Vec<&RunInfo>> = BTreeMap::new();
     for run in runs.iter().filter(|r| !r.history.is_empty()) {
         groups
-            .entry((run.record.experiment.clone(), run.record.config.model.clone()))
+            .entry((run.record.experiment.clone(), run.record.config.model.to_string()))
             .or_default()
             .push(run);
     }
@@ -79,7 +79,7 @@ pub fn write_all(runs: &[RunInfo], dir: &Path) -> Result<Vec<PathBuf>> {
                 SVGBackend::with_string(&mut text, (1000, 620)).into_drawing_area(),
                 &figure,
             )?;
-            crate::nn::checkpoint::write_atomic(&svg, text.as_bytes())?;
+            crate::store::write_atomic(&svg, text.as_bytes())?;
             written.extend([png, svg]);
         }
     }
@@ -110,10 +110,9 @@ fn file_stem(name: &str) -> String {
 fn label(run: &RunInfo, group: &[&RunInfo]) -> String {
     let settings = |r: &RunInfo| -> [String; 5] {
         let c = &r.record.config;
-        let dropout = c.model_spec().map(|s| s.dropout.to_string()).unwrap_or_default();
         [
-            c.activation.clone(),
-            format!("dropout {dropout}"),
+            c.activation.to_string(),
+            format!("dropout {}", c.dropout),
             format!("batch {}", c.batch_size),
             format!("lr {}", c.lr),
             format!("wd {}", c.weight_decay),
@@ -126,7 +125,7 @@ fn label(run: &RunInfo, group: &[&RunInfo]) -> String {
         .map(|k| mine[k].clone())
         .collect();
     if varying.is_empty() {
-        run.record.config.activation.clone()
+        run.record.config.activation.to_string()
     } else {
         varying.join(", ")
     }
@@ -141,7 +140,7 @@ fn curves(experiment: &str, model: &str, group: &[&RunInfo]) -> Figure {
     let mut lines = Vec::new();
     for (color, (name, runs)) in by_label.iter().enumerate() {
         let epochs = runs.iter().map(|r| r.history.len()).min().unwrap_or(0);
-        let mean = |f: fn(&crate::nn::train::EpochMetrics) -> f64| -> Vec<(f64, f64)> {
+        let mean = |f: fn(&crate::store::EpochMetrics) -> f64| -> Vec<(f64, f64)> {
             (0..epochs)
                 .map(|e| {
                     let v = runs.iter().map(|r| f(&r.history[e])).sum::<f64>() / runs.len() as f64;
@@ -174,20 +173,20 @@ fn curves(experiment: &str, model: &str, group: &[&RunInfo]) -> Figure {
 /// Highest test, final test and final train accuracy against dropout (mean over runs at
 /// each rate), when the group covers at least two rates.
 fn dropout_figure(experiment: &str, model: &str, group: &[&RunInfo]) -> Option<Figure> {
-    let mut by_rate: BTreeMap<u32, Vec<crate::nn::train::RunSummary>> = BTreeMap::new();
+    let mut by_rate: Vec<(f64, Vec<crate::store::RunSummary>)> = Vec::new();
     for run in group {
-        let (Ok(spec), Some(summary)) = (run.record.config.model_spec(), run.summary()) else {
-            continue;
-        };
-        by_rate
-            .entry((spec.dropout * 1e4).round() as u32)
-            .or_default()
-            .push(summary);
+        let Some(summary) = run.summary() else { continue };
+        let rate = run.record.config.dropout;
+        match by_rate.iter_mut().find(|(r, _)| *r == rate) {
+            Some((_, summaries)) => summaries.push(summary),
+            None => by_rate.push((rate, vec![summary])),
+        }
     }
+    by_rate.sort_by(|a, b| a.0.total_cmp(&b.0));
     if by_rate.len() < 2 {
         return None;
     }
-    type Metric = fn(&crate::nn::train::RunSummary) -> f64;
+    type Metric = fn(&crate::store::RunSummary) -> f64;
     let series: [(&str, Metric); 3] = [
         ("highest test", |s| s.best_test_acc),
         ("final test", |s| s.final_test_acc),
@@ -200,12 +199,7 @@ fn dropout_figure(experiment: &str, model: &str, group: &[&RunInfo]) -> Option<F
             label: name.to_string(),
             points: by_rate
                 .iter()
-                .map(|(rate, s)| {
-                    (
-                        *rate as f64 / 1e4,
-                        100.0 * s.iter().map(metric).sum::<f64>() / s.len() as f64,
-                    )
-                })
+                .map(|(rate, s)| (*rate, 100.0 * s.iter().map(metric).sum::<f64>() / s.len() as f64))
                 .collect(),
             color,
             dashed: false,

@@ -1,7 +1,6 @@
 //! Reading run folders back: config, status and per-epoch metrics.
 
-use crate::nn::train::{summarize, EpochMetrics, RunSummary};
-use crate::store::{state_of, RunDir, RunRecord, RunState, Status};
+use crate::store::{state_of, summarize, EpochMetrics, RunDir, RunRecord, RunState, RunSummary, Status};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 

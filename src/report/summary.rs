@@ -1,21 +1,12 @@
 //! Summary tables with polars: one row per run, grouped means ± standard deviations over
 //! seeds, filters, and output as a table, CSV, JSON, Markdown or Parquet.
 
+use super::columns::{self as col, DEFAULT_GROUP_BY};
 use super::runs::RunInfo;
+use crate::store::write_atomic;
 use anyhow::{anyhow, bail, Result};
 use polars::prelude::*;
 use std::path::Path;
-
-/// The configuration columns a summary groups by unless told otherwise (all but the seed).
-pub const DEFAULT_GROUP_BY: [&str; 7] = [
-    "experiment",
-    "model",
-    "activation",
-    "dropout",
-    "batch_size",
-    "lr",
-    "weight_decay",
-];
 
 /// Output format of a table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -24,11 +15,6 @@ pub enum Format {
     Csv,
     Json,
     Markdown,
-}
-
-/// An f32 setting as the f64 with the same shortest decimal form (0.001f32 → 0.001).
-fn setting(v: f32) -> f64 {
-    v.to_string().parse().unwrap_or(v as f64)
 }
 
 fn pct(v: f64) -> f64 {
@@ -42,46 +28,43 @@ pub fn runs_frame(runs: &[RunInfo]) -> Result<DataFrame> {
     let int = |f: &dyn Fn(&RunInfo) -> i64| runs.iter().map(f).collect::<Vec<i64>>();
     let summary = |r: &RunInfo| r.summary();
     let columns = vec![
-        Column::new("experiment".into(), text(&|r| r.record.experiment.clone())),
-        Column::new("run_id".into(), text(&|r| r.id.clone())),
-        Column::new("model".into(), text(&|r| r.record.config.model.clone())),
-        Column::new("activation".into(), text(&|r| r.record.config.activation.clone())),
+        Column::new(col::EXPERIMENT.into(), text(&|r| r.record.experiment.clone())),
+        Column::new(col::RUN_ID.into(), text(&|r| r.id.clone())),
+        Column::new(col::MODEL.into(), text(&|r| r.record.config.model.to_string())),
         Column::new(
-            "dropout".into(),
-            float(&|r| r.record.config.model_spec().ok().map(|s| setting(s.dropout))),
+            col::ACTIVATION.into(),
+            text(&|r| r.record.config.activation.to_string()),
         ),
-        Column::new("batch_size".into(), int(&|r| r.record.config.batch_size as i64)),
-        Column::new("lr".into(), float(&|r| Some(setting(r.record.config.lr)))),
+        Column::new(col::DROPOUT.into(), float(&|r| Some(r.record.config.dropout))),
+        Column::new(col::BATCH_SIZE.into(), int(&|r| r.record.config.batch_size as i64)),
+        Column::new(col::LR.into(), float(&|r| Some(r.record.config.lr))),
+        Column::new(col::WEIGHT_DECAY.into(), float(&|r| Some(r.record.config.weight_decay))),
+        Column::new(col::SEED.into(), int(&|r| r.record.config.seed as i64)),
+        Column::new(col::EPOCHS_DONE.into(), int(&|r| r.status.epochs_done as i64)),
+        Column::new(col::EPOCHS.into(), int(&|r| r.record.config.epochs as i64)),
+        Column::new(col::STATUS.into(), text(&|r| r.state().to_string())),
         Column::new(
-            "weight_decay".into(),
-            float(&|r| Some(setting(r.record.config.weight_decay))),
-        ),
-        Column::new("seed".into(), int(&|r| r.record.config.seed as i64)),
-        Column::new("epochs_done".into(), int(&|r| r.status.epochs_done as i64)),
-        Column::new("epochs".into(), int(&|r| r.record.config.epochs as i64)),
-        Column::new("status".into(), text(&|r| r.state().to_string())),
-        Column::new(
-            "best_test_acc".into(),
+            col::BEST_TEST_ACC.into(),
             float(&|r| summary(r).map(|s| pct(s.best_test_acc))),
         ),
         Column::new(
-            "best_epoch".into(),
+            col::BEST_EPOCH.into(),
             float(&|r| summary(r).map(|s| s.best_test_epoch as f64)),
         ),
         Column::new(
-            "final_test_acc".into(),
+            col::FINAL_TEST_ACC.into(),
             float(&|r| summary(r).map(|s| pct(s.final_test_acc))),
         ),
         Column::new(
-            "final_train_acc".into(),
+            col::FINAL_TRAIN_ACC.into(),
             float(&|r| summary(r).map(|s| pct(s.final_train_acc))),
         ),
         Column::new(
-            "train_test_gap".into(),
+            col::TRAIN_TEST_GAP.into(),
             float(&|r| summary(r).map(|s| pct(s.final_train_acc) - pct(s.final_test_acc))),
         ),
         Column::new(
-            "wall_seconds".into(),
+            col::WALL_SECONDS.into(),
             float(&|r| Some((r.status.seconds * 10.0).round() / 10.0)),
         ),
     ];
@@ -187,8 +170,8 @@ pub fn grouped(df: &DataFrame, by: &[String]) -> Result<DataFrame> {
         let column = df.column(name)?.f64()?.clone();
         Ok(g.iter().filter_map(|&i| column.get(i)).collect())
     };
-    let seeds = df.column("seed")?.i64()?.clone();
-    let status = df.column("status")?.str()?.clone();
+    let seeds = df.column(col::SEED)?.i64()?.clone();
+    let status = df.column(col::STATUS)?.str()?.clone();
     let states: Vec<String> = groups
         .iter()
         .map(|g| {
@@ -204,10 +187,13 @@ pub fn grouped(df: &DataFrame, by: &[String]) -> Result<DataFrame> {
         })
         .collect();
     let mut columns = vec![
-        Column::new("runs".into(), groups.iter().map(|g| g.len() as i64).collect::<Vec<_>>()),
-        Column::new("states".into(), states),
         Column::new(
-            "seeds".into(),
+            col::RUNS.into(),
+            groups.iter().map(|g| g.len() as i64).collect::<Vec<_>>(),
+        ),
+        Column::new(col::STATES.into(), states),
+        Column::new(
+            col::SEEDS.into(),
             groups
                 .iter()
                 .map(|g| {
@@ -220,23 +206,23 @@ pub fn grouped(df: &DataFrame, by: &[String]) -> Result<DataFrame> {
         ),
     ];
     for name in [
-        "best_test_acc",
-        "final_test_acc",
-        "final_train_acc",
-        "train_test_gap",
-        "best_epoch",
+        col::BEST_TEST_ACC,
+        col::FINAL_TEST_ACC,
+        col::FINAL_TRAIN_ACC,
+        col::TRAIN_TEST_GAP,
+        col::BEST_EPOCH,
     ] {
         let stats = groups
             .iter()
             .map(|g| values(name, g).map(|v| mean_std(&v)))
             .collect::<Result<Vec<_>>>()?;
         columns.push(Column::new(
-            format!("{name}_mean").into(),
+            col::mean(name).into(),
             stats.iter().map(|s| s.0).collect::<Vec<_>>(),
         ));
-        if name != "best_epoch" {
+        if name != col::BEST_EPOCH {
             columns.push(Column::new(
-                format!("{name}_std").into(),
+                col::std(name).into(),
                 stats.iter().map(|s| s.1).collect::<Vec<_>>(),
             ));
         }
@@ -294,8 +280,8 @@ pub fn display_grouped(g: &DataFrame, by: &[String]) -> Result<(Vec<String>, Vec
         value.map(|v| format!("{v:.decimals$}")).unwrap_or_else(|| "-".into())
     };
     let mean_sd = |name: &str, i: usize, runs: &str| {
-        let mean = number(&format!("{name}_mean"), i, 2);
-        let sd = number(&format!("{name}_std"), i, 2);
+        let mean = number(&col::mean(name), i, 2);
+        let sd = number(&col::std(name), i, 2);
         if runs == "1" || sd == "-" {
             mean
         } else {
@@ -304,33 +290,19 @@ pub fn display_grouped(g: &DataFrame, by: &[String]) -> Result<(Vec<String>, Vec
     };
     let rows = (0..g.height())
         .map(|i| {
-            let runs = get("runs", i);
+            let runs = get(col::RUNS, i);
             let mut row: Vec<String> = by.iter().map(|n| get(n, i)).collect();
-            row.push(get("seeds", i));
-            row.push(get("states", i));
-            row.push(mean_sd("best_test_acc", i, &runs));
-            row.push(number("best_epoch_mean", i, 0));
-            row.push(mean_sd("final_test_acc", i, &runs));
-            row.push(mean_sd("final_train_acc", i, &runs));
-            row.push(number("train_test_gap_mean", i, 2));
+            row.push(get(col::SEEDS, i));
+            row.push(get(col::STATES, i));
+            row.push(mean_sd(col::BEST_TEST_ACC, i, &runs));
+            row.push(number(&col::mean(col::BEST_EPOCH), i, 0));
+            row.push(mean_sd(col::FINAL_TEST_ACC, i, &runs));
+            row.push(mean_sd(col::FINAL_TRAIN_ACC, i, &runs));
+            row.push(number(&col::mean(col::TRAIN_TEST_GAP), i, 2));
             row
         })
         .collect();
     Ok((header, rows))
-}
-
-/// Header and text rows of any frame.
-pub fn display_frame(df: &DataFrame) -> (Vec<String>, Vec<Vec<String>>) {
-    let header: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
-    let rows = (0..df.height())
-        .map(|i| {
-            df.columns()
-                .iter()
-                .map(|c| c.get(i).map(cell).unwrap_or_default())
-                .collect()
-        })
-        .collect();
-    (header, rows)
 }
 
 /// Renders header + rows as an aligned text table or a Markdown table.
@@ -379,10 +351,10 @@ pub fn render_data(df: &mut DataFrame, format: Format) -> Result<String> {
 /// Writes summary.csv and summary.parquet (one row per run) into `dir`.
 pub fn write_files(df: &mut DataFrame, dir: &Path) -> Result<()> {
     let csv = render_data(df, Format::Csv)?;
-    crate::nn::checkpoint::write_atomic(&dir.join("summary.csv"), csv.as_bytes())?;
+    write_atomic(&dir.join("summary.csv"), csv.as_bytes())?;
     let mut parquet = Vec::new();
     ParquetWriter::new(&mut parquet)
         .finish(df)
         .map_err(|e| anyhow!("writing parquet: {e}"))?;
-    crate::nn::checkpoint::write_atomic(&dir.join("summary.parquet"), &parquet)
+    write_atomic(&dir.join("summary.parquet"), &parquet)
 }

@@ -2,16 +2,16 @@
 //! checkpoints, trains the rest in parallel (`jobs` runs × `threads` threads each), and
 //! records failures without stopping the others.
 
+pub mod epochs;
 mod progress;
 
 pub use progress::{LogProgress, Progress, TerminalProgress};
 
+use crate::config::RunSpec;
 use crate::data::Dataset;
-use crate::experiment::Experiment;
-use crate::nn::train::Trainer;
-use crate::nn::Backend;
 use crate::store::{now_unix, RunDir, RunRecord, RunState, State, Status};
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
+use epochs::Event;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -37,6 +37,13 @@ pub struct PlannedRun {
     pub dir: RunDir,
 }
 
+impl PlannedRun {
+    /// The run's id: its folder's name.
+    pub fn id(&self) -> String {
+        self.dir.id()
+    }
+}
+
 /// What happened to one run in this invocation.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
@@ -53,7 +60,7 @@ pub fn planned_state(run: &PlannedRun) -> RunState {
         return state;
     }
     match run.dir.record() {
-        Ok(Some(r)) if r.id() == run.record.id() && r.experiment == run.record.experiment => state,
+        Ok(Some(r)) if r.same_run(&run.record) => state,
         Ok(Some(_)) => RunState::Inconsistent("config.json describes another run".into()),
         Ok(None) => RunState::Inconsistent("config.json is missing".into()),
         Err(e) => RunState::Unreadable(format!("{e:#}")),
@@ -65,18 +72,12 @@ pub fn describe_state(run: &PlannedRun) -> String {
     planned_state(run).to_string()
 }
 
-/// Expands the experiment into runs under `runs_dir`.
-pub fn plan(experiment: &Experiment, data: &Dataset, runs_dir: &Path) -> Result<Vec<PlannedRun>> {
-    let runs: Vec<PlannedRun> = experiment
-        .configs()?
+/// The runs of experiment `name` with these specs on `data`, in folders under `runs_dir`.
+pub fn plan(name: &str, specs: Vec<RunSpec>, data: &Dataset, runs_dir: &Path) -> Result<Vec<PlannedRun>> {
+    let runs: Vec<PlannedRun> = specs
         .into_iter()
-        .map(|config| {
-            let record = RunRecord {
-                experiment: experiment.name.clone(),
-                config,
-                data: data.description.clone(),
-                data_fingerprint: data.fingerprint.clone(),
-            };
+        .map(|spec| {
+            let record = RunRecord::new(name, spec, &data.description, &data.fingerprint);
             PlannedRun {
                 dir: RunDir::new(runs_dir, &record),
                 record,
@@ -88,10 +89,7 @@ pub fn plan(experiment: &Experiment, data: &Dataset, runs_dir: &Path) -> Result<
     let before = ids.len();
     ids.dedup();
     if ids.len() != before {
-        bail!(
-            "experiment '{}' lists the same run more than once (duplicate grid values?)",
-            experiment.name
-        );
+        bail!("experiment '{name}' lists the same run more than once (duplicate grid values?)");
     }
     Ok(runs)
 }
@@ -190,12 +188,27 @@ fn train_locked(
         .dir
         .write_record(&run.record)
         .and_then(|()| run.dir.write_status(&status))
-        .and_then(|()| Ok(rayon::ThreadPoolBuilder::new().num_threads(threads).build()?))
-        .and_then(|pool| {
-            pool.install(|| match config.device.as_str() {
-                "cuda" => train_cuda(run, data, &mut status, stop, progress),
-                _ => train_on(dfdx::prelude::Cpu::default(), run, data, &mut status, stop, progress),
-            })
+        .and_then(|()| {
+            let mut last = Instant::now();
+            let mut record = |event: Event| -> Result<()> {
+                let history = match event {
+                    Event::Start { history, .. } => history,
+                    Event::Epoch { history } => {
+                        status.seconds += last.elapsed().as_secs_f64();
+                        last = Instant::now();
+                        progress.epoch(run, history.last().expect("an epoch"));
+                        history
+                    }
+                };
+                // What the checkpoint holds is the truth: the files follow it (this also
+                // repairs a finished run whose metrics.csv or status.json was damaged).
+                status.metrics_sha256 = Some(run.dir.write_metrics(history)?);
+                status.epochs_done = history.len();
+                status.summary = crate::store::summarize(history);
+                run.dir.write_status(&status)
+            };
+            let checkpoint = run.dir.checkpoint();
+            epochs::train(&run.record.config, data, threads, Some(&checkpoint), stop, &mut record)
         });
     match result {
         Ok(()) => {
@@ -220,65 +233,4 @@ fn record_failure(run: &PlannedRun, mut status: Status, error: anyhow::Error) ->
         Ok(()) => Outcome::Failed(message),
         Err(e) => Outcome::Failed(format!("{message} (and the failure could not be recorded: {e:#})")),
     }
-}
-
-#[cfg(feature = "cuda")]
-fn train_cuda(
-    run: &PlannedRun,
-    data: &Dataset,
-    status: &mut Status,
-    stop: &AtomicBool,
-    progress: &dyn Progress,
-) -> Result<()> {
-    let dev = dfdx::prelude::Cuda::try_build(0, 0).map_err(|e| anyhow!("cannot open the CUDA device: {e:?}"))?;
-    train_on(dev, run, data, status, stop, progress)
-}
-
-#[cfg(not(feature = "cuda"))]
-fn train_cuda(_: &PlannedRun, _: &Dataset, _: &mut Status, _: &AtomicBool, _: &dyn Progress) -> Result<()> {
-    Err(anyhow!(
-        "device cuda: this eegrun was built without CUDA; rebuild with --features cuda"
-    ))
-}
-
-fn train_on<D: Backend>(
-    dev: D,
-    run: &PlannedRun,
-    data: &Dataset,
-    status: &mut Status,
-    stop: &AtomicBool,
-    progress: &dyn Progress,
-) -> Result<()> {
-    let mut trainer = Trainer::new(dev, run.record.config.clone(), data)?;
-    let checkpoint = run.dir.checkpoint();
-    if checkpoint.exists() {
-        if let Err(e) = trainer.load_checkpoint(&checkpoint) {
-            let aside = run.dir.path.join(format!("checkpoint.bin.damaged-{}", now_unix()));
-            std::fs::rename(&checkpoint, &aside)?;
-            bail!(
-                "{e:#}; moved it to {} — `--retry-failed` restarts the run from scratch",
-                aside.display()
-            );
-        }
-    }
-    // What the checkpoint holds is the truth: rewrite the files from it (this also repairs
-    // a finished run whose metrics.csv or status.json was damaged).
-    status.metrics_sha256 = Some(run.dir.write_metrics(&trainer.history)?);
-    status.epochs_done = trainer.history.len();
-    status.summary = trainer.summary();
-    while !trainer.finished() {
-        if stop.load(Ordering::SeqCst) {
-            bail!("interrupted by another run's failure (--fail-fast)");
-        }
-        let start = Instant::now();
-        let metrics = trainer.run_epoch()?.clone();
-        trainer.save_checkpoint(&checkpoint)?;
-        status.metrics_sha256 = Some(run.dir.write_metrics(&trainer.history)?);
-        status.epochs_done = trainer.history.len();
-        status.seconds += start.elapsed().as_secs_f64();
-        status.summary = trainer.summary();
-        run.dir.write_status(status)?;
-        progress.epoch(run, &metrics);
-    }
-    Ok(())
 }

@@ -1,7 +1,7 @@
 //! Progress reporting: bars on a terminal, periodic plain lines otherwise.
 
 use super::{Outcome, PlannedRun};
-use crate::nn::train::EpochMetrics;
+use crate::store::EpochMetrics;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -18,7 +18,7 @@ pub trait Progress: Sync {
 
 fn label(run: &PlannedRun) -> String {
     let c = &run.record.config;
-    format!("{} {}/{} s{}", run.record.id(), c.model, c.activation, c.seed)
+    format!("{} {}/{} s{}", run.id(), c.model, c.activation, c.seed)
 }
 
 fn epoch_text(m: &EpochMetrics) -> String {

@@ -5,32 +5,90 @@
 //! `Inconsistent`, one whose files cannot be read is `Unreadable` — never summarised as if
 //! it were fine.
 
+mod legacy;
 pub mod metrics;
 
-use crate::nn::checkpoint::write_atomic;
-use crate::nn::train::{EpochMetrics, RunSummary, TrainConfig};
+use crate::config::RunSpec;
 use anyhow::{Context, Result};
 use fs2::FileExt;
+pub use metrics::{summarize, EpochMetrics, RunSummary};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// What a run folder's `config.json` holds: everything that identifies the run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
     pub experiment: String,
-    pub config: TrainConfig,
+    pub config: RunSpec,
     pub data: String,
     pub data_fingerprint: String,
+    /// The id of a record read in eegrun 0.1's form (see `legacy`).
+    #[serde(skip)]
+    legacy_id: Option<String>,
 }
 
 impl RunRecord {
-    /// A stable id: the first 12 hex digits of SHA-256 over the config and data fingerprint.
-    pub fn id(&self) -> String {
-        let identity = serde_json::json!({"config": self.config, "data_fingerprint": self.data_fingerprint});
-        let digest = Sha256::digest(identity.to_string().as_bytes());
-        digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    /// The record of a run of `config` on the data with this description and fingerprint.
+    pub fn new(experiment: &str, config: RunSpec, data: &str, data_fingerprint: &str) -> Self {
+        Self {
+            experiment: experiment.into(),
+            config,
+            data: data.into(),
+            data_fingerprint: data_fingerprint.into(),
+            legacy_id: None,
+        }
     }
+
+    /// A stable id: the first 12 hex digits of SHA-256 over the resolved spec and the data
+    /// fingerprint (for a record written by eegrun 0.1, the id it had then).
+    pub fn id(&self) -> String {
+        if let Some(id) = &self.legacy_id {
+            return id.clone();
+        }
+        let identity = serde_json::json!({"config": self.config, "data_fingerprint": self.data_fingerprint});
+        short_hash(identity.to_string().as_bytes())
+    }
+
+    /// True when both records describe the same run (whatever form each was read in).
+    pub fn same_run(&self, other: &RunRecord) -> bool {
+        (&self.experiment, &self.config, &self.data_fingerprint)
+            == (&other.experiment, &other.config, &other.data_fingerprint)
+    }
+}
+
+/// The first 12 hex digits of SHA-256.
+fn short_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Writes `bytes` to `path` atomically (temporary file in the same folder, fsync, rename),
+/// so a crash leaves either the old or the new file, never a torn one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
+        std::process::id()
+    ));
+    let mut file = std::fs::File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot replace", path.display()))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// Where a run stands.
@@ -154,7 +212,7 @@ pub fn disagreement(status: &Status, metrics: &Metrics) -> Option<String> {
             status.epochs
         ));
     }
-    let from_metrics = crate::nn::train::summarize(history);
+    let from_metrics = summarize(history);
     match (&status.summary, &from_metrics) {
         (Some(a), Some(b)) if a != b => Some(format!(
             "status.json says highest test accuracy {} at epoch {}, metrics.csv {} at epoch {}",
@@ -213,11 +271,29 @@ pub struct RunDir {
 pub struct RunLock(#[allow(dead_code)] std::fs::File);
 
 impl RunDir {
-    /// The folder of `record` under `runs_dir`.
+    /// The folder of `record` under `runs_dir`: `<experiment>/<id>`, or the folder that
+    /// eegrun 0.1 gave the same run, when that exists (both forms are read).
     pub fn new(runs_dir: &Path, record: &RunRecord) -> Self {
-        Self {
-            path: runs_dir.join(&record.experiment).join(record.id()),
-        }
+        let experiment = runs_dir.join(&record.experiment);
+        let current = experiment.join(record.id());
+        let path = if current.exists() {
+            current
+        } else {
+            legacy::ids(record)
+                .into_iter()
+                .map(|id| experiment.join(id))
+                .find(|p| p.join("config.json").exists())
+                .unwrap_or(current)
+        };
+        Self { path }
+    }
+
+    /// The folder's name: the run's id (for folders of eegrun 0.1, the id it had then).
+    pub fn id(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 
     /// `checkpoint.bin`.
@@ -235,9 +311,16 @@ impl RunDir {
         self.read_json("status.json", "status")
     }
 
-    /// The record in `config.json`, if present.
+    /// The record in `config.json`, if present, in either form.
     pub fn record(&self) -> Result<Option<RunRecord>> {
-        self.read_json("config.json", "config")
+        let Some(raw) = self.read_json::<serde_json::Value>("config.json", "config")? else {
+            return Ok(None);
+        };
+        let path = self.path.join("config.json");
+        let mut record: RunRecord =
+            serde_json::from_value(raw.clone()).with_context(|| format!("{}: damaged config file", path.display()))?;
+        record.legacy_id = legacy::id_of(&raw);
+        Ok(Some(record))
     }
 
     /// Parses `name` in the run folder; `None` when the file does not exist.

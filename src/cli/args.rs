@@ -1,0 +1,211 @@
+//! Argument types of every command, typed once: models, activations and devices parse into
+//! the run spec's enums, counts are checked to be ≥ 1, Slurm values against Slurm's syntax.
+
+use crate::config::{ActivationName, Device, ModelKind};
+use clap::Args;
+use std::path::PathBuf;
+
+/// A count that must be at least 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("expected a whole number ≥ 1, got '{text}'")),
+    }
+}
+
+/// Options of `eegrun run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub selection: ExperimentArgs,
+    /// Concurrent runs, ≥ 1 [default: cores, at most the number of runs]
+    #[arg(long, value_parser = at_least_one)]
+    pub jobs: Option<usize>,
+    /// Threads per run, ≥ 1 [default: cores / jobs]
+    #[arg(long, value_parser = at_least_one)]
+    pub threads: Option<usize>,
+    /// List the runs with their ids and states (done, partial, failed, pending, unreadable,
+    /// inconsistent); train nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Stop at the first failed run
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Rerun only the failed runs, and rebuild unreadable or inconsistent ones
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// Train only the run with this id (as listed by --dry-run; used by Slurm array tasks)
+    #[arg(long)]
+    pub run_id: Option<String>,
+}
+
+/// Which experiment, with which overrides, on which data, into which store.
+#[derive(Args, Debug, Clone)]
+pub struct ExperimentArgs {
+    /// Experiment file (or the name of one in experiments/)
+    pub experiment: String,
+    /// Override a field for every run, e.g. --set epochs=2 or --set seed=[0,1,2] (a list
+    /// becomes a grid axis); repeatable
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Train on this device, cpu or cuda (same as --set device=...)
+    #[arg(long, value_parser = str::parse::<Device>)]
+    pub device: Option<Device>,
+    /// Use this data source instead of the file's `data` (a folder, `synthetic[:SEED]`, `auto`)
+    #[arg(long)]
+    pub data: Option<String>,
+    /// Root folder of the run store
+    #[arg(long, default_value = "runs")]
+    pub runs_dir: PathBuf,
+    /// Refuse experiments that expand to more runs than this
+    #[arg(long, default_value_t = crate::experiment::DEFAULT_MAX_RUNS, value_parser = at_least_one)]
+    pub max_runs: usize,
+}
+
+/// Options of `eegrun slurm`.
+#[derive(Args, Debug)]
+pub struct SlurmArgs {
+    #[command(flatten)]
+    pub selection: ExperimentArgs,
+    /// Slurm partition (or a comma-separated list)
+    #[arg(long, value_parser = crate::slurm::parse_partition)]
+    pub partition: Option<String>,
+    /// GPUs per array task, ≥ 1 (sets --device cuda unless --device is given)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub gpus_per_task: Option<u32>,
+    /// CPUs per array task, ≥ 1 (eegrun uses them as threads)
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    pub cpus_per_task: u32,
+    /// Time limit per task, in Slurm's format (e.g. 90, 2:00:00, 1-12)
+    #[arg(long, value_parser = crate::slurm::parse_time)]
+    pub time: Option<String>,
+    /// At most this many tasks at once (the array's %K), ≥ 1
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_parallel: Option<u32>,
+    /// Write and print the sbatch script without submitting it
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Options of `eegrun summarize`.
+#[derive(Args, Debug)]
+pub struct SummarizeArgs {
+    /// A runs folder (any experiment), an experiment folder, or one run
+    #[arg(default_value = "runs")]
+    pub runs_dir: PathBuf,
+    /// Output on stdout
+    #[arg(long, value_enum, default_value_t = crate::report::Format::Table)]
+    pub format: crate::report::Format,
+    /// Configuration columns to group by (runs in a group are averaged)
+    #[arg(long, value_delimiter = ',', default_value = crate::report::columns::DEFAULT_GROUP_BY_TEXT)]
+    pub group_by: Vec<String>,
+    /// Keep runs where COLUMN=VALUE (also !=, <, <=, >, >=); repeatable, all must hold
+    #[arg(long = "filter", value_name = "COLUMN=VALUE")]
+    pub filters: Vec<String>,
+    /// Where summary.csv, summary.parquet and plots/ go [default: the runs folder]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Skip the plots
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+/// Options of `eegrun check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Runs folder to check
+    #[arg(default_value = "runs")]
+    pub runs_dir: PathBuf,
+    /// Baseline file (JSON)
+    #[arg(long)]
+    pub baseline: PathBuf,
+    /// Allowed drop in percentage points, finite and ≥ 0 [default: the baseline's]
+    #[arg(long, allow_negative_numbers = true)]
+    pub tolerance: Option<f64>,
+    /// Record the current accuracies as the new baseline instead of checking (refused when
+    /// no finished run matches)
+    #[arg(long)]
+    pub update: bool,
+    /// Also fail on configurations that are in the runs but not in the baseline
+    #[arg(long)]
+    pub strict: bool,
+    /// Keep runs where COLUMN=VALUE; repeatable
+    #[arg(long = "filter", value_name = "COLUMN=VALUE")]
+    pub filters: Vec<String>,
+}
+
+/// Options of `eegrun train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// eegnet or deepconvnet
+    #[arg(long, default_value = "eegnet", value_parser = str::parse::<ModelKind>)]
+    pub model: ModelKind,
+    /// relu, leaky_relu or elu
+    #[arg(long, default_value = "relu", value_parser = str::parse::<ActivationName>)]
+    pub activation: ActivationName,
+    /// Negative slope of leaky_relu (PyTorch's default)
+    #[arg(long, default_value_t = crate::config::DEFAULT_LEAKY_SLOPE)]
+    pub leaky_slope: f64,
+    /// Dropout probability [default: 0.25 for eegnet, 0.5 for deepconvnet]
+    #[arg(long)]
+    pub dropout: Option<f64>,
+    #[arg(long, default_value_t = 300)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Adam learning rate
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// L2 penalty added to the gradient, as torch.optim.Adam's weight_decay
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f64,
+    /// Seeds initialisation, shuffling, dropout and the validation split
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Hold out this class-balanced fraction of the training set for validation and also
+    /// report the test accuracy at the best validation epoch (0 = the lab's protocol)
+    #[arg(long, default_value_t = 0.0)]
+    pub val_fraction: f64,
+    /// A folder holding the lab's four files (S4b_train.npz, X11b_train.npz,
+    /// S4b_test.npz, X11b_test.npz) or train.npz + test.npz; `synthetic[:SEED]` for the
+    /// built-in data; `auto` uses data/ when it holds files, else synthetic
+    #[arg(long, default_value = "auto")]
+    pub data: String,
+    /// Threads for this run, ≥ 1 [default: all cores]
+    #[arg(long, value_parser = at_least_one)]
+    pub threads: Option<usize>,
+    /// cpu or cuda
+    #[arg(long, default_value = "cpu", value_parser = str::parse::<Device>)]
+    pub device: Device,
+    /// Write the per-epoch metrics and the summary to this JSON file
+    #[arg(long)]
+    pub metrics: Option<PathBuf>,
+    /// Save a checkpoint here after every epoch; resume from it if it exists
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+}
+
+/// Options of `eegrun bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Epochs per measurement; the first is a warm-up, the median of the rest is reported
+    #[arg(long, default_value_t = 6)]
+    pub epochs: usize,
+    /// Thread counts to measure
+    #[arg(long, value_delimiter = ',', default_value = "1,2", value_parser = at_least_one)]
+    pub threads: Vec<usize>,
+    /// Models to measure
+    #[arg(long, value_delimiter = ',', default_value = "eegnet,deepconvnet", value_parser = str::parse::<ModelKind>)]
+    pub models: Vec<ModelKind>,
+    #[arg(long, default_value = "elu", value_parser = str::parse::<ActivationName>)]
+    pub activation: ActivationName,
+    /// PyTorch reference script; skipped when missing or when torch is not importable
+    #[arg(long, default_value = "../shared/reference/torch_ref.py")]
+    pub torch_ref: PathBuf,
+    /// Python interpreter for the reference
+    #[arg(long, default_value = "python3")]
+    pub python: String,
+    /// Measure eegrun only
+    #[arg(long)]
+    pub no_torch: bool,
+}

@@ -1,0 +1,115 @@
+//! `eegrun check`: the regression gate against a recorded baseline.
+
+use super::args::CheckArgs;
+use crate::report::check::{self, Baseline, Verdict};
+use crate::report::{columns, scan, summary, RunInfo};
+use crate::store::RunState;
+use anyhow::{bail, Result};
+
+pub(super) fn command(args: CheckArgs) -> Result<()> {
+    let tolerance = args.tolerance.map(check::check_tolerance).transpose()?;
+    let (runs, warnings) = scan(&args.runs_dir)?;
+    warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+    let done: Vec<RunInfo> = runs.into_iter().filter(|r| r.run_state == RunState::Done).collect();
+    let frame = summary::filter(summary::runs_frame(&done)?, &args.filters)?;
+    let by: Vec<String> = columns::DEFAULT_GROUP_BY
+        .iter()
+        .chain(&[columns::EPOCHS])
+        .map(|s| s.to_string())
+        .collect();
+    let current = if frame.height() == 0 {
+        Vec::new()
+    } else {
+        check::entries(&summary::grouped(&frame, &by)?, &by)?
+    };
+    if current.is_empty() {
+        bail!(
+            "{}: no finished runs{} — nothing to {}",
+            args.runs_dir.display(),
+            if args.filters.is_empty() { "" } else { " match --filter" },
+            if args.update { "record" } else { "check" }
+        );
+    }
+    if args.update {
+        let tolerance = match tolerance {
+            Some(t) => t,
+            None => match check::load(&args.baseline) {
+                Ok(b) => b.tolerance,
+                Err(_) if !args.baseline.exists() => 3.0,
+                Err(e) => return Err(e.context("cannot keep its tolerance: give --tolerance")),
+            },
+        };
+        check::save(
+            &args.baseline,
+            &Baseline {
+                tolerance,
+                entries: current.clone(),
+            },
+        )?;
+        println!(
+            "recorded {} configurations in {} (tolerance {tolerance} points)",
+            current.len(),
+            args.baseline.display()
+        );
+        return Ok(());
+    }
+    let baseline = check::load(&args.baseline)?;
+    let tolerance = tolerance.unwrap_or(baseline.tolerance);
+    let comparisons = check::compare(&baseline, &current, tolerance);
+    let num = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into());
+    let rows: Vec<Vec<String>> = comparisons
+        .iter()
+        .map(|c| {
+            let delta = c
+                .current
+                .zip(c.baseline)
+                .map(|(a, b)| format!("{:+.2}", a - b))
+                .unwrap_or_else(|| "-".into());
+            let verdict = match c.verdict {
+                Verdict::Ok => "ok",
+                Verdict::Regressed => "REGRESSED",
+                Verdict::Missing => "MISSING",
+                Verdict::New if args.strict => "NEW (not in baseline; --strict)",
+                Verdict::New => "new (not in baseline)",
+            };
+            vec![
+                c.key.clone(),
+                c.metric.into(),
+                num(c.baseline),
+                num(c.current),
+                delta,
+                verdict.into(),
+            ]
+        })
+        .collect();
+    let header = ["configuration", "metric", "baseline", "current", "delta", "verdict"]
+        .map(String::from)
+        .to_vec();
+    print!("{}", summary::render_text(&(header, rows), false));
+    let count = |v: Verdict| comparisons.iter().filter(|c| c.verdict == v).count();
+    let (regressed, missing, new) = (count(Verdict::Regressed), count(Verdict::Missing), count(Verdict::New));
+    if new > 0 {
+        eprintln!(
+            "{} {new} configurations in {} are not in the baseline (record them with --update)",
+            if args.strict { "error:" } else { "warning:" },
+            args.runs_dir.display()
+        );
+    }
+    if regressed + missing > 0 || (args.strict && new > 0) {
+        bail!(
+            "check failed against {} (tolerance {tolerance} points): {regressed} regressed, {missing} missing{}",
+            args.baseline.display(),
+            if args.strict {
+                format!(", {new} not in the baseline")
+            } else {
+                String::new()
+            }
+        );
+    }
+    println!(
+        "all {} configurations of {} within {tolerance} points",
+        baseline.entries.len(),
+        args.baseline.display()
+    );
+    Ok(())
+}

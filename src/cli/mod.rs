@@ -1,0 +1,100 @@
+//! Command-line interface (clap): argument types in [`args`], one file per command. A
+//! command turns its arguments into the library's plain types and prints what comes back.
+
+pub mod args;
+mod bench;
+mod check;
+mod models;
+mod run;
+mod slurm;
+mod summarize;
+mod train;
+
+use args::{BenchArgs, CheckArgs, RunArgs, SlurmArgs, SummarizeArgs, TrainArgs};
+use clap::{Parser, Subcommand};
+
+/// Train the lab's EEG classifiers (EEGNet, DeepConvNet) with dfdx.
+#[derive(Parser, Debug)]
+#[command(
+    name = "eegrun",
+    version,
+    about,
+    long_about = None,
+    after_help = "Examples:
+  eegrun experiments/activations.toml              the report's activation study (EEGNet, DeepConvNet × 3 activations)
+  eegrun experiments/dropout.toml --set epochs=50  the dropout study, shortened
+  eegrun experiments/activations.toml --dry-run    list runs, ids and states
+  eegrun summarize runs/                           tables (mean ± sd over seeds), summary.csv/.parquet, plots
+  eegrun train --model deepconvnet --activation elu --epochs 300 --data data/
+
+Data: put the lab's S4b_/X11b_ train/test .npz files in data/; without them eegrun uses built-in synthetic data."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run an experiment file: expand its grid/search into runs, train what is not done
+    /// yet (in parallel, resuming interrupted runs), and print the results table.
+    ///
+    /// `eegrun experiments/activations.toml` is short for `eegrun run experiments/activations.toml`.
+    Run(RunArgs),
+    /// Train one model and print per-epoch metrics and the highest test accuracy.
+    ///
+    /// Example: eegrun train --model eegnet --activation relu --epochs 5 --data synthetic
+    Train(TrainArgs),
+    /// Submit an experiment's unfinished runs to Slurm as one job array (one task per run,
+    /// same run store, locks and resume rules as local runs).
+    ///
+    /// Example: eegrun slurm experiments/activations.toml --partition gpu --gpus-per-task 1 --time 4:00:00
+    Slurm(SlurmArgs),
+    /// Summarise run folders: the report's table (mean ± sd over seeds), summary.csv and
+    /// summary.parquet, and comparison plots.
+    ///
+    /// Example: eegrun summarize runs/ --filter experiment=activations --format markdown
+    Summarize(SummarizeArgs),
+    /// Compare finished runs with a recorded baseline; exit 1 when any configuration's
+    /// seed-mean accuracy dropped by more than the tolerance.
+    ///
+    /// Example: eegrun check runs/ --baseline baselines/eegmmidb.json
+    Check(CheckArgs),
+    /// Print each model's layers, output shapes and parameter counts.
+    Models,
+    /// Measure seconds per epoch (1080 train + 1080 eval trials, synthetic data), and
+    /// the PyTorch reference side by side when `torch` is importable.
+    Bench(BenchArgs),
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Run(args) => run::command(args),
+        Command::Slurm(args) => slurm::command(args),
+        Command::Train(args) => train::command(args),
+        Command::Summarize(args) => summarize::command(args),
+        Command::Check(args) => check::command(args),
+        Command::Models => {
+            models::command();
+            Ok(())
+        }
+        Command::Bench(args) => bench::command(args),
+    }
+}
+
+/// Rewrites `eegrun FILE.toml ...` to `eegrun run FILE.toml ...`.
+pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
+    const COMMANDS: [&str; 8] = ["run", "slurm", "train", "summarize", "check", "models", "bench", "help"];
+    if let Some(first) = args.get(1) {
+        if !first.starts_with('-') && !COMMANDS.contains(&first.as_str()) {
+            args.insert(1, "run".into());
+        }
+    }
+    args
+}
+
+/// All cores of this machine.
+fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}

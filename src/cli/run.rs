@@ -1,0 +1,102 @@
+//! `eegrun run`: plan an experiment, train what is not done, print the results table.
+
+use super::args::{ExperimentArgs, RunArgs};
+use crate::data::{Dataset, Source};
+use crate::experiment::{resolve_path, Experiment};
+use crate::report::{columns, render_summary, Format, RunInfo};
+use crate::schedule::{self, planned_state, LogProgress, Outcome, PlannedRun, Progress, TerminalProgress};
+use crate::store::RunState;
+use anyhow::{bail, Result};
+use std::io::IsTerminal;
+
+/// The experiment with overrides applied, its data, and its planned runs (the grid is
+/// expanded here, once, before the data is loaded).
+pub(super) fn plan(args: &ExperimentArgs) -> Result<(Experiment, Dataset, Vec<PlannedRun>)> {
+    let path = resolve_path(&args.experiment);
+    let mut experiment = Experiment::load(&path)?;
+    experiment.max_runs = args.max_runs;
+    let mut overrides = args.overrides.clone();
+    if let Some(device) = args.device {
+        overrides.push(format!("device={device}"));
+    }
+    experiment.apply_overrides(&overrides)?;
+    let specs = experiment.runs()?;
+    let data = Source::parse(args.data.as_deref().unwrap_or(experiment.data_source()))?.load()?;
+    let runs = schedule::plan(&experiment.name, specs, &data, &args.runs_dir)?;
+    println!(
+        "experiment {} ({}): {} runs on {}",
+        experiment.name,
+        path.display(),
+        runs.len(),
+        data.description
+    );
+    Ok((experiment, data, runs))
+}
+
+pub(super) fn command(args: RunArgs) -> Result<()> {
+    let (experiment, data, mut runs) = plan(&args.selection)?;
+    if let Some(id) = &args.run_id {
+        runs.retain(|r| &r.id() == id);
+        if runs.is_empty() {
+            bail!(
+                "run id {id} is not in experiment '{}' (with these overrides); see --dry-run",
+                experiment.name
+            );
+        }
+    }
+    if args.dry_run {
+        for run in &runs {
+            println!(
+                "  {}  {:<22} {}",
+                run.id(),
+                planned_state(run),
+                run.record.config.describe()
+            );
+        }
+        return Ok(());
+    }
+    let options = schedule::Options {
+        jobs: args.jobs,
+        threads: args.threads,
+        fail_fast: args.fail_fast,
+        retry_failed: args.retry_failed,
+    };
+    let progress: Box<dyn Progress> = if std::io::stdout().is_terminal() {
+        Box::<TerminalProgress>::default()
+    } else {
+        Box::new(LogProgress)
+    };
+    let outcomes = schedule::execute(&runs, &data, &options, progress.as_ref())?;
+    drop(progress);
+    let infos: Vec<RunInfo> = runs.iter().filter_map(|r| RunInfo::read(&r.dir.path).ok()).collect();
+    let by: Vec<String> = columns::DEFAULT_GROUP_BY.iter().map(|s| s.to_string()).collect();
+    println!("\n{}", render_summary(&infos, &by, &[], Format::Table)?);
+    let states: Vec<RunState> = runs.iter().map(planned_state).collect();
+    let broken: Vec<String> = runs
+        .iter()
+        .zip(&states)
+        .filter(|(_, s)| s.needs_repair())
+        .map(|(r, s)| format!("{} {s}", r.id()))
+        .collect();
+    broken.iter().for_each(|line| println!("{line}"));
+    if !broken.is_empty() {
+        let failed = outcomes.iter().filter(|o| matches!(o, Outcome::Failed(_))).count();
+        bail!(
+            "{} of {} runs failed or are unreadable or inconsistent ({failed} failed just now; listed above); rerun with --retry-failed",
+            broken.len(),
+            runs.len()
+        );
+    }
+    let unfinished = states.iter().filter(|s| **s != RunState::Done).count();
+    if unfinished > 0 {
+        bail!(
+            "{unfinished} runs did not finish ({})",
+            if args.retry_failed {
+                "--retry-failed trains only failed runs; run without it for the rest"
+            } else {
+                "another process holds them, or --fail-fast stopped them"
+            }
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! `eegrun summarize`: the grouped table, summary.csv/.parquet and the plots.
+
+use super::args::SummarizeArgs;
+use crate::report::{columns, plots, render_summary, scan, summary, RunInfo};
+use anyhow::{bail, Result};
+
+pub(super) fn command(args: SummarizeArgs) -> Result<()> {
+    let (runs, warnings) = scan(&args.runs_dir)?;
+    warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+    let mut frame = summary::filter(summary::runs_frame(&runs)?, &args.filters)?;
+    if frame.height() == 0 {
+        bail!(
+            "{}: no runs to summarise{}",
+            args.runs_dir.display(),
+            if args.filters.is_empty() {
+                ""
+            } else {
+                " (after --filter)"
+            }
+        );
+    }
+    print!("{}", render_summary(&runs, &args.group_by, &args.filters, args.format)?);
+    let out = args.out.clone().unwrap_or_else(|| args.runs_dir.clone());
+    summary::write_files(&mut frame, &out)?;
+    let kept: std::collections::HashSet<String> = (0..frame.height())
+        .filter_map(|i| summary::cell_text(&frame, columns::RUN_ID, i).ok())
+        .collect();
+    let selected: Vec<RunInfo> = runs.into_iter().filter(|r| kept.contains(&r.id)).collect();
+    let written = if args.no_plots {
+        Vec::new()
+    } else {
+        plots::write_all(&selected, &out.join("plots"))?
+    };
+    eprintln!(
+        "wrote {} and {}{}",
+        out.join("summary.csv").display(),
+        out.join("summary.parquet").display(),
+        if written.is_empty() {
+            String::new()
+        } else {
+            format!(" and {} plots in {}", written.len(), out.join("plots").display())
+        }
+    );
+    Ok(())
+}

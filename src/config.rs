@@ -1,0 +1,403 @@
+//! The run specification: every setting of one training run, typed and resolved.
+//!
+//! Rules: settings arrive as [`RunFields`] (each optional, as written in TOML, `--set`,
+//! a command line or config.json) and become a [`RunSpec`] only through
+//! [`RunFields::resolve`], which fills every default (the model's dropout included) and
+//! checks every range once. Everything downstream — the run id, config.json, `--dry-run`,
+//! the scheduler, the trainer and the report — reads the resolved spec and checks nothing
+//! again. Hyperparameters are kept as the f64 the user wrote (0.001, not 0.0010000000474974513);
+//! the engine narrows them to f32 where it computes.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// An enum of named choices: `FromStr` with a message listing the choices, `Display`, and
+/// serde as the name.
+macro_rules! named_enum {
+    ($(#[$doc:meta])* $name:ident, $what:literal, { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($(#[$vdoc])* $variant),+ }
+
+        impl $name {
+            /// Every choice, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The name used in files, tables and on the command line.
+            pub fn name(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(text: &str) -> Result<Self, String> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!(
+                        "unknown {} '{other}': expected {}",
+                        $what,
+                        choices(&[$($text),+])
+                    )),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+/// "a or b", "one of a, b, c".
+fn choices(names: &[&str]) -> String {
+    match names {
+        [one] => one.to_string(),
+        [a, b] => format!("{a} or {b}"),
+        _ => format!("one of {}", names.join(", ")),
+    }
+}
+
+named_enum!(
+    /// Which network.
+    ModelKind, "model", { EegNet = "eegnet", DeepConvNet = "deepconvnet" }
+);
+named_enum!(
+    /// An activation's name (its slope, for leaky_relu, is a separate field).
+    ActivationName, "activation", { Relu = "relu", LeakyRelu = "leaky_relu", Elu = "elu" }
+);
+named_enum!(
+    /// The optimiser (the lab's Adam only).
+    Optimizer, "optimizer", { Adam = "adam" }
+);
+named_enum!(
+    /// Where tensors live.
+    Device, "device", { Cpu = "cpu", Cuda = "cuda" }
+);
+
+impl ModelKind {
+    /// The lab's dropout for this model (EEGNet 0.25, DeepConvNet 0.5).
+    pub fn default_dropout(self) -> f64 {
+        match self {
+            ModelKind::EegNet => 0.25,
+            ModelKind::DeepConvNet => 0.5,
+        }
+    }
+}
+
+/// An activation with its parameter: PyTorch's LeakyReLU slope (default 0.01); ELU's
+/// alpha is the lab's 1.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Activation {
+    Relu,
+    LeakyRelu { slope: f64 },
+    Elu,
+}
+
+impl Activation {
+    /// Its name.
+    pub fn name(self) -> ActivationName {
+        match self {
+            Activation::Relu => ActivationName::Relu,
+            Activation::LeakyRelu { .. } => ActivationName::LeakyRelu,
+            Activation::Elu => ActivationName::Elu,
+        }
+    }
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.name().name())
+    }
+}
+
+/// The most epochs a run may ask for.
+pub const MAX_EPOCHS: usize = 1_000_000;
+/// The largest batch size a run may ask for.
+pub const MAX_BATCH: usize = 1_000_000;
+/// PyTorch's LeakyReLU slope.
+pub const DEFAULT_LEAKY_SLOPE: f64 = 0.01;
+
+/// A run's settings as written: each optional (a missing one takes its default).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activation: Option<ActivationName>,
+    /// Negative slope of leaky_relu (ignored by the other activations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leaky_slope: Option<f64>,
+    /// Dropout probability (default: the model's, see [`ModelKind::default_dropout`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropout: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optimizer: Option<Optimizer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beta1: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beta2: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eps: Option<f64>,
+    /// L2 penalty added to the gradient, as torch.optim.Adam's weight_decay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_decay: Option<f64>,
+    /// Seeds initialisation, shuffling, dropout and the validation split.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Fraction of the training set held out (class-balanced) for validation; 0 = lab protocol.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub val_fraction: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<Device>,
+}
+
+/// The field names, in declaration order (the order of grid axes and messages).
+pub const FIELDS: [&str; 15] = [
+    "model",
+    "activation",
+    "leaky_slope",
+    "dropout",
+    "epochs",
+    "batch_size",
+    "optimizer",
+    "lr",
+    "beta1",
+    "beta2",
+    "eps",
+    "weight_decay",
+    "seed",
+    "val_fraction",
+    "device",
+];
+
+/// Everything that determines a training run (the data aside), resolved and checked.
+/// Made only by [`RunFields::resolve`] (serde goes through it too).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "RunFields", try_from = "RunFields")]
+pub struct RunSpec {
+    pub model: ModelKind,
+    pub activation: Activation,
+    pub dropout: f64,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub optimizer: Optimizer,
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+    pub seed: u64,
+    pub val_fraction: f64,
+    pub device: Device,
+}
+
+impl Default for RunSpec {
+    /// The lab's settings: EEGNet, ReLU, 300 epochs, batch 64, Adam lr 1e-3.
+    fn default() -> Self {
+        RunFields::default().resolve().expect("the defaults are valid")
+    }
+}
+
+/// Checks `ok`, else the message.
+fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(message())
+    }
+}
+
+impl RunFields {
+    /// Fills every default and checks every field: the only way to a [`RunSpec`].
+    pub fn resolve(self) -> Result<RunSpec, String> {
+        let model = self.model.unwrap_or(ModelKind::EegNet);
+        let slope = self.leaky_slope.unwrap_or(DEFAULT_LEAKY_SLOPE);
+        check(slope.is_finite() && slope >= 0.0, || {
+            format!("leaky_slope must be ≥ 0 and finite, got {slope}")
+        })?;
+        let activation = match self.activation.unwrap_or(ActivationName::Relu) {
+            ActivationName::Relu => Activation::Relu,
+            ActivationName::LeakyRelu => Activation::LeakyRelu { slope },
+            ActivationName::Elu => Activation::Elu,
+        };
+        let spec = RunSpec {
+            model,
+            activation,
+            dropout: self.dropout.unwrap_or(model.default_dropout()),
+            epochs: self.epochs.unwrap_or(300),
+            batch_size: self.batch_size.unwrap_or(64),
+            optimizer: self.optimizer.unwrap_or(Optimizer::Adam),
+            lr: self.lr.unwrap_or(1e-3),
+            beta1: self.beta1.unwrap_or(0.9),
+            beta2: self.beta2.unwrap_or(0.999),
+            eps: self.eps.unwrap_or(1e-8),
+            weight_decay: self.weight_decay.unwrap_or(0.0),
+            seed: self.seed.unwrap_or(0),
+            val_fraction: self.val_fraction.unwrap_or(0.0),
+            device: self.device.unwrap_or(Device::Cpu),
+        };
+        let unit = |name: &str, v: f64| check((0.0..1.0).contains(&v), || format!("{name} must be in [0, 1), got {v}"));
+        // What the engine computes with (f32) must be finite too: 1e39 is not.
+        let finite = |v: f64| v.is_finite() && (v as f32).is_finite();
+        unit("dropout", spec.dropout)?;
+        check((1..=MAX_EPOCHS).contains(&spec.epochs), || {
+            format!("epochs must be ≥ 1 and at most {MAX_EPOCHS}, got {}", spec.epochs)
+        })?;
+        check((1..=MAX_BATCH).contains(&spec.batch_size), || {
+            format!(
+                "batch_size must be ≥ 1 and at most {MAX_BATCH}, got {}",
+                spec.batch_size
+            )
+        })?;
+        check(spec.lr > 0.0 && finite(spec.lr), || {
+            format!("lr must be > 0 and finite, got {}", shown(spec.lr))
+        })?;
+        unit("beta1", spec.beta1)?;
+        unit("beta2", spec.beta2)?;
+        check(spec.eps > 0.0 && finite(spec.eps), || {
+            format!("eps must be > 0 and finite, got {}", shown(spec.eps))
+        })?;
+        check(spec.weight_decay >= 0.0 && finite(spec.weight_decay), || {
+            format!("weight_decay must be ≥ 0 and finite, got {}", shown(spec.weight_decay))
+        })?;
+        unit("val_fraction", spec.val_fraction)?;
+        Ok(spec)
+    }
+
+    /// Checks one field on its own, as found in a file or `--set` (`key` must be in
+    /// [`FIELDS`]); the message says what is wrong (the caller names the key).
+    pub fn check_field(key: &str, value: toml::Value) -> Result<(), String> {
+        if !FIELDS.contains(&key) {
+            return Err(format!("unknown key; expected one of {}", FIELDS.join(", ")));
+        }
+        let table = toml::Table::from_iter([(key.to_string(), value)]);
+        let fields: RunFields = table
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().trim().to_string())?;
+        fields.resolve().map(|_| ())
+    }
+}
+
+/// A number as the engine would see it: values beyond f32's range show as inf.
+fn shown(v: f64) -> String {
+    if v.is_finite() && !(v as f32).is_finite() {
+        "inf".into()
+    } else {
+        v.to_string()
+    }
+}
+
+impl From<RunSpec> for RunFields {
+    fn from(spec: RunSpec) -> Self {
+        let slope = match spec.activation {
+            Activation::LeakyRelu { slope } => Some(slope),
+            _ => None,
+        };
+        RunFields {
+            model: Some(spec.model),
+            activation: Some(spec.activation.name()),
+            leaky_slope: slope,
+            dropout: Some(spec.dropout),
+            epochs: Some(spec.epochs),
+            batch_size: Some(spec.batch_size),
+            optimizer: Some(spec.optimizer),
+            lr: Some(spec.lr),
+            beta1: Some(spec.beta1),
+            beta2: Some(spec.beta2),
+            eps: Some(spec.eps),
+            weight_decay: Some(spec.weight_decay),
+            seed: Some(spec.seed),
+            val_fraction: Some(spec.val_fraction),
+            device: Some(spec.device),
+        }
+    }
+}
+
+impl TryFrom<RunFields> for RunSpec {
+    type Error = String;
+    fn try_from(fields: RunFields) -> Result<Self, String> {
+        fields.resolve()
+    }
+}
+
+impl RunSpec {
+    /// The settings that usually vary, for listings: `model=eegnet activation=relu …`.
+    pub fn describe(&self) -> String {
+        format!(
+            "model={} activation={} dropout={} batch_size={} lr={} seed={}",
+            self.model, self.activation, self.dropout, self.batch_size, self.lr, self.seed
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_resolve_once_and_round_trip_as_written() {
+        let spec = RunFields {
+            model: Some(ModelKind::DeepConvNet),
+            lr: Some(5e-4),
+            beta1: Some(0.9),
+            ..RunFields::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(spec.dropout, 0.5);
+        let json = serde_json::to_string(&spec).unwrap();
+        assert!(
+            json.contains(r#""lr":0.0005"#) && json.contains(r#""beta1":0.9,"#),
+            "{json}"
+        );
+        assert!(!json.contains("leaky_slope"), "{json}");
+        assert_eq!(serde_json::from_str::<RunSpec>(&json).unwrap(), spec);
+    }
+
+    #[test]
+    fn every_range_is_checked_with_its_message() {
+        for (toml_text, message) in [
+            (
+                "model = 'resnet'",
+                "unknown model 'resnet': expected eegnet or deepconvnet",
+            ),
+            (
+                "activation = 'gelu'",
+                "unknown activation 'gelu': expected one of relu, leaky_relu, elu",
+            ),
+            ("dropout = 1.0", "dropout must be in [0, 1), got 1"),
+            ("eps = 1e39", "eps must be > 0 and finite, got inf"),
+            ("lr = nan", "lr must be > 0 and finite, got NaN"),
+            ("epochs = 0", "epochs must be ≥ 1"),
+        ] {
+            let table: toml::Table = toml::from_str(toml_text).unwrap();
+            let (key, value) = table.into_iter().next().unwrap();
+            let e = RunFields::check_field(&key, value).unwrap_err();
+            assert!(e.contains(message), "{toml_text}: {e}");
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The one epoch loop, shared by `eegrun run` (through the scheduler) and `eegrun train`:
+//! the run's device and thread pool, resume from its checkpoint, a checkpoint after every
+//! epoch, and an observer that sees the history as it grows.
+
+use crate::config::{Device, RunSpec};
+use crate::data::Dataset;
+use crate::nn::train::Trainer;
+use crate::nn::Backend;
+use crate::store::{now_unix, EpochMetrics};
+use anyhow::{bail, Context, Result};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What the loop tells its observer.
+pub enum Event<'a> {
+    /// Training starts, after the epochs restored from the checkpoint (none when fresh).
+    Start {
+        history: &'a [EpochMetrics],
+        parameters: usize,
+    },
+    /// An epoch ended and was checkpointed; its metrics are the last of `history`.
+    Epoch { history: &'a [EpochMetrics] },
+}
+
+/// Trains `spec` on `data` with `threads` threads until every epoch has run (or `stop` is
+/// set), resuming from `checkpoint` when it exists and saving it after each epoch. A
+/// damaged checkpoint is moved aside (`NAME.damaged-TIME`) and the run fails, naming it.
+pub fn train(
+    spec: &RunSpec,
+    data: &Dataset,
+    threads: usize,
+    checkpoint: Option<&Path>,
+    stop: &AtomicBool,
+    observe: &mut (dyn FnMut(Event) -> Result<()> + Send),
+) -> Result<()> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("cannot start worker threads")?;
+    pool.install(|| match spec.device {
+        Device::Cpu => epochs(dfdx::prelude::Cpu::default(), spec, data, checkpoint, stop, observe),
+        Device::Cuda => train_cuda(spec, data, checkpoint, stop, observe),
+    })
+}
+
+#[cfg(feature = "cuda")]
+fn train_cuda(
+    spec: &RunSpec,
+    data: &Dataset,
+    checkpoint: Option<&Path>,
+    stop: &AtomicBool,
+    observe: &mut (dyn FnMut(Event) -> Result<()> + Send),
+) -> Result<()> {
+    let dev = dfdx::prelude::Cuda::try_build(0, spec.seed)
+        .map_err(|e| anyhow::anyhow!("cannot open the CUDA device: {e:?}"))?;
+    epochs(dev, spec, data, checkpoint, stop, observe)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn train_cuda(
+    _: &RunSpec,
+    _: &Dataset,
+    _: Option<&Path>,
+    _: &AtomicBool,
+    _: &mut (dyn FnMut(Event) -> Result<()> + Send),
+) -> Result<()> {
+    bail!("device cuda: this eegrun was built without CUDA; build it with `scripts/cuda-build.sh` (or `cargo build --release --features cuda` where the CUDA toolkit is installed)")
+}
+
+fn epochs<D: Backend>(
+    dev: D,
+    spec: &RunSpec,
+    data: &Dataset,
+    checkpoint: Option<&Path>,
+    stop: &AtomicBool,
+    observe: &mut (dyn FnMut(Event) -> Result<()> + Send),
+) -> Result<()> {
+    let mut trainer = Trainer::new(dev, *spec, data)?;
+    if let Some(path) = checkpoint.filter(|p| p.exists()) {
+        if let Err(e) = trainer.load_checkpoint(path) {
+            let aside = path.with_file_name(format!(
+                "{}.damaged-{}",
+                path.file_name().unwrap_or_default().to_string_lossy(),
+                now_unix()
+            ));
+            std::fs::rename(path, &aside).with_context(|| format!("{}: cannot move aside", path.display()))?;
+            bail!(
+                "{e:#}; moved it to {} — the run restarts from scratch when retried (`--retry-failed`)",
+                aside.display()
+            );
+        }
+    }
+    observe(Event::Start {
+        history: &trainer.history,
+        parameters: trainer.model.parameter_count(),
+    })?;
+    while !trainer.finished() {
+        if stop.load(Ordering::SeqCst) {
+            bail!("interrupted by another run's failure (--fail-fast)");
+        }
+        trainer.run_epoch()?;
+        if let Some(path) = checkpoint {
+            trainer.save_checkpoint(path)?;
+        }
+        observe(Event::Epoch {
+            history: &trainer.history,
+        })?;
+    }
+    Ok(())
+}
