@@ -3,7 +3,7 @@
 
 pub mod adam;
 pub mod checkpoint;
-pub mod cpu;
+mod cpu;
 pub mod generic;
 pub mod layers;
 pub mod model;

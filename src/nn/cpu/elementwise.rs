@@ -1,0 +1,285 @@
+//! Element-wise and row kernels: lane reductions in a fixed order, BatchNorm's row sums
+//! and input gradient, activations and their derivatives, pooling rows and their
+//! gradients. Each runs compiled for AVX2 when the CPU has it (`with_avx2!`), with the
+//! same results.
+
+use crate::nn::{Activation, Pool};
+
+/// Independent partial sums per long reduction: they vectorise (a single running sum is
+/// one serial chain of additions) and still add up in a fixed order.
+const LANES: usize = 8;
+
+/// `(Σ f(a[i], b[i]), Σ g(a[i], b[i]))` in f64, accumulated in [`LANES`] partial sums each.
+#[inline(always)]
+fn sum_pairs(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f64, g: impl Fn(f32, f32) -> f64) -> (f64, f64) {
+    let (mut fs, mut gs) = ([0.0f64; LANES], [0.0f64; LANES]);
+    let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail = a_chunks.remainder().iter().zip(b_chunks.remainder());
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for lane in 0..LANES {
+            fs[lane] += f(x[lane], y[lane]);
+            gs[lane] += g(x[lane], y[lane]);
+        }
+    }
+    let (mut f_total, mut g_total) = (fs.iter().sum::<f64>(), gs.iter().sum::<f64>());
+    for (&x, &y) in tail {
+        f_total += f(x, y);
+        g_total += g(x, y);
+    }
+    (f_total, g_total)
+}
+
+/// `Σ a[i]` in f32, accumulated in [`LANES`] partial sums.
+#[inline(always)]
+pub fn lane_sum(a: &[f32]) -> f32 {
+    let mut sums = [0.0f32; LANES];
+    let chunks = a.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for x in chunks {
+        for lane in 0..LANES {
+            sums[lane] += x[lane];
+        }
+    }
+    sums.iter().sum::<f32>() + tail
+}
+
+/// `Σ a[i]·b[i]` in f32, accumulated in [`LANES`] partial sums.
+#[inline(always)]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut sums = [0.0f32; LANES];
+    let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = a_chunks
+        .remainder()
+        .iter()
+        .zip(b_chunks.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for lane in 0..LANES {
+            sums[lane] += x[lane] * y[lane];
+        }
+    }
+    sums.iter().sum::<f32>() + tail
+}
+
+#[inline(always)]
+fn row_sums_body(row: &[f32]) -> (f64, f64) {
+    sum_pairs(row, row, |v, _| v as f64, |v, _| (v as f64) * (v as f64))
+}
+
+with_avx2! {
+    /// Sum and sum of squares of a row, in f64.
+    pub fn row_sums = row_sums_body(row: &[f32]) -> (f64, f64)
+}
+
+#[inline(always)]
+fn gradient_sums_body(grad: &[f32], x: &[f32], mean: f32) -> (f64, f64) {
+    sum_pairs(grad, x, |g, _| g as f64, |g, v| (g * (v - mean)) as f64)
+}
+
+with_avx2! {
+    /// `(Σ grad, Σ grad·(x − mean))` of a row, in f64 (BatchNorm's backward sums).
+    pub fn gradient_sums = gradient_sums_body(grad: &[f32], x: &[f32], mean: f32) -> (f64, f64)
+}
+
+#[inline(always)]
+fn normalize_backward_body(grad: &mut [f32], x: &[f32], (a, b, d): (f32, f32, f32), (mean, invstd): (f32, f32)) {
+    for (g, &v) in grad.iter_mut().zip(x) {
+        *g = a * *g - b - d * (v - mean) * invstd;
+    }
+}
+
+with_avx2! {
+    /// BatchNorm's input gradient in place: `grad = a·grad − b − d·(x − mean)·invstd`.
+    pub fn normalize_backward = normalize_backward_body(
+        grad: &mut [f32],
+        x: &[f32],
+        coefficients: (f32, f32, f32),
+        statistics: (f32, f32),
+    )
+}
+
+/// `exp(x)` for `x ≤ 0`, branch-free and without libm calls so loops over it vectorise
+/// on baseline x86-64 (Cephes' single-precision polynomial, within 2 ulp).
+#[inline(always)]
+pub fn exp_nonpositive(x: f32) -> f32 {
+    // Adding 1.5·2²³ rounds to the nearest integer and leaves it in the low mantissa bits.
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-87.0, 0.0);
+    let shifted = x * std::f32::consts::LOG2_E + ROUND;
+    let n = shifted - ROUND;
+    let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
+    let mut p = 1.987_569_1e-4f32;
+    for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5.0e-1] {
+        p = p * r + c;
+    }
+    let exponent = shifted.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(127);
+    (p * r * r + r + 1.0) * f32::from_bits(exponent << 23)
+}
+
+with_avx2! {
+    /// `out[t] = act(x[t] · scale + shift)`.
+    pub fn normalize_activate = normalize_activate_body(
+        x: &[f32],
+        out: &mut [f32],
+        scale: f32,
+        shift: f32,
+        act: Option<Activation>,
+    )
+}
+
+#[inline(always)]
+fn normalize_activate_body(x: &[f32], out: &mut [f32], scale: f32, shift: f32, act: Option<Activation>) {
+    let pairs = out.iter_mut().zip(x);
+    match act {
+        None => pairs.for_each(|(o, v)| *o = v * scale + shift),
+        Some(Activation::Relu) => pairs.for_each(|(o, v)| *o = (v * scale + shift).max(0.0)),
+        Some(Activation::LeakyRelu { slope }) => pairs.for_each(|(o, v)| {
+            let z = v * scale + shift;
+            *o = if z > 0.0 { z } else { slope * z };
+        }),
+        Some(Activation::Elu { alpha }) => pairs.for_each(|(o, v)| {
+            let z = v * scale + shift;
+            *o = if z > 0.0 { z } else { alpha * (exp_nonpositive(z) - 1.0) };
+        }),
+    }
+}
+
+with_avx2! {
+    /// `grad[t] *= act'(x[t] · scale + shift)` (PyTorch's choice at 0 is the negative branch).
+    pub fn activation_backward = activation_backward_body(
+        grad: &mut [f32],
+        x: &[f32],
+        scale: f32,
+        shift: f32,
+        act: Activation,
+    )
+}
+
+#[inline(always)]
+fn activation_backward_body(grad: &mut [f32], x: &[f32], scale: f32, shift: f32, act: Activation) {
+    let pairs = grad.iter_mut().zip(x);
+    match act {
+        Activation::Relu => pairs.for_each(|(g, v)| *g = if v * scale + shift > 0.0 { *g } else { 0.0 }),
+        Activation::LeakyRelu { slope } => {
+            pairs.for_each(|(g, v)| *g *= if v * scale + shift > 0.0 { 1.0 } else { slope })
+        }
+        Activation::Elu { alpha } => pairs.for_each(|(g, v)| {
+            let z = v * scale + shift;
+            *g *= if z > 0.0 { 1.0 } else { alpha * exp_nonpositive(z) };
+        }),
+    }
+}
+
+with_avx2! {
+    /// Pools one row into `out` (`row.len() / k` values; the tail is dropped). Max pooling
+    /// takes the first maximum and propagates NaN, as PyTorch.
+    pub fn pool_row = pool_row_body(row: &[f32], pool: Pool, out: &mut [f32])
+}
+
+#[inline(always)]
+fn pool_row_body(row: &[f32], pool: Pool, out: &mut [f32]) {
+    match pool {
+        Pool::Max(2) => {
+            for (v, pair) in out.iter_mut().zip(row.chunks_exact(2)) {
+                *v = if pair[1] > pair[0] || pair[1].is_nan() {
+                    pair[1]
+                } else {
+                    pair[0]
+                };
+            }
+        }
+        Pool::Max(k) => {
+            for (v, win) in out.iter_mut().zip(row.chunks_exact(k)) {
+                *v = win[arg_max(win)];
+            }
+        }
+        Pool::Avg(4) => average_windows::<4>(row, out),
+        Pool::Avg(8) => average_windows::<8>(row, out),
+        Pool::Avg(k) => {
+            let inv = 1.0 / k as f32;
+            for (v, win) in out.iter_mut().zip(row.chunks_exact(k)) {
+                *v = win.iter().sum::<f32>() * inv;
+            }
+        }
+    }
+}
+
+/// Index of a window's first maximum (NaN counts as the maximum, as in PyTorch).
+#[inline(always)]
+fn arg_max(win: &[f32]) -> usize {
+    let mut best = 0;
+    for (j, value) in win.iter().enumerate().skip(1) {
+        if *value > win[best] || value.is_nan() {
+            best = j;
+        }
+    }
+    best
+}
+
+/// Means of windows of a length known at compile time (so the loop vectorises).
+#[inline(always)]
+fn average_windows<const K: usize>(row: &[f32], out: &mut [f32]) {
+    let inv = 1.0 / K as f32;
+    for (v, win) in out.iter_mut().zip(row.chunks_exact(K)) {
+        let mut sum = win[0];
+        for value in &win[1..] {
+            sum += value;
+        }
+        *v = sum * inv;
+    }
+}
+
+with_avx2! {
+    /// Spreads a pooled row's gradient back over `grad` (the full row; the tail gets 0).
+    /// Max pooling routes each window's gradient to the arg-max of `z`, the values it
+    /// pooled (or any monotonic function of them).
+    pub fn unpool_row = unpool_row_body(gout: &[f32], pool: Pool, z: &[f32], grad: &mut [f32])
+}
+
+#[inline(always)]
+fn unpool_row_body(gout: &[f32], pool: Pool, z: &[f32], grad: &mut [f32]) {
+    let covered = gout.len() * pool.size();
+    grad[covered..].fill(0.0);
+    match pool {
+        Pool::Max(2) => {
+            for ((g2, pair), &g) in grad.chunks_exact_mut(2).zip(z.chunks_exact(2)).zip(gout) {
+                let second = pair[1] > pair[0] || pair[1].is_nan();
+                g2[0] = if second { 0.0 } else { g };
+                g2[1] = if second { g } else { 0.0 };
+            }
+        }
+        Pool::Max(k) => {
+            for ((gw, win), &g) in grad.chunks_exact_mut(k).zip(z.chunks_exact(k)).zip(gout) {
+                gw.fill(0.0);
+                gw[arg_max(win)] = g;
+            }
+        }
+        Pool::Avg(k) => {
+            let inv = 1.0 / k as f32;
+            for (gw, &g) in grad.chunks_exact_mut(k).zip(gout) {
+                gw.fill(g * inv);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_exponential_is_accurate_on_the_negative_axis() {
+        let mut worst = 0.0f64;
+        for i in 0..=200_000 {
+            let x = -(i as f32) * 1e-4 * 8.0; // 0 … −160
+            let exact = (x as f64).exp();
+            let got = exp_nonpositive(x) as f64;
+            worst = worst.max((got - exact).abs() / exact.max(1e-30));
+            if x < -87.0 {
+                assert!(got < 1e-37);
+            }
+        }
+        assert!(worst < 3e-7, "worst relative error {worst}");
+    }
+}
