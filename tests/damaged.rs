@@ -13,7 +13,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const EXPERIMENT: &str = "name = \"d\"\ndata = \"synthetic:1:16\"\n[defaults]\nepochs = 3\nbatch_size = 8\n";
-const FILES: [&str; 4] = ["config.json", "status.json", "metrics.csv", "checkpoint.bin"];
+const FILES: [&str; 5] = [
+    "config.json",
+    "status.json",
+    "metrics.csv",
+    "predictions.csv",
+    "checkpoint.bin",
+];
 
 fn eegrun(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_eegrun"))
@@ -107,6 +113,7 @@ fn make_partial(dir: &Path) {
     status.attempts = 1;
     status.epochs_done = 1;
     status.summary = trainer.summary();
+    status.predictions_sha256 = Some(run.dir.write_predictions(&trainer.predictions).unwrap());
     status.metrics_sha256 = Some(run.dir.write_metrics(&trainer.history).unwrap());
     run.dir.write_status(&status).unwrap();
 }

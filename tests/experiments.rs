@@ -204,9 +204,10 @@ fn finished_runs_are_skipped() {
 }
 
 /// Every stored number of a run: metrics.csv without its timing columns, byte for byte,
-/// and the summary in status.json.
-fn stored_numbers(run: &Path) -> (Vec<String>, serde_json::Value) {
-    (metrics(run), status(run)["summary"].clone())
+/// the summary in status.json, and predictions.csv.
+fn stored_numbers(run: &Path) -> (Vec<String>, serde_json::Value, String) {
+    let predictions = std::fs::read_to_string(run.join("predictions.csv")).unwrap();
+    (metrics(run), status(run)["summary"].clone(), predictions)
 }
 
 #[test]

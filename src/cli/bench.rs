@@ -36,7 +36,7 @@ pub(super) fn command(args: BenchArgs) -> Result<()> {
             .map_err(|e| anyhow!(e))?;
             let mut times = Vec::new();
             let mut time = |event: Event| -> Result<()> {
-                if let Event::Epoch { history } = event {
+                if let Event::Epoch { history, .. } = event {
                     let m = history.last().expect("an epoch");
                     times.push(m.train_seconds + m.eval_seconds);
                 }

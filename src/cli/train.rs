@@ -40,6 +40,7 @@ pub(super) fn command(args: TrainArgs) -> Result<()> {
             Event::Start {
                 history: restored,
                 parameters,
+                ..
             } => {
                 if let (Some(path), false) = (&args.checkpoint, restored.is_empty()) {
                     println!("resumed from {} after epoch {}", path.display(), restored.len());
@@ -49,7 +50,7 @@ pub(super) fn command(args: TrainArgs) -> Result<()> {
                     spec.model, spec.activation, spec.dropout
                 );
             }
-            Event::Epoch { history: so_far } => {
+            Event::Epoch { history: so_far, .. } => {
                 print_epoch(so_far.last().expect("an epoch"), spec.epochs);
                 history = so_far.to_vec();
             }

@@ -6,7 +6,7 @@ use super::model::{Model, ModelSpec};
 use super::{checkpoint, Backend};
 use crate::config::RunSpec;
 use crate::data::{Dataset, Split, CHANNELS, CLASSES, SAMPLES};
-use crate::store::{summarize, EpochMetrics, RunSummary};
+use crate::store::{summarize, EpochMetrics, Predictions, RunSummary};
 use anyhow::{bail, ensure, Context, Result};
 use dfdx::prelude::*;
 use rand::{seq::SliceRandom, Rng, SeedableRng};
@@ -32,6 +32,7 @@ struct CheckpointMeta {
     data_fingerprint: String,
     adam_step: u64,
     history: Vec<EpochMetrics>,
+    predictions: Predictions,
 }
 
 /// A training run in progress: model, optimiser, data and history.
@@ -40,6 +41,8 @@ pub struct Trainer<D: Backend> {
     pub model: Model<D>,
     pub adam: Adam<D>,
     pub history: Vec<EpochMetrics>,
+    /// Test predictions at the last, highest-test and best-validation epochs.
+    pub predictions: Predictions,
     dev: D,
     train: Split,
     val: Option<Split>,
@@ -84,6 +87,10 @@ impl<D: Backend> Trainer<D> {
             model,
             adam,
             history: Vec::new(),
+            predictions: Predictions {
+                labels: data.test.y.clone(),
+                ..Predictions::default()
+            },
             dev,
             train,
             val,
@@ -120,36 +127,52 @@ impl<D: Backend> Trainer<D> {
         }
         let train_seconds = start.elapsed().as_secs_f64();
         let start = Instant::now();
-        let (test_loss, test_acc) = self.evaluate(&self.test.clone());
+        let (test_loss, test_acc, predicted) = self.evaluate(&self.test.clone());
         let val = self.val.clone().map(|v| self.evaluate(&v));
         let n = self.train.len() as f64;
+        // First maximum wins, as in `summarize`.
+        let best = |key: fn(&EpochMetrics) -> Option<f64>, now: Option<f64>| {
+            now.is_some_and(|v| self.history.iter().all(|m| key(m).is_some_and(|b| v > b)))
+        };
+        if best(|m| Some(m.test_acc), Some(test_acc)) {
+            self.predictions.best_test = predicted.clone();
+        }
+        if best(|m| m.val_acc, val.as_ref().map(|v| v.1)) {
+            self.predictions.best_val = predicted.clone();
+        }
+        self.predictions.final_epoch = predicted;
         self.history.push(EpochMetrics {
             epoch,
             train_loss: loss_sum / n,
             train_acc: correct as f64 / n,
             test_loss,
             test_acc,
-            val_loss: val.map(|v| v.0),
-            val_acc: val.map(|v| v.1),
+            val_loss: val.as_ref().map(|v| v.0),
+            val_acc: val.as_ref().map(|v| v.1),
             train_seconds,
             eval_seconds: start.elapsed().as_secs_f64(),
         });
         Ok(self.history.last().expect("just pushed"))
     }
 
-    /// Mean loss and accuracy in evaluation mode (running BatchNorm stats, no dropout).
-    pub fn evaluate(&mut self, split: &Split) -> (f64, f64) {
+    /// Mean loss, accuracy and each trial's predicted class in evaluation mode (running
+    /// BatchNorm stats, no dropout).
+    pub fn evaluate(&mut self, split: &Split) -> (f64, f64, Vec<u8>) {
         let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+        let mut predicted = Vec::with_capacity(split.len());
         let indices: Vec<usize> = (0..split.len()).collect();
         let mut no_rng = stream(0, 0, 0);
         for batch in indices.chunks(self.config.batch_size) {
             let Batch { x, targets, labels } = self.batch(split, batch);
             let logits = self.model.forward(x, false, &mut no_rng);
-            correct += count_correct(&logits.as_vec(), &labels);
+            let values = logits.as_vec();
+            correct += count_correct(&values, &labels);
+            predicted.extend(values.chunks(CLASSES).map(|row| arg_max(row) as u8));
             let loss = cross_entropy_with_logits_loss(logits, targets);
             loss_sum += loss.as_vec()[0] as f64 * batch.len() as f64;
         }
-        (loss_sum / split.len() as f64, correct as f64 / split.len() as f64)
+        let n = split.len() as f64;
+        (loss_sum / n, correct as f64 / n, predicted)
     }
 
     /// Input, one-hot targets and labels for the given trials.
@@ -190,6 +213,7 @@ impl<D: Backend> Trainer<D> {
             data_fingerprint: self.data_fingerprint.clone(),
             adam_step: self.adam.step,
             history: self.history.clone(),
+            predictions: self.predictions.clone(),
         };
         checkpoint::save(path, &meta, &tensors)
     }
@@ -238,6 +262,7 @@ impl<D: Backend> Trainer<D> {
         }
         self.adam.step = meta.adam_step;
         self.history = meta.history;
+        self.predictions = meta.predictions;
         Ok(())
     }
 }
@@ -267,13 +292,15 @@ fn hold_out(split: &Split, fraction: f32, rng: &mut impl Rng) -> (Split, Option<
     (split.select(&train), Some(split.select(&val)))
 }
 
+/// The first class with the highest logit.
+fn arg_max(row: &[f32]) -> usize {
+    (1..row.len()).fold(0, |best, c| if row[c] > row[best] { c } else { best })
+}
+
 fn count_correct(logits: &[f32], labels: &[u8]) -> usize {
     logits
         .chunks(CLASSES)
         .zip(labels)
-        .filter(|(row, &label)| {
-            let predicted = (1..CLASSES).fold(0, |best, c| if row[c] > row[best] { c } else { best });
-            predicted == label as usize
-        })
+        .filter(|(row, &label)| arg_max(row) == label as usize)
         .count()
 }

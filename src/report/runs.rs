@@ -1,6 +1,6 @@
 //! Reading run folders back: config, status and per-epoch metrics.
 
-use crate::store::{state_of, summarize, EpochMetrics, RunDir, RunRecord, RunState, RunSummary, Status};
+use crate::store::{state_of, summarize, EpochMetrics, Predictions, RunDir, RunRecord, RunState, RunSummary, Status};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -12,6 +12,8 @@ pub struct RunInfo {
     pub record: RunRecord,
     pub status: Status,
     pub history: Vec<EpochMetrics>,
+    /// Per-trial test predictions (runs of eegrun 0.1 have none).
+    pub predictions: Option<Predictions>,
     /// Judged from all the files together (see [`crate::store::RunState`]).
     pub run_state: RunState,
 }
@@ -24,12 +26,15 @@ impl RunInfo {
             path: dir.to_path_buf(),
         };
         let record = run.record()?.context("no config.json")?;
-        let (status, history, run_state) = match (run.status(), run.read_metrics()) {
-            (Ok(status), Ok(metrics)) => {
-                let state = state_of(status.as_ref(), &metrics);
-                (status, metrics.history, state)
+        let (status, history, predictions, run_state) = match (run.status(), run.read_metrics(), run.read_predictions())
+        {
+            (Ok(status), Ok(metrics), Ok(predictions)) => {
+                let state = state_of(status.as_ref(), &metrics, predictions.as_ref());
+                (status, metrics.history, predictions.map(|p| p.0), state)
             }
-            (Err(e), _) | (_, Err(e)) => (None, Vec::new(), RunState::Unreadable(format!("{e:#}"))),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                (None, Vec::new(), None, RunState::Unreadable(format!("{e:#}")))
+            }
         };
         let mut status = status.unwrap_or_else(|| Status::new(record.config.epochs));
         status.epochs_done = status.epochs_done.max(history.len());
@@ -39,6 +44,7 @@ impl RunInfo {
             record,
             status,
             history,
+            predictions,
             run_state,
         })
     }

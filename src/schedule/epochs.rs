@@ -6,7 +6,7 @@ use crate::config::{Device, RunSpec};
 use crate::data::Dataset;
 use crate::nn::train::Trainer;
 use crate::nn::Backend;
-use crate::store::{now_unix, EpochMetrics};
+use crate::store::{now_unix, EpochMetrics, Predictions};
 use anyhow::{bail, Context, Result};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,10 +16,14 @@ pub enum Event<'a> {
     /// Training starts, after the epochs restored from the checkpoint (none when fresh).
     Start {
         history: &'a [EpochMetrics],
+        predictions: &'a Predictions,
         parameters: usize,
     },
     /// An epoch ended and was checkpointed; its metrics are the last of `history`.
-    Epoch { history: &'a [EpochMetrics] },
+    Epoch {
+        history: &'a [EpochMetrics],
+        predictions: &'a Predictions,
+    },
 }
 
 /// Trains `spec` on `data` with `threads` threads until every epoch has run (or `stop` is
@@ -92,6 +96,7 @@ fn epochs<D: Backend>(
     }
     observe(Event::Start {
         history: &trainer.history,
+        predictions: &trainer.predictions,
         parameters: trainer.model.parameter_count(),
     })?;
     while !trainer.finished() {
@@ -104,6 +109,7 @@ fn epochs<D: Backend>(
         }
         observe(Event::Epoch {
             history: &trainer.history,
+            predictions: &trainer.predictions,
         })?;
     }
     Ok(())

@@ -191,17 +191,22 @@ fn train_locked(
         .and_then(|()| {
             let mut last = Instant::now();
             let mut record = |event: Event| -> Result<()> {
-                let history = match event {
-                    Event::Start { history, .. } => history,
-                    Event::Epoch { history } => {
+                let (history, predictions) = match event {
+                    Event::Start {
+                        history, predictions, ..
+                    } => (history, predictions),
+                    Event::Epoch { history, predictions } => {
                         status.seconds += last.elapsed().as_secs_f64();
                         last = Instant::now();
                         progress.epoch(run, history.last().expect("an epoch"));
-                        history
+                        (history, predictions)
                     }
                 };
                 // What the checkpoint holds is the truth: the files follow it (this also
                 // repairs a finished run whose metrics.csv or status.json was damaged).
+                if !history.is_empty() {
+                    status.predictions_sha256 = Some(run.dir.write_predictions(predictions)?);
+                }
                 status.metrics_sha256 = Some(run.dir.write_metrics(history)?);
                 status.epochs_done = history.len();
                 status.summary = crate::store::summarize(history);

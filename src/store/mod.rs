@@ -7,11 +7,13 @@
 
 mod legacy;
 pub mod metrics;
+pub mod predictions;
 
 use crate::config::RunSpec;
 use anyhow::{Context, Result};
 use fs2::FileExt;
 pub use metrics::{summarize, EpochMetrics, RunSummary};
+pub use predictions::Predictions;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -121,6 +123,9 @@ pub struct Status {
     /// SHA-256 of metrics.csv as last written (absent in runs of eegrun 0.1).
     #[serde(default)]
     pub metrics_sha256: Option<String>,
+    /// SHA-256 of predictions.csv as last written (absent in runs of eegrun 0.1).
+    #[serde(default)]
+    pub predictions_sha256: Option<String>,
 }
 
 impl Status {
@@ -142,6 +147,7 @@ impl Status {
             git_revision: option_env!("EEGRUN_GIT_REVISION").map(String::from),
             summary: None,
             metrics_sha256: None,
+            predictions_sha256: None,
         }
     }
 }
@@ -198,6 +204,21 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Why a finished run's predictions disagree with its metrics, if they do.
+fn predictions_disagree(p: &Predictions, history: &[EpochMetrics]) -> Option<String> {
+    use predictions::At;
+    let summary = summarize(history)?;
+    let checks = [
+        ("final", p.accuracy(At::Final), Some(summary.final_test_acc)),
+        ("best_test", p.accuracy(At::BestTest), Some(summary.best_test_acc)),
+        ("best_val", p.accuracy(At::BestVal), summary.test_acc_at_best_val),
+    ];
+    checks
+        .into_iter()
+        .find(|(_, from_predictions, from_metrics)| from_predictions != from_metrics)
+        .map(|(column, a, b)| format!("predictions.csv's {column} column gives test accuracy {a:?}, metrics.csv {b:?}"))
+}
+
 /// Why a finished run's status and metrics disagree, if they do.
 pub fn disagreement(status: &Status, metrics: &Metrics) -> Option<String> {
     let history = &metrics.history;
@@ -238,8 +259,9 @@ pub struct Metrics {
     pub sha256: String,
 }
 
-/// The state of a run with this status (if any) and these recorded epochs.
-pub fn state_of(status: Option<&Status>, metrics: &Metrics) -> RunState {
+/// The state of a run with this status (if any), these recorded epochs and, when it has
+/// them, these predictions (with their file's checksum).
+pub fn state_of(status: Option<&Status>, metrics: &Metrics, predictions: Option<&(Predictions, String)>) -> RunState {
     let history = &metrics.history;
     let Some(status) = status else {
         return match history.len() {
@@ -248,10 +270,20 @@ pub fn state_of(status: Option<&Status>, metrics: &Metrics) -> RunState {
         };
     };
     match status.state {
-        State::Done => match disagreement(status, metrics) {
-            Some(why) => RunState::Inconsistent(why),
-            None => RunState::Done,
-        },
+        State::Done => {
+            let predictions_problem = || match (predictions, &status.predictions_sha256) {
+                (None, Some(_)) => Some("predictions.csv is missing".to_string()),
+                (Some((_, sha)), Some(recorded)) if sha != recorded => Some(
+                    "predictions.csv changed after the run finished (its checksum differs from status.json's)".into(),
+                ),
+                (Some((p, _)), _) => predictions_disagree(p, history),
+                (None, None) => None,
+            };
+            match disagreement(status, metrics).or_else(predictions_problem) {
+                Some(why) => RunState::Inconsistent(why),
+                None => RunState::Done,
+            }
+        }
         State::Failed => RunState::Failed(status.error.clone().unwrap_or_else(|| "unknown error".into())),
         _ if status.epochs_done > 0 || !history.is_empty() => RunState::Partial {
             done: status.epochs_done.max(history.len()),
@@ -304,6 +336,33 @@ impl RunDir {
     /// `metrics.csv`.
     pub fn metrics(&self) -> PathBuf {
         self.path.join("metrics.csv")
+    }
+
+    /// `predictions.csv`.
+    pub fn predictions(&self) -> PathBuf {
+        self.path.join("predictions.csv")
+    }
+
+    /// Writes `predictions.csv` and returns its SHA-256, for status.json.
+    pub fn write_predictions(&self, p: &Predictions) -> Result<String> {
+        let text = predictions::render(p);
+        write_atomic(&self.predictions(), text.as_bytes())?;
+        Ok(sha256_hex(text.as_bytes()))
+    }
+
+    /// The predictions in `predictions.csv` and the file's SHA-256 (none when the file
+    /// does not exist).
+    pub fn read_predictions(&self) -> Result<Option<(Predictions, String)>> {
+        let path = self.predictions();
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let text = std::str::from_utf8(&bytes).with_context(|| format!("{}: not text", path.display()))?;
+                let p = predictions::parse(text).with_context(|| format!("{}", path.display()))?;
+                Ok(Some((p, sha256_hex(&bytes))))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("{}: cannot read", path.display())),
+        }
     }
 
     /// The run's status, if it has one.
@@ -374,13 +433,12 @@ impl RunDir {
         }
     }
 
-    /// The run's state from its status and metrics files together.
+    /// The run's state from its status, metrics and predictions files together.
     pub fn state(&self) -> RunState {
-        let (status, history) = match (self.status(), self.read_metrics()) {
-            (Err(e), _) | (_, Err(e)) => return RunState::Unreadable(format!("{e:#}")),
-            (Ok(status), Ok(metrics)) => (status, metrics),
-        };
-        state_of(status.as_ref(), &history)
+        match (self.status(), self.read_metrics(), self.read_predictions()) {
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => RunState::Unreadable(format!("{e:#}")),
+            (Ok(status), Ok(metrics), Ok(predictions)) => state_of(status.as_ref(), &metrics, predictions.as_ref()),
+        }
     }
 
     /// Takes the run's lock without waiting; `None` when another process holds it.
