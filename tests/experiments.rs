@@ -113,7 +113,7 @@ fn malformed_files_each_give_their_own_located_error() {
 
 #[test]
 fn shipped_experiments_are_valid() {
-    for (file, runs) in [("activations", 6), ("dropout", 12), ("quickstart", 2)] {
+    for (file, runs) in [("activations", 60), ("dropout", 120), ("quickstart", 2)] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("experiments/{file}.toml"));
         let experiment = Experiment::load(&path).unwrap();
         assert_eq!(experiment.runs().unwrap().len(), runs, "{file}");

@@ -12,16 +12,11 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
     warnings.iter().for_each(|w| eprintln!("warning: {w}"));
     let done: Vec<RunInfo> = runs.into_iter().filter(|r| r.run_state == RunState::Done).collect();
     let frame = summary::filter(summary::runs_frame(&done)?, &args.filters)?;
-    let by: Vec<String> = columns::DEFAULT_GROUP_BY
-        .iter()
-        .chain(&[columns::EPOCHS])
-        .map(|s| s.to_string())
+    let kept: std::collections::HashSet<String> = (0..frame.height())
+        .filter_map(|i| summary::cell_text(&frame, columns::RUN_ID, i).ok())
         .collect();
-    let current = if frame.height() == 0 {
-        Vec::new()
-    } else {
-        check::entries(&summary::grouped(&frame, &by)?, &by)?
-    };
+    let selected: Vec<RunInfo> = done.into_iter().filter(|r| kept.contains(&r.id)).collect();
+    let current = check::entries(&selected);
     if current.is_empty() {
         bail!(
             "{}: no finished runs{} — nothing to {}",
@@ -60,11 +55,11 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
     let rows: Vec<Vec<String>> = comparisons
         .iter()
         .map(|c| {
-            let delta = c
-                .current
-                .zip(c.baseline)
-                .map(|(a, b)| format!("{:+.2}", a - b))
-                .unwrap_or_else(|| "-".into());
+            let change = match (c.change, c.interval) {
+                (Some(d), Some((low, high))) => format!("{d:+.2} [{low:+.2}, {high:+.2}]"),
+                (Some(d), None) => format!("{d:+.2} (no interval)"),
+                _ => "-".into(),
+            };
             let verdict = match c.verdict {
                 Verdict::Ok => "ok",
                 Verdict::Regressed => "REGRESSED",
@@ -77,14 +72,23 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
                 c.metric.into(),
                 num(c.baseline),
                 num(c.current),
-                delta,
+                change,
+                c.paired_seeds.to_string(),
                 verdict.into(),
             ]
         })
         .collect();
-    let header = ["configuration", "metric", "baseline", "current", "delta", "verdict"]
-        .map(String::from)
-        .to_vec();
+    let header = [
+        "configuration",
+        "metric",
+        "baseline",
+        "current",
+        "change [95% CI]",
+        "paired seeds",
+        "verdict",
+    ]
+    .map(String::from)
+    .to_vec();
     print!("{}", summary::render_text(&(header, rows), false));
     let count = |v: Verdict| comparisons.iter().filter(|c| c.verdict == v).count();
     let (regressed, missing, new) = (count(Verdict::Regressed), count(Verdict::Missing), count(Verdict::New));
@@ -107,7 +111,7 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
         );
     }
     println!(
-        "all {} configurations of {} within {tolerance} points",
+        "all {} configurations of {} within {tolerance} points (regressed = the 95% interval of the paired change lies below −{tolerance})",
         baseline.entries.len(),
         args.baseline.display()
     );

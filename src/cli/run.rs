@@ -3,7 +3,7 @@
 use super::args::{ExperimentArgs, RunArgs};
 use crate::data::{Dataset, Source};
 use crate::experiment::{resolve_path, Experiment};
-use crate::report::{columns, render_summary, Format, RunInfo};
+use crate::report::{columns, findings, render_summary, Format, RunInfo};
 use crate::schedule::{self, planned_state, LogProgress, Outcome, PlannedRun, Progress, TerminalProgress};
 use crate::store::RunState;
 use anyhow::{bail, Result};
@@ -71,6 +71,10 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
     let infos: Vec<RunInfo> = runs.iter().filter_map(|r| RunInfo::read(&r.dir.path).ok()).collect();
     let by: Vec<String> = columns::DEFAULT_GROUP_BY.iter().map(|s| s.to_string()).collect();
     println!("\n{}", render_summary(&infos, &by, &[], Format::Table)?);
+    let tables = findings::tables(&findings::studies(&infos));
+    if !tables.is_empty() {
+        println!("{tables}");
+    }
     let states: Vec<RunState> = runs.iter().map(planned_state).collect();
     let broken: Vec<String> = runs
         .iter()

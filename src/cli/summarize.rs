@@ -1,7 +1,8 @@
 //! `eegrun summarize`: the grouped table, summary.csv/.parquet and the plots.
 
 use super::args::SummarizeArgs;
-use crate::report::{columns, plots, render_summary, scan, summary, RunInfo};
+use crate::report::{columns, findings, plots, render_summary, scan, summary, Format, RunInfo};
+use crate::store::write_atomic;
 use anyhow::{bail, Result};
 
 pub(super) fn command(args: SummarizeArgs) -> Result<()> {
@@ -26,14 +27,26 @@ pub(super) fn command(args: SummarizeArgs) -> Result<()> {
         .filter_map(|i| summary::cell_text(&frame, columns::RUN_ID, i).ok())
         .collect();
     let selected: Vec<RunInfo> = runs.into_iter().filter(|r| kept.contains(&r.id)).collect();
+    let studies = findings::studies(&selected);
+    let text = [
+        findings::tables(&studies),
+        findings::comparisons(&studies),
+        findings::findings(&studies),
+    ]
+    .join("\n");
+    if args.format == Format::Table && !text.trim().is_empty() {
+        println!("\n{}", text.trim_end());
+    }
+    write_atomic(&out.join("findings.txt"), text.as_bytes())?;
     let written = if args.no_plots {
         Vec::new()
     } else {
         plots::write_all(&selected, &out.join("plots"))?
     };
     eprintln!(
-        "wrote {} and {}{}",
+        "wrote {}, {} and {}{}",
         out.join("summary.csv").display(),
+        out.join("findings.txt").display(),
         out.join("summary.parquet").display(),
         if written.is_empty() {
             String::new()

@@ -1,9 +1,16 @@
-//! The nightly regression gate: seed-mean accuracies of finished runs against a recorded
-//! baseline, with a tolerance in percentage points.
+//! The nightly regression gate: finished runs against a recorded baseline, paired by
+//! seed. For each configuration and metric (highest and final test accuracy), the change
+//! of each seed's accuracy from its recorded value is averaged, with a 95% t-interval over
+//! the seeds; the configuration *regressed* when the whole interval lies below
+//! −tolerance — worse beyond the tolerance with confidence, not a single noisy mean. With
+//! one paired seed (or a baseline of means only, as eegrun 0.1 recorded) there is no
+//! interval, and the point change is held against the tolerance, as the output says.
 
+use super::columns;
+use super::runs::RunInfo;
 use anyhow::{bail, Context, Result};
-use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A recorded baseline.
@@ -14,11 +21,22 @@ pub struct Baseline {
     pub entries: Vec<Entry>,
 }
 
-/// One configuration's accuracies (means over its runs, in percent).
+/// One configuration's accuracies (percent): seed means, and each seed's values.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Entry {
     pub key: String,
     pub runs: usize,
+    pub best_test_acc: f64,
+    pub final_test_acc: f64,
+    /// Absent in baselines of eegrun 0.1 (means only).
+    #[serde(default)]
+    pub per_seed: Vec<SeedResult>,
+}
+
+/// One seed's accuracies (percent).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeedResult {
+    pub seed: u64,
     pub best_test_acc: f64,
     pub final_test_acc: f64,
 }
@@ -32,62 +50,140 @@ pub enum Verdict {
     New,
 }
 
-/// One line of the check's report.
+/// One line of the check's report (changes in points).
 #[derive(Clone, Debug)]
 pub struct Comparison {
     pub key: String,
     pub metric: &'static str,
     pub baseline: Option<f64>,
     pub current: Option<f64>,
+    /// Mean change over paired seeds (or of the means, without per-seed values).
+    pub change: Option<f64>,
+    /// 95% t-interval of the mean change (two or more paired seeds).
+    pub interval: Option<(f64, f64)>,
+    pub paired_seeds: usize,
     pub verdict: Verdict,
 }
 
-/// Entries from a grouped summary frame (see `summary::grouped`), keyed by `key_columns`.
-pub fn entries(grouped: &DataFrame, key_columns: &[String]) -> Result<Vec<Entry>> {
-    let value = |name: &str, i: usize| -> Result<f64> {
-        let v = grouped.column(name)?.get(i)?;
-        v.extract::<f64>().with_context(|| format!("{name} is not numeric"))
-    };
-    (0..grouped.height())
-        .map(|i| {
-            let key = key_columns
-                .iter()
-                .map(|c| Ok(format!("{c}={}", super::summary::cell_text(grouped, c, i)?)))
-                .collect::<Result<Vec<_>>>()?
-                .join(" ");
-            Ok(Entry {
+/// The key of a run's configuration: every setting but the seed, as `name=value` pairs.
+fn key(run: &RunInfo) -> String {
+    let c = &run.record.config;
+    [
+        (columns::EXPERIMENT, run.record.experiment.clone()),
+        (columns::MODEL, c.model.to_string()),
+        (columns::ACTIVATION, c.activation.to_string()),
+        (columns::DROPOUT, c.dropout.to_string()),
+        (columns::BATCH_SIZE, c.batch_size.to_string()),
+        (columns::LR, c.lr.to_string()),
+        (columns::WEIGHT_DECAY, c.weight_decay.to_string()),
+        (columns::EPOCHS, c.epochs.to_string()),
+    ]
+    .map(|(k, v)| format!("{k}={v}"))
+    .join(" ")
+}
+
+/// Entries of finished runs, one per configuration, in key order.
+pub fn entries(runs: &[RunInfo]) -> Vec<Entry> {
+    let mut groups: BTreeMap<String, Vec<SeedResult>> = BTreeMap::new();
+    for run in runs {
+        if let Some(s) = run.summary() {
+            groups.entry(key(run)).or_default().push(SeedResult {
+                seed: run.record.config.seed,
+                best_test_acc: 100.0 * s.best_test_acc,
+                final_test_acc: 100.0 * s.final_test_acc,
+            });
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, mut per_seed)| {
+            per_seed.sort_by_key(|r| r.seed);
+            let mean = |f: fn(&SeedResult) -> f64| per_seed.iter().map(f).sum::<f64>() / per_seed.len() as f64;
+            Entry {
                 key,
-                runs: value("runs", i)? as usize,
-                best_test_acc: value("best_test_acc_mean", i)?,
-                final_test_acc: value("final_test_acc_mean", i)?,
-            })
+                runs: per_seed.len(),
+                best_test_acc: mean(|r| r.best_test_acc),
+                final_test_acc: mean(|r| r.final_test_acc),
+                per_seed,
+            }
         })
         .collect()
 }
 
+/// Two-sided 95% quantiles of Student's t for 1–30 degrees of freedom.
+const T_975: [f64; 30] = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
+    2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
+
+/// Mean and 95% t-interval of paired changes (no interval below two values).
+fn mean_interval(changes: &[f64]) -> (f64, Option<(f64, f64)>) {
+    let n = changes.len();
+    let mean = changes.iter().sum::<f64>() / n as f64;
+    if n < 2 {
+        return (mean, None);
+    }
+    let sd = (changes.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+    let t = T_975.get(n - 2).copied().unwrap_or(1.96);
+    let half = t * sd / (n as f64).sqrt();
+    (mean, Some((mean - half, mean + half)))
+}
+
 /// Compares current entries with the baseline.
 pub fn compare(baseline: &Baseline, current: &[Entry], tolerance: f64) -> Vec<Comparison> {
-    type Metric = fn(&Entry) -> f64;
+    type Metric = fn(&SeedResult) -> f64;
     let metrics: [(&str, Metric); 2] = [
-        ("best_test_acc", |e| e.best_test_acc),
-        ("final_test_acc", |e| e.final_test_acc),
+        (columns::BEST_TEST_ACC, |r| r.best_test_acc),
+        (columns::FINAL_TEST_ACC, |r| r.final_test_acc),
     ];
+    let mean_of = |e: &Entry, metric: &str| {
+        if metric == columns::BEST_TEST_ACC {
+            e.best_test_acc
+        } else {
+            e.final_test_acc
+        }
+    };
     let mut out = Vec::new();
     for b in &baseline.entries {
         let now = current.iter().find(|c| c.key == b.key);
         for (metric, get) in metrics {
-            let (base, cur) = (get(b), now.map(get));
-            let verdict = match cur {
-                None => Verdict::Missing,
-                Some(c) if c < base - tolerance => Verdict::Regressed,
-                Some(_) => Verdict::Ok,
+            let Some(now) = now else {
+                out.push(Comparison {
+                    key: b.key.clone(),
+                    metric,
+                    baseline: Some(mean_of(b, metric)),
+                    current: None,
+                    change: None,
+                    interval: None,
+                    paired_seeds: 0,
+                    verdict: Verdict::Missing,
+                });
+                continue;
             };
+            let changes: Vec<f64> = b
+                .per_seed
+                .iter()
+                .filter_map(|r| Some(get(now.per_seed.iter().find(|c| c.seed == r.seed)?) - get(r)))
+                .collect();
+            let (change, interval) = if changes.is_empty() {
+                (mean_of(now, metric) - mean_of(b, metric), None)
+            } else {
+                mean_interval(&changes)
+            };
+            let worst_plausible = interval.map_or(change, |(_, high)| high);
             out.push(Comparison {
                 key: b.key.clone(),
                 metric,
-                baseline: Some(base),
-                current: cur,
-                verdict,
+                baseline: Some(mean_of(b, metric)),
+                current: Some(mean_of(now, metric)),
+                change: Some(change),
+                interval,
+                paired_seeds: changes.len(),
+                verdict: if worst_plausible < -tolerance {
+                    Verdict::Regressed
+                } else {
+                    Verdict::Ok
+                },
             });
         }
     }
@@ -97,9 +193,12 @@ pub fn compare(baseline: &Baseline, current: &[Entry], tolerance: f64) -> Vec<Co
     {
         out.push(Comparison {
             key: c.key.clone(),
-            metric: "best_test_acc",
+            metric: columns::BEST_TEST_ACC,
             baseline: None,
             current: Some(c.best_test_acc),
+            change: None,
+            interval: None,
+            paired_seeds: 0,
             verdict: Verdict::New,
         });
     }
@@ -138,6 +237,21 @@ pub fn load(path: &Path) -> Result<Baseline> {
                 )));
             }
         }
+        let seeds_ok = e.per_seed.is_empty() || e.per_seed.len() == e.runs;
+        let finite = e
+            .per_seed
+            .iter()
+            .all(|r| (0.0..=100.0).contains(&r.best_test_acc) && (0.0..=100.0).contains(&r.final_test_acc));
+        let mean = |f: fn(&SeedResult) -> f64| e.per_seed.iter().map(f).sum::<f64>() / e.per_seed.len() as f64;
+        let means_agree = e.per_seed.is_empty()
+            || ((mean(|r| r.best_test_acc) - e.best_test_acc).abs() < 1e-6
+                && (mean(|r| r.final_test_acc) - e.final_test_acc).abs() < 1e-6);
+        if !seeds_ok || !finite || !means_agree {
+            return Err(bad(format!(
+                "'{}': its per-seed values do not match its runs and means, or are not percentages",
+                e.key
+            )));
+        }
         if e.runs == 0 || !keys.insert(&e.key) {
             return Err(bad(format!("'{}': recorded twice or with 0 runs", e.key)));
         }
@@ -148,4 +262,5 @@ pub fn load(path: &Path) -> Result<Baseline> {
 /// Writes a baseline file atomically.
 pub fn save(path: &Path, baseline: &Baseline) -> Result<()> {
     crate::store::write_atomic(path, serde_json::to_string_pretty(baseline)?.as_bytes())
+        .with_context(|| format!("{}: cannot write baseline", path.display()))
 }

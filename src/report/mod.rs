@@ -3,8 +3,10 @@
 
 pub mod check;
 pub mod columns;
+pub mod findings;
 pub mod plots;
 pub mod runs;
+pub mod stats;
 pub mod summary;
 
 pub use runs::{scan, RunInfo};
