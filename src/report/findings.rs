@@ -31,8 +31,11 @@ pub struct Study<'a> {
     pub comparisons: Vec<(usize, usize, Comparison)>,
 }
 
+/// How a run shows one of its settings.
+type Show = fn(&RunInfo) -> String;
+
 /// The settings that can vary within a study, with how a run shows each.
-const SETTINGS: [(&str, fn(&RunInfo) -> String); 6] = [
+const SETTINGS: [(&str, Show); 6] = [
     ("activation", |r| r.record.config.activation.to_string()),
     ("dropout", |r| r.record.config.dropout.to_string()),
     ("batch_size", |r| r.record.config.batch_size.to_string()),
