@@ -1,6 +1,7 @@
 //! Comparison figures (plotters, PNG and SVG) with a bundled font, so they render on
 //! headless machines without fonts.
 
+use super::findings;
 use super::runs::RunInfo;
 use anyhow::{anyhow, Result};
 use plotters::coord::Shift;
@@ -30,13 +31,27 @@ const COLOURS: [RGBColor; 8] = [
     RGBColor(23, 190, 207),
 ];
 
-/// A line (or marked line) of a figure.
+/// A line (or marked line) of a figure, with an optional spread per point (low, high):
+/// drawn as a band around a plain line, as error bars on a marked one.
 struct Line {
     label: String,
     points: Vec<(f64, f64)>,
+    spread: Vec<(f64, f64)>,
     color: usize,
     dashed: bool,
     markers: bool,
+}
+
+/// Mean and sample standard deviation.
+fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let sd = if values.len() > 1 {
+        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    (mean, sd)
 }
 
 /// What one figure shows.
@@ -57,15 +72,44 @@ pub fn write_all(runs: &[RunInfo], dir: &Path) -> Result<Vec<PathBuf>> {
             .or_default()
             .push(run);
     }
-    let mut written = Vec::new();
-    for ((experiment, model), group) in &groups {
-        let mut figures = vec![(
-            format!("{experiment}-{model}-accuracy"),
-            curves(experiment, model, group),
-        )];
-        if let Some(figure) = dropout_figure(experiment, model, group) {
-            figures.push((format!("{experiment}-{model}-dropout"), figure));
+    let mut figures: Vec<(String, Figure)> = groups
+        .iter()
+        .map(|((experiment, model), group)| {
+            (
+                format!("{experiment}-{model}-accuracy"),
+                curves(experiment, model, group),
+            )
+        })
+        .collect();
+    let mut experiments: Vec<&str> = groups.keys().map(|(e, _)| e.as_str()).collect();
+    experiments.dedup();
+    for experiment in experiments {
+        let of: Vec<(&str, &[&RunInfo])> = groups
+            .iter()
+            .filter(|((e, _), _)| e == experiment)
+            .map(|((_, m), g)| (m.as_str(), g.as_slice()))
+            .collect();
+        if let Some(figure) = dropout_figure(experiment, &of) {
+            figures.push((format!("{experiment}-dropout"), figure));
         }
+    }
+    let mut written = Vec::new();
+    for study in findings::studies(runs).iter().filter(|s| !s.comparisons.is_empty()) {
+        let stem = file_stem(&format!("{}-{}-differences", study.experiment, study.model));
+        let (png, svg) = (dir.join(format!("{stem}.png")), dir.join(format!("{stem}.svg")));
+        let tmp = dir.join(format!(".{stem}.tmp{}.png", std::process::id()));
+        let height = 140 + 60 * study.comparisons.len() as u32;
+        draw_differences(BitMapBackend::new(&tmp, (1000, height)).into_drawing_area(), study)?;
+        std::fs::rename(&tmp, &png).map_err(|e| anyhow!("{}: cannot replace: {e}", png.display()))?;
+        let mut text = String::new();
+        draw_differences(
+            SVGBackend::with_string(&mut text, (1000, height)).into_drawing_area(),
+            study,
+        )?;
+        crate::store::write_atomic(&svg, text.as_bytes())?;
+        written.extend([png, svg]);
+    }
+    {
         for (stem, figure) in figures {
             let stem = file_stem(&stem);
             let png = dir.join(format!("{stem}.png"));
@@ -84,6 +128,79 @@ pub fn write_all(runs: &[RunInfo], dir: &Path) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(written)
+}
+
+/// Each pairwise difference of a study with its 95% interval, a line at 0, and whether
+/// the pair is distinguishable.
+fn draw_differences<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, study: &findings::Study) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let title = format!("{}: {} pairwise differences (A − B)", study.experiment, study.model);
+    let err = |e: &dyn std::fmt::Display| anyhow!("drawing '{title}': {e}");
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let rows: Vec<(String, f64, f64, f64, bool)> = study
+        .comparisons
+        .iter()
+        .map(|(i, j, c)| {
+            let label = format!("{} − {}", study.configs[*i].label, study.configs[*j].label);
+            (
+                label,
+                100.0 * c.difference,
+                100.0 * c.low,
+                100.0 * c.high,
+                c.distinguishable(),
+            )
+        })
+        .collect();
+    let reach = rows.iter().map(|r| r.2.abs().max(r.3.abs())).fold(1.0f64, f64::max) * 1.15;
+    let n = rows.len();
+    let mut chart = ChartBuilder::on(&root)
+        .caption(&title, ("sans-serif", 24))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(330)
+        .build_cartesian_2d(-reach..reach, -0.5..(n as f64 - 0.5))
+        .map_err(|e| err(&e))?;
+    let labels: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    chart
+        .configure_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|y| {
+            let i = y.round();
+            if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
+                labels[n - 1 - i as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .x_desc("difference in test accuracy (points), 95% interval; red: distinguishable")
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 16))
+        .draw()
+        .map_err(|e| err(&e))?;
+    chart
+        .draw_series(LineSeries::new(
+            [(0.0, -0.5), (0.0, n as f64 - 0.5)],
+            BLACK.stroke_width(1),
+        ))
+        .map_err(|e| err(&e))?;
+    for (k, (_, d, low, high, distinguishable)) in rows.iter().enumerate() {
+        let y = (n - 1 - k) as f64;
+        let color = if *distinguishable { COLOURS[3] } else { COLOURS[0] };
+        chart
+            .draw_series([
+                PathElement::new(vec![(*low, y), (*high, y)], color.stroke_width(3)),
+                PathElement::new(vec![(*low, y - 0.12), (*low, y + 0.12)], color.stroke_width(2)),
+                PathElement::new(vec![(*high, y - 0.12), (*high, y + 0.12)], color.stroke_width(2)),
+            ])
+            .map_err(|e| err(&e))?;
+        chart
+            .draw_series([Circle::new((*d, y), 6, color.filled())])
+            .map_err(|e| err(&e))?;
+    }
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
 }
 
 /// A file name from names read in run folders: only letters, digits, `-`, `_` and `.`
@@ -131,7 +248,8 @@ fn label(run: &RunInfo, group: &[&RunInfo]) -> String {
     }
 }
 
-/// Train and test accuracy per epoch, one colour per setting (mean over seeds).
+/// Train and test accuracy per epoch, one colour per setting: the mean over seeds, and
+/// for test accuracy a band of ± one standard deviation over seeds.
 fn curves(experiment: &str, model: &str, group: &[&RunInfo]) -> Figure {
     let mut by_label: BTreeMap<String, Vec<&RunInfo>> = BTreeMap::new();
     for run in group {
@@ -140,24 +258,33 @@ fn curves(experiment: &str, model: &str, group: &[&RunInfo]) -> Figure {
     let mut lines = Vec::new();
     for (color, (name, runs)) in by_label.iter().enumerate() {
         let epochs = runs.iter().map(|r| r.history.len()).min().unwrap_or(0);
-        let mean = |f: fn(&crate::store::EpochMetrics) -> f64| -> Vec<(f64, f64)> {
+        let series = |f: fn(&crate::store::EpochMetrics) -> f64| -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
             (0..epochs)
                 .map(|e| {
-                    let v = runs.iter().map(|r| f(&r.history[e])).sum::<f64>() / runs.len() as f64;
-                    ((e + 1) as f64, 100.0 * v)
+                    let values: Vec<f64> = runs.iter().map(|r| 100.0 * f(&r.history[e])).collect();
+                    let (mean, sd) = mean_sd(&values);
+                    (((e + 1) as f64, mean), (mean - sd, mean + sd))
                 })
-                .collect()
+                .unzip()
+        };
+        let (test, spread) = series(|m| m.test_acc);
+        let seeds = if runs.len() > 1 {
+            format!(" (± sd, {} seeds)", runs.len())
+        } else {
+            String::new()
         };
         lines.push(Line {
-            label: format!("{name} test"),
-            points: mean(|m| m.test_acc),
+            label: format!("{name} test{seeds}"),
+            points: test,
+            spread: if runs.len() > 1 { spread } else { Vec::new() },
             color,
             dashed: false,
             markers: false,
         });
         lines.push(Line {
             label: format!("{name} train"),
-            points: mean(|m| m.train_acc),
+            points: series(|m| m.train_acc).0,
+            spread: Vec::new(),
             color,
             dashed: true,
             markers: false,
@@ -170,44 +297,51 @@ fn curves(experiment: &str, model: &str, group: &[&RunInfo]) -> Figure {
     }
 }
 
-/// Highest test, final test and final train accuracy against dropout (mean over runs at
-/// each rate), when the group covers at least two rates.
-fn dropout_figure(experiment: &str, model: &str, group: &[&RunInfo]) -> Option<Figure> {
-    let mut by_rate: Vec<(f64, Vec<crate::store::RunSummary>)> = Vec::new();
-    for run in group {
-        let Some(summary) = run.summary() else { continue };
-        let rate = run.record.config.dropout;
-        match by_rate.iter_mut().find(|(r, _)| *r == rate) {
-            Some((_, summaries)) => summaries.push(summary),
-            None => by_rate.push((rate, vec![summary])),
+/// Final test and final train accuracy against dropout for every model of an experiment
+/// (mean over seeds, error bars ± one standard deviation), when it covers two or more
+/// rates: the report compares both networks.
+fn dropout_figure(experiment: &str, models: &[(&str, &[&RunInfo])]) -> Option<Figure> {
+    let mut lines = Vec::new();
+    for (m, (model, group)) in models.iter().enumerate() {
+        let mut by_rate: Vec<(f64, Vec<crate::store::RunSummary>)> = Vec::new();
+        for run in group.iter() {
+            let Some(summary) = run.summary() else { continue };
+            let rate = run.record.config.dropout;
+            match by_rate.iter_mut().find(|(r, _)| *r == rate) {
+                Some((_, summaries)) => summaries.push(summary),
+                None => by_rate.push((rate, vec![summary])),
+            }
+        }
+        by_rate.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if by_rate.len() < 2 {
+            continue;
+        }
+        type Metric = fn(&crate::store::RunSummary) -> f64;
+        let series: [(&str, Metric, bool); 2] = [
+            ("final test", |s| s.final_test_acc, false),
+            ("final train", |s| s.final_train_acc, true),
+        ];
+        for (name, metric, dashed) in series {
+            let (points, spread) = by_rate
+                .iter()
+                .map(|(rate, s)| {
+                    let values: Vec<f64> = s.iter().map(|x| 100.0 * metric(x)).collect();
+                    let (mean, sd) = mean_sd(&values);
+                    ((*rate, mean), (mean - sd, mean + sd))
+                })
+                .unzip();
+            lines.push(Line {
+                label: format!("{model} {name}"),
+                points,
+                spread,
+                color: m,
+                dashed,
+                markers: true,
+            });
         }
     }
-    by_rate.sort_by(|a, b| a.0.total_cmp(&b.0));
-    if by_rate.len() < 2 {
-        return None;
-    }
-    type Metric = fn(&crate::store::RunSummary) -> f64;
-    let series: [(&str, Metric); 3] = [
-        ("highest test", |s| s.best_test_acc),
-        ("final test", |s| s.final_test_acc),
-        ("final train", |s| s.final_train_acc),
-    ];
-    let lines = series
-        .iter()
-        .enumerate()
-        .map(|(color, (name, metric))| Line {
-            label: name.to_string(),
-            points: by_rate
-                .iter()
-                .map(|(rate, s)| (*rate, 100.0 * s.iter().map(metric).sum::<f64>() / s.len() as f64))
-                .collect(),
-            color,
-            dashed: false,
-            markers: true,
-        })
-        .collect();
-    Some(Figure {
-        title: format!("{experiment}: {model} accuracy vs dropout"),
+    (!lines.is_empty()).then(|| Figure {
+        title: format!("{experiment}: accuracy vs dropout (mean ± sd over seeds)"),
         x_label: "dropout",
         lines,
     })
@@ -223,7 +357,12 @@ where
     let (x_min, x_max) = points
         .clone()
         .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
-    let y_min = points.fold(100.0f64, |a, p| a.min(p.1));
+    let lowest_spread = figure
+        .lines
+        .iter()
+        .flat_map(|l| l.spread.iter())
+        .fold(100.0f64, |a, s| a.min(s.0));
+    let y_min = points.fold(100.0f64, |a, p| a.min(p.1)).min(lowest_spread);
     let x_pad = if x_max > x_min { 0.0 } else { 1.0 };
     let y_low = ((y_min - 5.0) / 10.0).floor().max(0.0) * 10.0;
     let mut chart = ChartBuilder::on(&root)
@@ -254,6 +393,27 @@ where
         .axis_desc_style(("sans-serif", 18))
         .draw()
         .map_err(|e| err(&e))?;
+    for line in figure.lines.iter().filter(|l| !l.spread.is_empty()) {
+        let color = COLOURS[line.color % COLOURS.len()];
+        if line.markers {
+            let bars = line.points.iter().zip(&line.spread).map(|(p, (low, high))| {
+                ErrorBar::new_vertical(p.0, low.max(y_low), p.1, high.min(100.5), color.stroke_width(2), 10)
+            });
+            chart.draw_series(bars).map_err(|e| err(&e))?;
+        } else {
+            let upper = line.points.iter().zip(&line.spread).map(|(p, s)| (p.0, s.1.min(100.5)));
+            let lower = line
+                .points
+                .iter()
+                .zip(&line.spread)
+                .rev()
+                .map(|(p, s)| (p.0, s.0.max(y_low)));
+            let band: Vec<(f64, f64)> = upper.chain(lower).collect();
+            chart
+                .draw_series([Polygon::new(band, color.mix(0.18).filled())])
+                .map_err(|e| err(&e))?;
+        }
+    }
     for line in &figure.lines {
         let color = COLOURS[line.color % COLOURS.len()];
         let style = color.stroke_width(2);
