@@ -42,6 +42,9 @@ struct Line {
     markers: bool,
 }
 
+/// (x, y) points, or (low, high) spreads.
+type Points = Vec<(f64, f64)>;
+
 /// Mean and sample standard deviation.
 fn mean_sd(values: &[f64]) -> (f64, f64) {
     let n = values.len() as f64;
@@ -258,7 +261,7 @@ fn curves(experiment: &str, model: &str, group: &[&RunInfo]) -> Figure {
     let mut lines = Vec::new();
     for (color, (name, runs)) in by_label.iter().enumerate() {
         let epochs = runs.iter().map(|r| r.history.len()).min().unwrap_or(0);
-        let series = |f: fn(&crate::store::EpochMetrics) -> f64| -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+        let series = |f: fn(&crate::store::EpochMetrics) -> f64| -> (Points, Points) {
             (0..epochs)
                 .map(|e| {
                     let values: Vec<f64> = runs.iter().map(|r| 100.0 * f(&r.history[e])).collect();
