@@ -1,5 +1,6 @@
 //! `summarize` and `check` on committed fixture run folders (three finished EEGNet runs,
-//! a partial and a failed DeepConvNet run, a dropout sweep, and two broken folders).
+//! a partial and a failed DeepConvNet run, a dropout sweep, and two broken folders), and
+//! the findings of tiny activation and dropout studies trained for the test.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -201,4 +202,107 @@ fn check_flags_regressions_and_passes_otherwise() {
     assert!(eegrun(&["check", runs, "--baseline", baseline_arg, "--tolerance", "6"])
         .status
         .success());
+}
+
+/// Trains tiny studies (7 seeds, 1 epoch, 40 trials) and returns their folder.
+fn tiny_studies() -> PathBuf {
+    let dir = out_dir("studies");
+    let seeds = "seed = [0, 1, 2, 3, 4, 5, 6]";
+    for (name, axis) in [
+        ("act", r#"activation = ["relu", "leaky_relu", "elu"]"#),
+        ("drop", "dropout = [0.0, 0.5, 0.9]"),
+    ] {
+        let body = format!(
+            "name = \"{name}\"\ndata = \"synthetic:1:40\"\n[defaults]\nepochs = 1\nbatch_size = 20\n[grid]\nmodel = [\"eegnet\"]\n{axis}\n{seeds}\n"
+        );
+        std::fs::write(dir.join(format!("{name}.toml")), body).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+            .current_dir(&dir)
+            .args([&format!("{name}.toml"), "--jobs", "2", "--threads", "1"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    dir
+}
+
+#[test]
+fn findings_state_tables_comparisons_and_verdicts() {
+    let dir = tiny_studies();
+    let summarize = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+            .current_dir(&dir)
+            .args(["summarize", "runs"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let stdout = summarize();
+    let findings = std::fs::read_to_string(dir.join("runs/findings.txt")).unwrap();
+    assert!(
+        stdout.contains(findings.trim_end()),
+        "findings.txt is what summarize prints"
+    );
+    // The report's layout: one column per model, rows in the report's order, n per cell.
+    for table in ["act: highest test accuracy (%)", "act: final test accuracy (%)"] {
+        let at = stdout
+            .find(table)
+            .unwrap_or_else(|| panic!("{table} missing:\n{stdout}"));
+        let rows: Vec<&str> = stdout[at..].lines().skip(1).take(4).collect();
+        assert!(
+            rows[0].starts_with("activation") && rows[0].contains("eegnet"),
+            "{rows:?}"
+        );
+        for (row, name) in rows[1..].iter().zip(["relu", "leaky_relu", "elu"]) {
+            assert!(row.starts_with(name) && row.contains("(n=7)"), "{rows:?}");
+        }
+    }
+    assert!(stdout.contains("drop: accuracy against dropout (%)"), "{stdout}");
+    let header = stdout
+        .lines()
+        .find(|l| l.starts_with("dropout  "))
+        .expect("dropout table header");
+    assert!(
+        header.contains("eegnet final train") && header.contains("eegnet gap"),
+        "{header}"
+    );
+    // Every pair compared, with an interval and a verdict.
+    let pairs = stdout
+        .lines()
+        .filter(|l| l.contains("95% CI") && l.contains(" vs ") && l.contains("distinguishable"))
+        .count();
+    assert_eq!(pairs, 3 + 3, "{stdout}");
+    // The report's claims, each with a verdict.
+    let verdicts = ["supported", "contradicted", "not distinguishable"];
+    for claim in [
+        "report claims eegnet relu > leaky_relu",
+        "report claims eegnet leaky_relu > elu",
+        "report claims eegnet relu > elu",
+        "report claims under-fitting at high dropout",
+        "report claims over-fitting at low dropout",
+        "report claims dropout must be chosen",
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(claim))
+            .unwrap_or_else(|| panic!("{claim} missing:\n{stdout}"));
+        assert!(
+            claim.ends_with("chosen") || verdicts.iter().any(|v| line.contains(v)),
+            "{line}"
+        );
+    }
+    assert!(
+        stdout.contains("act eegnet (final-epoch test accuracy): highest mean"),
+        "{stdout}"
+    );
+    // Deterministic, figures included.
+    assert_eq!(summarize(), stdout);
+    for plot in [
+        "act-eegnet-differences.png",
+        "drop-dropout.png",
+        "drop-eegnet-differences.svg",
+    ] {
+        assert!(dir.join("runs/plots").join(plot).is_file(), "{plot}");
+    }
 }

@@ -433,7 +433,20 @@ pub fn findings(studies: &[Study]) -> String {
                     let _ = writeln!(out, "{}", verdict(&claim, &c, false));
                 }
             } else {
-                let _ = writeln!(out, "{claim}: contradicted — the highest rate has the highest mean");
+                // The highest rate has the highest mean: that contradicts the claim only
+                // if it is distinguishably better than every other rate.
+                let better_than_all =
+                    (0..high).all(|i| oriented(s, high, i).is_some_and(|c| c.distinguishable() && c.difference > 0.0));
+                let word = if better_than_all {
+                    "contradicted"
+                } else {
+                    "not distinguishable"
+                };
+                let _ = writeln!(
+                    out,
+                    "{claim}: {word} — the highest rate has the highest mean here ({} seeds)",
+                    s.configs[high].by_seed.len()
+                );
             }
             let _ = writeln!(out, "{}", overfitting(s, low, best));
             let range: Vec<&str> = std::iter::once(best)
