@@ -126,10 +126,10 @@ fn every_plot_is_written_and_decodable() {
             "act-deepconvnet-accuracy.svg",
             "act-eegnet-accuracy.png",
             "act-eegnet-accuracy.svg",
+            "drop-dropout.png",
+            "drop-dropout.svg",
             "drop-eegnet-accuracy.png",
             "drop-eegnet-accuracy.svg",
-            "drop-eegnet-dropout.png",
-            "drop-eegnet-dropout.svg",
         ],
         "{stderr}"
     );
