@@ -50,15 +50,22 @@ pub enum Command {
     ///
     /// Example: eegrun slurm experiments/activations.toml --partition gpu --gpus-per-task 1 --time 4:00:00
     Slurm(SlurmArgs),
-    /// Summarise run folders: the report's table (mean ± sd over seeds), summary.csv and
-    /// summary.parquet, and comparison plots.
+    /// Summarise run folders: the grouped table (mean ± sd over seeds), the study in the
+    /// lab report's layout, every paired comparison with its 95% interval and the
+    /// findings (the report's claims with a verdict: supported, contradicted, or not
+    /// distinguishable with this many seeds), summary.csv, summary.parquet, findings.txt
+    /// and plots (seed bands, dropout with error bars, pairwise differences).
+    ///
+    /// Comparisons pair seeds and test trials: exact sign-flip test over seeds (Holm over
+    /// every pair of a model), two-level paired bootstrap interval; see README "Findings".
     ///
     /// Example: eegrun summarize runs/ --filter experiment=activations --format markdown
     Summarize(SummarizeArgs),
-    /// Compare finished runs with a recorded baseline; exit 1 when any configuration's
-    /// seed-mean accuracy dropped by more than the tolerance.
+    /// Compare finished runs with a recorded baseline, paired by seed; exit 1 when a
+    /// configuration got worse beyond the tolerance with confidence (the 95% t-interval of
+    /// its mean per-seed change lies below −tolerance) or is missing.
     ///
-    /// Example: eegrun check runs/ --baseline baselines/eegmmidb.json
+    /// Example: eegrun check runs/ --baseline baselines/eegmmidb-nightly.json --strict
     Check(CheckArgs),
     /// Print each model's layers, output shapes and parameter counts.
     Models,
