@@ -306,3 +306,44 @@ fn findings_state_tables_comparisons_and_verdicts() {
         assert!(dir.join("runs/plots").join(plot).is_file(), "{plot}");
     }
 }
+
+#[test]
+fn a_filter_keeps_runs_by_experiment_even_when_two_share_a_run_id() {
+    // The same spec on the same data in two experiments: one run id, two run folders.
+    let dir = out_dir("shared-id");
+    for name in ["a", "b"] {
+        let body = format!("name = \"{name}\"\ndata = \"synthetic:1:16\"\n[defaults]\nepochs = 1\nbatch_size = 8\n");
+        std::fs::write(dir.join(format!("{name}.toml")), body).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+            .current_dir(&dir)
+            .arg(format!("{name}.toml"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&[
+        "check",
+        "runs",
+        "--baseline",
+        "b.json",
+        "--update",
+        "--filter",
+        "experiment=a",
+    ]);
+    let baseline = std::fs::read_to_string(dir.join("b.json")).unwrap();
+    assert!(
+        baseline.contains("experiment=a ") && !baseline.contains("experiment=b "),
+        "{baseline}"
+    );
+    run(&["summarize", "runs", "--no-plots", "--filter", "experiment=a"]);
+    let summary = std::fs::read_to_string(dir.join("runs/summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 2, "{summary}");
+}

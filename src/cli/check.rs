@@ -2,7 +2,7 @@
 
 use super::args::CheckArgs;
 use crate::report::check::{self, Baseline, Verdict};
-use crate::report::{columns, scan, summary, RunInfo};
+use crate::report::{scan, summary, RunInfo};
 use crate::store::RunState;
 use anyhow::{bail, Result};
 
@@ -12,10 +12,7 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
     warnings.iter().for_each(|w| eprintln!("warning: {w}"));
     let done: Vec<RunInfo> = runs.into_iter().filter(|r| r.run_state == RunState::Done).collect();
     let frame = summary::filter(summary::runs_frame(&done)?, &args.filters)?;
-    let kept: std::collections::HashSet<String> = (0..frame.height())
-        .filter_map(|i| summary::cell_text(&frame, columns::RUN_ID, i).ok())
-        .collect();
-    let selected: Vec<RunInfo> = done.into_iter().filter(|r| kept.contains(&r.id)).collect();
+    let selected: Vec<RunInfo> = summary::kept_runs(&frame, done);
     let current = check::entries(&selected);
     if current.is_empty() {
         bail!(

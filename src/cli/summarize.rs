@@ -1,7 +1,7 @@
 //! `eegrun summarize`: the grouped table, summary.csv/.parquet and the plots.
 
 use super::args::SummarizeArgs;
-use crate::report::{columns, findings, plots, render_summary, scan, summary, Format, RunInfo};
+use crate::report::{findings, plots, render_summary, scan, summary, Format, RunInfo};
 use crate::store::write_atomic;
 use anyhow::{bail, Result};
 
@@ -23,10 +23,7 @@ pub(super) fn command(args: SummarizeArgs) -> Result<()> {
     print!("{}", render_summary(&runs, &args.group_by, &args.filters, args.format)?);
     let out = args.out.clone().unwrap_or_else(|| args.runs_dir.clone());
     summary::write_files(&mut frame, &out)?;
-    let kept: std::collections::HashSet<String> = (0..frame.height())
-        .filter_map(|i| summary::cell_text(&frame, columns::RUN_ID, i).ok())
-        .collect();
-    let selected: Vec<RunInfo> = runs.into_iter().filter(|r| kept.contains(&r.id)).collect();
+    let selected: Vec<RunInfo> = summary::kept_runs(&frame, runs);
     let studies = findings::studies(&selected);
     let text = [
         findings::tables(&studies),

@@ -71,6 +71,22 @@ pub fn runs_frame(runs: &[RunInfo]) -> Result<DataFrame> {
     Ok(DataFrame::new_infer_height(columns)?)
 }
 
+/// The runs whose rows survived [`filter`]: matched by experiment and run id (one run id
+/// can appear in two experiments: the same spec on the same data).
+pub fn kept_runs(frame: &DataFrame, runs: Vec<RunInfo>) -> Vec<RunInfo> {
+    let kept: std::collections::HashSet<(String, String)> = (0..frame.height())
+        .filter_map(|i| {
+            Some((
+                cell_text(frame, col::EXPERIMENT, i).ok()?,
+                cell_text(frame, col::RUN_ID, i).ok()?,
+            ))
+        })
+        .collect();
+    runs.into_iter()
+        .filter(|r| kept.contains(&(r.record.experiment.clone(), r.id.clone())))
+        .collect()
+}
+
 /// Keeps the rows matching every `COLUMN=VALUE` (also `!=`, `<`, `<=`, `>`, `>=`).
 pub fn filter(df: DataFrame, filters: &[String]) -> Result<DataFrame> {
     let mut keep = vec![true; df.height()];
