@@ -18,11 +18,11 @@ if [ ! -f "$data/train.npz" ] && [ ! -f "$data/S4b_train.npz" ]; then
 fi
 cargo build --release --quiet
 bin=target/release/eegrun
-# The activation study with its 10 seeds (the gate pairs them with the baseline's), the
-# dropout sweep with seed 0 only (its 12 configurations × 10 seeds would take ~3 hours
-# here): about 35 minutes on the 2-core machine (README "Results").
+# The activation study with its 10 seeds (the gate pairs them with the baseline's) and the
+# dropout sweep with 3 (12 configurations × 10 seeds would take ~2 hours here): about 45
+# minutes on the 2-core machine (README "Results").
 "$bin" experiments/activations.toml --data "$data" --set "epochs=$epochs" --runs-dir "$runs" ${JOBS:+--jobs "$JOBS"}
-"$bin" experiments/dropout.toml --data "$data" --set "epochs=$epochs" --set "seed=[0]" --runs-dir "$runs" ${JOBS:+--jobs "$JOBS"}
+"$bin" experiments/dropout.toml --data "$data" --set "epochs=$epochs" --set "seed=[0,1,2]" --runs-dir "$runs" ${JOBS:+--jobs "$JOBS"}
 "$bin" summarize "$runs" --out "$runs"
 if [ -n "${UPDATE:-}" ]; then
   "$bin" check "$runs" --baseline "$baseline" --update
