@@ -264,3 +264,67 @@ pub fn save(path: &Path, baseline: &Baseline) -> Result<()> {
     crate::store::write_atomic(path, serde_json::to_string_pretty(baseline)?.as_bytes())
         .with_context(|| format!("{}: cannot write baseline", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(key: &str, final_acc: &[f64]) -> Entry {
+        let per_seed: Vec<SeedResult> = final_acc
+            .iter()
+            .enumerate()
+            .map(|(seed, &a)| SeedResult {
+                seed: seed as u64,
+                best_test_acc: 80.0,
+                final_test_acc: a,
+            })
+            .collect();
+        Entry {
+            key: key.into(),
+            runs: per_seed.len(),
+            best_test_acc: 80.0,
+            final_test_acc: final_acc.iter().sum::<f64>() / final_acc.len() as f64,
+            per_seed,
+        }
+    }
+
+    fn verdict(baseline: &[f64], current: &[f64], tolerance: f64) -> (Verdict, Option<(f64, f64)>) {
+        let b = Baseline {
+            tolerance,
+            entries: vec![entry("k", baseline)],
+        };
+        let c = compare(&b, &[entry("k", current)], tolerance);
+        let line = c.iter().find(|c| c.metric == columns::FINAL_TEST_ACC).unwrap();
+        (line.verdict.clone(), line.interval)
+    }
+
+    #[test]
+    fn a_consistent_drop_regresses_a_noisy_one_of_the_same_mean_does_not() {
+        let base = [75.0; 5];
+        // Every seed 3 points lower: the interval is [−3.2, −2.8] < −2.
+        let (v, interval) = verdict(&base, &[72.0, 71.9, 72.1, 72.0, 72.0], 2.0);
+        assert_eq!(v, Verdict::Regressed, "{interval:?}");
+        // Mean −3 as well, but seeds disagree: the interval reaches above −2.
+        let (v, interval) = verdict(&base, &[66.0, 76.0, 69.0, 75.0, 74.0], 2.0);
+        assert_eq!(v, Verdict::Ok, "{interval:?}");
+        let (low, high) = interval.unwrap();
+        // Changes −9, +1, −6, 0, −1: mean −3, sd 4.30, t(4) = 2.776 → ±5.34.
+        assert!((low + 8.34).abs() < 0.01 && (high - 2.34).abs() < 0.01, "{low} {high}");
+    }
+
+    #[test]
+    fn mean_only_baselines_and_single_seeds_compare_the_point_change() {
+        let mut old = entry("k", &[75.0]);
+        old.per_seed.clear();
+        let b = Baseline {
+            tolerance: 2.0,
+            entries: vec![old],
+        };
+        let c = compare(&b, &[entry("k", &[72.0])], 2.0);
+        let line = c.iter().find(|c| c.metric == columns::FINAL_TEST_ACC).unwrap();
+        assert_eq!(
+            (line.verdict.clone(), line.interval, line.paired_seeds),
+            (Verdict::Regressed, None, 0)
+        );
+    }
+}
