@@ -18,10 +18,13 @@ pub struct Config<'a> {
     pub by_seed: BTreeMap<u64, &'a RunInfo>,
 }
 
-/// The finished runs of one model in one experiment, grouped into configurations.
+/// The finished runs of one model in one experiment on one data set, grouped into
+/// configurations (runs on different data never share test trials, so never pair).
 pub struct Study<'a> {
     pub experiment: String,
     pub model: ModelKind,
+    /// The data's fingerprint.
+    pub data: String,
     /// Which settings vary between configurations (e.g. `["activation"]`).
     pub varying: Vec<&'static str>,
     pub configs: Vec<Config<'a>>,
@@ -34,15 +37,39 @@ pub struct Study<'a> {
 /// How a run shows one of its settings.
 type Show = fn(&RunInfo) -> String;
 
-/// The settings that can vary within a study, with how a run shows each.
-const SETTINGS: [(&str, Show); 6] = [
+/// Every setting but the model and the seed, with how a run shows it: two runs are one
+/// configuration when all of these agree.
+const SETTINGS: [(&str, Show); 12] = [
     ("activation", |r| r.record.config.activation.to_string()),
+    ("leaky_slope", |r| match r.record.config.activation {
+        crate::config::Activation::LeakyRelu { slope } => slope.to_string(),
+        _ => "-".into(),
+    }),
     ("dropout", |r| r.record.config.dropout.to_string()),
     ("batch_size", |r| r.record.config.batch_size.to_string()),
     ("lr", |r| r.record.config.lr.to_string()),
     ("weight_decay", |r| r.record.config.weight_decay.to_string()),
     ("epochs", |r| r.record.config.epochs.to_string()),
+    ("beta1", |r| r.record.config.beta1.to_string()),
+    ("beta2", |r| r.record.config.beta2.to_string()),
+    ("eps", |r| r.record.config.eps.to_string()),
+    ("val_fraction", |r| r.record.config.val_fraction.to_string()),
+    ("device", |r| r.record.config.device.to_string()),
 ];
+
+/// How many different slopes the group's leaky_relu runs have.
+fn leaky_slopes(group: &[&RunInfo]) -> usize {
+    let mut slopes: Vec<String> = group
+        .iter()
+        .filter_map(|r| match r.record.config.activation {
+            crate::config::Activation::LeakyRelu { slope } => Some(slope.to_string()),
+            _ => None,
+        })
+        .collect();
+    slopes.sort();
+    slopes.dedup();
+    slopes.len()
+}
 
 /// Accuracy of a run's predictions at `at`, in [0, 1].
 fn accuracy(run: &RunInfo, at: At) -> Option<f64> {
@@ -51,20 +78,24 @@ fn accuracy(run: &RunInfo, at: At) -> Option<f64> {
 
 /// The studies in `runs` (finished runs only), in (experiment, model) order.
 pub fn studies(runs: &[RunInfo]) -> Vec<Study<'_>> {
-    let mut groups: BTreeMap<(String, ModelKind), Vec<&RunInfo>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, ModelKind, String), Vec<&RunInfo>> = BTreeMap::new();
     for run in runs.iter().filter(|r| r.run_state == RunState::Done) {
-        groups
-            .entry((run.record.experiment.clone(), run.record.config.model))
-            .or_default()
-            .push(run);
+        let key = (
+            run.record.experiment.clone(),
+            run.record.config.model,
+            run.record.data_fingerprint.clone(),
+        );
+        groups.entry(key).or_default().push(run);
     }
     groups
         .into_iter()
-        .map(|((experiment, model), group)| {
+        .map(|((experiment, model, data), group)| {
             let varying: Vec<&'static str> = SETTINGS
                 .iter()
                 .filter(|(_, show)| group.iter().any(|r| show(r) != show(group[0])))
                 .map(|(name, _)| *name)
+                // A slope that only tells leaky_relu from the others is the activation's.
+                .filter(|name| *name != "leaky_slope" || leaky_slopes(&group) > 1)
                 .collect();
             let label = |r: &RunInfo| {
                 let parts: Vec<String> = SETTINGS
@@ -110,6 +141,7 @@ pub fn studies(runs: &[RunInfo]) -> Vec<Study<'_>> {
             Study {
                 experiment,
                 model,
+                data,
                 varying,
                 configs,
                 at,
@@ -142,6 +174,9 @@ fn compare_all(configs: &[Config], at: At) -> Vec<(usize, usize, Comparison)> {
                 .filter_map(|s| Some((correct(&configs[i], s)?, correct(&configs[j], s)?)))
                 .filter(|(a, b)| !a.is_empty() && a.len() == b.len())
                 .collect();
+            // One data set per study, so one test set; never pair vectors of other lengths.
+            let trials = shared.first().map_or(0, |(a, _)| a.len());
+            let shared: Vec<(Vec<u8>, Vec<u8>)> = shared.into_iter().filter(|(a, _)| a.len() == trials).collect();
             if shared.is_empty() {
                 continue;
             }
@@ -203,7 +238,14 @@ pub fn tables(studies: &[Study]) -> String {
     experiments.dedup();
     for experiment in experiments {
         let of: Vec<&Study> = studies.iter().filter(|s| s.experiment == experiment).collect();
-        let models: Vec<ModelKind> = of.iter().map(|s| s.model).collect();
+        let several_data = of.iter().any(|s| s.data != of[0].data);
+        let models: Vec<String> = of
+            .iter()
+            .map(|s| match several_data {
+                true => format!("{} (data {})", s.model, &s.data[..s.data.len().min(8)]),
+                false => s.model.to_string(),
+            })
+            .collect();
         if of.iter().any(|s| s.varying == ["activation"]) {
             let validated = of.iter().any(|s| s.at == At::BestVal);
             let metrics: &[&str] = if validated {
@@ -213,7 +255,7 @@ pub fn tables(studies: &[Study]) -> String {
             };
             for name in metrics {
                 let mut rows = vec![std::iter::once("activation".to_string())
-                    .chain(models.iter().map(|m| m.to_string()))
+                    .chain(models.iter().cloned())
                     .collect::<Vec<_>>()];
                 for activation in ActivationName::ALL {
                     let cells: Vec<String> = of
