@@ -68,7 +68,7 @@ fn train_cuda(
     _: &AtomicBool,
     _: &mut (dyn FnMut(Event) -> Result<()> + Send),
 ) -> Result<()> {
-    bail!("device cuda: this eegrun was built without CUDA; build it with `scripts/cuda-build.sh` (or `cargo build --release --features cuda` where the CUDA toolkit is installed)")
+    bail!("device cuda: this eegrun was built without CUDA; rebuild it with `cargo build --release --features cuda` on a machine with the CUDA toolkit (nvcc, cuBLAS, cuRAND, NVRTC)")
 }
 
 fn epochs<D: Backend>(
