@@ -208,4 +208,8 @@ pub struct BenchArgs {
     /// Measure eegrun only
     #[arg(long)]
     pub no_torch: bool,
+    /// Device to train on; with cuda, --threads is ignored and the PyTorch reference (a CPU
+    /// script) is skipped: scripts/gpu-check.sh times PyTorch on the same GPU
+    #[arg(long, default_value = "cpu", value_parser = str::parse::<Device>)]
+    pub device: Device,
 }

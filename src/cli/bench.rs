@@ -2,7 +2,7 @@
 //! (`torch_ref.py`) side by side when `torch` imports.
 
 use super::args::BenchArgs;
-use crate::config::RunFields;
+use crate::config::{Device, RunFields};
 use crate::data::synthetic;
 use crate::schedule::epochs::{self, Event};
 use anyhow::{anyhow, bail, Context, Result};
@@ -13,7 +13,11 @@ pub(super) fn command(args: BenchArgs) -> Result<()> {
         bail!("--epochs must be ≥ 2 (the first epoch is a warm-up)");
     }
     let data = synthetic::generate(0, synthetic::TRIALS);
-    let torch = !args.no_torch && torch_available(&args);
+    let on_gpu = args.device == Device::Cuda;
+    let torch = !args.no_torch && !on_gpu && torch_available(&args);
+    let threads = if on_gpu { vec![1] } else { args.threads.clone() };
+    println!("CPU: {}", super::devices::cpu_line());
+    println!("device: {}", args.device);
     println!(
         "seconds per epoch ({} train + {} eval trials, batch 64), median of epochs 2..={}",
         data.train.len(),
@@ -25,11 +29,12 @@ pub(super) fn command(args: BenchArgs) -> Result<()> {
         "model", "threads", "eegrun", "pytorch", "ratio"
     );
     for &model in &args.models {
-        for &threads in &args.threads {
+        for &threads in &threads {
             let spec = RunFields {
                 model: Some(model),
                 activation: Some(args.activation),
                 epochs: Some(args.epochs),
+                device: Some(args.device),
                 ..RunFields::default()
             }
             .resolve()
@@ -56,7 +61,9 @@ pub(super) fn command(args: BenchArgs) -> Result<()> {
             println!("{:<12} {threads:>7} {ours:>10.3} {theirs:>10} {ratio:>8}", model.name());
         }
     }
-    if !torch && !args.no_torch {
+    if on_gpu && !args.no_torch {
+        println!("(PyTorch reference skipped: torch_ref.py trains on the CPU; scripts/gpu-check.sh times PyTorch on the GPU)");
+    } else if !torch && !args.no_torch {
         println!(
             "(PyTorch reference skipped: {} missing or `import torch` failed)",
             args.torch_ref.display()

@@ -4,6 +4,7 @@
 pub mod args;
 mod bench;
 mod check;
+mod devices;
 mod models;
 mod run;
 mod slurm;
@@ -13,11 +14,23 @@ mod train;
 use args::{BenchArgs, CheckArgs, RunArgs, SlurmArgs, SummarizeArgs, TrainArgs};
 use clap::{Parser, Subcommand};
 
+/// `--version`: the version and the devices this binary was built for.
+#[cfg(feature = "cuda")]
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (devices: cpu, cuda; `eegrun devices` shows which this machine offers)"
+);
+#[cfg(not(feature = "cuda"))]
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (devices: cpu; `eegrun devices` shows this machine's)"
+);
+
 /// Train the lab's EEG classifiers (EEGNet, DeepConvNet) with dfdx.
 #[derive(Parser, Debug)]
 #[command(
     name = "eegrun",
-    version,
+    version = VERSION,
     about,
     long_about = None,
     after_help = "Examples:
@@ -69,6 +82,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Print each model's layers, output shapes and parameter counts.
     Models,
+    /// Show the devices this binary can train on (cpu; cuda in a CUDA build) and what this
+    /// machine offers: the CPU's model and instruction sets, the GPUs the NVIDIA driver
+    /// reports, or why CUDA is not usable here.
+    Devices,
     /// Measure seconds per epoch (1080 train + 1080 eval trials, synthetic data), and
     /// the PyTorch reference side by side when `torch` is importable.
     Bench(BenchArgs),
@@ -87,12 +104,26 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(args) => bench::command(args),
+        Command::Devices => {
+            devices::command();
+            Ok(())
+        }
     }
 }
 
 /// Rewrites `eegrun FILE.toml ...` to `eegrun run FILE.toml ...`.
 pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
-    const COMMANDS: [&str; 8] = ["run", "slurm", "train", "summarize", "check", "models", "bench", "help"];
+    const COMMANDS: [&str; 9] = [
+        "run",
+        "slurm",
+        "train",
+        "summarize",
+        "check",
+        "models",
+        "bench",
+        "devices",
+        "help",
+    ];
     if let Some(first) = args.get(1) {
         if !first.starts_with('-') && !COMMANDS.contains(&first.as_str()) {
             args.insert(1, "run".into());

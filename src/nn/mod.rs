@@ -4,6 +4,8 @@
 pub mod adam;
 pub mod checkpoint;
 mod cpu;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 pub mod generic;
 pub mod layers;
 pub mod model;

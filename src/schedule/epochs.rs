@@ -55,8 +55,7 @@ fn train_cuda(
     stop: &AtomicBool,
     observe: &mut (dyn FnMut(Event) -> Result<()> + Send),
 ) -> Result<()> {
-    let dev = dfdx::prelude::Cuda::try_build(0, spec.seed)
-        .map_err(|e| anyhow::anyhow!("cannot open the CUDA device: {e:?}"))?;
+    let dev = crate::nn::cuda::open(0, spec.seed).map_err(|e| anyhow::anyhow!("device cuda: {e}"))?;
     epochs(dev, spec, data, checkpoint, stop, observe)
 }
 
@@ -68,7 +67,7 @@ fn train_cuda(
     _: &AtomicBool,
     _: &mut (dyn FnMut(Event) -> Result<()> + Send),
 ) -> Result<()> {
-    bail!("device cuda: this eegrun was built without CUDA; rebuild it with `cargo build --release --features cuda` on a machine with the CUDA toolkit (nvcc, cuBLAS, cuRAND, NVRTC)")
+    bail!("device cuda: this eegrun was built without CUDA; build one with scripts/cuda-build.sh (no GPU needed to build)")
 }
 
 fn epochs<D: Backend>(
