@@ -2,6 +2,7 @@
 # Nightly accuracy regression check: the activation and dropout experiments on the real
 # stand-in data (PhysioNet EEGMMIDB, ../shared/data/eegmmidb-lr-imagery), shortened to
 # EPOCHS epochs, then `eegrun check` against the committed baseline. Exits 1 on a regression.
+# Beside the summary it keeps the night's findings.txt and report.html (one HTML page).
 #   scripts/nightly.sh                 # check
 #   UPDATE=1 scripts/nightly.sh        # record a new baseline (after a deliberate change)
 # Env: DATA (data folder), EPOCHS (default 10; the baseline was recorded with 10), JOBS,
@@ -24,6 +25,7 @@ bin=target/release/eegrun
 "$bin" experiments/activations.toml --data "$data" --set "epochs=$epochs" --runs-dir "$runs" ${JOBS:+--jobs "$JOBS"}
 "$bin" experiments/dropout.toml --data "$data" --set "epochs=$epochs" --set "seed=[0,1,2]" --runs-dir "$runs" ${JOBS:+--jobs "$JOBS"}
 "$bin" summarize "$runs" --out "$runs"
+"$bin" report "$runs" -o "$runs/report.html"
 if [ -n "${UPDATE:-}" ]; then
   "$bin" check "$runs" --baseline "$baseline" --update
 else

@@ -4,6 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod experiment;
+pub mod machine;
 pub mod nn;
 pub mod report;
 pub mod schedule;

@@ -110,6 +110,23 @@ pub struct SummarizeArgs {
     pub no_plots: bool,
 }
 
+/// Options of `eegrun report`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// A runs folder (any experiment), an experiment folder, or one run
+    #[arg(default_value = "runs")]
+    pub runs_dir: PathBuf,
+    /// The HTML file to write
+    #[arg(short, long, default_value = "report.html")]
+    pub output: PathBuf,
+    /// Configuration columns to group the long table by
+    #[arg(long, value_delimiter = ',', default_value = crate::report::columns::DEFAULT_GROUP_BY_TEXT)]
+    pub group_by: Vec<String>,
+    /// Keep runs where COLUMN=VALUE (also !=, <, <=, >, >=); repeatable, all must hold
+    #[arg(long = "filter", value_name = "COLUMN=VALUE")]
+    pub filters: Vec<String>,
+}
+
 /// Options of `eegrun check`.
 #[derive(Args, Debug)]
 pub struct CheckArgs {

@@ -16,7 +16,7 @@ pub(super) fn command(args: BenchArgs) -> Result<()> {
     let on_gpu = args.device == Device::Cuda;
     let torch = !args.no_torch && !on_gpu && torch_available(&args);
     let threads = if on_gpu { vec![1] } else { args.threads.clone() };
-    println!("CPU: {}", super::devices::cpu_line());
+    println!("CPU: {}", crate::machine::cpu());
     println!("device: {}", args.device);
     println!(
         "seconds per epoch ({} train + {} eval trials, batch 64), median of epochs 2..={}",

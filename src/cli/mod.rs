@@ -6,13 +6,14 @@ mod bench;
 mod check;
 mod devices;
 mod models;
+mod report;
 mod run;
 mod slurm;
 mod summarize;
 mod train;
 
-use args::{BenchArgs, CheckArgs, RunArgs, SlurmArgs, SummarizeArgs, TrainArgs};
-use clap::{Parser, Subcommand};
+use args::{BenchArgs, CheckArgs, ReportArgs, RunArgs, SlurmArgs, SummarizeArgs, TrainArgs};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// `--version`: the version and the devices this binary was built for.
 #[cfg(feature = "cuda")]
@@ -74,6 +75,13 @@ pub enum Command {
     ///
     /// Example: eegrun summarize runs/ --filter experiment=activations --format markdown
     Summarize(SummarizeArgs),
+    /// Write one self-contained HTML page of the runs (report.html): the study's tables,
+    /// findings and comparisons as `summarize` states them, every figure (inline SVG),
+    /// the runs that need attention, each run's details folded away, and provenance.
+    /// No scripts and no external resources: it opens offline, mails, and prints to PDF.
+    ///
+    /// Example: eegrun report runs/ -o report.html --filter experiment=activations
+    Report(ReportArgs),
     /// Compare finished runs with a recorded baseline, paired by seed; exit 1 when a
     /// configuration got worse beyond the tolerance with confidence (the 95% t-interval of
     /// its mean per-seed change lies below −tolerance) or is missing.
@@ -98,6 +106,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Slurm(args) => slurm::command(args),
         Command::Train(args) => train::command(args),
         Command::Summarize(args) => summarize::command(args),
+        Command::Report(args) => report::command(args),
         Command::Check(args) => check::command(args),
         Command::Models => {
             models::command();
@@ -113,19 +122,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Rewrites `eegrun FILE.toml ...` to `eegrun run FILE.toml ...`.
 pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
-    const COMMANDS: [&str; 9] = [
-        "run",
-        "slurm",
-        "train",
-        "summarize",
-        "check",
-        "models",
-        "bench",
-        "devices",
-        "help",
-    ];
     if let Some(first) = args.get(1) {
-        if !first.starts_with('-') && !COMMANDS.contains(&first.as_str()) {
+        let is_command = first == "help" || Cli::command().get_subcommands().any(|c| c.get_name() == first);
+        if !first.starts_with('-') && !is_command {
             args.insert(1, "run".into());
         }
     }

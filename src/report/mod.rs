@@ -4,6 +4,7 @@
 pub mod check;
 pub mod columns;
 pub mod findings;
+pub mod html;
 pub mod plots;
 pub mod runs;
 pub mod stats;

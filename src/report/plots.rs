@@ -64,10 +64,40 @@ struct Figure {
     lines: Vec<Line>,
 }
 
-/// Draws every figure the runs support into `dir`; returns the files written.
-pub fn write_all(runs: &[RunInfo], dir: &Path) -> Result<Vec<PathBuf>> {
-    register_font();
-    std::fs::create_dir_all(dir)?;
+/// One figure to draw: curves or bars ([`Figure`]), or a study's pairwise differences.
+enum Plot<'a> {
+    Figure(Figure),
+    Differences(findings::Study<'a>),
+}
+
+impl Plot<'_> {
+    fn size(&self) -> (u32, u32) {
+        match self {
+            Plot::Figure(_) => (1000, 620),
+            Plot::Differences(study) => (1000, 140 + 60 * study.comparisons.len() as u32),
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        match self {
+            Plot::Figure(figure) => draw(root, figure),
+            Plot::Differences(study) => draw_differences(root, study),
+        }
+    }
+
+    fn svg(&self) -> Result<String> {
+        let mut text = String::new();
+        self.draw(SVGBackend::with_string(&mut text, self.size()).into_drawing_area())?;
+        Ok(text)
+    }
+}
+
+/// Every figure the runs support, with its file stem: pairwise differences per study,
+/// accuracy curves per experiment and model, the dropout figure per experiment.
+fn plots(runs: &[RunInfo]) -> Vec<(String, Plot<'_>)> {
     let mut groups: BTreeMap<(String, String), Vec<&RunInfo>> = BTreeMap::new();
     for run in runs.iter().filter(|r| !r.history.is_empty()) {
         groups
@@ -75,15 +105,22 @@ pub fn write_all(runs: &[RunInfo], dir: &Path) -> Result<Vec<PathBuf>> {
             .or_default()
             .push(run);
     }
-    let mut figures: Vec<(String, Figure)> = groups
-        .iter()
-        .map(|((experiment, model), group)| {
+    let mut plots: Vec<(String, Plot)> = findings::studies(runs)
+        .into_iter()
+        .filter(|s| !s.comparisons.is_empty())
+        .map(|study| {
             (
-                format!("{experiment}-{model}-accuracy"),
-                curves(experiment, model, group),
+                format!("{}-{}-differences", study.experiment, study.model),
+                Plot::Differences(study),
             )
         })
         .collect();
+    for ((experiment, model), group) in &groups {
+        plots.push((
+            format!("{experiment}-{model}-accuracy"),
+            Plot::Figure(curves(experiment, model, group)),
+        ));
+    }
     let mut experiments: Vec<&str> = groups.keys().map(|(e, _)| e.as_str()).collect();
     experiments.dedup();
     for experiment in experiments {
@@ -93,44 +130,36 @@ pub fn write_all(runs: &[RunInfo], dir: &Path) -> Result<Vec<PathBuf>> {
             .map(|((_, m), g)| (m.as_str(), g.as_slice()))
             .collect();
         if let Some(figure) = dropout_figure(experiment, &of) {
-            figures.push((format!("{experiment}-dropout"), figure));
+            plots.push((format!("{experiment}-dropout"), Plot::Figure(figure)));
         }
     }
+    plots.into_iter().map(|(stem, plot)| (file_stem(&stem), plot)).collect()
+}
+
+/// Draws every figure the runs support into `dir` as PNG and SVG; returns the files written.
+pub fn write_all(runs: &[RunInfo], dir: &Path) -> Result<Vec<PathBuf>> {
+    register_font();
+    std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
-    for study in findings::studies(runs).iter().filter(|s| !s.comparisons.is_empty()) {
-        let stem = file_stem(&format!("{}-{}-differences", study.experiment, study.model));
+    for (stem, plot) in plots(runs) {
         let (png, svg) = (dir.join(format!("{stem}.png")), dir.join(format!("{stem}.svg")));
+        // The PNG encoder writes to a path: draw beside the target, then rename.
         let tmp = dir.join(format!(".{stem}.tmp{}.png", std::process::id()));
-        let height = 140 + 60 * study.comparisons.len() as u32;
-        draw_differences(BitMapBackend::new(&tmp, (1000, height)).into_drawing_area(), study)?;
+        plot.draw(BitMapBackend::new(&tmp, plot.size()).into_drawing_area())?;
         std::fs::rename(&tmp, &png).map_err(|e| anyhow!("{}: cannot replace: {e}", png.display()))?;
-        let mut text = String::new();
-        draw_differences(
-            SVGBackend::with_string(&mut text, (1000, height)).into_drawing_area(),
-            study,
-        )?;
-        crate::store::write_atomic(&svg, text.as_bytes())?;
+        crate::store::write_atomic(&svg, plot.svg()?.as_bytes())?;
         written.extend([png, svg]);
     }
-    {
-        for (stem, figure) in figures {
-            let stem = file_stem(&stem);
-            let png = dir.join(format!("{stem}.png"));
-            let svg = dir.join(format!("{stem}.svg"));
-            // The PNG encoder writes to a path: draw beside the target, then rename.
-            let tmp = dir.join(format!(".{stem}.tmp{}.png", std::process::id()));
-            draw(BitMapBackend::new(&tmp, (1000, 620)).into_drawing_area(), &figure)?;
-            std::fs::rename(&tmp, &png).map_err(|e| anyhow!("{}: cannot replace: {e}", png.display()))?;
-            let mut text = String::new();
-            draw(
-                SVGBackend::with_string(&mut text, (1000, 620)).into_drawing_area(),
-                &figure,
-            )?;
-            crate::store::write_atomic(&svg, text.as_bytes())?;
-            written.extend([png, svg]);
-        }
-    }
     Ok(written)
+}
+
+/// Every figure the runs support as (name, SVG text), for pages that embed them.
+pub fn svgs(runs: &[RunInfo]) -> Result<Vec<(String, String)>> {
+    register_font();
+    plots(runs)
+        .into_iter()
+        .map(|(stem, plot)| Ok((stem, plot.svg()?)))
+        .collect()
 }
 
 /// Each pairwise difference of a study with its 95% interval, a line at 0, and whether

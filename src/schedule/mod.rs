@@ -183,6 +183,9 @@ fn train_locked(
     status.state = State::Running;
     status.attempts += 1;
     status.error = None;
+    status.host = crate::machine::host();
+    status.cpu = Some(crate::machine::cpu());
+    status.threads = Some(threads);
     status.started_unix.get_or_insert(now_unix());
     let result = run
         .dir

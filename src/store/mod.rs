@@ -116,7 +116,14 @@ pub struct Status {
     pub finished_unix: Option<u64>,
     /// Wall seconds spent training, over all attempts.
     pub seconds: f64,
+    /// The machine of the latest attempt.
     pub host: String,
+    /// Its CPU and the instruction sets used (absent in older runs).
+    #[serde(default)]
+    pub cpu: Option<String>,
+    /// Threads of the latest attempt (absent in older runs).
+    #[serde(default)]
+    pub threads: Option<usize>,
     pub eegrun_version: String,
     pub git_revision: Option<String>,
     pub summary: Option<RunSummary>,
@@ -140,9 +147,9 @@ impl Status {
             started_unix: None,
             finished_unix: None,
             seconds: 0.0,
-            host: std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .map(|h| h.trim().to_string())
-                .unwrap_or_default(),
+            host: crate::machine::host(),
+            cpu: None,
+            threads: None,
             eegrun_version: env!("CARGO_PKG_VERSION").into(),
             git_revision: option_env!("EEGRUN_GIT_REVISION").map(String::from),
             summary: None,

@@ -1,0 +1,383 @@
+//! One self-contained HTML page of a study: the tables, findings and comparisons as
+//! `summarize` states them, every figure as inline SVG, each run folded away with its
+//! details, the runs that need attention, and provenance. No scripts, no external
+//! resources; every value read from a run folder is escaped. The page is well-formed XML
+//! (XHTML syntax), so a test can parse it.
+
+use super::findings;
+use super::runs::RunInfo;
+use super::summary;
+use crate::store::predictions::At;
+use crate::store::RunState;
+use anyhow::Result;
+use sha2::{Digest, Sha256};
+use std::fmt::Write;
+
+/// What the page says about how it was made.
+pub struct Provenance {
+    /// The runs folder and the filters, as the user gave them.
+    pub source: String,
+    /// When the page was made (seconds since 1970).
+    pub made_unix: u64,
+}
+
+/// `text` with the five XML-special characters escaped.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "
+body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2.2rem; }
+pre { background: #f6f6f6; padding: .7rem; overflow-x: auto; font-size: .82rem; white-space: pre-wrap; }
+table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }
+th, td { border: 1px solid #ccc; padding: .2rem .5rem; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+figure { margin: 1rem 0; page-break-inside: avoid; }
+figure svg { max-width: 100%; height: auto; }
+figcaption { font-size: .85rem; color: #555; }
+details { margin: .3rem 0; } summary { cursor: pointer; font-family: monospace; }
+.problem { color: #a00; }
+@media print { details { display: block; } body { max-width: none; } }
+";
+
+/// The page for `runs` (already filtered), with the scan's warnings.
+pub fn page(runs: &[RunInfo], warnings: &[String], group_by: &[String], provenance: &Provenance) -> Result<String> {
+    let studies = findings::studies(runs);
+    let mut out = String::new();
+    out.push_str("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n");
+    out.push_str(
+        "<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n",
+    );
+    writeln!(out, "<title>eegrun report: {}</title>", escape(&provenance.source))?;
+    writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>")?;
+    writeln!(out, "<h1>eegrun report: {}</h1>", escape(&provenance.source))?;
+    writeln!(out, "<p>{}</p>", escape(&counts(runs)))?;
+
+    section(
+        &mut out,
+        "tables",
+        "The study in the lab report's layout",
+        &findings::tables(&studies),
+    );
+    section(&mut out, "findings", "Findings", &findings::findings(&studies));
+    section(&mut out, "comparisons", "Comparisons", &findings::comparisons(&studies));
+
+    writeln!(
+        out,
+        "<h2 id=\"long-table\">All configurations (mean ± sd over seeds)</h2>"
+    )?;
+    let frame = summary::runs_frame(runs)?;
+    if frame.height() > 0 {
+        let (header, rows) = summary::display_grouped(&summary::grouped(&frame, group_by)?, group_by)?;
+        table(&mut out, &header, &rows);
+    } else {
+        out.push_str("<p>No finished runs.</p>\n");
+    }
+
+    writeln!(out, "<h2 id=\"figures\">Figures</h2>")?;
+    for (name, svg) in super::plots::svgs(runs)? {
+        writeln!(
+            out,
+            "<figure id=\"figure-{0}\">\n{1}\n<figcaption>{0}</figcaption>\n</figure>",
+            escape(&name),
+            svg_body(&svg)
+        )?;
+    }
+
+    attention(&mut out, runs, warnings)?;
+    writeln!(out, "<h2 id=\"runs\">Runs ({})</h2>", runs.len())?;
+    for run in runs {
+        run_details(&mut out, run)?;
+    }
+    provenance_section(&mut out, runs, provenance)?;
+    out.push_str("</body>\n</html>\n");
+    Ok(out)
+}
+
+/// "12 runs: 10 done, 1 failed, 1 partial".
+fn counts(runs: &[RunInfo]) -> String {
+    let mut by_state: Vec<(&str, usize)> = Vec::new();
+    for run in runs {
+        match by_state.iter_mut().find(|(s, _)| *s == run.state()) {
+            Some((_, n)) => *n += 1,
+            None => by_state.push((run.state(), 1)),
+        }
+    }
+    let parts: Vec<String> = by_state.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    format!("{} runs: {}", runs.len(), parts.join(", "))
+}
+
+/// A heading and preformatted text (nothing when the text is empty).
+fn section(out: &mut String, id: &str, title: &str, text: &str) {
+    if !text.trim().is_empty() {
+        let _ = writeln!(
+            out,
+            "<h2 id=\"{id}\">{title}</h2>\n<pre>{}</pre>",
+            escape(text.trim_end())
+        );
+    }
+}
+
+fn table(out: &mut String, header: &[String], rows: &[Vec<String>]) {
+    out.push_str("<table>\n<tr>");
+    for cell in header {
+        let _ = write!(out, "<th>{}</th>", escape(cell));
+    }
+    out.push_str("</tr>\n");
+    for row in rows {
+        out.push_str("<tr>");
+        for cell in row {
+            let _ = write!(out, "<td>{}</td>", escape(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+}
+
+/// A two-column table of names and values.
+fn pairs(out: &mut String, rows: &[(&str, String)]) {
+    out.push_str("<table>\n");
+    for (name, value) in rows {
+        let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", escape(name), escape(value));
+    }
+    out.push_str("</table>\n");
+}
+
+/// The SVG element of a plotters SVG document (without an XML declaration).
+fn svg_body(svg: &str) -> &str {
+    svg.find("<svg").map_or(svg, |start| &svg[start..])
+}
+
+/// Runs that are not done, with their errors, and folders that could not be read.
+fn attention(out: &mut String, runs: &[RunInfo], warnings: &[String]) -> Result<()> {
+    let troubled: Vec<&RunInfo> = runs.iter().filter(|r| r.run_state != RunState::Done).collect();
+    if troubled.is_empty() && warnings.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "<h2 id=\"attention\">Runs that need attention</h2>\n<ul>")?;
+    for run in troubled {
+        writeln!(
+            out,
+            "<li class=\"problem\">{} ({}): {}</li>",
+            escape(&run.id),
+            escape(&run.dir.display().to_string()),
+            escape(&run.run_state.to_string())
+        )?;
+    }
+    for warning in warnings {
+        writeln!(out, "<li class=\"problem\">{}</li>", escape(warning))?;
+    }
+    out.push_str("</ul>\n");
+    Ok(())
+}
+
+/// One run, folded: its resolved configuration, state, attempts and timings, per-epoch
+/// metrics and confusion matrices.
+fn run_details(out: &mut String, run: &RunInfo) -> Result<()> {
+    let config = &run.record.config;
+    writeln!(
+        out,
+        "<details id=\"run-{}\">\n<summary>{} · {} · {} · seed {} · {}</summary>",
+        escape(&run.id),
+        escape(&run.id),
+        escape(&run.record.experiment),
+        escape(&config.model.to_string()),
+        config.seed,
+        escape(&run.run_state.to_string())
+    )?;
+    let status = &run.status;
+    let rows = [
+        ("folder", run.dir.display().to_string()),
+        (
+            "data",
+            format!("{} (fingerprint {})", run.record.data, run.record.data_fingerprint),
+        ),
+        ("epochs done", format!("{} of {}", status.epochs_done, status.epochs)),
+        ("attempts", status.attempts.to_string()),
+        ("training time", format!("{:.1} s", status.seconds)),
+        ("started", status.started_unix.map(utc).unwrap_or_default()),
+        ("finished", status.finished_unix.map(utc).unwrap_or_default()),
+        ("host", status.host.clone()),
+        ("CPU", status.cpu.clone().unwrap_or_else(|| "not recorded".into())),
+        (
+            "threads",
+            status
+                .threads
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "not recorded".into()),
+        ),
+        (
+            "eegrun",
+            format!(
+                "{} {}",
+                status.eegrun_version,
+                status.git_revision.clone().unwrap_or_default()
+            ),
+        ),
+    ];
+    pairs(out, &rows);
+    writeln!(out, "<pre>{}</pre>", escape(&serde_json::to_string_pretty(config)?))?;
+    if let Some(predictions) = &run.predictions {
+        let mut rows = Vec::new();
+        for (name, at) in [
+            ("final epoch", At::Final),
+            ("highest test", At::BestTest),
+            ("best validation", At::BestVal),
+        ] {
+            if predictions.at(at).is_empty() {
+                continue;
+            }
+            let m = predictions.confusion(at);
+            rows.push(vec![
+                name.to_string(),
+                m[0][0].to_string(),
+                m[0][1].to_string(),
+                m[1][0].to_string(),
+                m[1][1].to_string(),
+            ]);
+        }
+        let header = ["confusion (true → predicted)", "0 → 0", "0 → 1", "1 → 0", "1 → 1"].map(String::from);
+        table(out, &header, &rows);
+    }
+    let header = [
+        "epoch",
+        "train loss",
+        "train acc %",
+        "test loss",
+        "test acc %",
+        "val acc %",
+        "seconds",
+    ]
+    .map(String::from);
+    let rows: Vec<Vec<String>> = run
+        .history
+        .iter()
+        .map(|m| {
+            vec![
+                m.epoch.to_string(),
+                format!("{:.4}", m.train_loss),
+                format!("{:.2}", 100.0 * m.train_acc),
+                format!("{:.4}", m.test_loss),
+                format!("{:.2}", 100.0 * m.test_acc),
+                m.val_acc.map(|v| format!("{:.2}", 100.0 * v)).unwrap_or_default(),
+                format!("{:.2}", m.train_seconds + m.eval_seconds),
+            ]
+        })
+        .collect();
+    table(out, &header, &rows);
+    out.push_str("</details>\n");
+    Ok(())
+}
+
+/// How the page and its runs were made: enough to tell whether two reports compare.
+fn provenance_section(out: &mut String, runs: &[RunInfo], provenance: &Provenance) -> Result<()> {
+    let distinct = |f: &dyn Fn(&RunInfo) -> String| -> String {
+        let mut values: Vec<String> = runs
+            .iter()
+            .map(|r| f(r).trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        values.sort();
+        values.dedup();
+        if values.is_empty() {
+            "not recorded".to_string()
+        } else {
+            values.join("; ")
+        }
+    };
+    let lock = Sha256::digest(include_bytes!("../../Cargo.lock"));
+    let trained = match (
+        runs.iter().filter_map(|r| r.status.started_unix).min(),
+        runs.iter().filter_map(|r| r.status.finished_unix).max(),
+    ) {
+        (Some(first), Some(last)) => format!("{} and {}", utc(first), utc(last)),
+        _ => "not recorded".to_string(),
+    };
+    let rows = [
+        ("report made", utc(provenance.made_unix)),
+        (
+            "by eegrun",
+            format!(
+                "{} (git {})",
+                env!("CARGO_PKG_VERSION"),
+                option_env!("EEGRUN_GIT_REVISION").unwrap_or("unknown")
+            ),
+        ),
+        ("Cargo.lock SHA-256", format!("{lock:x}")),
+        ("on", format!("{} ({})", crate::machine::host(), crate::machine::cpu())),
+        (
+            "runs trained by eegrun",
+            distinct(&|r| {
+                format!(
+                    "{} {}",
+                    r.status.eegrun_version,
+                    r.status.git_revision.clone().unwrap_or_default()
+                )
+            }),
+        ),
+        (
+            "data",
+            distinct(&|r| format!("{} (fingerprint {})", r.record.data, r.record.data_fingerprint)),
+        ),
+        ("device", distinct(&|r| r.record.config.device.to_string())),
+        ("hosts", distinct(&|r| r.status.host.clone())),
+        ("CPUs", distinct(&|r| r.status.cpu.clone().unwrap_or_default())),
+        (
+            "threads per run",
+            distinct(&|r| r.status.threads.map(|t| t.to_string()).unwrap_or_default()),
+        ),
+        ("trained between", trained),
+    ];
+    writeln!(out, "<h2 id=\"provenance\">Provenance</h2>")?;
+    pairs(out, &rows);
+    Ok(())
+}
+
+/// "YYYY-MM-DD HH:MM UTC" for seconds since 1970 (the civil calendar from days, after
+/// Howard Hinnant's `civil_from_days`).
+fn utc(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let (hour, minute) = ((unix % 86_400) / 3600, (unix % 3600) / 60);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_every_special_character() {
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn dates_in_utc() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(utc(1_796_182_800), "2026-12-02 03:40 UTC");
+    }
+}

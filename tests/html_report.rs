@@ -1,0 +1,379 @@
+//! `eegrun report`: the page is well-formed and self-contained, has the sections each kind
+//! of study calls for (golden outline on the committed fixture runs; a search trained
+//! here), escapes what run folders hold, and renders in a real headless browser (Debian's
+//! chromium; skipped, saying so, where it is not installed, unless EEGRUN_REQUIRE_BROWSER
+//! is set, as CI sets it).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("eegrun-html-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runs")
+}
+
+/// Writes the report of `runs` into `dir`/report.html and returns its text.
+fn report(runs: &Path, dir: &Path, extra: &[&str]) -> String {
+    let page = dir.join("report.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+        .arg("report")
+        .arg(runs)
+        .arg("-o")
+        .arg(&page)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::read_to_string(page).unwrap()
+}
+
+/// Parses the page as XML (its `<!DOCTYPE html>` allowed).
+fn parse(html: &str) -> roxmltree::Document<'_> {
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    roxmltree::Document::parse_with_options(html, options).expect("the page is well-formed XML")
+}
+
+/// The page's outline: section ids, figure ids, and how many runs and problems it lists.
+fn outline(html: &str) -> String {
+    let doc = parse(html);
+    let mut lines = Vec::new();
+    for node in doc.descendants().filter(|n| n.is_element()) {
+        let id = node.attribute("id").unwrap_or_default();
+        match node.tag_name().name() {
+            "h2" => lines.push(format!("section {id}")),
+            "figure" => lines.push(format!("  {id}")),
+            _ => {}
+        }
+    }
+    let count = |tag: &str, class: Option<&str>| {
+        doc.descendants()
+            .filter(|n| n.tag_name().name() == tag && (class.is_none() || n.attribute("class") == class))
+            .count()
+    };
+    lines.push(format!("runs folded: {}", count("details", None)));
+    lines.push(format!("needing attention: {}", count("li", Some("problem"))));
+    lines.join("\n") + "\n"
+}
+
+/// Compares with tests/golden/NAME (EEGRUN_BLESS=1 rewrites it, after checking by eye).
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    if std::env::var_os("EEGRUN_BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} missing", path.display()));
+    assert_eq!(actual, expected, "{name} differs from the golden file");
+}
+
+#[test]
+fn the_page_is_well_formed_and_loads_nothing() {
+    let html = report(&fixtures(), &out_dir("self-contained"), &[]);
+    let doc = parse(&html);
+    for node in doc.descendants().filter(|n| n.is_element()) {
+        let tag = node.tag_name().name();
+        assert!(
+            !["script", "link", "img", "iframe", "object", "embed"].contains(&tag),
+            "<{tag}> in the page"
+        );
+        for attribute in node.attributes() {
+            let value = attribute.value();
+            if ["src", "href"].contains(&attribute.name()) {
+                assert!(
+                    value.starts_with('#'),
+                    "{}=\"{value}\" would load something",
+                    attribute.name()
+                );
+            }
+        }
+    }
+    assert!(
+        !html.contains("url(") && !html.contains("@import"),
+        "the style loads something"
+    );
+    let figures: Vec<_> = doc.descendants().filter(|n| n.tag_name().name() == "figure").collect();
+    assert!(figures.len() >= 3, "{} figures", figures.len());
+    for figure in figures {
+        let svg = figure
+            .children()
+            .find(|n| n.tag_name().name() == "svg")
+            .expect("an inline svg");
+        let size = |a: &str| svg.attribute(a).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        assert!(
+            size("width") > 0.0 && size("height") > 0.0,
+            "{:?}",
+            figure.attribute("id")
+        );
+        assert!(
+            svg.descendants().count() > 20,
+            "{:?} draws almost nothing",
+            figure.attribute("id")
+        );
+    }
+}
+
+#[test]
+fn activation_and_dropout_studies_have_their_sections() {
+    let html = report(&fixtures(), &out_dir("outline"), &[]);
+    golden("report_outline.txt", &outline(&html));
+    for text in [
+        "The study in the lab report",
+        "highest test",
+        "final test",
+        "Provenance",
+        "Cargo.lock SHA-256",
+    ] {
+        assert!(html.contains(text), "missing '{text}'");
+    }
+    // A filter narrows the page to one study.
+    let html = report(&fixtures(), &out_dir("filtered"), &["--filter", "experiment=drop"]);
+    assert!(!html.contains("figure-act-"), "a filtered-out study's figures remain");
+}
+
+#[test]
+fn a_search_has_the_long_table_figures_and_runs() {
+    let dir = out_dir("search");
+    std::fs::write(
+        dir.join("s.toml"),
+        "name = \"s\"\ndata = \"synthetic:1:40\"\n[defaults]\nepochs = 2\nbatch_size = 20\nmodel = \"eegnet\"\n\
+         [search]\nsamples = 3\nseed = 7\nlr = { log_uniform = [1e-4, 1e-2] }\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+        .current_dir(&dir)
+        .args(["s.toml", "--jobs", "2", "--threads", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = report(&dir.join("runs"), &dir, &[]);
+    let outline = outline(&html);
+    for line in [
+        "section long-table",
+        "section figures",
+        "  figure-s-eegnet-accuracy",
+        "section runs",
+        "section provenance",
+        "runs folded: 3",
+    ] {
+        assert!(outline.lines().any(|l| l == line), "missing '{line}' in\n{outline}");
+    }
+    assert!(
+        !outline.contains("section tables"),
+        "a search is not an activation or dropout study:\n{outline}"
+    );
+}
+
+#[test]
+fn values_from_run_folders_are_escaped() {
+    let dir = out_dir("escape");
+    let runs = dir.join("runs");
+    copy_dir(&fixtures().join("act"), &runs.join("act"));
+    // A failed run whose error holds markup.
+    let run = std::fs::read_dir(runs.join("act"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().join("status.json").exists())
+        .unwrap()
+        .path();
+    let status_path = run.join("status.json");
+    let mut status: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&status_path).unwrap()).unwrap();
+    status["state"] = "failed".into();
+    status["error"] = "<script>alert('x')</script> & \"quotes\" ]]>".into();
+    status["host"] = "<b>host</b>".into();
+    std::fs::write(&status_path, serde_json::to_string(&status).unwrap()).unwrap();
+    let html = report(&runs, &dir, &[]);
+    let doc = parse(&html);
+    assert!(
+        !doc.descendants()
+            .any(|n| ["script", "b"].contains(&n.tag_name().name())),
+        "markup from a run folder became elements"
+    );
+    assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quotes&quot;"));
+    assert!(
+        doc.descendants().any(|n| n.attribute("class") == Some("problem")),
+        "the failed run is not listed"
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// URLs of the network requests a page started, from a chromium net log: every
+/// URL_REQUEST_START_JOB whose initiator is an origin (the browser's own requests, such as
+/// its clock or sign-in checks, say "not an origin").
+fn page_requests(netlog: &str) -> Vec<String> {
+    let log: serde_json::Value = serde_json::from_str(netlog).expect("a JSON net log");
+    let start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+        .as_i64()
+        .expect("the event type");
+    log["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["type"].as_i64() == Some(start_job))
+        .filter(|e| e["params"]["initiator"].as_str().is_some_and(|i| i != "not an origin"))
+        .filter_map(|e| e["params"]["url"].as_str().map(String::from))
+        .collect()
+}
+
+/// Debian's chromium, if installed.
+fn chromium() -> Option<PathBuf> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+/// Runs headless chromium on `page` with `args`; returns (stdout, stderr).
+fn headless(browser: &Path, profile: &Path, args: &[String], page: &Path) -> (String, String) {
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("start chromium");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(out.status.success(), "chromium failed: {stderr}");
+    (stdout, stderr)
+}
+
+#[test]
+fn renders_in_a_headless_browser() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("EEGRUN_REQUIRE_BROWSER").is_none(),
+            "EEGRUN_REQUIRE_BROWSER is set but chromium is not installed"
+        );
+        eprintln!(
+            "SKIPPED renders_in_a_headless_browser: chromium is not installed (apt-get install chromium; .ci/run does)"
+        );
+        return;
+    };
+    let dir = out_dir("browser");
+    let html = report(&fixtures(), &dir, &[]);
+    let page = dir.join("report.html");
+
+    // Loads from file:// with no console message and no network request of its own
+    // (chromium's net log; the browser's own requests carry no initiator). The same check
+    // must catch a copy of the page that loads an image.
+    let requests_of = |page: &Path, profile: &str| -> Vec<String> {
+        let netlog = dir.join(format!("{profile}.netlog.json"));
+        let (_, stderr) = headless(
+            &browser,
+            &dir.join(profile),
+            &[
+                format!("--log-net-log={}", netlog.display()),
+                "--enable-logging=stderr".into(),
+                "--v=0".into(),
+                "--dump-dom".into(),
+            ],
+            page,
+        );
+        assert!(!stderr.contains("CONSOLE"), "console messages:\n{stderr}");
+        page_requests(&std::fs::read_to_string(&netlog).expect("chromium wrote its net log"))
+    };
+    let requests = requests_of(&page, "profile-1");
+    assert!(requests.is_empty(), "the page made requests: {requests:?}");
+    let leaky = dir.join("leaky.html");
+    std::fs::write(
+        &leaky,
+        html.replace("</body>", "<img src=\"http://example.invalid/x.png\"/></body>"),
+    )
+    .unwrap();
+    let requests = requests_of(&leaky, "profile-0");
+    assert!(
+        requests.iter().any(|u| u.contains("example.invalid")),
+        "the net-log check missed an image: {requests:?}"
+    );
+
+    // Every figure takes room on the page (measured by a script added to a copy).
+    let probe = dir.join("probe.html");
+    let script = "<script>const sizes = document.createElement('pre'); sizes.id = 'sizes'; \
+        sizes.textContent = Array.from(document.querySelectorAll('figure')).map(f => { \
+        const r = f.querySelector('svg').getBoundingClientRect(); \
+        return f.id + ' ' + Math.round(r.width) + 'x' + Math.round(r.height); }).join('\\n'); \
+        document.body.appendChild(sizes);</script>";
+    std::fs::write(&probe, html.replace("</body>", &format!("{script}</body>"))).unwrap();
+    let (dom, _) = headless(&browser, &dir.join("profile-2"), &["--dump-dom".into()], &probe);
+    let sizes = dom
+        .split("<pre id=\"sizes\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .expect("the probe ran");
+    let figures = html.matches("<figure").count();
+    assert_eq!(sizes.lines().count(), figures, "{sizes}");
+    for line in sizes.lines() {
+        let (w, h) = line.rsplit(' ').next().unwrap().split_once('x').unwrap();
+        assert!(
+            w.parse::<u32>().unwrap() >= 200 && h.parse::<u32>().unwrap() >= 50,
+            "figure too small: {line}"
+        );
+    }
+
+    // A screenshot at a laptop's width is not blank.
+    let shot = dir.join("screenshot.png");
+    headless(
+        &browser,
+        &dir.join("profile-3"),
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1366,2400".into(),
+        ],
+        &page,
+    );
+    let image = image::open(&shot).expect("a PNG screenshot").to_rgb8();
+    let inked = image.pixels().filter(|p| p.0.iter().any(|&c| c < 200)).count();
+    let share = inked as f64 / (image.width() * image.height()) as f64;
+    assert!(
+        share > 0.01,
+        "the screenshot is nearly blank ({:.2}% inked)",
+        100.0 * share
+    );
+    eprintln!("screenshot {} ({:.1}% inked)", shot.display(), 100.0 * share);
+
+    // It prints to PDF.
+    let pdf = dir.join("report.pdf");
+    headless(
+        &browser,
+        &dir.join("profile-4"),
+        &[format!("--print-to-pdf={}", pdf.display())],
+        &page,
+    );
+    let bytes = std::fs::read(&pdf).expect("a PDF");
+    assert!(
+        bytes.starts_with(b"%PDF") && bytes.len() > 10_000,
+        "{} bytes",
+        bytes.len()
+    );
+}
