@@ -20,8 +20,8 @@ fi
 cargo build --release --quiet
 bin=target/release/eegrun
 # The activation study with its 10 seeds (the gate pairs them with the baseline's) and the
-# dropout sweep with 3 (12 configurations × 10 seeds would take ~2 hours here): about 45
-# minutes on the 2-core machine (README "Results").
+# dropout sweep with 3 (12 configurations × 10 seeds would take ~2 hours here): about an hour
+# on the 2-core machine (README "Results").
 "$bin" experiments/activations.toml --data "$data" --set "epochs=$epochs" --runs-dir "$runs" ${JOBS:+--jobs "$JOBS"}
 "$bin" experiments/dropout.toml --data "$data" --set "epochs=$epochs" --set "seed=[0,1,2]" --runs-dir "$runs" ${JOBS:+--jobs "$JOBS"}
 "$bin" summarize "$runs" --out "$runs"
