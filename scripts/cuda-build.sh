@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds eegrun with CUDA on a machine of this kind, with or without a GPU or NVIDIA driver:
 #   scripts/cuda-build.sh              # release build -> target/cuda/eegrun
-#   scripts/cuda-build.sh --debug      # dev profile (CI: shares the test build's dependencies)
+#   scripts/cuda-build.sh --debug      # the same in the dev profile -> target/cuda/eegrun
 # Everything comes from PyPI into target/cuda/ (about 800 MB, kept between builds):
 #   - the CUDA 12.4 libraries dfdx calls through cudarc 0.9 (cuBLAS with cuBLASLt, NVRTC)
 #     and cuda.h (cuRAND, which cudarc also binds, is never called: weights and dropout
