@@ -4,6 +4,9 @@
 //! chromium; skipped, saying so, where it is not installed, unless EEGRUN_REQUIRE_BROWSER
 //! is set, as CI sets it).
 
+mod common;
+
+use common::{fixtures, golden};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -12,10 +15,6 @@ fn out_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runs")
 }
 
 /// Writes the report of `runs` into `dir`/report.html and returns its text.
@@ -62,16 +61,6 @@ fn outline(html: &str) -> String {
     lines.push(format!("runs folded: {}", count("details", None)));
     lines.push(format!("needing attention: {}", count("li", Some("problem"))));
     lines.join("\n") + "\n"
-}
-
-/// Compares with tests/golden/NAME (EEGRUN_BLESS=1 rewrites it, after checking by eye).
-fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
-    if std::env::var_os("EEGRUN_BLESS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} missing", path.display()));
-    assert_eq!(actual, expected, "{name} differs from the golden file");
 }
 
 #[test]

@@ -2,12 +2,11 @@
 //! a partial and a failed DeepConvNet run, a dropout sweep, and two broken folders), and
 //! the findings of tiny activation and dropout studies trained for the test.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runs")
-}
+use common::{fixtures, golden};
+use std::path::PathBuf;
+use std::process::{Command, Output};
 
 fn eegrun(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_eegrun"))
@@ -21,16 +20,6 @@ fn out_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// Compares with tests/golden/NAME (set EEGRUN_BLESS=1 to rewrite after checking by eye).
-fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
-    if std::env::var_os("EEGRUN_BLESS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} missing", path.display()));
-    assert_eq!(actual, expected, "{name} differs from the golden file");
 }
 
 fn summarize(name: &str, extra: &[&str]) -> (String, String, PathBuf) {

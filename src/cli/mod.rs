@@ -132,6 +132,24 @@ pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
 }
 
 /// All cores of this machine.
+/// The runs under `dir` that `filters` keep, with their one-row-per-run table and the
+/// scan's warnings (printed too); an error naming `what` the user asked for when none are left.
+fn select_runs(
+    dir: &std::path::Path,
+    filters: &[String],
+    what: &str,
+) -> anyhow::Result<(Vec<crate::report::RunInfo>, polars::prelude::DataFrame, Vec<String>)> {
+    use crate::report::{scan, summary};
+    let (runs, warnings) = scan(dir)?;
+    warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+    let frame = summary::filter(summary::runs_frame(&runs)?, filters)?;
+    if frame.height() == 0 {
+        let after = if filters.is_empty() { "" } else { " (after --filter)" };
+        anyhow::bail!("{}: no runs to {what}{after}", dir.display());
+    }
+    Ok((summary::kept_runs(&frame, runs), frame, warnings))
+}
+
 fn cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }

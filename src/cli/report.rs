@@ -1,26 +1,12 @@
 //! `eegrun report`: one self-contained HTML page of the runs (see `report::html`).
 
 use super::args::ReportArgs;
-use crate::report::{html, scan, summary};
+use crate::report::html;
 use crate::store::{now_unix, write_atomic};
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 pub(super) fn command(args: ReportArgs) -> Result<()> {
-    let (runs, warnings) = scan(&args.runs_dir)?;
-    warnings.iter().for_each(|w| eprintln!("warning: {w}"));
-    let frame = summary::filter(summary::runs_frame(&runs)?, &args.filters)?;
-    if frame.height() == 0 {
-        bail!(
-            "{}: no runs to report{}",
-            args.runs_dir.display(),
-            if args.filters.is_empty() {
-                ""
-            } else {
-                " (after --filter)"
-            }
-        );
-    }
-    let selected = summary::kept_runs(&frame, runs);
+    let (selected, _, warnings) = super::select_runs(&args.runs_dir, &args.filters, "report")?;
     let mut source = args.runs_dir.display().to_string();
     for filter in &args.filters {
         source.push_str(&format!(" --filter {filter}"));

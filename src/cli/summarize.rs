@@ -1,29 +1,15 @@
 //! `eegrun summarize`: the grouped table, summary.csv/.parquet and the plots.
 
 use super::args::SummarizeArgs;
-use crate::report::{findings, plots, render_summary, scan, summary, Format, RunInfo};
+use crate::report::{findings, plots, render_summary, summary, Format};
 use crate::store::write_atomic;
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 pub(super) fn command(args: SummarizeArgs) -> Result<()> {
-    let (runs, warnings) = scan(&args.runs_dir)?;
-    warnings.iter().for_each(|w| eprintln!("warning: {w}"));
-    let mut frame = summary::filter(summary::runs_frame(&runs)?, &args.filters)?;
-    if frame.height() == 0 {
-        bail!(
-            "{}: no runs to summarise{}",
-            args.runs_dir.display(),
-            if args.filters.is_empty() {
-                ""
-            } else {
-                " (after --filter)"
-            }
-        );
-    }
-    print!("{}", render_summary(&runs, &args.group_by, &args.filters, args.format)?);
+    let (selected, mut frame, _) = super::select_runs(&args.runs_dir, &args.filters, "summarise")?;
+    print!("{}", render_summary(&selected, &args.group_by, &[], args.format)?);
     let out = args.out.clone().unwrap_or_else(|| args.runs_dir.clone());
     summary::write_files(&mut frame, &out)?;
-    let selected: Vec<RunInfo> = summary::kept_runs(&frame, runs);
     let studies = findings::studies(&selected);
     let text = [
         findings::tables(&studies),

@@ -1,0 +1,18 @@
+//! Helpers shared by the report tests.
+
+use std::path::{Path, PathBuf};
+
+/// The committed fixture run folders.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runs")
+}
+
+/// Compares with tests/golden/NAME (set EEGRUN_BLESS=1 to rewrite it, after checking by eye).
+pub fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    if std::env::var_os("EEGRUN_BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} missing", path.display()));
+    assert_eq!(actual, expected, "{name} differs from the golden file");
+}
