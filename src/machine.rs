@@ -2,7 +2,7 @@
 //! `eegrun devices`, `bench` and `report`, so numbers from different machines are told apart.
 
 /// The CPU's model name (from /proc/cpuinfo), e.g. "AMD EPYC 9R14 96-Core Processor".
-pub fn cpu_model() -> String {
+fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|text| {
@@ -15,7 +15,7 @@ pub fn cpu_model() -> String {
 /// The vector instruction sets the CPU has and the one eegrun's kernels use, e.g.
 /// "has avx512f, avx2, fma; eegrun's kernels use AVX2".
 #[cfg(target_arch = "x86_64")]
-pub fn vector_paths() -> String {
+fn vector_paths() -> String {
     let has: Vec<&str> = [
         ("avx512f", std::is_x86_feature_detected!("avx512f")),
         ("avx2", std::is_x86_feature_detected!("avx2")),
@@ -39,7 +39,7 @@ pub fn vector_paths() -> String {
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-pub fn vector_paths() -> String {
+fn vector_paths() -> String {
     "eegrun's kernels use portable code".to_string()
 }
 

@@ -131,7 +131,6 @@ pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
     args
 }
 
-/// All cores of this machine.
 /// The runs under `dir` that `filters` keep, with their one-row-per-run table and the
 /// scan's warnings (printed too); an error naming `what` the user asked for when none are left.
 fn select_runs(
@@ -150,6 +149,7 @@ fn select_runs(
     Ok((summary::kept_runs(&frame, runs), frame, warnings))
 }
 
+/// All cores of this machine.
 fn cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
