@@ -88,6 +88,13 @@ fn the_page_is_well_formed_and_loads_nothing() {
         !html.contains("url(") && !html.contains("@import"),
         "the style loads something"
     );
+    // Each fixture run with more than one epoch shows its accuracy curves in its details.
+    let with_curves = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "details")
+        .filter(|d| d.descendants().filter(|n| n.tag_name().name() == "polyline").count() == 2)
+        .count();
+    assert_eq!(with_curves, 6, "runs with per-epoch curves");
     let figures: Vec<_> = doc.descendants().filter(|n| n.tag_name().name() == "figure").collect();
     assert!(figures.len() >= 3, "{} figures", figures.len());
     for figure in figures {

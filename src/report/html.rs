@@ -251,6 +251,9 @@ fn run_details(out: &mut String, run: &RunInfo) -> Result<()> {
         let header = ["confusion (true → predicted)", "0 → 0", "0 → 1", "1 → 0", "1 → 1"].map(String::from);
         table(out, &header, &rows);
     }
+    if run.history.len() > 1 {
+        out.push_str(&curves_svg(&run.history));
+    }
     let header = [
         "epoch",
         "train loss",
@@ -279,6 +282,45 @@ fn run_details(out: &mut String, run: &RunInfo) -> Result<()> {
     table(out, &header, &rows);
     out.push_str("</details>\n");
     Ok(())
+}
+
+/// A run's train and test accuracy per epoch as a small inline SVG (0–100% high).
+fn curves_svg(history: &[crate::store::EpochMetrics]) -> String {
+    let (width, height, left, bottom) = (480.0, 150.0, 40.0, 20.0);
+    let last = history.len().max(2) as f64;
+    let x = |epoch: usize| left + (epoch as f64 - 1.0) / (last - 1.0) * (width - left - 10.0);
+    let y = |acc: f64| 10.0 + (1.0 - acc) * (height - bottom - 10.0);
+    let line = |acc: &dyn Fn(&crate::store::EpochMetrics) -> f64| -> String {
+        let points: Vec<String> = history
+            .iter()
+            .map(|m| format!("{:.1},{:.1}", x(m.epoch), y(acc(m))))
+            .collect();
+        points.join(" ")
+    };
+    let mut svg = format!(
+        "<svg width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"10\" font-family=\"sans-serif\">\n"
+    );
+    for acc in [0.0, 0.5, 1.0] {
+        let (level, right, percent) = (y(acc), width - 10.0, acc * 100.0);
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{left}\" x2=\"{right}\" y1=\"{level:.1}\" y2=\"{level:.1}\" stroke=\"#ddd\"/><text x=\"4\" y=\"{:.1}\">{percent}%</text>",
+            level + 3.0
+        );
+    }
+    let _ = writeln!(
+        svg,
+        "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-dasharray=\"4 3\" points=\"{}\"/>\n<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"{}\"/>",
+        line(&|m| m.train_acc),
+        line(&|m| m.test_acc)
+    );
+    let _ = writeln!(
+        svg,
+        "<text x=\"{left}\" y=\"{}\">epochs 1 to {}; solid: test accuracy, dashed: train</text>\n</svg>",
+        height - 4.0,
+        history.len()
+    );
+    svg
 }
 
 /// How the page and its runs were made: enough to tell whether two reports compare.
