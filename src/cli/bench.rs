@@ -47,7 +47,15 @@ pub(super) fn command(args: BenchArgs) -> Result<()> {
                 }
                 Ok(())
             };
-            epochs::train(&spec, &data, threads, None, &AtomicBool::new(false), &mut time)?;
+            epochs::train(
+                &spec,
+                spec.epochs,
+                &data,
+                threads,
+                None,
+                &AtomicBool::new(false),
+                &mut time,
+            )?;
             let ours = median(&times[1..]);
             let reference = if torch {
                 Some(torch_epoch_seconds(&args, model.name(), threads)?)

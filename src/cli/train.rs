@@ -59,7 +59,15 @@ pub(super) fn command(args: TrainArgs) -> Result<()> {
     };
     let threads = args.threads.unwrap_or_else(super::cores);
     let stop = AtomicBool::new(false);
-    epochs::train(&spec, &data, threads, args.checkpoint.as_deref(), &stop, &mut show)?;
+    epochs::train(
+        &spec,
+        spec.epochs,
+        &data,
+        threads,
+        args.checkpoint.as_deref(),
+        &stop,
+        &mut show,
+    )?;
     let summary = summarize(&history).context("no epochs were run")?;
     println!(
         "highest test accuracy {:.2}% at epoch {}; final test {:.2}%, final train {:.2}%",

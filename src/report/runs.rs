@@ -49,10 +49,11 @@ impl RunInfo {
         })
     }
 
-    /// Summary from the metrics; none for a run whose files cannot be trusted.
+    /// Summary from the metrics; none for a run whose files cannot be trusted, or that an
+    /// early-stopping search stopped (its accuracies are from a rung, not comparable).
     pub fn summary(&self) -> Option<RunSummary> {
         match self.run_state {
-            RunState::Unreadable(_) | RunState::Inconsistent(_) => None,
+            RunState::Unreadable(_) | RunState::Inconsistent(_) | RunState::Stopped { .. } => None,
             _ => summarize(&self.history),
         }
     }

@@ -3,7 +3,7 @@
 
 use super::columns::{self as col, DEFAULT_GROUP_BY};
 use super::runs::RunInfo;
-use crate::store::write_atomic;
+use crate::store::{write_atomic, RunState};
 use anyhow::{anyhow, bail, Result};
 use polars::prelude::*;
 use std::path::Path;
@@ -43,6 +43,15 @@ pub fn runs_frame(runs: &[RunInfo]) -> Result<DataFrame> {
         Column::new(col::EPOCHS_DONE.into(), int(&|r| r.status.epochs_done as i64)),
         Column::new(col::EPOCHS.into(), int(&|r| r.record.config.epochs as i64)),
         Column::new(col::STATUS.into(), text(&|r| r.state().to_string())),
+        Column::new(
+            col::STOPPED_RUNG.into(),
+            runs.iter()
+                .map(|r| match r.run_state {
+                    RunState::Stopped { rung, .. } => rung.map(|k| k as i64),
+                    _ => None,
+                })
+                .collect::<Vec<Option<i64>>>(),
+        ),
         Column::new(
             col::BEST_TEST_ACC.into(),
             float(&|r| summary(r).map(|s| pct(s.best_test_acc))),

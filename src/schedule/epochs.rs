@@ -26,11 +26,12 @@ pub enum Event<'a> {
     },
 }
 
-/// Trains `spec` on `data` with `threads` threads until every epoch has run (or `stop` is
-/// set), resuming from `checkpoint` when it exists and saving it after each epoch. A
+/// Trains `spec` on `data` with `threads` threads until epoch `until` (or the last) has run
+/// (or `stop` is set), resuming from `checkpoint` when it exists and saving it after each epoch. A
 /// damaged checkpoint is moved aside (`NAME.damaged-TIME`) and the run fails, naming it.
 pub fn train(
     spec: &RunSpec,
+    until: usize,
     data: &Dataset,
     threads: usize,
     checkpoint: Option<&Path>,
@@ -42,26 +43,36 @@ pub fn train(
         .build()
         .context("cannot start worker threads")?;
     pool.install(|| match spec.device {
-        Device::Cpu => epochs(dfdx::prelude::Cpu::default(), spec, data, checkpoint, stop, observe),
-        Device::Cuda => train_cuda(spec, data, checkpoint, stop, observe),
+        Device::Cpu => epochs(
+            dfdx::prelude::Cpu::default(),
+            spec,
+            until,
+            data,
+            checkpoint,
+            stop,
+            observe,
+        ),
+        Device::Cuda => train_cuda(spec, until, data, checkpoint, stop, observe),
     })
 }
 
 #[cfg(feature = "cuda")]
 fn train_cuda(
     spec: &RunSpec,
+    until: usize,
     data: &Dataset,
     checkpoint: Option<&Path>,
     stop: &AtomicBool,
     observe: &mut (dyn FnMut(Event) -> Result<()> + Send),
 ) -> Result<()> {
     let dev = crate::nn::cuda::open(0, spec.seed).map_err(|e| anyhow::anyhow!("device cuda: {e}"))?;
-    epochs(dev, spec, data, checkpoint, stop, observe)
+    epochs(dev, spec, until, data, checkpoint, stop, observe)
 }
 
 #[cfg(not(feature = "cuda"))]
 fn train_cuda(
     _: &RunSpec,
+    _: usize,
     _: &Dataset,
     _: Option<&Path>,
     _: &AtomicBool,
@@ -73,6 +84,7 @@ fn train_cuda(
 fn epochs<D: Backend>(
     dev: D,
     spec: &RunSpec,
+    until: usize,
     data: &Dataset,
     checkpoint: Option<&Path>,
     stop: &AtomicBool,
@@ -98,7 +110,7 @@ fn epochs<D: Backend>(
         predictions: &trainer.predictions,
         parameters: trainer.model.parameter_count(),
     })?;
-    while !trainer.finished() {
+    while !trainer.finished() && trainer.history.len() < until {
         if stop.load(Ordering::SeqCst) {
             bail!("interrupted by another run's failure (--fail-fast)");
         }

@@ -101,6 +101,8 @@ pub enum State {
     Running,
     Done,
     Failed,
+    /// Trained as far as an early-stopping search asked, not to its last epoch.
+    Stopped,
 }
 
 /// `status.json`.
@@ -133,6 +135,10 @@ pub struct Status {
     /// SHA-256 of predictions.csv as last written (absent in runs of eegrun 0.1).
     #[serde(default)]
     pub predictions_sha256: Option<String>,
+    /// For a stopped run: the early-stopping rung (1 = first) that did not promote it (none
+    /// while the rung's decision is still to be made).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_rung: Option<usize>,
 }
 
 impl Status {
@@ -155,6 +161,7 @@ impl Status {
             summary: None,
             metrics_sha256: None,
             predictions_sha256: None,
+            stopped_rung: None,
         }
     }
 }
@@ -170,6 +177,13 @@ pub enum RunState {
         epochs: usize,
     },
     Done,
+    /// Trained to `done` of `epochs` epochs for an early-stopping search; `rung` is the rung
+    /// that did not promote it (none while that decision is still to be made).
+    Stopped {
+        done: usize,
+        epochs: usize,
+        rung: Option<usize>,
+    },
     Failed(String),
     /// A file cannot be read or parsed.
     Unreadable(String),
@@ -189,6 +203,7 @@ impl RunState {
             Self::Pending => "pending",
             Self::Partial { .. } => "partial",
             Self::Done => "done",
+            Self::Stopped { .. } => "stopped",
             Self::Failed(_) => "failed",
             Self::Unreadable(_) => "unreadable",
             Self::Inconsistent(_) => "inconsistent",
@@ -200,6 +215,18 @@ impl std::fmt::Display for RunState {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         match self {
             Self::Partial { done, epochs } => write!(f, "partial ({done}/{epochs} epochs)"),
+            Self::Stopped {
+                done,
+                epochs,
+                rung: Some(k),
+            } => write!(f, "stopped at rung {k}, epoch {done}/{epochs}"),
+            Self::Stopped {
+                done,
+                epochs,
+                rung: None,
+            } => {
+                write!(f, "stopped at epoch {done}/{epochs} (its rung is not decided yet)")
+            }
             Self::Failed(e) | Self::Unreadable(e) | Self::Inconsistent(e) => write!(f, "{}: {e}", self.name()),
             _ => f.write_str(self.name()),
         }
@@ -232,7 +259,11 @@ pub fn disagreement(status: &Status, metrics: &Metrics) -> Option<String> {
     if status.metrics_sha256.as_ref().is_some_and(|h| *h != metrics.sha256) {
         return Some("metrics.csv changed after the run finished (its checksum differs from status.json's)".into());
     }
-    if history.len() != status.epochs || status.epochs_done != status.epochs {
+    let expected = match status.state {
+        State::Stopped => status.epochs_done.min(status.epochs.saturating_sub(1)),
+        _ => status.epochs,
+    };
+    if history.len() != expected || status.epochs_done != expected || expected == 0 {
         return Some(format!(
             "metrics.csv has {} epochs, status.json says {} of {} done",
             history.len(),
@@ -277,7 +308,7 @@ pub fn state_of(status: Option<&Status>, metrics: &Metrics, predictions: Option<
         };
     };
     match status.state {
-        State::Done => {
+        State::Done | State::Stopped => {
             let predictions_problem = || match (predictions, &status.predictions_sha256) {
                 (None, Some(_)) => Some("predictions.csv is missing".to_string()),
                 (Some((_, sha)), Some(recorded)) if sha != recorded => Some(
@@ -288,7 +319,12 @@ pub fn state_of(status: Option<&Status>, metrics: &Metrics, predictions: Option<
             };
             match disagreement(status, metrics).or_else(predictions_problem) {
                 Some(why) => RunState::Inconsistent(why),
-                None => RunState::Done,
+                None if status.state == State::Done => RunState::Done,
+                None => RunState::Stopped {
+                    done: history.len(),
+                    epochs: status.epochs,
+                    rung: status.stopped_rung,
+                },
             }
         }
         State::Failed => RunState::Failed(status.error.clone().unwrap_or_else(|| "unknown error".into())),
