@@ -4,10 +4,13 @@
 //! column, the key, and what is allowed.
 
 mod search;
+mod tpe;
+
+pub use search::{EarlyStopping, Metric, Sampler, Search};
 
 use crate::config::{RunFields, RunSpec, FIELDS};
 use anyhow::{anyhow, bail, Result};
-use search::{Distribution, Search};
+use search::Distribution;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -28,6 +31,13 @@ struct ExperimentFile {
     grid: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<Value>>>>,
     /// `samples`, an optional `seed`, and one distribution per field.
     search: Option<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
+}
+
+/// One run of a search round: the sample it was drawn from and its resolved spec.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub sample: BTreeMap<String, Value>,
+    pub spec: RunSpec,
 }
 
 /// A validated experiment.
@@ -184,55 +194,47 @@ impl Experiment {
         section: &Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>,
         grid: &[(String, Vec<Value>)],
     ) -> Result<Search> {
-        let (mut samples, mut seed, mut fields) = (None, 0u64, Vec::new());
+        let mut search = Search::empty();
         for (key, value) in section.get_ref() {
             let k = key.get_ref().as_str();
-            match k {
-                "samples" => match value.get_ref().as_integer() {
-                    Some(n) if (1..=100_000).contains(&n) => samples = Some(n as usize),
-                    _ => {
-                        let got = value.get_ref().to_string();
-                        return Err(at.error(
-                            value.span(),
-                            format!("search.samples must be between 1 and 100000, got {got}"),
-                        ));
-                    }
-                },
-                "seed" => match value.get_ref().as_integer() {
-                    Some(n) if n >= 0 => seed = n as u64,
-                    _ => return Err(at.error(value.span(), "search.seed must be an integer ≥ 0")),
-                },
-                _ => {
-                    if grid.iter().any(|(g, _)| g == k) {
-                        let message = format!("search.{k}: '{k}' is also a grid key; give it in one place");
-                        return Err(at.error(key.span(), message));
-                    }
-                    if !FIELDS.contains(&k) {
-                        let m = check_field(k, &Value::Boolean(false)).unwrap_err();
-                        return Err(at.error(key.span(), format!("search.{k}: {m}")));
-                    }
-                    let dist = Distribution::parse(k, value.get_ref())
-                        .map_err(|m| at.error(value.span(), format!("search.{k}: {m}")))?;
-                    for v in dist.extremes() {
-                        check_field(k, &v).map_err(|m| at.error(value.span(), format!("search.{k}: {m}")))?;
-                    }
-                    fields.push((k.to_string(), dist));
-                }
+            if search::OPTIONS.contains(&k) {
+                search
+                    .set_option(k, value.get_ref())
+                    .map_err(|m| at.error(value.span(), m))?;
+                continue;
             }
+            if grid.iter().any(|(g, _)| g == k) {
+                let message = format!("search.{k}: '{k}' is also a grid key; give it in one place");
+                return Err(at.error(key.span(), message));
+            }
+            if !FIELDS.contains(&k) {
+                let m = check_field(k, &Value::Boolean(false)).unwrap_err();
+                return Err(at.error(
+                    key.span(),
+                    format!("search.{k}: {m} (or a search setting: {})", search::OPTIONS.join(", ")),
+                ));
+            }
+            let dist = Distribution::parse(k, value.get_ref())
+                .map_err(|m| at.error(value.span(), format!("search.{k}: {m}")))?;
+            for v in dist.extremes() {
+                check_field(k, &v).map_err(|m| at.error(value.span(), format!("search.{k}: {m}")))?;
+            }
+            search.fields.push((k.to_string(), dist));
         }
-        let samples = samples.ok_or_else(|| {
-            at.error(
+        if search.samples == 0 {
+            return Err(at.error(
                 section.span(),
                 "search needs samples = N (how many configurations to draw)",
-            )
-        })?;
-        if fields.is_empty() {
+            ));
+        }
+        if search.fields.is_empty() {
             return Err(at.error(
                 section.span(),
                 "search has no fields to sample (e.g. lr = { log_uniform = [1e-4, 1e-2] })",
             ));
         }
-        Ok(Search { samples, seed, fields })
+        search.check().map_err(|m| at.error(section.span(), m))?;
+        Ok(search)
     }
 
     /// Applies `--set key=value` overrides: a scalar replaces the key everywhere (defaults,
@@ -247,6 +249,16 @@ impl Experiment {
                 bail!("--set {key}: value nested more than {MAX_NESTING} levels deep");
             }
             let value = parse_value(raw.trim());
+            if let Some(option) = key.strip_prefix("search.") {
+                let search = self
+                    .search
+                    .as_mut()
+                    .ok_or_else(|| anyhow!("--set {key}: experiment '{}' has no [search] section", self.name))?;
+                search
+                    .set_option(option, &value)
+                    .map_err(|m| anyhow!("--set {key}: {m}"))?;
+                continue;
+            }
             self.grid.retain(|(k, _)| k != key);
             if let Some(search) = &mut self.search {
                 search.fields.retain(|(k, _)| k != key);
@@ -269,6 +281,9 @@ impl Experiment {
                 }
             }
         }
+        if let Some(search) = &self.search {
+            search.check().map_err(|m| anyhow!("with the --set overrides: {m}"))?;
+        }
         if self.search.as_ref().is_some_and(|s| s.fields.is_empty()) {
             self.search = None;
         }
@@ -283,11 +298,49 @@ impl Experiment {
             .try_fold(samples, |n, (_, values)| n.checked_mul(values.len()))
     }
 
-    /// Every run's resolved spec: grid product × search samples, in a stable order. The
-    /// one place the grid is expanded; refused, before anything is expanded, past
-    /// [`Experiment::max_runs`]. (Every value was checked on its own when it was read, and
-    /// no field's range depends on another, so expansion cannot fail on a value.)
+    /// The search section, if any.
+    pub fn search(&self) -> Option<&Search> {
+        self.search.as_ref()
+    }
+
+    /// Every run's resolved spec: grid product × search samples, in a stable order. For a
+    /// TPE search, whose later rounds depend on results, use [`Experiment::round_runs`].
     pub fn runs(&self) -> Result<Vec<RunSpec>> {
+        self.check_size()?;
+        if let Some(search) = self.search.as_ref().filter(|s| s.sampler == Sampler::Tpe) {
+            bail!(
+                "experiment '{}': its {} rounds of TPE samples are drawn from the results of the earlier rounds",
+                self.name,
+                search.rounds
+            );
+        }
+        let samples = self.search.as_ref().map_or(vec![BTreeMap::new()], Search::draw);
+        Ok(self.expand(&samples)?.into_iter().map(|c| c.spec).collect())
+    }
+
+    /// Checks, before any data is loaded, that the runs can be expanded: their number, and
+    /// for a search that selects by results, that it can (see [`Experiment::round_runs`]).
+    pub fn check_runs(&self) -> Result<()> {
+        self.round_runs(0, &[]).map(drop)
+    }
+
+    /// The runs of search round `round` (grid product × the round's samples), drawn given
+    /// the earlier rounds' samples ranked best first (see [`Search::draw_round`]).
+    pub fn round_runs(&self, round: usize, ranked: &[BTreeMap<String, Value>]) -> Result<Vec<Candidate>> {
+        self.check_size()?;
+        let samples = match &self.search {
+            None => vec![BTreeMap::new()],
+            Some(search) => search.draw_round(round, ranked),
+        };
+        let candidates = self.expand(&samples)?;
+        if let Some(search) = self.search.as_ref().filter(|s| s.selects()) {
+            self.check_selectable(search, &candidates)?;
+        }
+        Ok(candidates)
+    }
+
+    /// Refuses, before anything is expanded, more runs than [`Experiment::max_runs`].
+    fn check_size(&self) -> Result<()> {
         let count = self.run_count();
         if count.is_none_or(|n| n > self.max_runs) {
             let mut axes: Vec<String> = self.grid.iter().map(|(k, v)| format!("{k} {}", v.len())).collect();
@@ -302,6 +355,40 @@ impl Experiment {
                 self.max_runs
             );
         }
+        Ok(())
+    }
+
+    /// A search that stops or samples by results needs validation data, and early stopping
+    /// needs one epoch count with its first rung below it.
+    fn check_selectable(&self, search: &Search, candidates: &[Candidate]) -> Result<()> {
+        let name = &self.name;
+        if let Some((field, _)) = search.fields.iter().find(|(k, _)| k == "val_fraction" || k == "epochs") {
+            bail!("experiment '{name}': search.{field} cannot be searched when the search selects by validation results (runs are compared on one validation split at the same epochs); set it in [defaults]");
+        }
+        if candidates.iter().any(|c| c.spec.val_fraction == 0.0) {
+            bail!(
+                "experiment '{name}': its search {} by validation results, but val_fraction is 0; selecting on the test set leaks it into the choice and inflates the reported accuracy — set val_fraction (e.g. 0.2) in [defaults]",
+                if search.early_stopping.is_some() { "stops runs early" } else { "samples with TPE" }
+            );
+        }
+        if let Some(es) = &search.early_stopping {
+            let epochs = candidates[0].spec.epochs;
+            if candidates.iter().any(|c| c.spec.epochs != epochs) {
+                bail!("experiment '{name}': early stopping needs every run to have the same epochs (its rungs are epochs); do not vary epochs in [grid] or [search]");
+            }
+            if es.min_epochs >= epochs {
+                bail!(
+                    "experiment '{name}': search.early_stopping.min_epochs = {} must be below epochs = {epochs}, or nothing is stopped early",
+                    es.min_epochs
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Grid product × `samples`, resolved. (Every value was checked on its own when it was
+    /// read, and no field's range depends on another, so expansion cannot fail on a value.)
+    fn expand(&self, samples: &[BTreeMap<String, Value>]) -> Result<Vec<Candidate>> {
         let mut points: Vec<BTreeMap<String, Value>> = vec![self.defaults.clone()];
         for (key, values) in &self.grid {
             points = points
@@ -315,13 +402,9 @@ impl Experiment {
                 })
                 .collect();
         }
-        let samples = match &self.search {
-            None => vec![BTreeMap::new()],
-            Some(search) => search.draw(),
-        };
-        let mut configs = Vec::with_capacity(points.len() * samples.len());
+        let mut candidates = Vec::with_capacity(points.len() * samples.len());
         for point in &points {
-            for sample in &samples {
+            for sample in samples {
                 let table: toml::Table = point
                     .iter()
                     .chain(sample)
@@ -330,14 +413,16 @@ impl Experiment {
                 let fields: RunFields = table
                     .try_into()
                     .map_err(|e: toml::de::Error| anyhow!("{}", e.message().trim()))?;
-                configs.push(
-                    fields
-                        .resolve()
-                        .map_err(|e| anyhow!("experiment '{}': {e}", self.name))?,
-                );
+                let spec = fields
+                    .resolve()
+                    .map_err(|e| anyhow!("experiment '{}': {e}", self.name))?;
+                candidates.push(Candidate {
+                    sample: sample.clone(),
+                    spec,
+                });
             }
         }
-        Ok(configs)
+        Ok(candidates)
     }
 
     /// Data source, as written.
