@@ -29,6 +29,9 @@ pub struct Job {
     pub cpus_per_task: u32,
     pub time: Option<String>,
     pub max_parallel: Option<u32>,
+    /// For a search that decides in steps: `eegrun` arguments that submit its next step,
+    /// run by a job that starts when this array has ended (`--dependency=afterany`).
+    pub follow_up: Option<Vec<String>>,
 }
 
 /// Quotes a word for a POSIX shell.
@@ -146,6 +149,55 @@ fn script(job: &Job, ids: &Path, logs: &Path) -> Result<String> {
     ))
 }
 
+/// The script of the job that submits a search's next step once the array has ended.
+fn follow_up_script(job: &Job, args: &[String], logs: &Path) -> Result<String> {
+    let mut header = vec![
+        format!("#SBATCH --job-name=eegrun-{}-next", job.experiment_name),
+        format!("#SBATCH --output={}/next-%j.log", directive_path(logs)?),
+        "#SBATCH --cpus-per-task=1".to_string(),
+    ];
+    header.extend(job.partition.iter().map(|p| format!("#SBATCH --partition={p}")));
+    let command: Vec<String> = std::iter::once(absolute(&std::env::current_exe()?)?.display().to_string())
+        .chain(args.iter().cloned())
+        .map(|w| shell_quote(&w))
+        .collect();
+    Ok(format!(
+        "#!/usr/bin/env bash\n{}\n# Written by eegrun slurm: decides the search's next step and submits it.\nset -euo pipefail\ncd {}\nexec {}\n",
+        header.join("\n"),
+        shell_quote(&std::env::current_dir()?.display().to_string()),
+        command.join(" ")
+    ))
+}
+
+/// Runs `sbatch --parsable ARGS… SCRIPT` and returns the job id.
+fn sbatch(args: &[String], script: &Path) -> Result<String> {
+    let output = Command::new("sbatch")
+        .arg("--parsable")
+        .args(args)
+        .arg(script)
+        .output()
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                anyhow::anyhow!(
+                    "sbatch not found: is Slurm installed and on PATH? (the script is at {})",
+                    script.display()
+                )
+            } else {
+                anyhow::anyhow!("cannot run sbatch: {e}")
+            }
+        })?;
+    if !output.status.success() {
+        let message = String::from_utf8_lossy(&output.stderr).trim().replace('\n', " ");
+        bail!("sbatch rejected {}: {message}", script.display());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_string())
+}
+
 /// A new folder `<time>[-K]` under `jobs` that no other submission holds (`create_dir` fails
 /// when the folder exists, so two submissions in the same second get two folders).
 fn claim_job_dir(jobs: &Path) -> Result<PathBuf> {
@@ -182,38 +234,35 @@ pub fn submit(job: &Job, dry_run: bool) -> Result<()> {
         job.total_runs,
         path.display()
     );
+    let next = match &job.follow_up {
+        Some(args) => {
+            let next = dir.join("next.sbatch");
+            std::fs::write(&next, follow_up_script(job, args, &dir)?)?;
+            Some(next)
+        }
+        None => None,
+    };
     if dry_run {
         print!("{}", std::fs::read_to_string(&path)?);
+        if let Some(next) = &next {
+            println!(
+                "then, when the array has ended (--dependency=afterany), {}:",
+                next.display()
+            );
+            print!("{}", std::fs::read_to_string(next)?);
+        }
         return Ok(());
     }
-    let output = Command::new("sbatch")
-        .arg("--parsable")
-        .arg(&path)
-        .output()
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                anyhow::anyhow!(
-                    "sbatch not found: is Slurm installed and on PATH? (the script is at {})",
-                    path.display()
-                )
-            } else {
-                anyhow::anyhow!("cannot run sbatch: {e}")
-            }
-        })?;
-    if !output.status.success() {
-        let message = String::from_utf8_lossy(&output.stderr).trim().replace('\n', " ");
-        bail!("sbatch rejected {}: {message}", path.display());
-    }
-    let job_id = String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let job_id = sbatch(&[], &path)?;
     std::fs::write(dir.join("job_id"), format!("{job_id}\n"))?;
     println!(
         "submitted job {job_id}: {pending} array tasks; task logs in {}",
         dir.display()
     );
+    if let Some(next) = &next {
+        let next_id = sbatch(&[format!("--dependency=afterany:{job_id}")], next)?;
+        std::fs::write(dir.join("next_job_id"), format!("{next_id}\n"))?;
+        println!("submitted job {next_id}: when {job_id} has ended it decides the next step and submits it (log next-{next_id}.log)");
+    }
     Ok(())
 }

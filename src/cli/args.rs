@@ -24,8 +24,9 @@ pub struct RunArgs {
     /// Threads per run, ≥ 1 [default: cores / jobs]
     #[arg(long, value_parser = at_least_one)]
     pub threads: Option<usize>,
-    /// List the runs with their ids and states (done, partial, failed, pending, unreadable,
-    /// inconsistent); train nothing
+    /// List the runs with their ids and states (done, partial, stopped, failed, pending,
+    /// unreadable, inconsistent) — for a search that stops runs early, each run's rung and
+    /// what the search does next; train nothing
     #[arg(long)]
     pub dry_run: bool,
     /// Stop at the first failed run

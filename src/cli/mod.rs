@@ -8,6 +8,7 @@ mod devices;
 mod models;
 mod report;
 mod run;
+mod search;
 mod slurm;
 mod summarize;
 mod train;
@@ -51,7 +52,9 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run an experiment file: expand its grid/search into runs, train what is not done
-    /// yet (in parallel, resuming interrupted runs), and print the results table.
+    /// yet (in parallel, resuming interrupted runs), and print the results table. A search
+    /// with early stopping or TPE trains one rung at a time, decides by validation results,
+    /// and ends with the chosen run's test accuracy (README "Search").
     ///
     /// `eegrun experiments/activations.toml` is short for `eegrun run experiments/activations.toml`.
     Run(RunArgs),

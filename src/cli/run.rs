@@ -2,16 +2,15 @@
 
 use super::args::{ExperimentArgs, RunArgs};
 use crate::data::{Dataset, Source};
-use crate::experiment::{resolve_path, Experiment};
+use crate::experiment::{resolve_path, Experiment, Search};
 use crate::report::{columns, findings, render_summary, Format, RunInfo};
 use crate::schedule::{self, planned_state, LogProgress, Outcome, PlannedRun, Progress, TerminalProgress};
 use crate::store::RunState;
 use anyhow::{bail, Result};
 use std::io::IsTerminal;
 
-/// The experiment with overrides applied, its data, and its planned runs (the grid is
-/// expanded here, once, before the data is loaded).
-pub(super) fn plan(args: &ExperimentArgs) -> Result<(Experiment, Dataset, Vec<PlannedRun>)> {
+/// The experiment file with overrides applied, and its data.
+pub(super) fn load(args: &ExperimentArgs) -> Result<(Experiment, Dataset)> {
     let path = resolve_path(&args.experiment);
     let mut experiment = Experiment::load(&path)?;
     experiment.max_runs = args.max_runs;
@@ -20,21 +19,30 @@ pub(super) fn plan(args: &ExperimentArgs) -> Result<(Experiment, Dataset, Vec<Pl
         overrides.push(format!("device={device}"));
     }
     experiment.apply_overrides(&overrides)?;
-    let specs = experiment.runs()?;
+    experiment.check_runs()?;
     let data = Source::parse(args.data.as_deref().unwrap_or(experiment.data_source()))?.load()?;
-    let runs = schedule::plan(&experiment.name, specs, &data, &args.runs_dir)?;
+    Ok((experiment, data))
+}
+
+/// The experiment's planned runs (the grid is expanded here, once).
+pub(super) fn plan(args: &ExperimentArgs, experiment: &Experiment, data: &Dataset) -> Result<Vec<PlannedRun>> {
+    let runs = schedule::plan(&experiment.name, experiment.runs()?, data, &args.runs_dir)?;
     println!(
         "experiment {} ({}): {} runs on {}",
         experiment.name,
-        path.display(),
+        resolve_path(&args.experiment).display(),
         runs.len(),
         data.description
     );
-    Ok((experiment, data, runs))
+    Ok(runs)
 }
 
 pub(super) fn command(args: RunArgs) -> Result<()> {
-    let (experiment, data, mut runs) = plan(&args.selection)?;
+    let (experiment, data) = load(&args.selection)?;
+    if experiment.search().is_some_and(Search::selects) {
+        return super::search::command(&args, &experiment, &data);
+    }
+    let mut runs = plan(&args.selection, &experiment, &data)?;
     if let Some(id) = &args.run_id {
         runs.retain(|r| &r.id() == id);
         if runs.is_empty() {
@@ -55,26 +63,8 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let options = schedule::Options {
-        jobs: args.jobs,
-        threads: args.threads,
-        fail_fast: args.fail_fast,
-        retry_failed: args.retry_failed,
-    };
-    let progress: Box<dyn Progress> = if std::io::stdout().is_terminal() {
-        Box::<TerminalProgress>::default()
-    } else {
-        Box::new(LogProgress)
-    };
-    let outcomes = schedule::execute(&runs, &data, &options, progress.as_ref())?;
-    drop(progress);
-    let infos: Vec<RunInfo> = runs.iter().filter_map(|r| RunInfo::read(&r.dir.path).ok()).collect();
-    let by: Vec<String> = columns::DEFAULT_GROUP_BY.iter().map(|s| s.to_string()).collect();
-    println!("\n{}", render_summary(&infos, &by, &[], Format::Table)?);
-    let tables = findings::tables(&findings::studies(&infos));
-    if !tables.is_empty() {
-        println!("{tables}");
-    }
+    let outcomes = schedule::execute(&runs, &data, &options(&args), progress().as_ref())?;
+    print_results(&runs)?;
     let states: Vec<RunState> = runs.iter().map(planned_state).collect();
     let broken: Vec<String> = runs
         .iter()
@@ -101,6 +91,37 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
                 "another process holds them, or --fail-fast stopped them"
             }
         );
+    }
+    Ok(())
+}
+
+/// The queue options of `eegrun run`.
+pub(super) fn options(args: &RunArgs) -> schedule::Options {
+    schedule::Options {
+        jobs: args.jobs,
+        threads: args.threads,
+        fail_fast: args.fail_fast,
+        retry_failed: args.retry_failed,
+    }
+}
+
+/// A live display on a terminal, else one line per event.
+pub(super) fn progress() -> Box<dyn Progress> {
+    if std::io::stdout().is_terminal() {
+        Box::<TerminalProgress>::default()
+    } else {
+        Box::new(LogProgress)
+    }
+}
+
+/// The results table of these runs, and the report's tables where they apply.
+pub(super) fn print_results(runs: &[PlannedRun]) -> Result<()> {
+    let infos: Vec<RunInfo> = runs.iter().filter_map(|r| RunInfo::read(&r.dir.path).ok()).collect();
+    let by: Vec<String> = columns::DEFAULT_GROUP_BY.iter().map(|s| s.to_string()).collect();
+    println!("\n{}", render_summary(&infos, &by, &[], Format::Table)?);
+    let tables = findings::tables(&findings::studies(&infos));
+    if !tables.is_empty() {
+        println!("{tables}");
     }
     Ok(())
 }

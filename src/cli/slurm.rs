@@ -1,29 +1,43 @@
-//! `eegrun slurm`: the experiment's unfinished runs as one Slurm job array.
+//! `eegrun slurm`: the experiment's unfinished runs as one Slurm job array. A search that
+//! decides by results is submitted one step (a rung of a round) at a time: each array is
+//! followed by a job that decides and submits the next step when the array has ended.
 
 use super::args::SlurmArgs;
-use crate::data::Source;
+use crate::data::{Dataset, Source};
+use crate::experiment::{Experiment, Search};
 use crate::schedule::planned_state;
+use crate::schedule::search::{decide, Step};
 use crate::slurm::Job;
 use crate::store::RunState;
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 pub(super) fn command(args: SlurmArgs) -> Result<()> {
-    let (experiment, _, runs) = super::run::plan(&args.selection)?;
-    let pending: Vec<String> = runs
-        .iter()
-        .filter(|r| planned_state(r) != RunState::Done)
-        .map(|r| r.id())
-        .collect();
-    if pending.is_empty() {
-        println!("all {} runs are done; nothing to submit", runs.len());
+    let (experiment, data) = super::run::load(&args.selection)?;
+    let selects = experiment.search().is_some_and(Search::selects);
+    let step = if selects {
+        search_step(&args, &experiment, &data)?
+    } else {
+        let runs = super::run::plan(&args.selection, &experiment, &data)?;
+        let pending: Vec<String> = runs
+            .iter()
+            .filter(|r| planned_state(r) != RunState::Done)
+            .map(|r| r.id())
+            .collect();
+        if pending.is_empty() {
+            println!("all {} runs are done; nothing to submit", runs.len());
+        }
+        (!pending.is_empty()).then_some((pending, runs.len()))
+    };
+    let Some((pending, total_runs)) = step else {
         return Ok(());
-    }
+    };
     let sel = &args.selection;
     let data = match sel.data.as_deref().map(Source::parse).transpose()? {
         Some(Source::Dir(dir)) => Some(crate::slurm::absolute(&dir)?.display().to_string()),
         _ => sel.data.clone(),
     };
     let device = sel.device.or(args.gpus_per_task.map(|_| crate::config::Device::Cuda));
+    let follow_up = selects.then(|| std::env::args().skip(1).filter(|a| a != "--dry-run").collect());
     let job = Job {
         experiment_name: experiment.name.clone(),
         experiment_file: crate::experiment::resolve_path(&sel.experiment),
@@ -32,12 +46,50 @@ pub(super) fn command(args: SlurmArgs) -> Result<()> {
         device,
         runs_dir: sel.runs_dir.clone(),
         run_ids: pending,
-        total_runs: runs.len(),
+        total_runs,
         partition: args.partition,
         gpus_per_task: args.gpus_per_task,
         cpus_per_task: args.cpus_per_task,
         time: args.time,
         max_parallel: args.max_parallel,
+        follow_up,
     };
     crate::slurm::submit(&job, args.dry_run)
+}
+
+/// The search's current step: the ids to train and the number of runs drawn so far; none
+/// when the search is complete. Refuses a step with failed or damaged runs.
+fn search_step(args: &SlurmArgs, experiment: &Experiment, data: &Dataset) -> Result<Option<(Vec<String>, usize)>> {
+    let state = decide(experiment, data, &args.selection.runs_dir, !args.dry_run)?;
+    let Step::Train { round, rung, runs } = &state.step else {
+        println!("{}\nnothing to submit", super::search::result(&state));
+        return Ok(None);
+    };
+    let broken: Vec<String> = runs
+        .iter()
+        .map(|r| (r.id(), planned_state(r)))
+        .filter(|(_, s)| s.needs_repair())
+        .map(|(id, s)| format!("{id} {s}"))
+        .collect();
+    if !broken.is_empty() {
+        bail!(
+            "search '{}' is blocked at round {}, rung {}: {} runs failed or are damaged ({}); retrain them with `eegrun run … --retry-failed` or fix the cause, then run eegrun slurm again",
+            experiment.name,
+            round + 1,
+            rung + 1,
+            broken.len(),
+            broken.join("; ")
+        );
+    }
+    println!(
+        "search '{}', round {} of {}, rung {} of {}: {} runs to train to epoch {}",
+        experiment.name,
+        round + 1,
+        state.rounds,
+        rung + 1,
+        state.rungs.len(),
+        runs.len(),
+        state.rungs[*rung]
+    );
+    Ok(Some((runs.iter().map(|r| r.id()).collect(), state.runs.len())))
 }

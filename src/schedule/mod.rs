@@ -3,7 +3,9 @@
 //! records failures without stopping the others.
 
 pub mod epochs;
+mod halving;
 mod progress;
+pub mod search;
 
 pub use progress::{LogProgress, Progress, TerminalProgress};
 
@@ -35,6 +37,8 @@ pub struct Options {
 pub struct PlannedRun {
     pub record: RunRecord,
     pub dir: RunDir,
+    /// Train up to this epoch: the run's last, or an early-stopping rung before it.
+    pub until: usize,
 }
 
 impl PlannedRun {
@@ -80,6 +84,7 @@ pub fn plan(name: &str, specs: Vec<RunSpec>, data: &Dataset, runs_dir: &Path) ->
             let record = RunRecord::new(name, spec, &data.description, &data.fingerprint);
             PlannedRun {
                 dir: RunDir::new(runs_dir, &record),
+                until: record.config.epochs,
                 record,
             }
         })
@@ -113,6 +118,7 @@ pub fn execute(
         .iter()
         .map(|r| match planned_state(r) {
             RunState::Done => false,
+            RunState::Stopped { done, .. } if done >= r.until => false,
             state if state.needs_repair() => options.retry_failed,
             _ => !options.retry_failed,
         })
@@ -170,8 +176,12 @@ fn train_locked(
         Ok(None) => return Outcome::Skipped("another eegrun process is training it".into()),
         Err(e) => return record_failure(run, Status::new(config.epochs), e),
     };
-    if planned_state(run) == RunState::Done {
-        return Outcome::Skipped("done".into());
+    match planned_state(run) {
+        RunState::Done => return Outcome::Skipped("done".into()),
+        RunState::Stopped { done, .. } if done >= run.until => {
+            return Outcome::Skipped(format!("trained to epoch {done} already"));
+        }
+        _ => {}
     }
     // A status that cannot be read is replaced: the checkpoint is what training resumes from.
     let mut status = run
@@ -181,6 +191,7 @@ fn train_locked(
         .flatten()
         .unwrap_or_else(|| Status::new(config.epochs));
     status.state = State::Running;
+    status.stopped_rung = None;
     status.attempts += 1;
     status.error = None;
     status.host = crate::machine::host();
@@ -216,12 +227,24 @@ fn train_locked(
                 run.dir.write_status(&status)
             };
             let checkpoint = run.dir.checkpoint();
-            epochs::train(&run.record.config, data, threads, Some(&checkpoint), stop, &mut record)
+            epochs::train(
+                &run.record.config,
+                run.until,
+                data,
+                threads,
+                Some(&checkpoint),
+                stop,
+                &mut record,
+            )
         });
     match result {
         Ok(()) => {
             status.finished_unix = Some(now_unix());
-            status.state = State::Done;
+            status.state = if status.epochs_done >= config.epochs {
+                State::Done
+            } else {
+                State::Stopped
+            };
             match run.dir.write_status(&status) {
                 Ok(()) => Outcome::Trained,
                 Err(e) => record_failure(run, status, e),
