@@ -1,6 +1,7 @@
 //! `eegrun slurm` against a real single-node Slurm (Debian's slurm-wlm and munge, started
 //! by tests/slurm/cluster.sh): a 4-run × 2-epoch synthetic grid goes through a job array,
-//! lands in the run store, and summarises. Skips, saying why, where Slurm is unavailable.
+//! lands in the run store, and summarises; then an early-stopping search runs unattended as
+//! a chain of arrays. Skips, saying why, where Slurm is unavailable.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -178,5 +179,86 @@ fn a_job_array_trains_every_pending_run_once() {
         text(&again).contains("all 4 runs are done; nothing to submit"),
         "{}",
         text(&again)
+    );
+
+    an_early_stopping_search_runs_unattended(&dir, &conf);
+}
+
+/// 4 samples, rungs at epochs 1, 2 and 3 (η = 2): three arrays (4, 2 and 1 runs), each
+/// followed by a job that decides and submits the next step.
+const SEARCH: &str = r#"
+name = "sh"
+data = "synthetic:1:96"
+[defaults]
+epochs = 3
+val_fraction = 0.25
+[search]
+samples = 4
+seed = 1
+lr = { log_uniform = [1e-4, 1e-1] }
+[search.early_stopping]
+kind = "successive_halving"
+min_epochs = 1
+reduction_factor = 2
+"#;
+
+fn an_early_stopping_search_runs_unattended(dir: &Path, conf: &Path) {
+    std::fs::write(dir.join("sh.toml"), SEARCH).unwrap();
+    let submit = eegrun(dir, Some(conf), &["slurm", "sh.toml", "--cpus-per-task", "1"]);
+    assert!(submit.status.success(), "{}", text(&submit));
+    assert!(text(&submit).contains("decides the next step"), "{}", text(&submit));
+    let search = dir.join("runs/sh/search.json");
+    let start = Instant::now();
+    loop {
+        let complete = std::fs::read(&search)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|v| v["complete"] == true);
+        let queue = Command::new("squeue")
+            .env("SLURM_CONF", conf)
+            .args(["-h", "-o", "%j"])
+            .output()
+            .unwrap();
+        if complete && !String::from_utf8_lossy(&queue.stdout).contains("eegrun-sh") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "search not complete after 600 s; queue: {}",
+            text(&queue)
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let steps = std::fs::read_dir(dir.join("runs/sh/slurm")).unwrap().count();
+    assert_eq!(steps, 3, "one job folder per rung");
+    // The same decisions and metrics as the search run here.
+    let local = eegrun(dir, None, &["run", "sh.toml", "--runs-dir", "local"]);
+    assert!(local.status.success(), "{}", text(&local));
+    let read = |p: PathBuf| -> serde_json::Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
+    assert_eq!(
+        read(search.clone())["decisions"],
+        read(dir.join("local/sh/search.json"))["decisions"]
+    );
+    for run in std::fs::read_dir(dir.join("local/sh"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+    {
+        if run.join("metrics.csv").exists() {
+            let on_slurm = dir.join("runs/sh").join(run.file_name().unwrap());
+            let rows = |p: &Path| -> Vec<String> {
+                std::fs::read_to_string(p.join("metrics.csv"))
+                    .unwrap()
+                    .lines()
+                    .map(|l| l.split(',').take(7).collect::<Vec<_>>().join(","))
+                    .collect()
+            };
+            assert_eq!(rows(&run), rows(&on_slurm), "{}", run.display());
+        }
+    }
+    let done = eegrun(dir, Some(conf), &["slurm", "sh.toml"]);
+    assert!(
+        text(&done).contains("search complete") && text(&done).contains("nothing to submit"),
+        "{}",
+        text(&done)
     );
 }
