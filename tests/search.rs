@@ -84,14 +84,11 @@ fn metrics(run: &Path, timings: bool) -> Vec<String> {
         .collect()
 }
 
-/// What a finished search stored: its decisions, and every run's id, state, stopped rung,
-/// metrics (without timings) and predictions.
-fn outcome(
-    dir: &Path,
-) -> (
-    serde_json::Value,
-    Vec<(String, String, serde_json::Value, Vec<String>, String)>,
-) {
+/// One run as stored: id, state, stopped rung, metrics without timings, predictions.
+type StoredRun = (String, String, serde_json::Value, Vec<String>, String);
+
+/// What a finished search stored: its decisions, and every run as stored.
+fn outcome(dir: &Path) -> (serde_json::Value, Vec<StoredRun>) {
     let search = json(&dir.join("runs/sh/search.json"));
     let runs = run_dirs(dir)
         .iter()
@@ -340,4 +337,35 @@ fn selecting_without_validation_data_or_on_test_data_is_refused() {
         "{}",
         text(&out)
     );
+}
+
+#[test]
+fn a_search_whose_runs_fail_stops_with_their_errors() {
+    // Holding out 99.9% of the training trials leaves none to train on: every run fails.
+    let dir = workspace("fail", &HALVING.replace("val_fraction = 0.25", "val_fraction = 0.999"));
+    let out = eegrun(&dir, &["x.toml", "--jobs", "2", "--threads", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("the search cannot go on: the 6 runs of round 1, rung 1"),
+        "{said}"
+    );
+    assert!(
+        said.contains("leaves no training trials") && said.contains("--retry-failed"),
+        "{said}"
+    );
+    assert!(run_dirs(&dir)
+        .iter()
+        .all(|r| json(&r.join("status.json"))["attempts"] == 1));
+    // Without --retry-failed they are not retrained; with it they are (and fail again).
+    let again = eegrun(&dir, &["x.toml"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(run_dirs(&dir)
+        .iter()
+        .all(|r| json(&r.join("status.json"))["attempts"] == 1));
+    let retry = eegrun(&dir, &["x.toml", "--retry-failed"]);
+    assert_eq!(retry.status.code(), Some(1));
+    assert!(run_dirs(&dir)
+        .iter()
+        .all(|r| json(&r.join("status.json"))["attempts"] == 2));
 }

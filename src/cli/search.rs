@@ -74,7 +74,7 @@ pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset) -
         let (broken, healthy): (Vec<PlannedRun>, Vec<PlannedRun>) =
             runs.iter().cloned().partition(|r| planned_state(r).needs_repair());
         let mut outcomes = Vec::new();
-        for (part, retry) in [(broken, true), (healthy, false)] {
+        for (part, retry) in [(broken, args.retry_failed), (healthy, false)] {
             if !part.is_empty() {
                 let options = schedule::Options {
                     retry_failed: retry,

@@ -106,16 +106,11 @@ pub fn decide(experiment: &Experiment, data: &Dataset, runs_dir: &Path, record: 
             .into_iter()
             .filter(|c| {
                 let new = !specs.contains(&c.spec);
-                specs.push(c.spec.clone());
+                specs.push(c.spec);
                 new
             })
             .collect();
-        let planned = plan(
-            &experiment.name,
-            fresh.iter().map(|c| c.spec.clone()).collect(),
-            data,
-            runs_dir,
-        )?;
+        let planned = plan(&experiment.name, fresh.iter().map(|c| c.spec).collect(), data, runs_dir)?;
         let first = state.runs.len();
         for (candidate, run) in fresh.into_iter().zip(planned) {
             state.runs.push(SearchRun {
