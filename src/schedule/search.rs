@@ -46,6 +46,8 @@ pub struct SearchRun {
     pub round: usize,
     pub sample: BTreeMap<String, Value>,
     pub history: Vec<EpochMetrics>,
+    /// Finished or cleanly stopped (not left mid-step by a kill, nor failed or damaged).
+    pub settled: bool,
     /// The deepest rung it reached, with its score there.
     pub reached: Option<(usize, f64)>,
     /// The rung that did not promote it.
@@ -113,8 +115,10 @@ pub fn decide(experiment: &Experiment, data: &Dataset, runs_dir: &Path, record: 
         let planned = plan(&experiment.name, fresh.iter().map(|c| c.spec).collect(), data, runs_dir)?;
         let first = state.runs.len();
         for (candidate, run) in fresh.into_iter().zip(planned) {
+            let settled = matches!(planned_state(&run), RunState::Done | RunState::Stopped { .. });
             state.runs.push(SearchRun {
                 history: history(&run)?,
+                settled,
                 run,
                 round,
                 sample: candidate.sample,
@@ -134,7 +138,9 @@ pub fn decide(experiment: &Experiment, data: &Dataset, runs_dir: &Path, record: 
             let behind: Vec<PlannedRun> = alive
                 .iter()
                 .map(|&i| &state.runs[i])
-                .filter(|r| r.history.len() < epoch)
+                // A run left unsettled by a kill is finished here even when its epochs are
+                // recorded: training it to `epoch` only settles its files and state.
+                .filter(|r| r.history.len() < epoch || !r.settled)
                 .map(|r| PlannedRun {
                     until: epoch,
                     ..r.run.clone()
