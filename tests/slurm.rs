@@ -229,8 +229,23 @@ fn an_early_stopping_search_runs_unattended(dir: &Path, conf: &Path) {
         );
         std::thread::sleep(Duration::from_secs(1));
     }
-    let steps = std::fs::read_dir(dir.join("runs/sh/slurm")).unwrap().count();
-    assert_eq!(steps, 3, "one job folder per rung");
+    let steps: Vec<PathBuf> = std::fs::read_dir(dir.join("runs/sh/slurm"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(steps.len(), 3, "one job folder per rung");
+    // Every task trained its run: none found it outside the step (a run that another task
+    // was training at that moment must not look like an earlier rung's unfinished run).
+    for log in steps
+        .iter()
+        .flat_map(|s| std::fs::read_dir(s).unwrap().map(|e| e.unwrap().path()))
+    {
+        let name = log.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("task-") {
+            let said = std::fs::read_to_string(&log).unwrap();
+            assert!(said.contains("] done"), "{}: {said}", log.display());
+        }
+    }
     // The same decisions and metrics as the search run here.
     let local = eegrun(dir, None, &["run", "sh.toml", "--runs-dir", "local"]);
     assert!(local.status.success(), "{}", text(&local));

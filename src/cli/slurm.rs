@@ -37,7 +37,10 @@ pub(super) fn command(args: SlurmArgs) -> Result<()> {
         _ => sel.data.clone(),
     };
     let device = sel.device.or(args.gpus_per_task.map(|_| crate::config::Device::Cuda));
-    let follow_up = selects.then(|| std::env::args().skip(1).filter(|a| a != "--dry-run").collect());
+    let follow_up = match selects {
+        true => Some(follow_up_args()?),
+        false => None,
+    };
     let job = Job {
         experiment_name: experiment.name.clone(),
         experiment_file: crate::experiment::resolve_path(&sel.experiment),
@@ -92,4 +95,16 @@ fn search_step(args: &SlurmArgs, experiment: &Experiment, data: &Dataset) -> Res
         state.rungs[*rung]
     );
     Ok(Some((runs.iter().map(|r| r.id()).collect(), state.runs.len())))
+}
+
+/// This command's arguments, for the job that reruns it after the array (`--dry-run` left out).
+fn follow_up_args() -> Result<Vec<String>> {
+    std::env::args_os()
+        .skip(1)
+        .map(|a| {
+            a.into_string()
+                .map_err(|a| anyhow::anyhow!("argument {a:?} is not UTF-8; a follow-up job script cannot hold it"))
+        })
+        .filter(|a| a.as_ref().map_or(true, |a| a != "--dry-run"))
+        .collect()
 }

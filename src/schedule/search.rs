@@ -46,8 +46,9 @@ pub struct SearchRun {
     pub round: usize,
     pub sample: BTreeMap<String, Value>,
     pub history: Vec<EpochMetrics>,
-    /// Finished or cleanly stopped (not left mid-step by a kill, nor failed or damaged).
-    pub settled: bool,
+    /// Left mid-step by a killed process: epochs recorded, but neither done nor marked
+    /// stopped, and no process holds it (one that does is training it now).
+    pub abandoned: bool,
     /// The deepest rung it reached, with its score there.
     pub reached: Option<(usize, f64)>,
     /// The rung that did not promote it.
@@ -115,10 +116,10 @@ pub fn decide(experiment: &Experiment, data: &Dataset, runs_dir: &Path, record: 
         let planned = plan(&experiment.name, fresh.iter().map(|c| c.spec).collect(), data, runs_dir)?;
         let first = state.runs.len();
         for (candidate, run) in fresh.into_iter().zip(planned) {
-            let settled = matches!(planned_state(&run), RunState::Done | RunState::Stopped { .. });
+            let abandoned = matches!(planned_state(&run), RunState::Partial { .. }) && run.dir.try_lock()?.is_some();
             state.runs.push(SearchRun {
                 history: history(&run)?,
-                settled,
+                abandoned,
                 run,
                 round,
                 sample: candidate.sample,
@@ -138,9 +139,9 @@ pub fn decide(experiment: &Experiment, data: &Dataset, runs_dir: &Path, record: 
             let behind: Vec<PlannedRun> = alive
                 .iter()
                 .map(|&i| &state.runs[i])
-                // A run left unsettled by a kill is finished here even when its epochs are
-                // recorded: training it to `epoch` only settles its files and state.
-                .filter(|r| r.history.len() < epoch || !r.settled)
+                // An abandoned run is trained to `epoch` even when its epochs are recorded:
+                // that only settles its files and state.
+                .filter(|r| r.history.len() < epoch || r.abandoned)
                 .map(|r| PlannedRun {
                     until: epoch,
                     ..r.run.clone()
