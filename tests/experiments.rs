@@ -113,11 +113,23 @@ fn malformed_files_each_give_their_own_located_error() {
 
 #[test]
 fn shipped_experiments_are_valid() {
-    for (file, runs) in [("activations", 60), ("dropout", 120), ("quickstart", 2)] {
+    for (file, runs) in [
+        ("activations", 60),
+        ("dropout", 120),
+        ("quickstart", 2),
+        ("search-halving", 27),
+    ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("experiments/{file}.toml"));
         let experiment = Experiment::load(&path).unwrap();
         assert_eq!(experiment.runs().unwrap().len(), runs, "{file}");
     }
+    // The TPE variant its comment gives: 3 rounds of 9, the first drawn before any result.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/search-halving.toml");
+    let mut tpe = Experiment::load(&path).unwrap();
+    tpe.apply_overrides(&["search.sampler=tpe".into(), "search.rounds=3".into()])
+        .unwrap();
+    assert_eq!(tpe.round_runs(0, &[]).unwrap().len(), 9);
+    assert!(tpe.runs().is_err(), "TPE rounds cannot be expanded up front");
 }
 
 #[test]
