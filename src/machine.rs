@@ -12,8 +12,8 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown CPU".to_string())
 }
 
-/// The vector instruction sets the CPU has and the one eegrun's kernels use, e.g.
-/// "has avx512f, avx2, fma; eegrun's kernels use AVX2".
+/// The vector instruction sets the CPU has and the paths eegrun's kernels use, e.g.
+/// "has avx512f, avx2, fma; element-wise kernels use AVX-512, matrix products AVX2+FMA".
 #[cfg(target_arch = "x86_64")]
 fn vector_paths() -> String {
     let has: Vec<&str> = [
@@ -25,17 +25,19 @@ fn vector_paths() -> String {
     .filter(|(_, present)| *present)
     .map(|(name, _)| *name)
     .collect();
-    let used = if std::is_x86_feature_detected!("avx2") {
-        "AVX2"
-    } else {
-        "SSE2"
-    };
     let has = if has.is_empty() {
         "none of avx512f, avx2, fma".to_string()
     } else {
         has.join(", ")
     };
-    format!("has {has}; eegrun's kernels use {used}")
+    // gemm 0.15 dispatches to AVX2+FMA at best: its AVX-512 kernels need a nightly compiler.
+    let products = if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        "AVX2+FMA"
+    } else {
+        "SSE2"
+    };
+    let kernels = crate::nn::Isa::chosen().name();
+    format!("has {has}; element-wise kernels use {kernels}, matrix products {products}")
 }
 
 #[cfg(not(target_arch = "x86_64"))]

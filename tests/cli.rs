@@ -82,3 +82,85 @@ fn bad_arguments_fail_with_one_clear_line() {
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
     }
 }
+
+/// `eegrun train` with `EEGRUN_KERNELS` set: (exit code, stderr, the metrics' history
+/// without wall-clock fields).
+fn train_with_kernels(kernels: &str, model: &str) -> (i32, String, Vec<serde_json::Value>) {
+    let dir = std::env::temp_dir().join(format!("eegrun-kernels-{}-{kernels}-{model}", std::process::id()));
+    let metrics = dir.join("metrics.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+        .env("EEGRUN_KERNELS", kernels)
+        .args(["train", "--model", model, "--activation", "elu", "--epochs", "1"])
+        .args(["--data", "synthetic:3", "--threads", "1", "--metrics"])
+        .arg(&metrics)
+        .output()
+        .expect("run eegrun");
+    let history = std::fs::read(&metrics).map_or_else(
+        |_| Vec::new(),
+        |bytes| {
+            let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            let mut history = json["history"].as_array().unwrap().clone();
+            for epoch in &mut history {
+                epoch.as_object_mut().unwrap().retain(|key, _| !key.contains("seconds"));
+            }
+            history
+        },
+    );
+    let _ = std::fs::remove_dir_all(dir);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        history,
+    )
+}
+
+/// Whether this CPU runs the kernels of `EEGRUN_KERNELS=path`.
+fn cpu_runs(path: &str) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        match path {
+            "avx512" => {
+                std::is_x86_feature_detected!("avx512f")
+                    && std::is_x86_feature_detected!("avx512bw")
+                    && std::is_x86_feature_detected!("avx512dq")
+                    && std::is_x86_feature_detected!("avx512vl")
+            }
+            "avx2" => std::is_x86_feature_detected!("avx2"),
+            _ => true,
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        path == "baseline"
+    }
+}
+
+/// A training epoch gives the same metrics on every kernel path the CPU runs; a path it
+/// cannot run, or a value that is not a path, is refused in one line.
+#[test]
+fn every_kernel_path_trains_to_the_same_metrics() {
+    for model in ["eegnet", "deepconvnet"] {
+        let (code, err, reference) = train_with_kernels("baseline", model);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(reference.len(), 1);
+        for path in ["avx2", "avx512"] {
+            let (code, err, history) = train_with_kernels(path, model);
+            if cpu_runs(path) {
+                assert_eq!(code, 0, "{path}: {err}");
+                assert_eq!(history, reference, "{model} on {path}");
+            } else {
+                eprintln!("skipped the {path} path: this CPU cannot run it");
+                assert_eq!(code, 1, "{path}: {err}");
+                assert!(err.contains("this CPU has no"), "{err}");
+                assert_eq!(err.trim().lines().count(), 1, "{err}");
+            }
+        }
+    }
+    let (code, err, _) = train_with_kernels("avx1024", "eegnet");
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("EEGRUN_KERNELS=\"avx1024\": expected 'avx512', 'avx2' or 'baseline'"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}

@@ -42,7 +42,10 @@ const VERSION: &str = concat!(
   eegrun summarize runs/                           tables (mean ± sd over seeds), summary.csv/.parquet, plots
   eegrun train --model deepconvnet --activation elu --epochs 300 --data data/
 
-Data: put the lab's S4b_/X11b_ train/test .npz files in data/; without them eegrun uses built-in synthetic data."
+Data: put the lab's S4b_/X11b_ train/test .npz files in data/; without them eegrun uses built-in synthetic data.
+
+Environment: EEGRUN_KERNELS=avx512|avx2|baseline picks the CPU kernels' instruction set by hand
+(default: the best this CPU has; every choice gives the same numbers, only the speed differs)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -104,6 +107,7 @@ pub enum Command {
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    crate::nn::Isa::from_env().map_err(anyhow::Error::msg)?;
     match cli.command {
         Command::Run(args) => run::command(args),
         Command::Slurm(args) => slurm::command(args),

@@ -11,6 +11,8 @@ pub mod layers;
 pub mod model;
 pub mod train;
 
+pub use cpu::{Isa, KERNELS_VARIABLE};
+
 use dfdx::prelude::*;
 use layers::Layer;
 use rand::Rng;

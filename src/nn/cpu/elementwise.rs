@@ -1,7 +1,7 @@
 //! Element-wise and row kernels: lane reductions in a fixed order, BatchNorm's row sums
 //! and input gradient, activations and their derivatives, pooling rows and their
-//! gradients. Each runs compiled for AVX2 when the CPU has it (`with_avx2!`), with the
-//! same results.
+//! gradients. Each runs compiled for the best instruction set the CPU has (`with_simd!`:
+//! AVX-512, AVX2 or the baseline), with the same results.
 
 use crate::nn::{Activation, Pool};
 
@@ -67,9 +67,9 @@ fn row_sums_body(row: &[f32]) -> (f64, f64) {
     sum_pairs(row, row, |v, _| v as f64, |v, _| (v as f64) * (v as f64))
 }
 
-with_avx2! {
+with_simd! {
     /// Sum and sum of squares of a row, in f64.
-    pub fn row_sums = row_sums_body(row: &[f32]) -> (f64, f64)
+    pub fn row_sums, row_sums_on = row_sums_body(row: &[f32]) -> (f64, f64)
 }
 
 #[inline(always)]
@@ -77,9 +77,9 @@ fn gradient_sums_body(grad: &[f32], x: &[f32], mean: f32) -> (f64, f64) {
     sum_pairs(grad, x, |g, _| g as f64, |g, v| (g * (v - mean)) as f64)
 }
 
-with_avx2! {
+with_simd! {
     /// `(Σ grad, Σ grad·(x − mean))` of a row, in f64 (BatchNorm's backward sums).
-    pub fn gradient_sums = gradient_sums_body(grad: &[f32], x: &[f32], mean: f32) -> (f64, f64)
+    pub fn gradient_sums, gradient_sums_on = gradient_sums_body(grad: &[f32], x: &[f32], mean: f32) -> (f64, f64)
 }
 
 #[inline(always)]
@@ -89,9 +89,9 @@ fn normalize_backward_body(grad: &mut [f32], x: &[f32], (a, b, d): (f32, f32, f3
     }
 }
 
-with_avx2! {
+with_simd! {
     /// BatchNorm's input gradient in place: `grad = a·grad − b − d·(x − mean)·invstd`.
-    pub fn normalize_backward = normalize_backward_body(
+    pub fn normalize_backward, normalize_backward_on = normalize_backward_body(
         grad: &mut [f32],
         x: &[f32],
         coefficients: (f32, f32, f32),
@@ -117,9 +117,9 @@ pub fn exp_nonpositive(x: f32) -> f32 {
     (p * r * r + r + 1.0) * f32::from_bits(exponent << 23)
 }
 
-with_avx2! {
+with_simd! {
     /// `out[t] = act(x[t] · scale + shift)`.
-    pub fn normalize_activate = normalize_activate_body(
+    pub fn normalize_activate, normalize_activate_on = normalize_activate_body(
         x: &[f32],
         out: &mut [f32],
         scale: f32,
@@ -145,9 +145,9 @@ fn normalize_activate_body(x: &[f32], out: &mut [f32], scale: f32, shift: f32, a
     }
 }
 
-with_avx2! {
+with_simd! {
     /// `grad[t] *= act'(x[t] · scale + shift)` (PyTorch's choice at 0 is the negative branch).
-    pub fn activation_backward = activation_backward_body(
+    pub fn activation_backward, activation_backward_on = activation_backward_body(
         grad: &mut [f32],
         x: &[f32],
         scale: f32,
@@ -171,10 +171,10 @@ fn activation_backward_body(grad: &mut [f32], x: &[f32], scale: f32, shift: f32,
     }
 }
 
-with_avx2! {
+with_simd! {
     /// Pools one row into `out` (`row.len() / k` values; the tail is dropped). Max pooling
     /// takes the first maximum and propagates NaN, as PyTorch.
-    pub fn pool_row = pool_row_body(row: &[f32], pool: Pool, out: &mut [f32])
+    pub fn pool_row, pool_row_on = pool_row_body(row: &[f32], pool: Pool, out: &mut [f32])
 }
 
 #[inline(always)]
@@ -230,11 +230,11 @@ fn average_windows<const K: usize>(row: &[f32], out: &mut [f32]) {
     }
 }
 
-with_avx2! {
+with_simd! {
     /// Spreads a pooled row's gradient back over `grad` (the full row; the tail gets 0).
     /// Max pooling routes each window's gradient to the arg-max of `z`, the values it
     /// pooled (or any monotonic function of them).
-    pub fn unpool_row = unpool_row_body(gout: &[f32], pool: Pool, z: &[f32], grad: &mut [f32])
+    pub fn unpool_row, unpool_row_on = unpool_row_body(gout: &[f32], pool: Pool, z: &[f32], grad: &mut [f32])
 }
 
 #[inline(always)]
@@ -267,6 +267,99 @@ fn unpool_row_body(gout: &[f32], pool: Pool, z: &[f32], grad: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::cpu::isa::{paths_to_test, Isa};
+    use rand::{Rng, SeedableRng};
+
+    /// Rows of awkward lengths (tails of every size, empty) with values of both signs,
+    /// exact zeros, ties, large and tiny magnitudes, and NaN.
+    fn rows() -> Vec<Vec<f32>> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        [0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 127, 250]
+            .into_iter()
+            .map(|len| {
+                (0..len)
+                    .map(|i| match rng.gen_range(0..10) {
+                        0 => 0.0,
+                        1 => -0.0,
+                        2 => 1.5,
+                        3 => -90.0,
+                        4 if i % 37 == 5 => f32::NAN,
+                        5 => rng.gen_range(-1e-30..1e-30),
+                        _ => rng.gen_range(-6.0..6.0),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn bits(values: &[f32]) -> Vec<u32> {
+        values.iter().map(|v| v.to_bits()).collect()
+    }
+
+    fn pair_bits((a, b): (f64, f64)) -> (u64, u64) {
+        (a.to_bits(), b.to_bits())
+    }
+
+    /// Every kernel, on every path this CPU runs, gives the baseline's bits exactly.
+    #[test]
+    fn every_instruction_set_path_gives_the_baselines_bits() {
+        let activations = [
+            Activation::Relu,
+            Activation::LeakyRelu { slope: 0.01 },
+            Activation::Elu { alpha: 1.0 },
+        ];
+        let pools = [Pool::Max(2), Pool::Max(3), Pool::Avg(4), Pool::Avg(8), Pool::Avg(5)];
+        let paths = paths_to_test();
+        assert!(paths.contains(&Isa::Baseline));
+        for isa in paths {
+            for x in rows() {
+                let other: Vec<f32> = x.iter().rev().map(|v| v * 0.5 - 0.25).collect();
+                let base = Isa::Baseline;
+                assert_eq!(pair_bits(row_sums_on(isa, &x)), pair_bits(row_sums_on(base, &x)));
+                assert_eq!(
+                    pair_bits(gradient_sums_on(isa, &x, &other, 0.3)),
+                    pair_bits(gradient_sums_on(base, &x, &other, 0.3))
+                );
+                let backward = |path| {
+                    let mut grad = x.clone();
+                    normalize_backward_on(path, &mut grad, &other, (1.1, -0.2, 0.7), (0.05, 1.3));
+                    bits(&grad)
+                };
+                assert_eq!(backward(isa), backward(base), "{isa:?}, length {}", x.len());
+                for act in activations.iter().map(|a| Some(*a)).chain([None]) {
+                    let forward = |path| {
+                        let mut out = vec![0.0; x.len()];
+                        normalize_activate_on(path, &x, &mut out, 0.9, -0.1, act);
+                        bits(&out)
+                    };
+                    assert_eq!(forward(isa), forward(base), "{isa:?} {act:?}");
+                }
+                for act in activations {
+                    let backward = |path| {
+                        let mut grad = other.clone();
+                        activation_backward_on(path, &mut grad, &x, 0.9, -0.1, act);
+                        bits(&grad)
+                    };
+                    assert_eq!(backward(isa), backward(base), "{isa:?} {act:?}");
+                }
+                for pool in pools {
+                    let pooled = |path| {
+                        let mut out = vec![0.0; x.len() / pool.size()];
+                        pool_row_on(path, &x, pool, &mut out);
+                        out
+                    };
+                    assert_eq!(bits(&pooled(isa)), bits(&pooled(base)), "{isa:?} {pool:?}");
+                    let gout: Vec<f32> = other[..x.len() / pool.size()].to_vec();
+                    let unpooled = |path| {
+                        let mut grad = vec![f32::NAN; x.len()];
+                        unpool_row_on(path, &gout, pool, &x, &mut grad);
+                        bits(&grad)
+                    };
+                    assert_eq!(unpooled(isa), unpooled(base), "{isa:?} {pool:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn fast_exponential_is_accurate_on_the_negative_axis() {

@@ -6,34 +6,15 @@
 //! a single backward closure that walks the stages in reverse and adds the gradients of
 //! the input and of every parameter. Evaluation (no tape) keeps nothing.
 
-/// Defines `$name(args)`, which runs the `#[inline(always)]` function `$body(args)`
-/// compiled for AVX2 when the CPU has it: its loops then vectorise 8 wide instead of 4,
-/// with identical results (no reassociation, no fused multiply-add).
-macro_rules! with_avx2 {
-    ($(#[$meta:meta])* $vis:vis fn $name:ident = $body:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?) => {
-        $(#[$meta])*
-        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx2")]
-                fn fast($($arg: $ty),*) $(-> $ret)? {
-                    $body($($arg),*)
-                }
-                if std::is_x86_feature_detected!("avx2") {
-                    // SAFETY: the CPU was just checked to support AVX2.
-                    return unsafe { fast($($arg),*) };
-                }
-            }
-            $body($($arg),*)
-        }
-    };
-}
-
+#[macro_use]
+mod isa;
 mod conv;
 mod elementwise;
 mod gemm;
 mod pointwise;
 mod winograd;
+
+pub use isa::{Isa, KERNELS_VARIABLE};
 
 use super::layers::Layer;
 use super::{fill_dropout_mask, Act, Activation, Backend, ConvGeometry, Pool, Shape4};

@@ -333,10 +333,10 @@ fn chunk_weight_gradient(
     gw
 }
 
-with_avx2! {
+with_simd! {
     /// Bᵀ over every tile slot of `padded`, whose slot `q` holds the values
     /// `padded[TILE·q .. TILE·q + POINTS]`: `v[ξ·slots + q] = Σ_i Bᵀ[ξ, i] · padded[TILE·q + i]`.
-    fn transform_input = transform_input_body(padded: &[f32], bt: &[f32; POINTS * POINTS], v: &mut [f32])
+    fn transform_input, transform_input_on = transform_input_body(padded: &[f32], bt: &[f32; POINTS * POINTS], v: &mut [f32])
 }
 
 #[inline(always)]
@@ -385,9 +385,9 @@ fn transform_input_body(padded: &[f32], bt: &[f32; POINTS * POINTS], v: &mut [f3
     give_buffer(phases);
 }
 
-with_avx2! {
+with_simd! {
     /// Aᵀ over every slot, outputs interleaved: `y[TILE·q + i] = Σ_ξ Aᵀ[i, ξ] · m[ξ·slots + q]`.
-    fn transform_output = transform_output_body(m: &[f32], at: &[f32; TILE * POINTS], y: &mut [f32])
+    fn transform_output, transform_output_on = transform_output_body(m: &[f32], at: &[f32; TILE * POINTS], y: &mut [f32])
 }
 
 /// Slots per block of [`transform_output`]: its phases stay in L1.
@@ -440,5 +440,47 @@ pub fn input_gradient(gout: &[f32], shape: Shape4, g: &ConvGeometry, weight: &[f
     correlate_chunks(grads, (n, o, out_len + 2 * pad), &flipped, (c, kw), gx);
     if let Some(buffer) = padded {
         give_buffer(buffer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::cpu::isa::{paths_to_test, Isa};
+
+    /// The transforms, on every path this CPU runs, give the baseline's bits exactly
+    /// (slot counts around the output block and the vector widths).
+    #[test]
+    fn every_instruction_set_path_gives_the_baselines_bits() {
+        let t = transforms();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for isa in paths_to_test() {
+            for slots in [1, 3, 8, 15, 16, 17, 255, 256, 257, 600] {
+                let padded: Vec<f32> = (0..TILE * (slots + 1))
+                    .map(|i| ((i * 7919) % 211) as f32 / 37.0 - 2.5)
+                    .collect();
+                let input = |path, matrix: &[f32; POINTS * POINTS]| {
+                    let mut v = vec![0.0; POINTS * slots];
+                    transform_input_on(path, &padded, matrix, &mut v);
+                    bits(&v)
+                };
+                for matrix in [&t.bt, &t.gradient_g] {
+                    assert_eq!(
+                        input(isa, matrix),
+                        input(Isa::Baseline, matrix),
+                        "{isa:?}, {slots} slots"
+                    );
+                }
+                let m: Vec<f32> = (0..POINTS * slots)
+                    .map(|i| ((i * 104_729) % 197) as f32 / 29.0 - 3.0)
+                    .collect();
+                let output = |path| {
+                    let mut y = vec![0.0; TILE * slots];
+                    transform_output_on(path, &m, &t.at, &mut y);
+                    bits(&y)
+                };
+                assert_eq!(output(isa), output(Isa::Baseline), "{isa:?}, {slots} slots");
+            }
+        }
     }
 }
