@@ -13,7 +13,8 @@ fn cpu_model() -> String {
 }
 
 /// The vector instruction sets the CPU has and the paths eegrun's kernels use, e.g.
-/// "has avx512f, avx2, fma; element-wise kernels use AVX-512, matrix products AVX2+FMA".
+/// "has avx512f, avx2, fma; kernels: AVX-512 (element-wise, forward convolutions),
+/// AVX2+FMA (gemm: gradient products)".
 #[cfg(target_arch = "x86_64")]
 fn vector_paths() -> String {
     let has: Vec<&str> = [
@@ -36,8 +37,17 @@ fn vector_paths() -> String {
     } else {
         "SSE2"
     };
-    let kernels = crate::nn::Isa::chosen().name();
-    format!("has {has}; element-wise kernels use {kernels}, matrix products {products}")
+    let kernels = crate::nn::Isa::chosen();
+    if kernels == crate::nn::Isa::Avx512 {
+        format!(
+            "has {has}; kernels: AVX-512 (element-wise, forward convolutions), {products} (gemm: gradient products)"
+        )
+    } else {
+        format!(
+            "has {has}; kernels: {} (element-wise), {products} (gemm: convolutions)",
+            kernels.name()
+        )
+    }
 }
 
 #[cfg(not(target_arch = "x86_64"))]

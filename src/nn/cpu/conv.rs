@@ -3,8 +3,11 @@
 //! and the input, weight and bias gradients. Every reduction runs in a fixed order, so
 //! results do not depend on the thread count.
 
+#[cfg(target_arch = "x86_64")]
+use super::direct;
 use super::elementwise::{dot, lane_sum, row_sums};
 use super::gemm::{add_into, matmul};
+use super::isa::Isa;
 use super::winograd;
 use crate::nn::{ConvGeometry, Shape4};
 use rayon::prelude::*;
@@ -106,8 +109,14 @@ fn pad_row<'a>(row: &[f32], pad: usize, padded: &'a mut Vec<f32>) -> &'a [f32] {
     padded
 }
 
-/// Forward convolution of one sample `x` (c, h, w) into `out` (out_channels, ho, wo).
-fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f32], out: &mut [f32]) {
+/// Forward convolution of one sample `x` (c, h, w) into `out` (out_channels, ho, wo); with
+/// AVX-512, dense convolutions run [`direct`] (the same bits as im2col + gemm, without im2col).
+fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f32], out: &mut [f32], isa: Isa) {
+    #[cfg(target_arch = "x86_64")]
+    if isa == Isa::Avx512 && direct::applies(g) && !is_depthwise_column(g) {
+        direct::forward_sample(x, (h, w), g, weight, out);
+        return;
+    }
     let (ho, wo) = g.output_hw(h, w);
     let l = ho * wo;
     let out_per_group = g.out_channels / g.groups;
@@ -181,12 +190,13 @@ pub fn conv_forward(
     let l = ho * wo;
     let in_len = g.in_channels * h * w;
     let winograd = allow_winograd && winograd::applies(g, shape);
+    let isa = Isa::chosen();
     if winograd {
         winograd::forward(x, shape, g, weight, out);
     }
     let sample = |out_b: &mut [f32], xb: &[f32], sums_b: Option<&mut [(f64, f64)]>| {
         if !winograd {
-            conv_sample(xb, (h, w), g, weight, out_b);
+            conv_sample(xb, (h, w), g, weight, out_b, isa);
         }
         if let Some(bias) = bias {
             for (row, b) in out_b.chunks_exact_mut(l).zip(bias) {
@@ -354,4 +364,65 @@ pub fn bias_gradient(gout: &[f32], channels: usize, l: usize) -> Vec<f32> {
         gb[r % channels] += lane_sum(row);
     }
     gb
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn geometry(
+        in_channels: usize,
+        out_channels: usize,
+        kernel: (usize, usize),
+        pad: usize,
+        groups: usize,
+    ) -> ConvGeometry {
+        ConvGeometry {
+            in_channels,
+            out_channels,
+            kernel,
+            time_padding: pad,
+            groups,
+        }
+    }
+
+    /// The AVX-512 direct convolution gives im2col + gemm's bits: the models' layers and
+    /// awkward ones (groups, channel remainders, rows shorter than a vector or one past a block).
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn direct_convolution_gives_the_gemm_paths_bits() {
+        if !Isa::Avx512.runs_here() {
+            eprintln!("skipped: this CPU cannot run the AVX-512 path");
+            return;
+        }
+        let cases = [
+            (geometry(1, 16, (1, 51), 25, 1), (2, 750)),
+            (geometry(32, 32, (1, 15), 7, 1), (1, 187)),
+            (geometry(1, 25, (1, 5), 0, 1), (2, 750)),
+            (geometry(25, 25, (2, 1), 0, 1), (2, 746)),
+            (geometry(25, 50, (1, 10), 0, 1), (1, 373)),
+            (geometry(50, 50, (1, 10), 0, 1), (1, 182)),
+            (geometry(64, 9, (1, 8), 3, 1), (1, 65)),
+            (geometry(6, 10, (2, 3), 1, 2), (3, 13)),
+            (geometry(3, 5, (1, 4), 0, 1), (1, 67)),
+            (geometry(2, 7, (3, 2), 2, 1), (4, 62)),
+        ];
+        for (g, (h, w)) in cases {
+            assert!(direct::applies(&g), "{g:?}");
+            let x: Vec<f32> = (0..g.in_channels * h * w)
+                .map(|i| ((i * 7919) % 211) as f32 / 37.0 - 2.5)
+                .collect();
+            let weight: Vec<f32> = (0..g.weight_len())
+                .map(|i| ((i * 104_729) % 197) as f32 / 290.0 - 0.3)
+                .collect();
+            let (ho, wo) = g.output_hw(h, w);
+            let run = |isa| {
+                let mut out = vec![f32::NAN; g.out_channels * ho * wo];
+                conv_sample(&x, (h, w), &g, &weight, &mut out, isa);
+                out.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            };
+            assert_eq!(run(Isa::Avx512), run(Isa::Baseline), "{g:?} on {h}×{w}");
+        }
+        assert!(!direct::applies(&geometry(100, 100, (1, 10), 0, 1)));
+    }
 }

@@ -9,6 +9,8 @@
 #[macro_use]
 mod isa;
 mod conv;
+#[cfg(target_arch = "x86_64")]
+mod direct;
 mod elementwise;
 mod gemm;
 mod pointwise;
