@@ -61,15 +61,7 @@ pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset) -
                 );
             }
         }
-        println!(
-            "round {} of {}, rung {} of {}: {} runs to train to epoch {}",
-            round + 1,
-            state.rounds,
-            rung + 1,
-            state.rungs.len(),
-            runs.len(),
-            state.rungs[*rung]
-        );
+        println!("{}", state.describe_step(runs.len()).unwrap_or_default());
         // Failed or damaged runs are retrained only with --retry-failed; the rest always.
         let (broken, healthy): (Vec<PlannedRun>, Vec<PlannedRun>) =
             runs.iter().cloned().partition(|r| planned_state(r).needs_repair());
@@ -133,13 +125,7 @@ fn list(state: &SearchState) {
         );
     }
     match &state.step {
-        Step::Train { round, rung, runs } => println!(
-            "next: round {}, rung {}: train {} runs to epoch {}",
-            round + 1,
-            rung + 1,
-            runs.len(),
-            state.rungs[*rung]
-        ),
+        Step::Train { runs, .. } => println!("next: {}", state.describe_step(runs.len()).unwrap_or_default()),
         Step::Complete => println!("{}", result(state)),
     }
 }

@@ -85,14 +85,9 @@ fn search_step(args: &SlurmArgs, experiment: &Experiment, data: &Dataset) -> Res
         );
     }
     println!(
-        "search '{}', round {} of {}, rung {} of {}: {} runs to train to epoch {}",
+        "search '{}', {}",
         experiment.name,
-        round + 1,
-        state.rounds,
-        rung + 1,
-        state.rungs.len(),
-        runs.len(),
-        state.rungs[*rung]
+        state.describe_step(runs.len()).unwrap_or_default()
     );
     Ok(Some((runs.iter().map(|r| r.id()).collect(), state.runs.len())))
 }

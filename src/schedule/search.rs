@@ -68,6 +68,22 @@ pub struct SearchState {
 }
 
 impl SearchState {
+    /// "round r of R, rung k of K: n runs to train to epoch E" for `n` of the current
+    /// step's runs; `None` once the search is complete.
+    pub fn describe_step(&self, runs: usize) -> Option<String> {
+        let Step::Train { round, rung, .. } = &self.step else {
+            return None;
+        };
+        Some(format!(
+            "round {} of {}, rung {} of {}: {runs} runs to train to epoch {}",
+            round + 1,
+            self.rounds,
+            rung + 1,
+            self.rungs.len(),
+            self.rungs[*rung]
+        ))
+    }
+
     /// The chosen run: the deepest rung, then the best score there, then the lowest id.
     pub fn chosen(&self) -> Option<&SearchRun> {
         self.runs
