@@ -3,8 +3,8 @@
 //! channel, kernel row, tap), that gemm's kernels compute when the reduction fits one of
 //! its k-blocks (at most [`MAX_REDUCTION`] terms), so the bits equal the im2col + gemm path's.
 
-use super::gemm::{give_buffer, take_buffer};
 use crate::nn::ConvGeometry;
+use std::cell::RefCell;
 
 /// gemm 0.15 never splits a reduction of up to 512 terms (its k-block is at least 512), so
 /// up to this length its result is one fused multiply-add chain started from zero.
@@ -16,6 +16,12 @@ const VECTORS: usize = 4;
 /// Positions per register block.
 const POSITIONS: usize = 16 * VECTORS;
 
+thread_local! {
+    /// Per-thread zero-padded input rows (small: one sample's; a pooled buffer would keep
+    /// a large activation buffer busy for it).
+    static PADDED: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
 /// Whether [`forward_sample`] computes this convolution with gemm's bits.
 pub fn applies(g: &ConvGeometry) -> bool {
     g.in_per_group() * g.kernel.0 * g.kernel.1 <= MAX_REDUCTION
@@ -25,18 +31,33 @@ pub fn applies(g: &ConvGeometry) -> bool {
 /// The CPU must run AVX-512 (F) and `g` must satisfy [`applies`].
 pub fn forward_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f32], out: &mut [f32]) {
     assert!(std::is_x86_feature_detected!("avx512f") && applies(g));
-    let (kh, kw) = g.kernel;
     let (ho, wo) = g.output_hw(h, w);
-    let (cg, og) = (g.in_per_group(), g.out_channels / g.groups);
     assert!(x.len() >= g.in_channels * h * w && weight.len() >= g.weight_len());
     assert!(out.len() >= g.out_channels * ho * wo);
     // Rows zero-padded on both sides and past the last block, so every load is in bounds.
-    let stride = wo.div_ceil(POSITIONS) * POSITIONS + kw - 1;
-    let mut padded = take_buffer(g.in_channels * h * stride);
-    padded.fill(0.0);
-    for (dst, src) in padded.chunks_exact_mut(stride).zip(x.chunks_exact(w)) {
-        dst[g.time_padding..][..w].copy_from_slice(src);
-    }
+    let stride = wo.div_ceil(POSITIONS) * POSITIONS + g.kernel.1 - 1;
+    PADDED.with(|cell| {
+        let mut padded = cell.borrow_mut();
+        padded.clear();
+        padded.resize(g.in_channels * h * stride, 0.0);
+        for (dst, src) in padded.chunks_exact_mut(stride).zip(x.chunks_exact(w)) {
+            dst[g.time_padding..][..w].copy_from_slice(src);
+        }
+        convolve(&padded, (h, stride), (ho, wo), g, weight, out);
+    });
+}
+
+/// [`forward_sample`] on its padded rows (`stride` values each) into (ho, wo) planes.
+fn convolve(
+    padded: &[f32],
+    (h, stride): (usize, usize),
+    (ho, wo): (usize, usize),
+    g: &ConvGeometry,
+    weight: &[f32],
+    out: &mut [f32],
+) {
+    let (kh, kw) = g.kernel;
+    let (cg, og) = (g.in_per_group(), g.out_channels / g.groups);
     let k = cg * kh * kw;
     for group in 0..g.groups {
         let input = &padded[group * cg * h * stride..][..cg * h * stride];
@@ -72,7 +93,6 @@ pub fn forward_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weigh
             first += channels;
         }
     }
-    give_buffer(padded);
 }
 
 /// One register block: `POSITIONS` outputs of up to `CHANNELS` channels at one row.
