@@ -98,6 +98,23 @@ pub struct ConvGeometry {
 }
 
 impl ConvGeometry {
+    /// (in, out) channels, (height, time) kernel, zeros on each side of the time axis, groups.
+    pub fn new(
+        in_channels: usize,
+        out_channels: usize,
+        kernel: (usize, usize),
+        time_padding: usize,
+        groups: usize,
+    ) -> Self {
+        ConvGeometry {
+            in_channels,
+            out_channels,
+            kernel,
+            time_padding,
+            groups,
+        }
+    }
+
     /// Output (height, time) for an input of (height, time).
     pub fn output_hw(&self, h: usize, w: usize) -> (usize, usize) {
         (h + 1 - self.kernel.0, w + 2 * self.time_padding + 1 - self.kernel.1)

@@ -35,22 +35,6 @@ pub struct Model<D: Backend> {
     pub classifier: (String, Linear<D>),
 }
 
-fn geometry(
-    in_channels: usize,
-    out_channels: usize,
-    kernel: (usize, usize),
-    time_padding: usize,
-    groups: usize,
-) -> ConvGeometry {
-    ConvGeometry {
-        in_channels,
-        out_channels,
-        kernel,
-        time_padding,
-        groups,
-    }
-}
-
 impl<D: Backend> Model<D> {
     /// Builds the model with PyTorch's default initialisation drawn from `rng`.
     pub fn new(dev: &D, spec: ModelSpec, rng: &mut impl Rng) -> Self {
@@ -64,12 +48,12 @@ impl<D: Backend> Model<D> {
             ModelKind::EegNet => {
                 push(
                     "firstconv.0",
-                    conv(dev, geometry(1, 16, (1, 51), 25, 1), false, false, rng),
+                    conv(dev, ConvGeometry::new(1, 16, (1, 51), 25, 1), false, false, rng),
                 );
                 push("firstconv.1", batch_norm(dev, 16));
                 push(
                     "depthwise.0",
-                    conv(dev, geometry(16, 32, (2, 1), 0, 16), false, true, rng),
+                    conv(dev, ConvGeometry::new(16, 32, (2, 1), 0, 16), false, true, rng),
                 );
                 push("depthwise.1", batch_norm(dev, 32));
                 push("depthwise.2", act);
@@ -77,7 +61,7 @@ impl<D: Backend> Model<D> {
                 push("depthwise.4", Layer::Dropout(p));
                 push(
                     "separable.0",
-                    conv(dev, geometry(32, 32, (1, 15), 7, 1), false, true, rng),
+                    conv(dev, ConvGeometry::new(32, 32, (1, 15), 7, 1), false, true, rng),
                 );
                 push("separable.1", batch_norm(dev, 32));
                 push("separable.2", Layer::Activation(spec.activation));
@@ -87,13 +71,19 @@ impl<D: Backend> Model<D> {
                 in_features = 32 * 23;
             }
             ModelKind::DeepConvNet => {
-                push("features.0", conv(dev, geometry(1, 25, (1, 5), 0, 1), true, false, rng));
-                push("features.1", conv(dev, geometry(25, 25, (2, 1), 0, 1), true, true, rng));
+                push(
+                    "features.0",
+                    conv(dev, ConvGeometry::new(1, 25, (1, 5), 0, 1), true, false, rng),
+                );
+                push(
+                    "features.1",
+                    conv(dev, ConvGeometry::new(25, 25, (2, 1), 0, 1), true, true, rng),
+                );
                 let mut index = 2;
                 let mut channels = 25;
                 for (block, out) in [25, 50, 100, 200].into_iter().enumerate() {
                     if block > 0 {
-                        let g = geometry(channels, out, (1, 5), 0, 1);
+                        let g = ConvGeometry::new(channels, out, (1, 5), 0, 1);
                         push(&format!("features.{index}"), conv(dev, g, true, true, rng));
                         index += 1;
                     }

@@ -370,22 +370,6 @@ pub fn bias_gradient(gout: &[f32], channels: usize, l: usize) -> Vec<f32> {
 mod tests {
     use super::*;
 
-    fn geometry(
-        in_channels: usize,
-        out_channels: usize,
-        kernel: (usize, usize),
-        pad: usize,
-        groups: usize,
-    ) -> ConvGeometry {
-        ConvGeometry {
-            in_channels,
-            out_channels,
-            kernel,
-            time_padding: pad,
-            groups,
-        }
-    }
-
     /// The AVX-512 direct convolution gives im2col + gemm's bits: the models' layers and
     /// awkward ones (groups, channel remainders, rows shorter than a vector or one past a block).
     #[test]
@@ -396,16 +380,16 @@ mod tests {
             return;
         }
         let cases = [
-            (geometry(1, 16, (1, 51), 25, 1), (2, 750)),
-            (geometry(32, 32, (1, 15), 7, 1), (1, 187)),
-            (geometry(1, 25, (1, 5), 0, 1), (2, 750)),
-            (geometry(25, 25, (2, 1), 0, 1), (2, 746)),
-            (geometry(25, 50, (1, 10), 0, 1), (1, 373)),
-            (geometry(50, 50, (1, 10), 0, 1), (1, 182)),
-            (geometry(64, 9, (1, 8), 3, 1), (1, 65)),
-            (geometry(6, 10, (2, 3), 1, 2), (3, 13)),
-            (geometry(3, 5, (1, 4), 0, 1), (1, 67)),
-            (geometry(2, 7, (3, 2), 2, 1), (4, 62)),
+            (ConvGeometry::new(1, 16, (1, 51), 25, 1), (2, 750)),
+            (ConvGeometry::new(32, 32, (1, 15), 7, 1), (1, 187)),
+            (ConvGeometry::new(1, 25, (1, 5), 0, 1), (2, 750)),
+            (ConvGeometry::new(25, 25, (2, 1), 0, 1), (2, 746)),
+            (ConvGeometry::new(25, 50, (1, 10), 0, 1), (1, 373)),
+            (ConvGeometry::new(50, 50, (1, 10), 0, 1), (1, 182)),
+            (ConvGeometry::new(64, 9, (1, 8), 3, 1), (1, 65)),
+            (ConvGeometry::new(6, 10, (2, 3), 1, 2), (3, 13)),
+            (ConvGeometry::new(3, 5, (1, 4), 0, 1), (1, 67)),
+            (ConvGeometry::new(2, 7, (3, 2), 2, 1), (4, 62)),
         ];
         for (g, (h, w)) in cases {
             assert!(direct::applies(&g), "{g:?}");
@@ -423,6 +407,6 @@ mod tests {
             };
             assert_eq!(run(Isa::Avx512), run(Isa::Baseline), "{g:?} on {h}×{w}");
         }
-        assert!(!direct::applies(&geometry(100, 100, (1, 10), 0, 1)));
+        assert!(!direct::applies(&ConvGeometry::new(100, 100, (1, 10), 0, 1)));
     }
 }
