@@ -1,5 +1,6 @@
 //! The binary as a user runs it.
 
+use eegrun::nn::Isa;
 use std::process::Command;
 
 fn eegrun(args: &[&str]) -> (i32, String, String) {
@@ -116,22 +117,10 @@ fn train_with_kernels(kernels: &str, model: &str) -> (i32, String, Vec<serde_jso
 
 /// Whether this CPU runs the kernels of `EEGRUN_KERNELS=path`.
 fn cpu_runs(path: &str) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        match path {
-            "avx512" => {
-                std::is_x86_feature_detected!("avx512f")
-                    && std::is_x86_feature_detected!("avx512bw")
-                    && std::is_x86_feature_detected!("avx512dq")
-                    && std::is_x86_feature_detected!("avx512vl")
-            }
-            "avx2" => std::is_x86_feature_detected!("avx2"),
-            _ => true,
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        path == "baseline"
+    match path {
+        "avx512" => Isa::Avx512.runs_here(),
+        "avx2" => Isa::Avx2.runs_here(),
+        _ => Isa::Baseline.runs_here(),
     }
 }
 
