@@ -13,8 +13,7 @@ fn cpu_model() -> String {
 }
 
 /// The vector instruction sets the CPU has and the paths eegrun's kernels use, e.g.
-/// "has avx512f, avx2, fma; kernels: AVX-512 (element-wise, forward convolutions),
-/// AVX2+FMA (gemm: gradient products)".
+/// "has avx512f, avx2, fma; kernels: AVX-512 (element-wise, convolutions, gemm)".
 #[cfg(target_arch = "x86_64")]
 fn vector_paths() -> String {
     let has: Vec<&str> = [
@@ -31,23 +30,20 @@ fn vector_paths() -> String {
     } else {
         has.join(", ")
     };
-    // gemm 0.15 dispatches to AVX2+FMA at best: its AVX-512 kernels need a nightly compiler.
+    let kernels = crate::nn::Isa::chosen();
+    if kernels == crate::nn::Isa::Avx512 {
+        return format!("has {has}; kernels: AVX-512 (element-wise, convolutions, gemm)");
+    }
+    // Off the AVX-512 path gemm 0.15 runs the products, AVX2+FMA at best.
     let products = if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         "AVX2+FMA"
     } else {
         "SSE2"
     };
-    let kernels = crate::nn::Isa::chosen();
-    if kernels == crate::nn::Isa::Avx512 {
-        format!(
-            "has {has}; kernels: AVX-512 (element-wise, forward convolutions), {products} (gemm: gradient products)"
-        )
-    } else {
-        format!(
-            "has {has}; kernels: {} (element-wise), {products} (gemm: convolutions)",
-            kernels.name()
-        )
-    }
+    format!(
+        "has {has}; kernels: {} (element-wise), {products} (gemm: convolutions)",
+        kernels.name()
+    )
 }
 
 #[cfg(not(target_arch = "x86_64"))]

@@ -1,6 +1,7 @@
 //! Buffers and matrix products: reusable buffers (no page-faulting allocation per batch)
-//! and `matmul`, a strided gemm call.
+//! and `matmul`, a strided gemm call on the instruction-set path.
 
+use super::isa::Isa;
 use std::sync::Mutex;
 
 /// Buffers handed back after a batch, reused by the next one instead of fresh
@@ -48,8 +49,38 @@ pub fn add_into(dst: &mut [f32], src: &[f32]) {
 
 /// `c (+)= a · b` for m×k `a`, k×n `b` and m×n `c`, each given with (row, column)
 /// strides (`a` and `b` may overlap themselves: a Hankel view of one row is `(1, 1)`).
+///
+/// On the AVX-512 path gemm 0.19's AVX-512 kernels compute it where
+/// [`packed_in_both`] holds, elsewhere gemm 0.15's (AVX2+FMA where the CPU has them). Both
+/// packed kernels compute each output as fused multiply-add chains over the same k-blocks
+/// (from the same cache formula), so the path never changes the bits;
+/// `tests::every_path_gives_the_same_products` checks this.
 #[allow(clippy::too_many_arguments)]
 pub fn matmul(
+    (m, n, k): (usize, usize, usize),
+    (c, (c_rs, c_cs)): (&mut [f32], (usize, usize)),
+    accumulate: bool,
+    a: &[f32],
+    (a_rs, a_cs): (usize, usize),
+    b: &[f32],
+    (b_rs, b_cs): (usize, usize),
+) {
+    matmul_on(
+        Isa::chosen(),
+        (m, n, k),
+        (c, (c_rs, c_cs)),
+        accumulate,
+        a,
+        (a_rs, a_cs),
+        b,
+        (b_rs, b_cs),
+    );
+}
+
+/// [`matmul`] on the path of `isa`.
+#[allow(clippy::too_many_arguments)]
+fn matmul_on(
+    isa: Isa,
     (m, n, k): (usize, usize, usize),
     (c, (c_rs, c_cs)): (&mut [f32], (usize, usize)),
     accumulate: bool,
@@ -64,28 +95,118 @@ pub fn matmul(
     assert!(c.len() > (m - 1) * c_rs + (n - 1) * c_cs);
     assert!(k == 0 || a.len() > (m - 1) * a_rs + (k - 1) * a_cs);
     assert!(k == 0 || b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
-    // SAFETY: the asserts above keep every index gemm touches inside the slices.
+    // gemm's arguments: sizes, then each matrix as (pointer, column stride, row stride).
+    macro_rules! call {
+        ($gemm:expr, $parallelism:expr) => {
+            $gemm(
+                m,
+                n,
+                k,
+                c.as_mut_ptr(),
+                c_cs as isize,
+                c_rs as isize,
+                accumulate,
+                a.as_ptr(),
+                a_cs as isize,
+                a_rs as isize,
+                b.as_ptr(),
+                b_cs as isize,
+                b_rs as isize,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                $parallelism,
+            )
+        };
+    }
+    // SAFETY: the asserts above keep every index gemm touches inside the slices; gemm 0.19
+    // picks its AVX-512 kernels only where the CPU has AVX-512 F.
     unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            c_cs as isize,
-            c_rs as isize,
-            accumulate,
-            a.as_ptr(),
-            a_cs as isize,
-            a_rs as isize,
-            b.as_ptr(),
-            b_cs as isize,
-            b_rs as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        )
+        if isa == Isa::Avx512 && packed_in_both((m, n, k), a_cs, b_rs) {
+            call!(
+                gemm_avx512::gemm::f32::get_gemm_fn(),
+                gemm_avx512_common::Parallelism::None
+            )
+        } else {
+            call!(gemm::gemm, gemm::Parallelism::None)
+        }
+    }
+}
+
+/// Whether gemm 0.19 runs this product through the packed kernels, as gemm 0.15 does: its
+/// shortcuts for small products (dot products when m·n ≤ 256 and both matrices are
+/// contiguous along k; matrix-vector products when m or n is 1; k ≤ 2) add in other orders.
+fn packed_in_both((m, n, k): (usize, usize, usize), a_cs: usize, b_rs: usize) -> bool {
+    let dot_products = a_cs == 1 && b_rs == 1 && m * n <= 256;
+    m > 1 && n > 1 && k > 2 && !dot_products
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic values in [−0.5, 0.5) with every mantissa bit busy.
+    fn values(len: usize, seed: u32) -> Vec<f32> {
+        (0..len as u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / (1 << 24) as f32 - 0.5)
+            .collect()
+    }
+
+    #[test]
+    fn every_path_gives_the_same_products() {
+        // (m, n, k) of the models' products: Winograd's point products and their weight
+        // gradients (reductions over thousands of slots), the first layer's Hankel weight
+        // gradient, DeepConvNet's last layer; odd sizes around the kernels' blocks; and
+        // products gemm 0.19 takes a shortcut for (small, matrix-vector, k ≤ 2).
+        let shapes = [
+            (16, 51, 750),
+            (25, 5, 746),
+            (16, 16, 300),
+            (1, 200, 3000),
+            (200, 1, 3000),
+            (30, 40, 2),
+            (25, 25, 1500),
+            (50, 25, 1504),
+            (200, 100, 1536),
+            (100, 1500, 50),
+            (200, 1000, 100),
+            (17, 13, 513),
+            (33, 47, 1025),
+            (5, 3, 4099),
+        ];
+        let paths = crate::nn::cpu::isa::paths_to_test();
+        for (m, n, k) in shapes {
+            let (a, b) = (values(m * k, 1), values(k * n, 2));
+            let start = values(m * n, 3);
+            for accumulate in [false, true] {
+                // Row-major, the transposed layouts of the gradient products, a Hankel `b`.
+                for (a_strides, b_strides) in [((k, 1), (n, 1)), ((1, m), (1, k)), ((k, 1), (1, k)), ((k, 1), (1, 1))] {
+                    let product = |isa| {
+                        let mut c = start.clone();
+                        matmul_on(
+                            isa,
+                            (m, n, k),
+                            (&mut c, (n, 1)),
+                            accumulate,
+                            &a,
+                            a_strides,
+                            &b,
+                            b_strides,
+                        );
+                        c.iter().map(|v| v.to_bits()).collect::<Vec<u32>>()
+                    };
+                    let baseline = product(Isa::Baseline);
+                    for &isa in &paths {
+                        assert!(
+                            product(isa) == baseline,
+                            "{} path: {m}×{n}×{k} (accumulate {accumulate}, strides {a_strides:?} {b_strides:?})",
+                            isa.name()
+                        );
+                    }
+                }
+            }
+        }
     }
 }
