@@ -339,50 +339,54 @@ with_simd! {
     fn transform_input, transform_input_on = transform_input_body(padded: &[f32], bt: &[f32; POINTS * POINTS], v: &mut [f32])
 }
 
+/// Slots per block of [`transform_input`] and [`transform_output`]: their phases stay in L1.
+const SLOT_BLOCK: usize = 256;
+
 #[inline(always)]
 fn transform_input_body(padded: &[f32], bt: &[f32; POINTS * POINTS], v: &mut [f32]) {
     let slots = v.len() / POINTS;
-    // phase j, shift s: padded[TILE·(q + s) + j] for q < slots, as a contiguous stream.
-    let mut phases = take_buffer(TILE * (slots + 1));
-    for (q, tile) in padded[..TILE * (slots + 1)].chunks_exact(TILE).enumerate() {
-        for (j, &value) in tile.iter().enumerate() {
-            phases[j * (slots + 1) + q] = value;
-        }
-    }
-    let stream = |i: usize| &phases[(i % TILE) * (slots + 1) + i / TILE..][..slots];
-    let streams: [&[f32]; POINTS] = std::array::from_fn(stream);
-    let (mut planes, mut rest) = (Vec::with_capacity(POINTS), &mut v[..]);
-    while !rest.is_empty() {
-        let (plane, tail) = rest.split_at_mut(slots);
-        planes.push(plane);
-        rest = tail;
-    }
-    for k in SINGLE_POINTS {
-        let coef = &bt[k * POINTS..][..POINTS];
-        for (q, d) in planes[k].iter_mut().enumerate() {
-            let mut sum = coef[0] * streams[0][q];
-            for i in 1..POINTS {
-                sum += coef[i] * streams[i][q];
+    // phases[j][q]: padded[TILE·(first + q) + j], so input i of slot first + q is
+    // phases[i % TILE][q + i / TILE], a contiguous stream over q.
+    let mut phases = [[0.0f32; SLOT_BLOCK + 1]; TILE];
+    for first in (0..slots).step_by(SLOT_BLOCK) {
+        let len = SLOT_BLOCK.min(slots - first);
+        for (q, tile) in padded[TILE * first..][..TILE * (len + 1)]
+            .chunks_exact(TILE)
+            .enumerate()
+        {
+            for (j, &value) in tile.iter().enumerate() {
+                phases[j][q] = value;
             }
-            *d = sum;
         }
-    }
-    // Rows of a pair (+p, −p) differ only in the sign of odd columns: even and odd halves
-    // are summed once for both.
-    for (plus, minus) in POINT_PAIRS {
-        let coef = &bt[plus * POINTS..][..POINTS];
-        let (head, tail) = planes.split_at_mut(minus);
-        for (q, (d_plus, d_minus)) in head[plus].iter_mut().zip(tail[0].iter_mut()).enumerate() {
-            let mut even = coef[0] * streams[0][q];
-            let mut odd = coef[1] * streams[1][q];
-            for i in (2..POINTS).step_by(2) {
-                even += coef[i] * streams[i][q];
-                odd += coef[i + 1] * streams[i + 1][q];
+        let streams: [&[f32]; POINTS] = std::array::from_fn(|i| &phases[i % TILE][i / TILE..][..len]);
+        for k in SINGLE_POINTS {
+            let coef = &bt[k * POINTS..][..POINTS];
+            for (q, d) in v[k * slots + first..][..len].iter_mut().enumerate() {
+                let mut sum = coef[0] * streams[0][q];
+                for i in 1..POINTS {
+                    sum += coef[i] * streams[i][q];
+                }
+                *d = sum;
             }
-            (*d_plus, *d_minus) = (even + odd, even - odd);
+        }
+        // Rows of a pair (+p, −p) differ only in the sign of odd columns: even and odd
+        // halves are summed once for both.
+        for (plus, minus) in POINT_PAIRS {
+            let coef = &bt[plus * POINTS..][..POINTS];
+            let (head, tail) = v.split_at_mut(minus * slots);
+            let d_plus = &mut head[plus * slots + first..][..len];
+            let d_minus = &mut tail[first..][..len];
+            for (q, (d_plus, d_minus)) in d_plus.iter_mut().zip(d_minus.iter_mut()).enumerate() {
+                let mut even = coef[0] * streams[0][q];
+                let mut odd = coef[1] * streams[1][q];
+                for i in (2..POINTS).step_by(2) {
+                    even += coef[i] * streams[i][q];
+                    odd += coef[i + 1] * streams[i + 1][q];
+                }
+                (*d_plus, *d_minus) = (even + odd, even - odd);
+            }
         }
     }
-    give_buffer(phases);
 }
 
 with_simd! {
@@ -390,15 +394,12 @@ with_simd! {
     fn transform_output, transform_output_on = transform_output_body(m: &[f32], at: &[f32; TILE * POINTS], y: &mut [f32])
 }
 
-/// Slots per block of [`transform_output`]: its phases stay in L1.
-const OUTPUT_BLOCK: usize = 256;
-
 #[inline(always)]
 fn transform_output_body(m: &[f32], at: &[f32; TILE * POINTS], y: &mut [f32]) {
     let slots = m.len() / POINTS;
-    let mut phases = [[0.0f32; OUTPUT_BLOCK]; TILE];
-    for (block, y_block) in y.chunks_mut(TILE * OUTPUT_BLOCK).enumerate() {
-        let first = block * OUTPUT_BLOCK;
+    let mut phases = [[0.0f32; SLOT_BLOCK]; TILE];
+    for (block, y_block) in y.chunks_mut(TILE * SLOT_BLOCK).enumerate() {
+        let first = block * SLOT_BLOCK;
         let len = y_block.len() / TILE;
         let planes: [&[f32]; POINTS] = std::array::from_fn(|k| &m[k * slots + first..][..len]);
         for (i, phase) in phases.iter_mut().enumerate() {
