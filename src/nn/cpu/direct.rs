@@ -6,8 +6,8 @@
 use crate::nn::ConvGeometry;
 use std::cell::RefCell;
 
-/// gemm 0.15 never splits a reduction of up to 512 terms (its k-block is at least 512), so
-/// up to this length its result is one fused multiply-add chain started from zero.
+/// gemm (0.15 and 0.19 alike) never splits a reduction of up to 512 terms (its k-block is at
+/// least 512), so up to this length its result is one fused multiply-add chain from zero.
 pub const MAX_REDUCTION: usize = 512;
 /// Output channels per register block.
 const CHANNELS: usize = 4;
