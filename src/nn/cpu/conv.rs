@@ -5,8 +5,8 @@
 
 #[cfg(target_arch = "x86_64")]
 use super::direct;
-use super::elementwise::{dot, lane_sum, row_sums};
-use super::gemm::{add_into, matmul};
+use super::elementwise::{add_constant, add_into, add_scaled, dot, lane_sum, row_sums, weighted_rows};
+use super::gemm::matmul;
 use super::isa::Isa;
 use super::winograd;
 use crate::nn::{ConvGeometry, Shape4};
@@ -143,12 +143,7 @@ fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f3
             let plane = &x[(o / out_per_group) * h * w..][..h * w];
             let taps = &weight[o * kh..][..kh];
             for (y, row) in out_plane.chunks_exact_mut(wo).enumerate() {
-                row.fill(0.0);
-                for (i, &tap) in taps.iter().enumerate() {
-                    row.iter_mut()
-                        .zip(&plane[(y + i) * w..][..w])
-                        .for_each(|(o, v)| *o += tap * v);
-                }
+                weighted_rows(row, &plane[y * w..], w, taps);
             }
         }
         return;
@@ -199,8 +194,8 @@ pub fn conv_forward(
             conv_sample(xb, (h, w), g, weight, out_b, isa);
         }
         if let Some(bias) = bias {
-            for (row, b) in out_b.chunks_exact_mut(l).zip(bias) {
-                row.iter_mut().for_each(|v| *v += b);
+            for (row, &b) in out_b.chunks_exact_mut(l).zip(bias) {
+                add_constant(row, b);
             }
         }
         if let Some(sums_b) = sums_b {
@@ -265,11 +260,7 @@ fn conv_sample_backward(
                     let x_row = &plane[(y + i) * w..][..w];
                     gw[o * kh + i] += dot(g_row, x_row);
                     if let Some(gx) = gx.as_deref_mut() {
-                        let tap = weight[o * kh + i];
-                        gx[c * h * w + (y + i) * w..][..w]
-                            .iter_mut()
-                            .zip(g_row)
-                            .for_each(|(d, gv)| *d += tap * gv);
+                        add_scaled(&mut gx[c * h * w + (y + i) * w..][..w], weight[o * kh + i], g_row);
                     }
                 }
             }
@@ -371,7 +362,8 @@ mod tests {
     use super::*;
 
     /// The AVX-512 direct convolution gives im2col + gemm's bits: the models' layers and
-    /// awkward ones (groups, channel remainders, rows shorter than a vector or one past a block).
+    /// awkward ones (groups, channel remainders, rows shorter than a vector or one past a
+    /// block, last blocks of 1 to 4 vectors).
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn direct_convolution_gives_the_gemm_paths_bits() {
@@ -386,6 +378,7 @@ mod tests {
             (ConvGeometry::new(25, 25, (2, 1), 0, 1), (2, 746)),
             (ConvGeometry::new(25, 50, (1, 10), 0, 1), (1, 373)),
             (ConvGeometry::new(50, 50, (1, 10), 0, 1), (1, 182)),
+            (ConvGeometry::new(100, 200, (1, 5), 0, 1), (1, 90)),
             (ConvGeometry::new(64, 9, (1, 8), 3, 1), (1, 65)),
             (ConvGeometry::new(6, 10, (2, 3), 1, 2), (3, 13)),
             (ConvGeometry::new(3, 5, (1, 4), 0, 1), (1, 67)),

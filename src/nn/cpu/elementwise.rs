@@ -12,26 +12,30 @@ const LANES: usize = 8;
 /// `(Σ f(a[i], b[i]), Σ g(a[i], b[i]))` in f64, accumulated in [`LANES`] partial sums each.
 #[inline(always)]
 fn sum_pairs(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f64, g: impl Fn(f32, f32) -> f64) -> (f64, f64) {
-    let (mut fs, mut gs) = ([0.0f64; LANES], [0.0f64; LANES]);
+    // One pass per sum: a single set of lanes per loop is what the compiler vectorises.
+    (lane_sum_f64(a, b, f), lane_sum_f64(a, b, g))
+}
+
+/// `Σ f(a[i], b[i])` in f64, accumulated in [`LANES`] partial sums, then the tail.
+#[inline(always)]
+fn lane_sum_f64(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f64) -> f64 {
+    let mut sums = [0.0f64; LANES];
     let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let tail = a_chunks.remainder().iter().zip(b_chunks.remainder());
     for (x, y) in a_chunks.zip(b_chunks) {
         for lane in 0..LANES {
-            fs[lane] += f(x[lane], y[lane]);
-            gs[lane] += g(x[lane], y[lane]);
+            sums[lane] += f(x[lane], y[lane]);
         }
     }
-    let (mut f_total, mut g_total) = (fs.iter().sum::<f64>(), gs.iter().sum::<f64>());
+    let mut total = sums.iter().sum::<f64>();
     for (&x, &y) in tail {
-        f_total += f(x, y);
-        g_total += g(x, y);
+        total += f(x, y);
     }
-    (f_total, g_total)
+    total
 }
 
-/// `Σ a[i]` in f32, accumulated in [`LANES`] partial sums.
 #[inline(always)]
-pub fn lane_sum(a: &[f32]) -> f32 {
+fn lane_sum_body(a: &[f32]) -> f32 {
     let mut sums = [0.0f32; LANES];
     let chunks = a.chunks_exact(LANES);
     let tail: f32 = chunks.remainder().iter().sum();
@@ -43,9 +47,13 @@ pub fn lane_sum(a: &[f32]) -> f32 {
     sums.iter().sum::<f32>() + tail
 }
 
-/// `Σ a[i]·b[i]` in f32, accumulated in [`LANES`] partial sums.
+with_simd! {
+    /// `Σ a[i]` in f32, accumulated in [`LANES`] partial sums.
+    pub fn lane_sum, lane_sum_on = lane_sum_body(a: &[f32]) -> f32
+}
+
 #[inline(always)]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+fn dot_body(a: &[f32], b: &[f32]) -> f32 {
     let mut sums = [0.0f32; LANES];
     let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let tail: f32 = a_chunks
@@ -60,6 +68,60 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
         }
     }
     sums.iter().sum::<f32>() + tail
+}
+
+with_simd! {
+    /// `Σ a[i]·b[i]` in f32, accumulated in [`LANES`] partial sums.
+    pub fn dot, dot_on = dot_body(a: &[f32], b: &[f32]) -> f32
+}
+
+#[inline(always)]
+fn add_into_body(dst: &mut [f32], src: &[f32]) {
+    dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
+}
+
+with_simd! {
+    /// `dst += src`, element-wise.
+    pub fn add_into, add_into_on = add_into_body(dst: &mut [f32], src: &[f32])
+}
+
+#[inline(always)]
+fn add_scaled_body(dst: &mut [f32], scale: f32, src: &[f32]) {
+    dst.iter_mut().zip(src).for_each(|(d, s)| *d += scale * s);
+}
+
+with_simd! {
+    /// `dst += scale·src`, element-wise (a multiply, then an add: no fused rounding).
+    pub fn add_scaled, add_scaled_on = add_scaled_body(dst: &mut [f32], scale: f32, src: &[f32])
+}
+
+#[inline(always)]
+fn weighted_rows_body(out: &mut [f32], rows: &[f32], stride: usize, weights: &[f32]) {
+    // Blocks of outputs stay in registers while every row adds into them: one pass.
+    const BLOCK: usize = 64;
+    for (block, dst) in out.chunks_mut(BLOCK).enumerate() {
+        let mut acc = [0.0f32; BLOCK];
+        for (i, &weight) in weights.iter().enumerate() {
+            let src = &rows[i * stride + block * BLOCK..][..dst.len()];
+            acc.iter_mut().zip(src).for_each(|(a, v)| *a += weight * v);
+        }
+        dst.copy_from_slice(&acc[..dst.len()]);
+    }
+}
+
+with_simd! {
+    /// `out[t] = Σ_i weights[i] · rows[i·stride + t]`, added from zero in order of `i`.
+    pub fn weighted_rows, weighted_rows_on = weighted_rows_body(out: &mut [f32], rows: &[f32], stride: usize, weights: &[f32])
+}
+
+#[inline(always)]
+fn add_constant_body(dst: &mut [f32], value: f32) {
+    dst.iter_mut().for_each(|d| *d += value);
+}
+
+with_simd! {
+    /// `dst += value`, element-wise.
+    pub fn add_constant, add_constant_on = add_constant_body(dst: &mut [f32], value: f32)
 }
 
 #[inline(always)]
@@ -316,6 +378,27 @@ mod tests {
                 let other: Vec<f32> = x.iter().rev().map(|v| v * 0.5 - 0.25).collect();
                 let base = Isa::Baseline;
                 assert_eq!(pair_bits(row_sums_on(isa, &x)), pair_bits(row_sums_on(base, &x)));
+                assert_eq!(lane_sum_on(isa, &x).to_bits(), lane_sum_on(base, &x).to_bits());
+                assert_eq!(dot_on(isa, &x, &other).to_bits(), dot_on(base, &x, &other).to_bits());
+                let added = |path| {
+                    let mut dst = other.clone();
+                    add_into_on(path, &mut dst, &x);
+                    add_scaled_on(path, &mut dst, -0.7, &x);
+                    add_constant_on(path, &mut dst, 0.3);
+                    bits(&dst)
+                };
+                assert_eq!(added(isa), added(base), "{isa:?}, length {}", x.len());
+                let weighted = |path| {
+                    let mut out = vec![f32::NAN; x.len() / 3];
+                    weighted_rows_on(path, &mut out, &x, x.len() / 3, &[0.7, -1.3, 0.2]);
+                    let mut expected = vec![0.0f32; x.len() / 3];
+                    for (i, weight) in [0.7f32, -1.3, 0.2].into_iter().enumerate() {
+                        add_scaled_on(Isa::Baseline, &mut expected, weight, &x[i * (x.len() / 3)..]);
+                    }
+                    assert_eq!(bits(&out), bits(&expected), "{isa:?}, length {}", x.len());
+                    bits(&out)
+                };
+                assert_eq!(weighted(isa), weighted(base));
                 assert_eq!(
                     pair_bits(gradient_sums_on(isa, &x, &other, 0.3)),
                     pair_bits(gradient_sums_on(base, &x, &other, 0.3))

@@ -42,11 +42,6 @@ pub fn give_buffer(buffer: Vec<f32>) {
     }
 }
 
-/// `dst += src`, element-wise.
-pub fn add_into(dst: &mut [f32], src: &[f32]) {
-    dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
-}
-
 /// `c (+)= a · b` for m×k `a`, k×n `b` and m×n `c`, each given with (row, column)
 /// strides (`a` and `b` may overlap themselves: a Hankel view of one row is `(1, 1)`).
 ///

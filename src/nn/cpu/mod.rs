@@ -22,7 +22,8 @@ use super::layers::Layer;
 use super::{fill_dropout_mask, Act, Activation, Backend, ConvGeometry, Pool, Shape4};
 use conv::{bias_gradient, conv_backward, conv_forward};
 use dfdx::prelude::*;
-use gemm::{add_into, give_buffer, take_buffer};
+use elementwise::add_into;
+use gemm::{give_buffer, take_buffer};
 use pointwise::{Affine, LayerGrads};
 use rand::Rng;
 

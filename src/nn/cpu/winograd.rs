@@ -6,7 +6,8 @@
 //! the relative error stays around 10⁻⁶ in f32. Weight gradients use F(5, 4) at the same
 //! points: a tile of 4 output gradients against 8 inputs gives its share of the 5 taps.
 
-use super::gemm::{add_into, give_buffer, matmul, take_buffer};
+use super::elementwise::add_into;
+use super::gemm::{give_buffer, matmul, take_buffer};
 use crate::nn::{ConvGeometry, Shape4};
 use rayon::prelude::*;
 use std::sync::OnceLock;
