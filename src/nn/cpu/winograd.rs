@@ -35,52 +35,34 @@ pub fn applies(g: &ConvGeometry, shape: Shape4) -> bool {
 pub fn forward(x: &[f32], shape: Shape4, g: &ConvGeometry, weight: &[f32], out: &mut [f32]) {
     let (n, c, _, w) = shape;
     let (kw, pad) = (g.kernel.1, g.time_padding);
-    let padded = pad_rows(x, (n * c, w), pad);
-    let in_len = w + 2 * pad;
-    correlate_chunks(
-        padded.as_deref().unwrap_or(x),
-        (n, c, in_len),
-        weight,
-        (g.out_channels, kw),
-        out,
-    );
-    if let Some(buffer) = padded {
-        give_buffer(buffer);
-    }
+    correlate_chunks(x, (n, c, w), pad, weight, (g.out_channels, kw), out);
 }
 
-/// Rows of `len` values with `pad` zeros on both sides (`None` when `pad` is 0).
-fn pad_rows(x: &[f32], (rows, len): (usize, usize), pad: usize) -> Option<Vec<f32>> {
-    if pad == 0 {
-        return None;
-    }
-    let padded_len = len + 2 * pad;
-    let mut padded = take_buffer(rows * padded_len);
-    for (dst, src) in padded.chunks_exact_mut(padded_len).zip(x.chunks_exact(len)) {
-        dst[..pad].fill(0.0);
-        dst[pad..pad + len].copy_from_slice(src);
-        dst[pad + len..].fill(0.0);
-    }
-    Some(padded)
-}
-
-/// Correlation of rows of `in_len` values with a (o, c, kw) kernel, kw = 5k, as k
-/// chunks of 5 taps whose outputs add up; `out` is (n, o, in_len − kw + 1).
+/// Correlation of rows of `len` values, zero-padded by `pad` on both sides, with a
+/// (o, c, kw) kernel, kw = 5k, as k chunks of 5 taps whose outputs add up; `out` is
+/// (n, o, len + 2·pad − kw + 1).
 fn correlate_chunks(
     x: &[f32],
-    (n, c, in_len): (usize, usize, usize),
+    (n, c, len): (usize, usize, usize),
+    pad: usize,
     weight: &[f32],
     (o, kw): (usize, usize),
     out: &mut [f32],
 ) {
-    let out_len = in_len + 1 - kw;
+    let out_len = len + 2 * pad + 1 - kw;
     for chunk in 0..kw / TAPS {
         let taps: Vec<f32> = weight
             .chunks_exact(kw)
             .flat_map(|w| &w[chunk * TAPS..][..TAPS])
             .copied()
             .collect();
-        correlate(x, (n, c, in_len), chunk * TAPS, &taps, o, out, out_len, chunk > 0);
+        let rows = Rows {
+            x,
+            len,
+            pad,
+            offset: chunk * TAPS,
+        };
+        correlate(&rows, (n, c), &taps, o, out, out_len, chunk > 0);
     }
 }
 
@@ -168,16 +150,14 @@ fn invert(mut a: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
     inv
 }
 
-/// Cross-correlation `out[b, o, t] (+)= Σ_c Σ_j weight[o, c, j] · x[b, c, offset + t + j]`
-/// for `t < out_len`, reading zeros past the end of each input row. `x` is (n, c, in_len),
-/// `weight` (o, c, 5), `out` (n, o, out_len). Every step is a gemm: the input rows are
-/// read as overlapping tiles (a strided view), and each tile slot past the last real
-/// tile of a row is computed and dropped.
-#[allow(clippy::too_many_arguments)]
+/// Cross-correlation `out[b, o, t] (+)= Σ_c Σ_j weight[o, c, j] · x[b, c, t + j]`
+/// for `t < out_len`, `x` being `rows` (n, c) (zero past the end of each row), `weight`
+/// (o, c, 5), `out` (n, o, out_len). Every step is a gemm: the input rows are read as
+/// overlapping tiles (a strided view), and each tile slot past the last real tile of a
+/// row is computed and dropped.
 fn correlate(
-    x: &[f32],
-    (n, c, in_len): (usize, usize, usize),
-    offset: usize,
+    rows: &Rows,
+    (n, c): (usize, usize),
     weight: &[f32],
     o: usize,
     out: &mut [f32],
@@ -206,7 +186,7 @@ fn correlate(
             let first = task * SAMPLES_PER_TASK;
             let samples = out_block.len() / (o * out_len);
             let slots = samples * (tiles + 1);
-            let padded = padded_rows(x, (first, samples), (c, in_len), offset, row_len);
+            let padded = padded_rows(rows, (first, samples), c, row_len);
             // V[ξ] (c × slots): Bᵀ applied to every tile slot, stored point-major.
             let rows = c * slots;
             let mut v = take_buffer(POINTS * rows);
@@ -236,24 +216,33 @@ fn correlate(
         });
 }
 
-/// Rows of `samples` samples from `first` of `x` (n, c, len), from `offset` on,
-/// channel-major ([channel][sample][row_len]), zero-padded to `row_len`, plus TAPS − 1
-/// zeros (the last tile slot reads past the end).
-fn padded_rows(
-    x: &[f32],
-    (first, samples): (usize, usize),
-    (c, len): (usize, usize),
+/// Rows of `len` values of `x` (n, c, len), as a correlation reads them: zero-padded by
+/// `pad` on both sides, from `offset` on.
+#[derive(Clone, Copy)]
+struct Rows<'a> {
+    x: &'a [f32],
+    len: usize,
+    pad: usize,
     offset: usize,
-    row_len: usize,
-) -> Vec<f32> {
+}
+
+/// The `rows` of `samples` samples from `first`, channel-major
+/// ([channel][sample][row_len]), cut or zero-filled to `row_len`, plus TAPS − 1 zeros
+/// (the last tile slot reads past the end).
+fn padded_rows(rows: &Rows, (first, samples): (usize, usize), c: usize, row_len: usize) -> Vec<f32> {
+    let Rows { x, len, pad, offset } = *rows;
+    // dst[j] is padded[offset + j], where padded[i] = src[i − pad] for pad ≤ i < pad + len.
+    let lead = pad.saturating_sub(offset).min(row_len);
+    let skip = offset.saturating_sub(pad).min(len);
+    let copied = (len - skip).min(row_len - lead);
     let mut padded = take_buffer(c * samples * row_len + TAPS - 1);
     padded[c * samples * row_len..].fill(0.0);
     for (r, dst) in padded.chunks_exact_mut(row_len).enumerate() {
         let (ch, b) = (r / samples, r % samples);
-        let src = &x[((first + b) * c + ch) * len + offset..][..len - offset];
-        let copied = src.len().min(row_len);
-        dst[..copied].copy_from_slice(&src[..copied]);
-        dst[copied..].fill(0.0);
+        let src = &x[((first + b) * c + ch) * len + skip..][..copied];
+        dst[..lead].fill(0.0);
+        dst[lead..lead + copied].copy_from_slice(src);
+        dst[lead + copied..].fill(0.0);
     }
     padded
 }
@@ -263,32 +252,27 @@ fn padded_rows(
 pub fn weight_gradient(x: &[f32], shape: Shape4, g: &ConvGeometry, gout: &[f32]) -> Vec<f32> {
     let (n, c, _, w) = shape;
     let (o, kw, pad) = (g.out_channels, g.kernel.1, g.time_padding);
-    let padded = pad_rows(x, (n * c, w), pad);
-    let xs = padded.as_deref().unwrap_or(x);
+    let out_len = w + 2 * pad + 1 - kw;
     let mut gw = vec![0.0f32; o * c * kw];
     for chunk in 0..kw / TAPS {
-        let taps = chunk_weight_gradient(xs, (n, c, w + 2 * pad), chunk * TAPS, gout, o, w + 2 * pad + 1 - kw);
+        let inputs = Rows {
+            x,
+            len: w,
+            pad,
+            offset: chunk * TAPS,
+        };
+        let taps = chunk_weight_gradient(&inputs, (n, c), gout, o, out_len);
         for (dst, src) in gw.chunks_exact_mut(kw).zip(taps.chunks_exact(TAPS)) {
             dst[chunk * TAPS..][..TAPS].copy_from_slice(src);
         }
     }
-    if let Some(buffer) = padded {
-        give_buffer(buffer);
-    }
     gw
 }
 
-/// `gw[o, c, j] = Σ_b Σ_t gout[b, o, t] · x[b, c, offset + t + j]` for 5 taps, with the
-/// products of each block of samples summed by gemms over tile slots, and the blocks
-/// added in order.
-fn chunk_weight_gradient(
-    x: &[f32],
-    (n, c, in_len): (usize, usize, usize),
-    offset: usize,
-    gout: &[f32],
-    o: usize,
-    out_len: usize,
-) -> Vec<f32> {
+/// `gw[o, c, j] = Σ_b Σ_t gout[b, o, t] · x[b, c, t + j]` for 5 taps, `x` being `inputs`
+/// (n, c), with the products of each block of samples summed by gemms over tile slots,
+/// and the blocks added in order.
+fn chunk_weight_gradient(inputs: &Rows, (n, c): (usize, usize), gout: &[f32], o: usize, out_len: usize) -> Vec<f32> {
     let t = transforms();
     let tiles = out_len.div_ceil(TILE);
     let row_len = (tiles + 1) * TILE;
@@ -298,10 +282,16 @@ fn chunk_weight_gradient(
             let first = task * SAMPLES_PER_TASK;
             let samples = SAMPLES_PER_TASK.min(n - first);
             let slots = samples * (tiles + 1);
-            let inputs = padded_rows(x, (first, samples), (c, in_len), offset, row_len);
+            let x_rows = padded_rows(inputs, (first, samples), c, row_len);
             let mut x_points = take_buffer(POINTS * c * slots);
-            transform_input(&inputs, &t.bt, &mut x_points);
-            let grads = padded_rows(gout, (first, samples), (o, out_len), 0, row_len);
+            transform_input(&x_rows, &t.bt, &mut x_points);
+            let grad_rows = Rows {
+                x: gout,
+                len: out_len,
+                pad: 0,
+                offset: 0,
+            };
+            let grads = padded_rows(&grad_rows, (first, samples), o, row_len);
             let mut g_points = take_buffer(POINTS * o * slots);
             transform_input(&grads, &t.gradient_g, &mut g_points);
             // W[ξ] (o × c) = Σ_slots G[ξ] (o × slots) · X[ξ]ᵀ (slots × c).
@@ -312,7 +302,7 @@ fn chunk_weight_gradient(
                 let x_k = &x_points[k * c * slots..][..c * slots];
                 matmul((o, c, slots), (w_k, (c, 1)), false, g_k, (slots, 1), x_k, (1, slots));
             }
-            for buffer in [inputs, x_points, grads, g_points] {
+            for buffer in [x_rows, x_points, grads, g_points] {
                 give_buffer(buffer);
             }
             w_points
@@ -428,7 +418,6 @@ pub fn input_gradient(gout: &[f32], shape: Shape4, g: &ConvGeometry, weight: &[f
     let (o, kw) = (g.out_channels, g.kernel.1);
     let out_len = w + 2 * g.time_padding + 1 - kw;
     let pad = kw - 1 - g.time_padding;
-    let padded = pad_rows(gout, (n * o, out_len), pad);
     // flipped[ch, oc, j] = weight[oc, ch, kw − 1 − j]
     let mut flipped = vec![0.0f32; c * o * kw];
     for oc in 0..o {
@@ -438,11 +427,7 @@ pub fn input_gradient(gout: &[f32], shape: Shape4, g: &ConvGeometry, weight: &[f
             }
         }
     }
-    let grads = padded.as_deref().unwrap_or(gout);
-    correlate_chunks(grads, (n, o, out_len + 2 * pad), &flipped, (c, kw), gx);
-    if let Some(buffer) = padded {
-        give_buffer(buffer);
-    }
+    correlate_chunks(gout, (n, o, out_len), pad, &flipped, (c, kw), gx);
 }
 
 #[cfg(test)]
