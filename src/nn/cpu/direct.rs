@@ -9,10 +9,11 @@ use std::cell::RefCell;
 /// gemm (0.15 and 0.19 alike) never splits a reduction of up to 512 terms (its k-block is at
 /// least 512), so up to this length its result is one fused multiply-add chain from zero.
 pub const MAX_REDUCTION: usize = 512;
-/// Output channels per register block.
-const CHANNELS: usize = 4;
-/// Vectors of 16 positions per register block.
-const VECTORS: usize = 4;
+/// Output channels per register block (fewer for a group's last channels).
+const CHANNELS: usize = 8;
+/// Vectors of 16 positions per register block (a row's last block takes only as many as
+/// it needs): with [`CHANNELS`], 24 accumulators and 3 inputs stay in the 32 registers.
+const VECTORS: usize = 3;
 /// Positions per register block.
 const POSITIONS: usize = 16 * VECTORS;
 
@@ -63,7 +64,11 @@ fn convolve(
         let input = &padded[group * cg * h * stride..][..cg * h * stride];
         let mut first = 0;
         while first < og {
-            let channels = if og - first >= CHANNELS { CHANNELS } else { 1 };
+            let channels = match og - first {
+                left if left >= CHANNELS => CHANNELS,
+                left if left >= 4 => 4,
+                _ => 1,
+            };
             let o = group * og + first;
             let weights = &weight[o * k..][..channels * k];
             let outputs = &mut out[o * ho * wo..][..channels * ho * wo];
@@ -82,10 +87,12 @@ fn convolve(
                     // `input` (the padded rows reach past every block) and `weights`, and
                     // writes only `valid` positions from `at` of each channel's plane.
                     unsafe {
-                        if channels == CHANNELS {
-                            block.run::<CHANNELS>(outputs, ho * wo, at, valid);
-                        } else {
-                            block.run::<1>(outputs, ho * wo, at, valid);
+                        match (channels, valid.div_ceil(16)) {
+                            (CHANNELS, 1) => block.run::<CHANNELS, 1>(outputs, ho * wo, at, valid),
+                            (CHANNELS, 2) => block.run::<CHANNELS, 2>(outputs, ho * wo, at, valid),
+                            (CHANNELS, _) => block.run::<CHANNELS, VECTORS>(outputs, ho * wo, at, valid),
+                            (4, _) => block.run::<4, VECTORS>(outputs, ho * wo, at, valid),
+                            _ => block.run::<1, VECTORS>(outputs, ho * wo, at, valid),
                         }
                     }
                 }
@@ -95,7 +102,7 @@ fn convolve(
     }
 }
 
-/// One register block: `POSITIONS` outputs of up to `CHANNELS` channels at one row.
+/// One register block: up to `POSITIONS` outputs of up to `CHANNELS` channels at one row.
 struct Block<'a> {
     /// The padded input from this block's first position, row (0, y).
     input: &'a [f32],
@@ -109,26 +116,26 @@ struct Block<'a> {
 }
 
 impl Block<'_> {
-    /// `out[c·plane + at + p] = Σ_k w[c, k] · x[k, p]` for p < `valid`, as one fused
-    /// multiply-add chain per output in k order.
+    /// `out[c·plane + at + p] = Σ_k w[c, k] · x[k, p]` for p < `valid` (at most 16·`V`),
+    /// as one fused multiply-add chain per output in k order.
     #[target_feature(enable = "avx512f")]
-    unsafe fn run<const C: usize>(&self, out: &mut [f32], plane: usize, at: usize, valid: usize) {
+    unsafe fn run<const C: usize, const V: usize>(&self, out: &mut [f32], plane: usize, at: usize, valid: usize) {
         use std::arch::x86_64::*;
         let (cg, h, kh) = self.rows;
         let k = cg * kh * self.kw;
-        let mut acc = [[_mm512_setzero_ps(); VECTORS]; C];
+        let mut acc = [[_mm512_setzero_ps(); V]; C];
         let mut term = 0;
         for c in 0..cg {
             for i in 0..kh {
                 let row = self.input[(c * h + i) * self.stride..].as_ptr();
                 for j in 0..self.kw {
-                    let mut x = [_mm512_setzero_ps(); VECTORS];
+                    let mut x = [_mm512_setzero_ps(); V];
                     for (v, x) in x.iter_mut().enumerate() {
                         *x = _mm512_loadu_ps(row.add(j + 16 * v));
                     }
                     for (ch, acc) in acc.iter_mut().enumerate() {
                         let w = _mm512_set1_ps(*self.weights.get_unchecked(ch * k + term));
-                        for v in 0..VECTORS {
+                        for v in 0..V {
                             acc[v] = _mm512_fmadd_ps(w, x[v], acc[v]);
                         }
                     }
