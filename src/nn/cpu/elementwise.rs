@@ -97,15 +97,27 @@ with_simd! {
 
 #[inline(always)]
 fn weighted_rows_body(out: &mut [f32], rows: &[f32], stride: usize, weights: &[f32]) {
-    // Blocks of outputs stay in registers while every row adds into them: one pass.
-    const BLOCK: usize = 64;
-    for (block, dst) in out.chunks_mut(BLOCK).enumerate() {
-        let mut acc = [0.0f32; BLOCK];
-        for (i, &weight) in weights.iter().enumerate() {
-            let src = &rows[i * stride + block * BLOCK..][..dst.len()];
-            acc.iter_mut().zip(src).for_each(|(a, v)| *a += weight * v);
+    let len = out.len();
+    let row = |i: usize| &rows[i * stride..][..len];
+    // Two rows per pass over `out` (the first pass adds to zero, as the sum starts there).
+    let mut first = true;
+    for (pair, w) in weights.chunks(2).enumerate() {
+        let a = row(2 * pair);
+        let start = |o: &f32| if first { 0.0 } else { *o };
+        match *w {
+            [wa, wb] => {
+                let b = row(2 * pair + 1);
+                for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
+                    *o = (start(o) + wa * x) + wb * y;
+                }
+            }
+            [wa] => out.iter_mut().zip(a).for_each(|(o, x)| *o = start(o) + wa * x),
+            _ => unreachable!("chunks of at most 2"),
         }
-        dst.copy_from_slice(&acc[..dst.len()]);
+        first = false;
+    }
+    if first {
+        out.fill(0.0);
     }
 }
 
