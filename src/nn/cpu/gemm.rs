@@ -45,8 +45,9 @@ pub fn give_buffer(buffer: Vec<f32>) {
 /// `c (+)= a · b` for m×k `a`, k×n `b` and m×n `c`, each given with (row, column)
 /// strides (`a` and `b` may overlap themselves: a Hankel view of one row is `(1, 1)`).
 ///
-/// On the AVX-512 path gemm 0.19's AVX-512 kernels compute it where
-/// [`packed_in_both`] holds, elsewhere gemm 0.15's (AVX2+FMA where the CPU has them). Both
+/// On the AVX-512 path gemm 0.19's AVX-512 kernels compute it where [`packed_in_both`]
+/// holds and the reduction is longer than [`SHORT_REDUCTION`], elsewhere gemm 0.15's
+/// (AVX2+FMA where the CPU has them). Both
 /// packed kernels compute each output as fused multiply-add chains over the same k-blocks
 /// (from the same cache formula), so the path never changes the bits;
 /// `tests::every_path_gives_the_same_products` checks this.
@@ -119,7 +120,7 @@ fn matmul_on(
     // SAFETY: the asserts above keep every index gemm touches inside the slices; gemm 0.19
     // picks its AVX-512 kernels only where the CPU has AVX-512 F.
     unsafe {
-        if isa == Isa::Avx512 && packed_in_both((m, n, k), a_cs, b_rs) {
+        if isa == Isa::Avx512 && k > SHORT_REDUCTION && packed_in_both((m, n, k), a_cs, b_rs) {
             call!(
                 gemm_avx512::gemm::f32::get_gemm_fn(),
                 gemm_avx512_common::Parallelism::None
@@ -129,6 +130,11 @@ fn matmul_on(
         }
     }
 }
+
+/// Reductions up to this length run faster on gemm 0.15's kernels than on gemm 0.19's
+/// (Intel Xeon, 1 thread: 50×746×25 45 against 56 µs, 32×384×32 18 against 23 µs; at 50
+/// terms the two are even, from 100 on gemm 0.19 is ahead).
+const SHORT_REDUCTION: usize = 32;
 
 /// Whether gemm 0.19 runs this product through the packed kernels, as gemm 0.15 does: its
 /// shortcuts for small products (dot products when m·n ≤ 256 and both matrices are
@@ -170,6 +176,7 @@ mod tests {
             (17, 13, 513),
             (33, 47, 1025),
             (5, 3, 4099),
+            (32, 384, 33),
         ];
         let paths = crate::nn::cpu::isa::paths_to_test();
         for (m, n, k) in shapes {
