@@ -363,7 +363,7 @@ mod tests {
 
     /// The AVX-512 direct convolution gives im2col + gemm's bits: the models' layers and
     /// awkward ones (groups, channel remainders, rows shorter than a vector or one past a
-    /// block, last blocks of 1 to 4 vectors).
+    /// block, last blocks of 1 to 3 vectors).
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn direct_convolution_gives_the_gemm_paths_bits() {

@@ -56,13 +56,13 @@ fn correlate_chunks(
             .flat_map(|w| &w[chunk * TAPS..][..TAPS])
             .copied()
             .collect();
-        let rows = Rows {
+        let input = Rows {
             x,
             len,
             pad,
             offset: chunk * TAPS,
         };
-        correlate(&rows, (n, c), &taps, o, out, out_len, chunk > 0);
+        correlate(&input, (n, c), &taps, o, out, out_len, chunk > 0);
     }
 }
 
@@ -151,12 +151,12 @@ fn invert(mut a: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
 }
 
 /// Cross-correlation `out[b, o, t] (+)= Σ_c Σ_j weight[o, c, j] · x[b, c, t + j]`
-/// for `t < out_len`, `x` being `rows` (n, c) (zero past the end of each row), `weight`
+/// for `t < out_len`, `x` being `input` (n, c) (zero past the end of each row), `weight`
 /// (o, c, 5), `out` (n, o, out_len). Every step is a gemm: the input rows are read as
 /// overlapping tiles (a strided view), and each tile slot past the last real tile of a
 /// row is computed and dropped.
 fn correlate(
-    rows: &Rows,
+    input: &Rows,
     (n, c): (usize, usize),
     weight: &[f32],
     o: usize,
@@ -186,7 +186,7 @@ fn correlate(
             let first = task * SAMPLES_PER_TASK;
             let samples = out_block.len() / (o * out_len);
             let slots = samples * (tiles + 1);
-            let padded = padded_rows(rows, (first, samples), c, row_len);
+            let padded = padded_rows(input, (first, samples), c, row_len);
             // V[ξ] (c × slots): Bᵀ applied to every tile slot, stored point-major.
             let rows = c * slots;
             let mut v = take_buffer(POINTS * rows);
