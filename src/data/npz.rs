@@ -111,7 +111,8 @@ struct Dtype {
 
 /// The dtype for a numpy `descr` such as `<f8`, `>i2`, `|b1`; the flag says big-endian.
 fn dtype(descr: &str) -> Result<(Dtype, bool)> {
-    let (order, code) = descr.split_at(descr.len().min(1));
+    // A first character of more than one byte is no byte-order mark: it falls to the error.
+    let (order, code) = descr.split_at_checked(descr.len().min(1)).unwrap_or(("", descr));
     let big = match order {
         "<" | "|" | "=" => false,
         ">" => true,
@@ -268,6 +269,7 @@ mod tests {
             ("<f8", "(", "bad shape"),
             ("<f8", "(x,)", "not a dimension"),
             ("<c16", "(1,)", "unsupported dtype '<c16'"),
+            ("\u{9c}8", "(1,)", "unsupported dtype"),
             ("<f8", "(4611686018427387904, 4)", "overflows"),
             ("<f8", "(3,)", "truncated data"),
         ] {
