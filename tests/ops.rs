@@ -193,9 +193,10 @@ fn convolution_generic_path_matches_cpu_kernel() {
     }
 }
 
-/// The 1×5k convolutions (DeepConvNet's 1×5, EEGNet's padded 1×15): their gradients (and
-/// evaluation outputs) come from Winograd's transforms on the CPU; enough samples for
-/// several parallel blocks.
+/// The 1×5k convolutions (DeepConvNet's 1×5, EEGNet's padded 1×15): on the CPU their weight
+/// gradients come from Winograd's transforms, their input gradients from a convolution
+/// of the output gradient (Winograd's too when its reduction, out channels × taps, is over
+/// 512); enough samples for several parallel blocks.
 #[test]
 fn winograd_convolutions_match_generic_path() {
     let geometry = |in_channels, out_channels, kernel, time_padding| ConvGeometry {
@@ -209,13 +210,14 @@ fn winograd_convolutions_match_generic_path() {
         (geometry(3, 4, (1, 5), 0), (37, 3, 1, 23)),
         (geometry(4, 3, (1, 15), 7), (35, 4, 1, 30)),
         (geometry(2, 3, (1, 10), 2), (3, 2, 1, 12)),
+        (geometry(2, 103, (1, 5), 1), (3, 2, 1, 12)),
     ] {
         let name = format!("winograd {:?}", g.kernel);
         let c = move |x: Traced, p: &[Param<Cpu>]| cpu(x, vec![conv_layer(g, p)], true);
         let gn = move |x: Traced, p: &[Param<Cpu>]| gen(x, vec![conv_layer(g, p)], true);
         paths_agree(&name, &c, &gn, shape, conv_params(&g, true));
         finite_difference_check(&name, &c, (2, shape.1, 1, shape.3), conv_params(&g, true));
-        // Evaluation without a tape: the forward pass itself goes through the transforms.
+        // Evaluation without a tape: the same direct sum as in training.
         let x = tensor(random(shape.num_elements(), 8), shape);
         let params: Vec<Param<Cpu>> = conv_params(&g, true)
             .into_iter()
@@ -225,7 +227,7 @@ fn winograd_convolutions_match_generic_path() {
         let fast = Cpu::forward_layers(x.clone(), &mut [conv_layer(g, &params)], false, &mut rng).as_vec();
         let reference = generic::forward_layers(x, &mut [conv_layer(g, &params)], false, &mut rng).as_vec();
         assert_eq!(fast.len(), reference.len());
-        // Winograd's rounding error scales with the outputs' magnitude, not each output's.
+        // Rounding error scales with the outputs' magnitude, not each output's.
         let scale = reference.iter().fold(1.0f32, |m, v| m.max(v.abs()));
         for (i, (a, b)) in fast.iter().zip(&reference).enumerate() {
             assert!(

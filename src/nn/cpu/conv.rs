@@ -1,12 +1,13 @@
-//! Convolution on slices: im2col + gemm, Winograd for 1×5k kernels, or direct for
-//! depthwise and full-height kernels; forward with the following BatchNorm's row sums,
-//! and the input, weight and bias gradients. Every reduction runs in a fixed order, so
+//! Convolution on slices: im2col + gemm, the AVX-512 direct kernel, Winograd's transforms
+//! for 1×5k kernels' weight gradients, or loops for depthwise and full-height kernels;
+//! forward with the following BatchNorm's row sums, and the input, weight and bias
+//! gradients. Every reduction runs in a fixed order, so
 //! results do not depend on the thread count.
 
 #[cfg(target_arch = "x86_64")]
 use super::direct;
 use super::elementwise::{add_constant, add_into, add_scaled, dot, lane_sum, row_sums, weighted_rows};
-use super::gemm::matmul;
+use super::gemm::{matmul, UNSPLIT_REDUCTION};
 use super::isa::Isa;
 use super::winograd;
 use crate::nn::{ConvGeometry, Shape4};
@@ -165,10 +166,8 @@ fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f3
 
 /// Forward convolution of a (n, c, h, w) batch into `out`, plus the bias. When `sums`
 /// is given, also writes each output row's [`row_sums`] (for a following BatchNorm)
-/// while the sample is still in cache. `allow_winograd` lets 1×5 kernels use Winograd's
-/// transforms, whose rounding differs slightly from the direct sum: only where no
-/// gradient will flow back through this output (so no ReLU or max-pool decision taken
-/// from it can differ from PyTorch's).
+/// while the sample is still in cache. The sum is a direct one, as PyTorch's (so every
+/// ReLU and max-pool decision taken from it is PyTorch's), in training and evaluation alike.
 #[allow(clippy::too_many_arguments)]
 pub fn conv_forward(
     x: &[f32],
@@ -178,21 +177,14 @@ pub fn conv_forward(
     bias: Option<&[f32]>,
     out: &mut [f32],
     sums: Option<&mut [(f64, f64)]>,
-    allow_winograd: bool,
 ) {
     let (n, _, h, w) = shape;
     let (ho, wo) = g.output_hw(h, w);
     let l = ho * wo;
     let in_len = g.in_channels * h * w;
-    let winograd = allow_winograd && winograd::applies(g, shape);
     let isa = Isa::chosen();
-    if winograd {
-        winograd::forward(x, shape, g, weight, out);
-    }
     let sample = |out_b: &mut [f32], xb: &[f32], sums_b: Option<&mut [(f64, f64)]>| {
-        if !winograd {
-            conv_sample(xb, (h, w), g, weight, out_b, isa);
-        }
+        conv_sample(xb, (h, w), g, weight, out_b, isa);
         if let Some(bias) = bias {
             for (row, &b) in out_b.chunks_exact_mut(l).zip(bias) {
                 add_constant(row, b);
@@ -299,9 +291,9 @@ fn conv_sample_backward(
 }
 
 /// Gradients of a convolution: writes `gx` (if given) and returns the weight gradient
-/// (the bias gradient is [`bias_gradient`]). Both gradients of a 1×5k kernel go through
-/// Winograd's transforms (their rounding
-/// error, ~10⁻⁶ relative, feeds no decision).
+/// (the bias gradient is [`bias_gradient`]). A 1×5k kernel's weight gradient goes through
+/// Winograd's transforms (their rounding error, ~10⁻⁶ relative, feeds no decision), its
+/// input gradient through [`transposed_input_gradient`].
 pub fn conv_backward(
     x: &[f32],
     shape: Shape4,
@@ -316,7 +308,7 @@ pub fn conv_backward(
     let in_len = g.in_channels * h * w;
     if winograd::applies(g, shape) {
         if let Some(gx) = gx {
-            winograd::input_gradient(gout, shape, g, weight, gx);
+            transposed_input_gradient(gout, shape, g, weight, gx);
         }
         return winograd::weight_gradient(x, shape, g, gout);
     }
@@ -347,6 +339,36 @@ pub fn conv_backward(
     gw
 }
 
+/// Input gradient of a single-row convolution of an input of `shape`, as a forward
+/// convolution: the output gradient, zero-padded by kw − 1 − pad, correlated with the
+/// kernel flipped in time and with its channel axes swapped. Per sample through
+/// [`conv_sample`] when that reduction is one fused chain (the direct kernel with
+/// AVX-512, gemm's bits on every path), else through Winograd's transforms.
+fn transposed_input_gradient(gout: &[f32], shape: Shape4, g: &ConvGeometry, weight: &[f32], gx: &mut [f32]) {
+    let (n, c, _, w) = shape;
+    let (o, kw) = (g.out_channels, g.kernel.1);
+    let out_len = g.output_hw(1, w).1;
+    let transposed = ConvGeometry::new(o, c, (1, kw), kw - 1 - g.time_padding, 1);
+    // flipped[ch, oc, j] = weight[oc, ch, kw − 1 − j]
+    let mut flipped = vec![0.0f32; c * o * kw];
+    for (oc, per_output) in weight.chunks_exact(c * kw).enumerate() {
+        for (ch, taps) in per_output.chunks_exact(kw).enumerate() {
+            for (j, &tap) in taps.iter().rev().enumerate() {
+                flipped[(ch * o + oc) * kw + j] = tap;
+            }
+        }
+    }
+    if o * kw > UNSPLIT_REDUCTION {
+        winograd::forward(gout, (n, o, 1, out_len), &transposed, &flipped, gx);
+        return;
+    }
+    let isa = Isa::chosen();
+    gx[..n * c * w]
+        .par_chunks_mut(c * w)
+        .zip(gout.par_chunks(o * out_len))
+        .for_each(|(gx_b, gout_b)| conv_sample(gout_b, (1, out_len), &transposed, &flipped, gx_b, isa));
+}
+
 /// Per output channel, the sum of its gradient `gout` (n, channels, l) over samples and
 /// positions.
 pub fn bias_gradient(gout: &[f32], channels: usize, l: usize) -> Vec<f32> {
@@ -362,7 +384,7 @@ mod tests {
     use super::*;
 
     /// The AVX-512 direct convolution gives im2col + gemm's bits: the models' layers and
-    /// awkward ones (groups, channel remainders, rows shorter than a vector or one past a
+    /// awkward ones (an input gradient as a convolution, groups, channel remainders, rows shorter than a vector or one past a
     /// block, last blocks of 1 to 3 vectors).
     #[test]
     #[cfg(target_arch = "x86_64")]
@@ -379,6 +401,7 @@ mod tests {
             (ConvGeometry::new(25, 50, (1, 10), 0, 1), (1, 373)),
             (ConvGeometry::new(50, 50, (1, 10), 0, 1), (1, 182)),
             (ConvGeometry::new(100, 200, (1, 5), 0, 1), (1, 90)),
+            (ConvGeometry::new(100, 50, (1, 5), 4, 1), (1, 180)),
             (ConvGeometry::new(64, 9, (1, 8), 3, 1), (1, 65)),
             (ConvGeometry::new(6, 10, (2, 3), 1, 2), (3, 13)),
             (ConvGeometry::new(3, 5, (1, 4), 0, 1), (1, 67)),

@@ -1,14 +1,12 @@
 //! Direct convolution with AVX-512: the forward pass of a dense convolution without
 //! im2col. Each output is the same chain of fused multiply-adds, in the same order (input
 //! channel, kernel row, tap), that gemm's kernels compute when the reduction fits one of
-//! its k-blocks (at most [`MAX_REDUCTION`] terms), so the bits equal the im2col + gemm path's.
+//! its k-blocks (at most [`UNSPLIT_REDUCTION`] terms), so the bits equal the im2col + gemm path's.
 
+use super::gemm::UNSPLIT_REDUCTION;
 use crate::nn::ConvGeometry;
 use std::cell::RefCell;
 
-/// gemm (0.15 and 0.19 alike) never splits a reduction of up to 512 terms (its k-block is at
-/// least 512), so up to this length its result is one fused multiply-add chain from zero.
-pub const MAX_REDUCTION: usize = 512;
 /// Output channels per register block (fewer for a group's last channels).
 const CHANNELS: usize = 8;
 /// Vectors of 16 positions per register block (a row's last block takes only as many as
@@ -25,7 +23,7 @@ thread_local! {
 
 /// Whether [`forward_sample`] computes this convolution with gemm's bits.
 pub fn applies(g: &ConvGeometry) -> bool {
-    g.in_per_group() * g.kernel.0 * g.kernel.1 <= MAX_REDUCTION
+    g.in_per_group() * g.kernel.0 * g.kernel.1 <= UNSPLIT_REDUCTION
 }
 
 /// Forward convolution of one sample `x` (c, h, w) into `out` (out_channels, ho, wo).

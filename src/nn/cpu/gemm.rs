@@ -4,6 +4,9 @@
 use super::isa::Isa;
 use std::sync::Mutex;
 
+/// gemm (0.15 and 0.19 alike) never splits a reduction of up to 512 terms (its k-block is at
+/// least 512), so up to this length its result is one fused multiply-add chain from zero.
+pub const UNSPLIT_REDUCTION: usize = 512;
 /// Buffers handed back after a batch, reused by the next one instead of fresh
 /// (page-faulting, zero-filled) allocations.
 static SPARE_BUFFERS: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());

@@ -156,7 +156,6 @@ fn forward(
                     bias_v.as_deref(),
                     &mut out,
                     sums.as_deref_mut(),
-                    !record,
                 );
                 conv_sums = sums;
                 let state = Saved::Conv {

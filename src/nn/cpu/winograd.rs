@@ -1,5 +1,7 @@
 //! Winograd's minimal filtering F(4, 5) for 1×5k convolutions (DeepConvNet's 1×5,
-//! EEGNet's 1×15 as three 1×5 chunks): a tile of 4 outputs from 8 inputs costs 8
+//! EEGNet's 1×15 as three 1×5 chunks), in their gradients only (the forward pass is a
+//! direct sum, as PyTorch's): the input gradients whose reductions are too long for one
+//! fused chain, and the weight gradients. A tile of 4 outputs from 8 inputs costs 8
 //! multiplications per pair of channels and chunk instead of 20, the products grouped
 //! into 8 gemms. The transforms come from
 //! interpolation at 0, ±1, ±2, ±½ and ∞ (Lavin & Gray, 2016); against the direct sum
@@ -31,7 +33,8 @@ pub fn applies(g: &ConvGeometry, shape: Shape4) -> bool {
 }
 
 /// The convolution `out[b, o, t] = Σ_c Σ_j weight[o, c, j] · x[b, c, t + j − pad]` of an
-/// input of `shape` (zero outside), into `out` (n, o, out_len).
+/// input of `shape` (zero outside), into `out` (n, o, out_len): an input gradient, seen as
+/// a convolution of the output gradient (`conv::transposed_input_gradient`).
 pub fn forward(x: &[f32], shape: Shape4, g: &ConvGeometry, weight: &[f32], out: &mut [f32]) {
     let (n, c, _, w) = shape;
     let (kw, pad) = (g.kernel.1, g.time_padding);
@@ -409,25 +412,6 @@ fn transform_output_body(m: &[f32], at: &[f32; TILE * POINTS], y: &mut [f32]) {
             }
         }
     }
-}
-
-/// Input gradient of the convolution of an input of `shape` from the output gradient: a
-/// correlation of the gradient, zero-padded by kw − 1 − pad, with the flipped kernel.
-pub fn input_gradient(gout: &[f32], shape: Shape4, g: &ConvGeometry, weight: &[f32], gx: &mut [f32]) {
-    let (n, c, _, w) = shape;
-    let (o, kw) = (g.out_channels, g.kernel.1);
-    let out_len = w + 2 * g.time_padding + 1 - kw;
-    let pad = kw - 1 - g.time_padding;
-    // flipped[ch, oc, j] = weight[oc, ch, kw − 1 − j]
-    let mut flipped = vec![0.0f32; c * o * kw];
-    for oc in 0..o {
-        for ch in 0..c {
-            for j in 0..kw {
-                flipped[(ch * o + oc) * kw + j] = weight[(oc * c + ch) * kw + kw - 1 - j];
-            }
-        }
-    }
-    correlate_chunks(gout, (n, o, out_len), pad, &flipped, (c, kw), gx);
 }
 
 #[cfg(test)]
