@@ -168,7 +168,6 @@ fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f3
 /// is given, also writes each output row's [`row_sums`] (for a following BatchNorm)
 /// while the sample is still in cache. The sum is a direct one, as PyTorch's (so every
 /// ReLU and max-pool decision taken from it is PyTorch's), in training and evaluation alike.
-#[allow(clippy::too_many_arguments)]
 pub fn conv_forward(
     x: &[f32],
     shape: Shape4,
