@@ -1,8 +1,8 @@
 //! Convolution on slices: im2col + gemm, the AVX-512 direct kernel, Winograd's transforms
 //! for 1×5k kernels' weight gradients, or loops for depthwise and full-height kernels;
 //! forward with the following BatchNorm's row sums, and the input, weight and bias
-//! gradients. Every reduction runs in a fixed order, so
-//! results do not depend on the thread count.
+//! gradients. Every reduction runs in a fixed order, so results do not depend on the
+//! thread count.
 
 #[cfg(target_arch = "x86_64")]
 use super::direct;
@@ -383,8 +383,8 @@ mod tests {
     use super::*;
 
     /// The AVX-512 direct convolution gives im2col + gemm's bits: the models' layers and
-    /// awkward ones (an input gradient as a convolution, groups, channel remainders, rows shorter than a vector or one past a
-    /// block, last blocks of 1 to 3 vectors).
+    /// awkward ones (an input gradient as a convolution, groups, channel remainders, rows
+    /// shorter than a vector or one past a block, last blocks of 1 to 3 vectors).
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn direct_convolution_gives_the_gemm_paths_bits() {
