@@ -369,11 +369,13 @@ fn transposed_input_gradient(gout: &[f32], shape: Shape4, g: &ConvGeometry, weig
 }
 
 /// Per output channel, the sum of its gradient `gout` (n, channels, l) over samples and
-/// positions.
+/// positions: rows summed in parallel, added in row order (the same bits on any thread
+/// count).
 pub fn bias_gradient(gout: &[f32], channels: usize, l: usize) -> Vec<f32> {
+    let row_sums: Vec<f32> = gout.par_chunks_exact(l).map(lane_sum).collect();
     let mut gb = vec![0.0; channels];
-    for (r, row) in gout.chunks_exact(l).enumerate() {
-        gb[r % channels] += lane_sum(row);
+    for (r, sum) in row_sums.into_iter().enumerate() {
+        gb[r % channels] += sum;
     }
     gb
 }

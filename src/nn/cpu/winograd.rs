@@ -311,10 +311,11 @@ fn chunk_weight_gradient(inputs: &Rows, (n, c): (usize, usize), gout: &[f32], o:
             w_points
         })
         .collect();
+    // The blocks' sums, added in block order (in parallel over the points).
     let mut w_points = vec![0.0f32; POINTS * o * c];
-    for p in &partial {
-        w_points.iter_mut().zip(p).for_each(|(w, v)| *w += v);
-    }
+    w_points.par_chunks_mut(o * c).enumerate().for_each(|(k, w_k)| {
+        partial.iter().for_each(|p| add_into(w_k, &p[k * o * c..][..o * c]));
+    });
     // gw[o, c, j] = Σ_ξ Aᵀ[j, ξ] · W[ξ][o, c].
     let mut gw = vec![0.0f32; o * c * TAPS];
     for (pair, taps) in gw.chunks_exact_mut(TAPS).enumerate() {
