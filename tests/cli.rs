@@ -153,3 +153,81 @@ fn every_kernel_path_trains_to_the_same_metrics() {
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
+
+/// `bench --rounds 3` against a stand-in reference whose epochs take 10, 20 and 30 s in
+/// its first, second and third call: the reported PyTorch time is their median and the
+/// ratio the median of the three rounds' ratios, each listed.
+#[test]
+fn bench_rounds_report_medians_of_paired_ratios() {
+    let dir = std::env::temp_dir().join(format!("eegrun-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let python = dir.join("python");
+    // Called as `python -c CODE` (the import check) or `python SCRIPT ... --json PATH`.
+    let script = r#"#!/bin/sh
+[ "$1" = "-c" ] && exit 0
+while [ "$#" -gt 1 ]; do [ "$1" = "--json" ] && out="$2"; shift; done
+calls="$(dirname "$0")/calls"
+echo x >> "$calls"
+s=$(( $(wc -l < "$calls") * 10 ))
+echo "{\"history\": [{\"epoch_s\": 99}, {\"epoch_s\": $s}]}" > "$out"
+"#;
+    std::fs::write(&python, script).unwrap();
+    let mut permissions = std::fs::metadata(&python).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&python, permissions).unwrap();
+    let reference = dir.join("torch_ref.py");
+    std::fs::write(&reference, "").unwrap();
+    let (code, out, err) = eegrun(&[
+        "bench",
+        "--epochs",
+        "2",
+        "--rounds",
+        "3",
+        "--models",
+        "eegnet",
+        "--threads",
+        "1",
+        "--python",
+        python.to_str().unwrap(),
+        "--torch-ref",
+        reference.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 0, "{out}{err}");
+    let rounds: Vec<f64> = out
+        .lines()
+        .filter(|l| l.starts_with("round "))
+        .map(|l| {
+            l.split("eegrun ")
+                .nth(1)
+                .unwrap()
+                .split(',')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(rounds.len(), 3, "{out}");
+    let row: Vec<&str> = out
+        .lines()
+        .find(|l| l.starts_with("eegnet"))
+        .expect("a result row")
+        .split_whitespace()
+        .collect();
+    assert_eq!(row[3], "20.000", "{out}");
+    let listed: Vec<f64> = row[5..].iter().map(|r| r.parse().unwrap()).collect();
+    let expected: Vec<String> = rounds
+        .iter()
+        .zip([10.0, 20.0, 30.0])
+        .map(|(ours, t)| format!("{:.2}", ours / t))
+        .collect();
+    assert_eq!(
+        row[5..],
+        expected.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        "{out}"
+    );
+    let mut sorted = listed.clone();
+    sorted.sort_by(f64::total_cmp);
+    assert_eq!(row[4], format!("{:.2}", sorted[1]), "{out}");
+}

@@ -209,6 +209,11 @@ pub struct BenchArgs {
     /// Epochs per measurement; the first is a warm-up, the median of the rest is reported
     #[arg(long, default_value_t = 6)]
     pub epochs: usize,
+    /// Measure every configuration this many times, eegrun and PyTorch back to back in
+    /// each round (which goes first alternates), and report the medians: on a shared or
+    /// noisy machine one round's ratio can be off by half
+    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
+    pub rounds: usize,
     /// Thread counts to measure
     #[arg(long, value_delimiter = ',', default_value = "1,2", value_parser = at_least_one)]
     pub threads: Vec<usize>,

@@ -2,8 +2,9 @@
 //! (`torch_ref.py`) side by side when `torch` imports.
 
 use super::args::BenchArgs;
-use crate::config::{Device, RunFields};
+use crate::config::{Device, ModelKind, RunFields};
 use crate::data::synthetic;
+use crate::data::Dataset;
 use crate::schedule::epochs::{self, Event};
 use anyhow::{anyhow, bail, Context, Result};
 use std::sync::atomic::AtomicBool;
@@ -16,6 +17,11 @@ pub(super) fn command(args: BenchArgs) -> Result<()> {
     let on_gpu = args.device == Device::Cuda;
     let torch = !args.no_torch && !on_gpu && torch_available(&args);
     let threads = if on_gpu { vec![1] } else { args.threads.clone() };
+    let configs: Vec<(ModelKind, usize)> = args
+        .models
+        .iter()
+        .flat_map(|&model| threads.iter().map(move |&t| (model, t)))
+        .collect();
     println!("CPU: {}", crate::machine::cpu());
     println!("device: {}", args.device);
     println!(
@@ -24,50 +30,69 @@ pub(super) fn command(args: BenchArgs) -> Result<()> {
         data.test.len(),
         args.epochs
     );
-    println!(
-        "{:<12} {:>7} {:>10} {:>10} {:>8}",
-        "model", "threads", "eegrun", "pytorch", "ratio"
-    );
-    for &model in &args.models {
-        for &threads in &threads {
-            let spec = RunFields {
-                model: Some(model),
-                activation: Some(args.activation),
-                epochs: Some(args.epochs),
-                device: Some(args.device),
-                ..RunFields::default()
+    // rounds[config]: (eegrun, PyTorch) seconds per epoch, one pair per round.
+    let mut rounds: Vec<Vec<(f64, Option<f64>)>> = vec![Vec::new(); configs.len()];
+    for round in 0..args.rounds {
+        for (&(model, threads), measured) in configs.iter().zip(&mut rounds) {
+            let reference = || torch_epoch_seconds(&args, model.name(), threads);
+            // Alternating who goes first spreads a slow stretch of the machine over both.
+            let torch_first = torch && round % 2 == 1;
+            let early = if torch_first { Some(reference()?) } else { None };
+            let ours = eegrun_epoch_seconds(&args, &data, model, threads)?;
+            let theirs = match early {
+                Some(t) => Some(t),
+                None if torch => Some(reference()?),
+                None => None,
+            };
+            if args.rounds > 1 {
+                println!(
+                    "round {}/{}: {} {threads} thread(s): eegrun {ours:.3}, pytorch {}",
+                    round + 1,
+                    args.rounds,
+                    model.name(),
+                    theirs.map_or("-".into(), |t| format!("{t:.3}"))
+                );
             }
-            .resolve()
-            .map_err(|e| anyhow!(e))?;
-            let mut times = Vec::new();
-            let mut time = |event: Event| -> Result<()> {
-                if let Event::Epoch { history, .. } = event {
-                    let m = history.last().expect("an epoch");
-                    times.push(m.train_seconds + m.eval_seconds);
-                }
-                Ok(())
-            };
-            epochs::train(
-                &spec,
-                spec.epochs,
-                &data,
-                threads,
-                None,
-                &AtomicBool::new(false),
-                &mut time,
-            )?;
-            let ours = median(&times[1..]);
-            let reference = if torch {
-                Some(torch_epoch_seconds(&args, model.name(), threads)?)
-            } else {
-                None
-            };
-            let (theirs, ratio) = match reference {
-                Some(t) => (format!("{t:.3}"), format!("{:.2}", ours / t)),
-                None => ("-".into(), "-".into()),
-            };
-            println!("{:<12} {threads:>7} {ours:>10.3} {theirs:>10} {ratio:>8}", model.name());
+            measured.push((ours, theirs));
         }
+    }
+    if args.rounds > 1 {
+        println!(
+            "medians of {} rounds; ratio: the median of the rounds' ratios (each round runs both back to back)",
+            args.rounds
+        );
+    }
+    println!(
+        "{:<12} {:>7} {:>10} {:>10} {:>8}{}",
+        "model",
+        "threads",
+        "eegrun",
+        "pytorch",
+        "ratio",
+        if args.rounds > 1 { "  per round" } else { "" }
+    );
+    for (&(model, threads), measured) in configs.iter().zip(&rounds) {
+        let ours = median(&measured.iter().map(|m| m.0).collect::<Vec<_>>());
+        let theirs: Vec<f64> = measured.iter().filter_map(|m| m.1).collect();
+        let ratios: Vec<f64> = measured.iter().filter_map(|m| Some(m.0 / m.1?)).collect();
+        let (theirs, ratio, per_round) = if ratios.is_empty() {
+            ("-".into(), "-".into(), String::new())
+        } else {
+            let listed: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+            (
+                format!("{:.3}", median(&theirs)),
+                format!("{:.2}", median(&ratios)),
+                if args.rounds > 1 {
+                    format!("  {}", listed.join(" "))
+                } else {
+                    String::new()
+                },
+            )
+        };
+        println!(
+            "{:<12} {threads:>7} {ours:>10.3} {theirs:>10} {ratio:>8}{per_round}",
+            model.name()
+        );
     }
     if on_gpu && !args.no_torch {
         println!("(PyTorch reference skipped: torch_ref.py trains on the CPU; scripts/gpu-check.sh times PyTorch on the GPU)");
@@ -78,6 +103,37 @@ pub(super) fn command(args: BenchArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Median seconds per epoch of one eegrun training (epochs after the first).
+fn eegrun_epoch_seconds(args: &BenchArgs, data: &Dataset, model: ModelKind, threads: usize) -> Result<f64> {
+    let spec = RunFields {
+        model: Some(model),
+        activation: Some(args.activation),
+        epochs: Some(args.epochs),
+        device: Some(args.device),
+        ..RunFields::default()
+    }
+    .resolve()
+    .map_err(|e| anyhow!(e))?;
+    let mut times = Vec::new();
+    let mut time = |event: Event| -> Result<()> {
+        if let Event::Epoch { history, .. } = event {
+            let m = history.last().expect("an epoch");
+            times.push(m.train_seconds + m.eval_seconds);
+        }
+        Ok(())
+    };
+    epochs::train(
+        &spec,
+        spec.epochs,
+        data,
+        threads,
+        None,
+        &AtomicBool::new(false),
+        &mut time,
+    )?;
+    Ok(median(&times[1..]))
 }
 
 fn median(values: &[f64]) -> f64 {

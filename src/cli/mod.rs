@@ -102,6 +102,8 @@ pub enum Command {
     Devices,
     /// Measure seconds per epoch (1080 train + 1080 eval trials, synthetic data), and
     /// the PyTorch reference side by side when `torch` is importable.
+    ///
+    /// Example, on a noisy machine: eegrun bench --rounds 3
     Bench(BenchArgs),
 }
 
