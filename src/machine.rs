@@ -40,8 +40,14 @@ fn vector_paths() -> String {
     } else {
         "SSE2"
     };
+    // With AVX2 and FMA the direct convolution runs too (`nn::cpu::direct`).
+    let uses = if kernels == crate::nn::Isa::Avx2 && products == "AVX2+FMA" {
+        "convolutions, gemm"
+    } else {
+        "gemm: convolutions"
+    };
     format!(
-        "has {has}; kernels: {} (element-wise), {products} (gemm: convolutions)",
+        "has {has}; kernels: {} (element-wise), {products} ({uses})",
         kernels.name()
     )
 }

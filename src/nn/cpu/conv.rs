@@ -1,4 +1,4 @@
-//! Convolution on slices: im2col + gemm, the AVX-512 direct kernel, Winograd's transforms
+//! Convolution on slices: im2col + gemm, the direct kernel (AVX-512, AVX2), Winograd's transforms
 //! for 1×5k kernels' weight gradients, or loops for depthwise and full-height kernels;
 //! forward with the following BatchNorm's row sums, and the input, weight and bias
 //! gradients. Every reduction runs in a fixed order, so results do not depend on the
@@ -111,11 +111,12 @@ fn pad_row<'a>(row: &[f32], pad: usize, padded: &'a mut Vec<f32>) -> &'a [f32] {
 }
 
 /// Forward convolution of one sample `x` (c, h, w) into `out` (out_channels, ho, wo); with
-/// AVX-512, dense convolutions run [`direct`] (the same bits as im2col + gemm, without im2col).
+/// AVX-512 or AVX2+FMA, dense convolutions run [`direct`] (the same bits as im2col + gemm,
+/// without im2col).
 fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f32], out: &mut [f32], isa: Isa) {
     #[cfg(target_arch = "x86_64")]
-    if isa == Isa::Avx512 && direct::applies(g) && !is_depthwise_column(g) {
-        direct::forward_sample(x, (h, w), g, weight, out);
+    if direct::runs_on(isa) && direct::applies(g) && !is_depthwise_column(g) {
+        direct::forward_sample(isa, x, (h, w), g, weight, out);
         return;
     }
     let (ho, wo) = g.output_hw(h, w);
@@ -342,7 +343,7 @@ pub fn conv_backward(
 /// convolution: the output gradient, zero-padded by kw − 1 − pad, correlated with the
 /// kernel flipped in time and with its channel axes swapped. Per sample through
 /// [`conv_sample`] when that reduction is one fused chain (the direct kernel with
-/// AVX-512, gemm's bits on every path), else through Winograd's transforms.
+/// AVX-512 or AVX2, gemm's bits on every path), else through Winograd's transforms.
 fn transposed_input_gradient(gout: &[f32], shape: Shape4, g: &ConvGeometry, weight: &[f32], gx: &mut [f32]) {
     let (n, c, _, w) = shape;
     let (o, kw) = (g.out_channels, g.kernel.1);
@@ -384,15 +385,20 @@ pub fn bias_gradient(gout: &[f32], channels: usize, l: usize) -> Vec<f32> {
 mod tests {
     use super::*;
 
-    /// The AVX-512 direct convolution gives im2col + gemm's bits: the models' layers and
+    /// The direct convolution, on every path it runs here, gives im2col + gemm's bits: the models' layers and
     /// awkward ones (an input gradient as a convolution, groups, channel remainders, rows
     /// shorter than a vector or one past a block, last blocks of 1 to 3 vectors).
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn direct_convolution_gives_the_gemm_paths_bits() {
-        if !Isa::Avx512.runs_here() {
-            eprintln!("skipped: this CPU cannot run the AVX-512 path");
-            return;
+        let (paths, skipped): (Vec<Isa>, Vec<Isa>) = [Isa::Avx512, Isa::Avx2]
+            .into_iter()
+            .partition(|&isa| direct::runs_on(isa));
+        for isa in skipped {
+            eprintln!(
+                "direct convolution: skipped the {} path (this CPU cannot run it)",
+                isa.name()
+            );
         }
         let cases = [
             (ConvGeometry::new(1, 16, (1, 51), 25, 1), (2, 750)),
@@ -422,7 +428,9 @@ mod tests {
                 conv_sample(&x, (h, w), &g, &weight, &mut out, isa);
                 out.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
             };
-            assert_eq!(run(Isa::Avx512), run(Isa::Baseline), "{g:?} on {h}×{w}");
+            for &isa in &paths {
+                assert_eq!(run(isa), run(Isa::Baseline), "{isa:?}: {g:?} on {h}×{w}");
+            }
         }
         assert!(!direct::applies(&ConvGeometry::new(100, 100, (1, 10), 0, 1)));
     }
