@@ -288,6 +288,16 @@ impl Backend for Cpu {
         let (x, mut tape) = x.contiguous().split_tape();
         let stages = plan(layers, training, rng);
         let (out, shape, saved) = forward(layers, &stages, read(&x), *x.shape(), training, T::OWNS_TAPE);
+        let out = if T::OWNS_TAPE {
+            out
+        } else {
+            // Without a tape no gradient buffer comes back to the pool for this one: hand
+            // dfdx a copy, or every evaluation batch would drain a buffer that training
+            // then allocates afresh.
+            let copy = out.clone();
+            give_buffer(out);
+            copy
+        };
         let out = x.device().tensor_from_vec(out, shape);
         if T::OWNS_TAPE {
             let (x_ghost, out_ghost) = (x.ghost(), out.ghost());
