@@ -194,9 +194,10 @@ fn convolution_generic_path_matches_cpu_kernel() {
 }
 
 /// The 1×5k convolutions (DeepConvNet's 1×5, EEGNet's padded 1×15): on the CPU their weight
-/// gradients come from Winograd's transforms, their input gradients from a convolution
-/// of the output gradient (Winograd's too when its reduction, out channels × taps, is over
-/// 512); enough samples for several parallel blocks.
+/// gradients come from Winograd's transforms, their outputs too from 50 input channels
+/// (or a reduction of over 512 terms), their input gradients from a convolution of the
+/// output gradient (by the same rule, with out channels for in channels); enough samples
+/// for several parallel blocks.
 #[test]
 fn winograd_convolutions_match_generic_path() {
     let geometry = |in_channels, out_channels, kernel, time_padding| ConvGeometry {
@@ -211,13 +212,15 @@ fn winograd_convolutions_match_generic_path() {
         (geometry(4, 3, (1, 15), 7), (35, 4, 1, 30)),
         (geometry(2, 3, (1, 10), 2), (3, 2, 1, 12)),
         (geometry(2, 103, (1, 5), 1), (3, 2, 1, 12)),
+        (geometry(50, 3, (1, 10), 3), (17, 50, 1, 21)),
+        (geometry(37, 2, (1, 15), 7), (9, 37, 1, 16)),
     ] {
         let name = format!("winograd {:?}", g.kernel);
         let c = move |x: Traced, p: &[Param<Cpu>]| cpu(x, vec![conv_layer(g, p)], true);
         let gn = move |x: Traced, p: &[Param<Cpu>]| gen(x, vec![conv_layer(g, p)], true);
         paths_agree(&name, &c, &gn, shape, conv_params(&g, true));
         finite_difference_check(&name, &c, (2, shape.1, 1, shape.3), conv_params(&g, true));
-        // Evaluation without a tape: the same direct sum as in training.
+        // Evaluation without a tape: the same sum as in training.
         let x = tensor(random(shape.num_elements(), 8), shape);
         let params: Vec<Param<Cpu>> = conv_params(&g, true)
             .into_iter()

@@ -1,5 +1,6 @@
 //! Convolution on slices: im2col + gemm, the direct kernel (AVX-512, AVX2), Winograd's transforms
-//! for 1×5k kernels' weight gradients, or loops for depthwise and full-height kernels;
+//! for 1×5k kernels (weight gradients; outputs and input gradients where they pay), or
+//! loops for depthwise and full-height kernels;
 //! forward with the following BatchNorm's row sums, and the input, weight and bias
 //! gradients. Every reduction runs in a fixed order, so results do not depend on the
 //! thread count.
@@ -7,7 +8,7 @@
 #[cfg(target_arch = "x86_64")]
 use super::direct;
 use super::elementwise::{add_constant, add_into, add_scaled, dot, lane_sum, row_sums, weighted_rows};
-use super::gemm::{matmul, UNSPLIT_REDUCTION};
+use super::gemm::matmul;
 use super::isa::Isa;
 use super::winograd;
 use crate::nn::{ConvGeometry, Shape4};
@@ -165,26 +166,36 @@ fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f3
     });
 }
 
-/// Forward convolution of a (n, c, h, w) batch into `out`, plus the bias. When `sums`
-/// is given, also writes each output row's [`row_sums`] (for a following BatchNorm)
-/// while the sample is still in cache. The sum is a direct one, as PyTorch's (so every
-/// ReLU and max-pool decision taken from it is PyTorch's), in training and evaluation alike.
+/// Forward convolution of a (n, c, h, w) batch into `out`, plus the bias. When `sums` is
+/// given, also writes each output row's [`row_sums`] (for a following BatchNorm).
+///
+/// Outputs a backward pass will read (`for_backward`) are direct sums, as PyTorch's, so
+/// every ReLU and max-pool decision routes the gradient as PyTorch's does. Other outputs
+/// (evaluation) go through Winograd's transforms where [`winograd::pays`]: they round
+/// differently, ~10⁻⁶ relative, and a ReLU or a maximum is continuous, so a decision taken
+/// the other way at a near-tie moves the result no further than that.
 pub fn conv_forward(
     x: &[f32],
     shape: Shape4,
     g: &ConvGeometry,
-    weight: &[f32],
-    bias: Option<&[f32]>,
+    (weight, bias): (&[f32], Option<&[f32]>),
     out: &mut [f32],
     sums: Option<&mut [(f64, f64)]>,
+    for_backward: bool,
 ) {
     let (n, _, h, w) = shape;
     let (ho, wo) = g.output_hw(h, w);
     let l = ho * wo;
     let in_len = g.in_channels * h * w;
     let isa = Isa::chosen();
+    let winograd = !for_backward && winograd::pays(g, shape);
+    if winograd {
+        winograd::forward(x, shape, g, weight, out);
+    }
     let sample = |out_b: &mut [f32], xb: &[f32], sums_b: Option<&mut [(f64, f64)]>| {
-        conv_sample(xb, (h, w), g, weight, out_b, isa);
+        if !winograd {
+            conv_sample(xb, (h, w), g, weight, out_b, isa);
+        }
         if let Some(bias) = bias {
             for (row, &b) in out_b.chunks_exact_mut(l).zip(bias) {
                 add_constant(row, b);
@@ -292,8 +303,7 @@ fn conv_sample_backward(
 
 /// Gradients of a convolution: writes `gx` (if given) and returns the weight gradient
 /// (the bias gradient is [`bias_gradient`]). A 1×5k kernel's weight gradient goes through
-/// Winograd's transforms (their rounding error, ~10⁻⁶ relative, feeds no decision), its
-/// input gradient through [`transposed_input_gradient`].
+/// Winograd's transforms, its input gradient through [`transposed_input_gradient`].
 pub fn conv_backward(
     x: &[f32],
     shape: Shape4,
@@ -341,9 +351,9 @@ pub fn conv_backward(
 
 /// Input gradient of a single-row convolution of an input of `shape`, as a forward
 /// convolution: the output gradient, zero-padded by kw − 1 − pad, correlated with the
-/// kernel flipped in time and with its channel axes swapped. Per sample through
-/// [`conv_sample`] when that reduction is one fused chain (the direct kernel with
-/// AVX-512 or AVX2, gemm's bits on every path), else through Winograd's transforms.
+/// kernel flipped in time and with its channel axes swapped. Through Winograd's
+/// transforms where [`winograd::pays`] for that convolution, else per sample through
+/// [`conv_sample`] (the direct kernel with AVX-512 or AVX2, gemm's bits on every path).
 fn transposed_input_gradient(gout: &[f32], shape: Shape4, g: &ConvGeometry, weight: &[f32], gx: &mut [f32]) {
     let (n, c, _, w) = shape;
     let (o, kw) = (g.out_channels, g.kernel.1);
@@ -358,8 +368,9 @@ fn transposed_input_gradient(gout: &[f32], shape: Shape4, g: &ConvGeometry, weig
             }
         }
     }
-    if o * kw > UNSPLIT_REDUCTION {
-        winograd::forward(gout, (n, o, 1, out_len), &transposed, &flipped, gx);
+    let gout_shape = (n, o, 1, out_len);
+    if winograd::pays(&transposed, gout_shape) {
+        winograd::forward(gout, gout_shape, &transposed, &flipped, gx);
         return;
     }
     let isa = Isa::chosen();

@@ -152,10 +152,10 @@ fn forward(
                     &x,
                     shape,
                     geometry,
-                    &weight,
-                    bias_v.as_deref(),
+                    (&weight, bias_v.as_deref()),
                     &mut out,
                     sums.as_deref_mut(),
+                    record,
                 );
                 conv_sums = sums;
                 let state = Saved::Conv {
