@@ -84,15 +84,19 @@ fn bad_arguments_fail_with_one_clear_line() {
     }
 }
 
-/// `eegrun train` with `EEGRUN_KERNELS` set: (exit code, stderr, the metrics' history
-/// without wall-clock fields).
-fn train_with_kernels(kernels: &str, model: &str) -> (i32, String, Vec<serde_json::Value>) {
-    let dir = std::env::temp_dir().join(format!("eegrun-kernels-{}-{kernels}-{model}", std::process::id()));
+/// `eegrun train` for one epoch on `threads` threads, with `EEGRUN_KERNELS` set if given:
+/// (exit code, stderr, the metrics' history without wall-clock fields).
+fn train_one_epoch(kernels: Option<&str>, threads: usize, model: &str) -> (i32, String, Vec<serde_json::Value>) {
+    let name = format!("eegrun-epoch-{}-{kernels:?}-{threads}-{model}", std::process::id());
+    let dir = std::env::temp_dir().join(name.replace(['"', '(', ')'], ""));
     let metrics = dir.join("metrics.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
-        .env("EEGRUN_KERNELS", kernels)
+    let mut command = Command::new(env!("CARGO_BIN_EXE_eegrun"));
+    if let Some(kernels) = kernels {
+        command.env("EEGRUN_KERNELS", kernels);
+    }
+    let out = command
         .args(["train", "--model", model, "--activation", "elu", "--epochs", "1"])
-        .args(["--data", "synthetic:3", "--threads", "1", "--metrics"])
+        .args(["--data", "synthetic:3", "--threads", &threads.to_string(), "--metrics"])
         .arg(&metrics)
         .output()
         .expect("run eegrun");
@@ -129,11 +133,11 @@ fn cpu_runs(path: &str) -> bool {
 #[test]
 fn every_kernel_path_trains_to_the_same_metrics() {
     for model in ["eegnet", "deepconvnet"] {
-        let (code, err, reference) = train_with_kernels("baseline", model);
+        let (code, err, reference) = train_one_epoch(Some("baseline"), 1, model);
         assert_eq!(code, 0, "{err}");
         assert_eq!(reference.len(), 1);
         for path in ["avx2", "avx512"] {
-            let (code, err, history) = train_with_kernels(path, model);
+            let (code, err, history) = train_one_epoch(Some(path), 1, model);
             if cpu_runs(path) {
                 assert_eq!(code, 0, "{path}: {err}");
                 assert_eq!(history, reference, "{model} on {path}");
@@ -145,13 +149,29 @@ fn every_kernel_path_trains_to_the_same_metrics() {
             }
         }
     }
-    let (code, err, _) = train_with_kernels("avx1024", "eegnet");
+    let (code, err, _) = train_one_epoch(Some("avx1024"), 1, "eegnet");
     assert_eq!(code, 1);
     assert!(
         err.contains("EEGRUN_KERNELS=\"avx1024\": expected 'avx512', 'avx2' or 'baseline'"),
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+/// A training epoch gives the same metrics on 1, 2 and 3 threads: every parallel reduction
+/// (convolutions, Winograd's blocks, BatchNorm's sums) adds in a fixed order.
+#[test]
+fn the_thread_count_does_not_change_the_metrics() {
+    for model in ["eegnet", "deepconvnet"] {
+        let (code, err, reference) = train_one_epoch(None, 1, model);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(reference.len(), 1);
+        for threads in [2, 3] {
+            let (code, err, history) = train_one_epoch(None, threads, model);
+            assert_eq!(code, 0, "{err}");
+            assert_eq!(history, reference, "{model} on {threads} threads");
+        }
+    }
 }
 
 /// `bench --rounds 3` against a stand-in reference whose epochs take 10, 20 and 30 s in
