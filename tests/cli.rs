@@ -87,8 +87,8 @@ fn bad_arguments_fail_with_one_clear_line() {
 /// `eegrun train` for one epoch on `threads` threads, with `EEGRUN_KERNELS` set if given:
 /// (exit code, stderr, the metrics' history without wall-clock fields).
 fn train_one_epoch(kernels: Option<&str>, threads: usize, model: &str) -> (i32, String, Vec<serde_json::Value>) {
-    let name = format!("eegrun-epoch-{}-{kernels:?}-{threads}-{model}", std::process::id());
-    let dir = std::env::temp_dir().join(name.replace(['"', '(', ')'], ""));
+    let path = kernels.unwrap_or("chosen");
+    let dir = std::env::temp_dir().join(format!("eegrun-epoch-{}-{path}-{threads}-{model}", std::process::id()));
     let metrics = dir.join("metrics.json");
     let mut command = Command::new(env!("CARGO_BIN_EXE_eegrun"));
     if let Some(kernels) = kernels {
