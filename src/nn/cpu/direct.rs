@@ -2,9 +2,10 @@
 //! without im2col. Each output is the same chain of fused multiply-adds, in the same order
 //! (input channel, kernel row, tap), that gemm's kernels compute when the reduction fits one
 //! of its k-blocks (at most [`UNSPLIT_REDUCTION`] terms), so the bits equal the im2col +
-//! gemm path's.
+//! gemm path's. A matrix product is a 1×1 convolution: [`product`] computes the ones gemm
+//! spends more time packing than multiplying, in its own register blocks.
 
-use super::gemm::UNSPLIT_REDUCTION;
+use super::gemm::{SLACK, UNSPLIT_REDUCTION};
 use super::isa::Isa;
 use crate::nn::ConvGeometry;
 use std::arch::x86_64::*;
@@ -70,6 +71,185 @@ pub fn forward_sample(isa: Isa, x: &[f32], (h, w): (usize, usize), g: &ConvGeome
             }
         }
     });
+}
+
+/// `c = a · b` for m×k `a`, k×n `b` and m×n `c`, `a` and `c` row-major with row strides
+/// `lda` and `ldc`, `b` as `layout` says, on the path of `isa`, which must satisfy
+/// [`runs_on`]: the same fused multiply-add chains as gemm's kernels, so the same bits as
+/// [`matmul`](super::gemm::matmul), where [`computes_product`] holds. A row-major `b` is
+/// read in place, each block of its columns staying in the L1 cache while the rows of `a`
+/// stream past it; a column-major one is copied block by block into that form first.
+#[allow(clippy::too_many_arguments)]
+pub fn product(
+    isa: Isa,
+    (m, n, k): (usize, usize, usize),
+    c: &mut [f32],
+    ldc: usize,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    layout: Layout,
+) {
+    assert!(runs_on(isa) && computes_product((m, n, k)));
+    assert!(lda >= k && ldc >= n);
+    assert!(a.len() >= (m - 1) * lda + k && c.len() >= (m - 1) * ldc + n);
+    match layout {
+        Layout::Rows(ldb) => assert!(ldb >= n && b.len() >= (k - 1) * ldb + n.next_multiple_of(SLACK)),
+        Layout::Columns(ldb) => assert!(ldb >= k && b.len() >= (n - 1) * ldb + k),
+    }
+    let operands = Operands { a, lda, b, layout, k };
+    // SAFETY: `runs_on(isa)` was asserted above.
+    unsafe {
+        match isa {
+            Isa::Avx512 => multiply_avx512(&operands, (m, n), c, ldc),
+            _ => multiply_avx2(&operands, (m, n), c, ldc),
+        }
+    }
+}
+
+/// How [`product`] finds `b[i, j]`.
+#[derive(Clone, Copy, Debug)]
+pub enum Layout {
+    /// At `i·ldb + j`, readable to the last row's n-th value rounded up to [`SLACK`]
+    /// (whole vectors are loaded; the lanes past n are dropped).
+    Rows(usize),
+    /// At `j·ldb + i` (the transpose of a row-major matrix).
+    Columns(usize),
+}
+
+/// Vectors of columns per register block of a [`product`]. With [`Lanes::PRODUCT_ROWS`]
+/// rows and a broadcast value they fill the registers; AVX2 blocks of 4 rows × 3 vectors
+/// spill an accumulator to the stack in this loop (measured on Zen 3: 44 against 85–92
+/// GFLOP/s).
+const PRODUCT_VECTORS: usize = 2;
+
+/// Whether [`product`] gives gemm's bits for an m×n×k product: gemm's packed kernels
+/// run it (gemm takes other paths for matrix-vector products and k ≤ 2), in one k-block.
+pub fn computes_product((m, n, k): (usize, usize, usize)) -> bool {
+    m > 1 && n > 1 && (3..=UNSPLIT_REDUCTION).contains(&k)
+}
+
+/// The factors of a [`product`]: `a` (· × k, row stride `lda`) and `b` (k × ·).
+struct Operands<'a> {
+    a: &'a [f32],
+    lda: usize,
+    b: &'a [f32],
+    layout: Layout,
+    k: usize,
+}
+
+#[target_feature(enable = "avx512f")]
+fn multiply_avx512(operands: &Operands, mn: (usize, usize), c: &mut [f32], ldc: usize) {
+    multiply::<Avx512>(operands, mn, c, ldc);
+}
+
+#[target_feature(enable = "avx2,fma")]
+fn multiply_avx2(operands: &Operands, mn: (usize, usize), c: &mut [f32], ldc: usize) {
+    multiply::<Avx2>(operands, mn, c, ldc);
+}
+
+/// [`product`], column block by column block. Inlined into a function compiled for `L`.
+#[inline(always)]
+fn multiply<L: Lanes>(operands: &Operands, (m, n): (usize, usize), c: &mut [f32], ldc: usize) {
+    let k = operands.k;
+    let positions = L::WIDTH * PRODUCT_VECTORS;
+    // A block of a column-major `b`'s columns, row-major (lanes past n keep stale values).
+    let mut panel = match operands.layout {
+        Layout::Rows(_) => Vec::new(),
+        Layout::Columns(_) => vec![0.0; k * positions],
+    };
+    for first_column in (0..n).step_by(positions) {
+        let valid = (n - first_column).min(positions);
+        let (b, ldb) = match operands.layout {
+            Layout::Rows(ldb) => (&operands.b[first_column..], ldb),
+            Layout::Columns(ldb) => {
+                let columns = &operands.b[first_column * ldb..];
+                for (i, row) in panel.chunks_exact_mut(positions).enumerate() {
+                    for (j, value) in row[..valid].iter_mut().enumerate() {
+                        *value = columns[j * ldb + i];
+                    }
+                }
+                (&panel[..], positions)
+            }
+        };
+        let mut first_row = 0;
+        while first_row < m {
+            let rows = [L::PRODUCT_ROWS, 4, 2, 1]
+                .into_iter()
+                .find(|&rows| rows <= m - first_row)
+                .expect("a block has at least one row");
+            let block = ProductBlock {
+                a: &operands.a[first_row * operands.lda..],
+                lda: operands.lda,
+                b,
+                ldb,
+                k,
+            };
+            let out = &mut c[first_row * ldc + first_column..];
+            // SAFETY: the caller runs on `L`'s instruction set; `ProductBlock::run` reads
+            // `rows` rows of `k` values of `a`, `k` rows of whole vectors of `b` (inside
+            // it: `product` asserted a row-major `b`'s slack, and a panel holds whole
+            // blocks), and writes `rows` rows of `valid` values of `out`.
+            unsafe {
+                match (rows, valid > L::WIDTH) {
+                    (12, false) => block.run::<L, 12, 1>(out, ldc, valid),
+                    (12, true) => block.run::<L, 12, PRODUCT_VECTORS>(out, ldc, valid),
+                    (6, false) => block.run::<L, 6, 1>(out, ldc, valid),
+                    (6, true) => block.run::<L, 6, PRODUCT_VECTORS>(out, ldc, valid),
+                    (4, false) => block.run::<L, 4, 1>(out, ldc, valid),
+                    (4, true) => block.run::<L, 4, PRODUCT_VECTORS>(out, ldc, valid),
+                    (2, false) => block.run::<L, 2, 1>(out, ldc, valid),
+                    (2, true) => block.run::<L, 2, PRODUCT_VECTORS>(out, ldc, valid),
+                    (_, false) => block.run::<L, 1, 1>(out, ldc, valid),
+                    (_, true) => block.run::<L, 1, PRODUCT_VECTORS>(out, ldc, valid),
+                }
+            }
+            first_row += rows;
+        }
+    }
+}
+
+/// One register block of a [`product`]: rows of `a` against vectors of `b`'s columns.
+struct ProductBlock<'a> {
+    /// `a` from the block's first row.
+    a: &'a [f32],
+    lda: usize,
+    /// `b` from the block's first column.
+    b: &'a [f32],
+    ldb: usize,
+    k: usize,
+}
+
+impl ProductBlock<'_> {
+    /// `out[r·ldc + p] = Σ_i a[r·lda + i] · b[i·ldb + p]` for r < `R`, p < `valid` (`V`
+    /// vectors' worth, the last maybe partly), one fused multiply-add chain per output in i
+    /// order. Lanes past `valid` compute on whatever `b` holds there and are dropped.
+    #[inline(always)]
+    unsafe fn run<L: Lanes, const R: usize, const V: usize>(&self, out: &mut [f32], ldc: usize, valid: usize) {
+        let mut acc = [[L::zero(); V]; R];
+        let (mut a, mut b) = (self.a.as_ptr(), self.b.as_ptr());
+        for _ in 0..self.k {
+            let mut x = [L::zero(); V];
+            for (v, x) in x.iter_mut().enumerate() {
+                *x = L::load(b.add(L::WIDTH * v));
+            }
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let w = L::splat(*a.add(r * self.lda));
+                for v in 0..V {
+                    acc[v] = L::fused_multiply_add(w, x[v], acc[v]);
+                }
+            }
+            a = a.add(1);
+            b = b.add(self.ldb);
+        }
+        for (r, acc) in acc.iter().enumerate() {
+            let dst = out[r * ldc..][..valid].as_mut_ptr();
+            for (v, value) in acc.iter().enumerate() {
+                let first = L::WIDTH * v;
+                L::store(dst.add(first), *value, valid - first);
+            }
+        }
+    }
 }
 
 /// A sample's zero-padded input rows (`stride` values each) and its output plane's size.
@@ -159,6 +339,9 @@ trait Lanes {
     /// Output channels per full register block: with [`VECTORS`] inputs and a broadcast
     /// weight, the accumulators fill the registers (32 with AVX-512, 16 with AVX2).
     const CHANNELS: usize;
+    /// Rows of `a` per register block of a [`product`]: with [`PRODUCT_VECTORS`] vectors of
+    /// `b` and a broadcast value of `a`, the accumulators fill the registers.
+    const PRODUCT_ROWS: usize;
     type Vector: Copy;
     unsafe fn zero() -> Self::Vector;
     unsafe fn load(from: *const f32) -> Self::Vector;
@@ -175,6 +358,7 @@ struct Avx512;
 impl Lanes for Avx512 {
     const WIDTH: usize = 16;
     const CHANNELS: usize = 8;
+    const PRODUCT_ROWS: usize = 12;
     type Vector = __m512;
     #[inline(always)]
     unsafe fn zero() -> __m512 {
@@ -205,6 +389,7 @@ struct Avx2;
 impl Lanes for Avx2 {
     const WIDTH: usize = 8;
     const CHANNELS: usize = 4;
+    const PRODUCT_ROWS: usize = 6;
     type Vector = __m256;
     #[inline(always)]
     unsafe fn zero() -> __m256 {

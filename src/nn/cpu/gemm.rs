@@ -1,12 +1,18 @@
 //! Buffers and matrix products: reusable buffers (no page-faulting allocation per batch)
 //! and `matmul`, a strided gemm call on the instruction-set path.
 
+#[cfg(target_arch = "x86_64")]
+use super::direct;
 use super::isa::Isa;
 use std::sync::Mutex;
 
 /// gemm (0.15 and 0.19 alike) never splits a reduction of up to 512 terms (its k-block is at
 /// least 512), so up to this length its result is one fused multiply-add chain from zero.
 pub const UNSPLIT_REDUCTION: usize = 512;
+/// A row-major `b` whose last row is readable to its n-th value rounded up to a multiple
+/// of this lets [`matmul`] use [`direct::product`], which reads whole vectors (at most 16
+/// lanes) and drops the lanes past n.
+pub const SLACK: usize = 16;
 /// Buffers handed back after a batch, reused by the next one instead of fresh
 /// (page-faulting, zero-filled) allocations.
 static SPARE_BUFFERS: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
@@ -53,11 +59,14 @@ pub fn give_buffer(buffer: Vec<f32>) {
 /// `c (+)= a · b` for m×k `a`, k×n `b` and m×n `c`, each given with (row, column)
 /// strides (`a` and `b` may overlap themselves: a Hankel view of one row is `(1, 1)`).
 ///
-/// On the AVX-512 path gemm 0.19's AVX-512 kernels compute it where [`packed_in_both`]
-/// holds and the reduction is longer than [`SHORT_REDUCTION`], elsewhere gemm 0.15's
-/// (AVX2+FMA where the CPU has them). Both
-/// packed kernels compute each output as fused multiply-add chains over the same k-blocks
-/// (from the same cache formula), so the path never changes the bits;
+/// Products that [`direct::product`] computes (`a` and `c` row-major, `b` row-major with
+/// its slack or, from [`MIN_ROWS_TO_PACK`] rows on, column-major; one k-block; no
+/// accumulation) run there on the AVX-512 and AVX2+FMA paths: 1.3–1.5× gemm's speed on
+/// Winograd's point products and their weight-gradient products. Elsewhere, on the
+/// AVX-512 path gemm 0.19's AVX-512 kernels compute it where [`packed_in_both`] holds and
+/// the reduction is longer than [`SHORT_REDUCTION`], and gemm 0.15's (AVX2+FMA where the
+/// CPU has them) the rest. All of these compute each output as fused multiply-add chains
+/// over the same k-blocks (from the same cache formula), so the path never changes the bits;
 /// `tests::every_path_gives_the_same_products` checks this.
 #[allow(clippy::too_many_arguments)]
 pub fn matmul(
@@ -99,6 +108,12 @@ fn matmul_on(
     assert!(c.len() > (m - 1) * c_rs + (n - 1) * c_cs);
     assert!(k == 0 || a.len() > (m - 1) * a_rs + (k - 1) * a_cs);
     assert!(k == 0 || b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
+    #[cfg(target_arch = "x86_64")]
+    let b_strides = (b.len(), (b_rs, b_cs));
+    if let Some(layout) = direct_layout(isa, accumulate, (m, n, k), (a_rs, a_cs), b_strides, (c_rs, c_cs)) {
+        direct::product(isa, (m, n, k), c, c_rs, a, a_rs, b, layout);
+        return;
+    }
     // gemm's arguments: sizes, then each matrix as (pointer, column stride, row stride).
     macro_rules! call {
         ($gemm:expr, $parallelism:expr) => {
@@ -138,6 +153,41 @@ fn matmul_on(
         }
     }
 }
+
+/// How [`direct::product`] reads `b` (of `len` values) if it computes this product on the
+/// path of `isa`: `a` and `c` row-major, and `b` row-major with the slack its last row is
+/// read with, or column-major; no accumulation.
+#[cfg(target_arch = "x86_64")]
+fn direct_layout(
+    isa: Isa,
+    accumulate: bool,
+    (m, n, k): (usize, usize, usize),
+    (a_rs, a_cs): (usize, usize),
+    (len, (b_rs, b_cs)): (usize, (usize, usize)),
+    (c_rs, c_cs): (usize, usize),
+) -> Option<direct::Layout> {
+    if accumulate || !direct::runs_on(isa) || !direct::computes_product((m, n, k)) {
+        return None;
+    }
+    if a_cs != 1 || a_rs < k || c_cs != 1 || c_rs < n {
+        return None;
+    }
+    if b_cs == 1 && b_rs >= n && len >= (k - 1) * b_rs + n.next_multiple_of(SLACK) {
+        Some(direct::Layout::Rows(b_rs))
+    } else if b_rs == 1 && b_cs >= k && m >= MIN_ROWS_TO_PACK {
+        Some(direct::Layout::Columns(b_cs))
+    } else {
+        None
+    }
+}
+
+/// Rows of `a` from which [`direct::product`] pays for copying a column-major `b` into
+/// row-major blocks. Zen 3, AVX2, against gemm 0.15: one product of 16 rows took 1.27× its
+/// time, 32 rows 0.87×, 100 and 200 rows 0.73–0.74×; in Winograd's weight gradients per
+/// batch of 64, EEGNet's 32 channels were within noise of gemm (3.0–3.7 against 3.3–3.7
+/// ms), DeepConvNet's 100 and 200 channels took 0.81–0.89× and 0.91–0.98× its time.
+#[cfg(target_arch = "x86_64")]
+const MIN_ROWS_TO_PACK: usize = 50;
 
 /// Reductions up to this length run faster on gemm 0.15's kernels than on gemm 0.19's
 /// (Intel Xeon, 1 thread: 50×746×25 45 against 56 µs, 32×384×32 18 against 23 µs; at 50
@@ -187,9 +237,22 @@ mod tests {
     fn every_path_gives_the_same_products() {
         // (m, n, k) of the models' products: Winograd's point products and their weight
         // gradients (reductions over thousands of slots), the first layer's Hankel weight
-        // gradient, DeepConvNet's last layer; odd sizes around the kernels' blocks; and
-        // products gemm 0.19 takes a shortcut for (small, matrix-vector, k ≤ 2).
+        // gradient, DeepConvNet's last layer; odd sizes around the kernels' blocks; products
+        // gemm 0.19 takes a shortcut for (small, matrix-vector, k ≤ 2); and row-major ones
+        // `direct::product` computes, around its register blocks (6 or 12 rows, 16 or 32
+        // columns) and its reduction limit (with a column-major `b`: 50 rows or more).
         let shapes = [
+            (53, 17, 7),
+            (200, 184, 100),
+            (100, 184, 200),
+            (25, 1492, 50),
+            (13, 17, 3),
+            (2, 2, 3),
+            (5, 33, 512),
+            (12, 47, 64),
+            (7, 16, 9),
+            (6, 31, 10),
+            (4, 1, 8),
             (16, 51, 750),
             (25, 5, 746),
             (16, 16, 300),
@@ -208,7 +271,8 @@ mod tests {
         ];
         let paths = crate::nn::cpu::isa::paths_to_test();
         for (m, n, k) in shapes {
-            let (a, b) = (values(m * k, 1), values(k * n, 2));
+            // `b` with the slack that lets row-major products run on `direct::product`.
+            let (a, b) = (values(m * k, 1), values(k * n + SLACK, 2));
             let start = values(m * n, 3);
             for accumulate in [false, true] {
                 // Row-major, the transposed layouts of the gradient products, a Hankel `b`.

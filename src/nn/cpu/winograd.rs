@@ -9,7 +9,7 @@
 //! points: a tile of 4 output gradients against 8 inputs gives its share of the 5 taps.
 
 use super::elementwise::add_into;
-use super::gemm::{give_buffer, matmul, take_buffer, UNSPLIT_REDUCTION};
+use super::gemm::{give_buffer, matmul, take_buffer, SLACK, UNSPLIT_REDUCTION};
 use crate::nn::{ConvGeometry, Shape4};
 use rayon::prelude::*;
 use std::sync::OnceLock;
@@ -208,13 +208,14 @@ fn correlate(
             let padded = padded_rows(input, (first, samples), c, row_len);
             // V[ξ] (c × slots): Bᵀ applied to every tile slot, stored point-major.
             let rows = c * slots;
-            let mut v = take_buffer(POINTS * rows);
-            transform_input(&padded, &t.bt, &mut v);
+            let mut v = take_buffer(POINTS * rows + SLACK);
+            transform_input(&padded, &t.bt, &mut v[..POINTS * rows]);
             // M[ξ] = U[ξ] · V[ξ] (o × slots).
             let mut m = take_buffer(POINTS * o * slots);
             for k in 0..POINTS {
                 let m_k = &mut m[k * o * slots..][..o * slots];
-                let (u_k, v_k) = (&u[k * o * c..][..o * c], &v[k * rows..][..rows]);
+                // V[ξ] with what follows it in `v`: the slack `matmul` reads whole vectors with.
+                let (u_k, v_k) = (&u[k * o * c..][..o * c], &v[k * rows..]);
                 matmul((o, slots, c), (m_k, (slots, 1)), false, u_k, (c, 1), v_k, (slots, 1));
             }
             // Aᵀ back to the outputs of every slot, TILE phases, interleaved into place.
