@@ -109,10 +109,12 @@ fn matmul_on(
     assert!(k == 0 || a.len() > (m - 1) * a_rs + (k - 1) * a_cs);
     assert!(k == 0 || b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
     #[cfg(target_arch = "x86_64")]
-    let b_strides = (b.len(), (b_rs, b_cs));
-    if let Some(layout) = direct_layout(isa, accumulate, (m, n, k), (a_rs, a_cs), b_strides, (c_rs, c_cs)) {
-        direct::product(isa, (m, n, k), c, c_rs, a, a_rs, b, layout);
-        return;
+    {
+        let b_strides = (b.len(), (b_rs, b_cs));
+        if let Some(layout) = direct_layout(isa, accumulate, (m, n, k), (a_rs, a_cs), b_strides, (c_rs, c_cs)) {
+            direct::product(isa, (m, n, k), c, c_rs, a, a_rs, b, layout);
+            return;
+        }
     }
     // gemm's arguments: sizes, then each matrix as (pointer, column stride, row stride).
     macro_rules! call {
