@@ -1,5 +1,6 @@
 //! Buffers and matrix products: reusable buffers (no page-faulting allocation per batch)
-//! and `matmul`, a strided gemm call on the instruction-set path.
+//! and `matmul`, a strided product on the instruction-set path (gemm's kernels, or the
+//! direct product kernel where it gives the same bits faster).
 
 #[cfg(target_arch = "x86_64")]
 use super::direct;
