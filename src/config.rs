@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// Default margin of practical equivalence of findings: 1 accuracy point, as a fraction
+/// (an experiment's `[findings] rope`).
+pub const DEFAULT_ROPE: f64 = 0.01;
+
 /// An enum of named choices: `FromStr` with a message listing the choices, `Display`, and
 /// serde as the name.
 macro_rules! named_enum {

@@ -4,6 +4,8 @@
 //! unasked, and `run --retry-failed` (then `run`) ends with exactly the metrics of an
 //! undamaged run.
 
+mod common;
+
 use dfdx::prelude::Cpu;
 use eegrun::data::Source;
 use eegrun::experiment::Experiment;
@@ -62,12 +64,7 @@ fn workspace(name: &str) -> PathBuf {
 
 /// The only run folder of experiment `d` under `dir/runs`.
 fn run_dir(dir: &Path) -> PathBuf {
-    std::fs::read_dir(dir.join("runs/d"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
+    common::run_folders(&dir.join("runs/d")).remove(0)
 }
 
 /// metrics.csv without the timing columns.

@@ -3,6 +3,8 @@
 //! failed run among good ones, two processes on one runs folder, and a corpus of
 //! malformed files each with its own error.
 
+mod common;
+
 use eegrun::experiment::Experiment;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -34,11 +36,7 @@ fn workspace(name: &str, body: &str) -> PathBuf {
 
 /// Run folders of experiment `name` under `dir/runs`.
 fn run_dirs(dir: &Path, name: &str) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir.join("runs").join(name))
-        .map(|r| r.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
-    dirs.sort();
-    dirs
+    common::run_folders(&dir.join("runs").join(name))
 }
 
 fn status(run: &Path) -> serde_json::Value {

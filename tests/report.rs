@@ -256,14 +256,21 @@ fn findings_state_tables_comparisons_and_verdicts() {
         header.contains("eegnet final train") && header.contains("eegnet gap"),
         "{header}"
     );
-    // Every pair compared, with an interval and a verdict.
-    let pairs = stdout
+    // Every pair compared, with an interval and a verdict that names the better one.
+    let pairs: Vec<&str> = stdout
         .lines()
-        .filter(|l| l.contains("95% CI") && l.contains(" vs ") && l.contains("distinguishable"))
-        .count();
-    assert_eq!(pairs, 3 + 3, "{stdout}");
+        .filter(|l| l.starts_with("  ") && l.contains("95% CI") && !l.contains("report claims"))
+        .collect();
+    assert_eq!(pairs.len(), 3 + 3, "{stdout}");
+    for line in &pairs {
+        assert!(
+            line.contains(" > ") || line.contains(" ≈ ") || line.contains(": undecided"),
+            "{line}"
+        );
+        assert!(!line.contains("distinguishable") && !line.contains("0.000"), "{line}");
+    }
     // The report's claims, each with a verdict.
-    let verdicts = ["supported", "contradicted", "not distinguishable"];
+    let verdicts = ["supported", "contradicted", "undecided"];
     for claim in [
         "report claims eegnet relu > leaky_relu",
         "report claims eegnet leaky_relu > elu",
@@ -281,12 +288,48 @@ fn findings_state_tables_comparisons_and_verdicts() {
             "{line}"
         );
     }
+    let overfitting = stdout
+        .lines()
+        .find(|l| l.contains("report claims over-fitting"))
+        .unwrap();
+    assert!(
+        overfitting.contains("95% CI") || overfitting.contains("lowest rate is also the best"),
+        "{overfitting}"
+    );
+    // Findings as data, beside the text.
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("runs/findings.json")).unwrap()).unwrap();
+    let studies = json["studies"].as_array().unwrap();
+    assert_eq!(studies.len(), 2, "{json}");
+    for study in studies {
+        assert_eq!(study["family_size"], if study["experiment"] == "drop" { 4 } else { 3 });
+        for c in study["comparisons"].as_array().unwrap() {
+            assert!(["a_better", "b_better", "equivalent", "undecided"].contains(&c["verdict"].as_str().unwrap()));
+            assert!(c["statistics"]["seeds"] == 7, "{c}");
+        }
+    }
     assert!(
         stdout.contains("act eegnet (final-epoch test accuracy): highest mean"),
         "{stdout}"
     );
-    // Deterministic, figures included.
+    // Deterministic, figures and findings.json included.
+    let json_before = std::fs::read(dir.join("runs/findings.json")).unwrap();
     assert_eq!(summarize(), stdout);
+    assert_eq!(std::fs::read(dir.join("runs/findings.json")).unwrap(), json_before);
+    // A filter chooses what is shown, never the family or the numbers.
+    let filtered = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+        .current_dir(&dir)
+        .args(["summarize", "runs", "--no-plots", "--filter", "activation!=elu"])
+        .output()
+        .unwrap();
+    let filtered = String::from_utf8_lossy(&filtered.stdout);
+    let relu_leaky = |text: &str| -> String {
+        text.lines()
+            .find(|l| l.contains("relu") && l.contains("leaky_relu") && l.contains("95% CI") && !l.contains("claims"))
+            .unwrap_or_else(|| panic!("no relu/leaky_relu comparison:\n{text}"))
+            .to_string()
+    };
+    assert_eq!(relu_leaky(&filtered), relu_leaky(&stdout));
     for plot in [
         "act-eegnet-differences.png",
         "drop-dropout.png",

@@ -4,6 +4,8 @@
 //! when the budget grows, TPE rounds are deterministic, and selecting without validation
 //! data is refused.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -55,15 +57,7 @@ reduction_factor = 2
 
 /// The run folders under `dir/runs/sh`.
 fn run_dirs(dir: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir.join("runs/sh"))
-        .map(|r| {
-            r.map(|e| e.unwrap().path())
-                .filter(|p| p.join("config.json").exists())
-                .collect()
-        })
-        .unwrap_or_default();
-    dirs.sort();
-    dirs
+    common::run_folders(&dir.join("runs/sh"))
 }
 
 fn json(path: &Path) -> serde_json::Value {

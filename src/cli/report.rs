@@ -6,7 +6,8 @@ use crate::store::{now_unix, write_atomic};
 use anyhow::Result;
 
 pub(super) fn command(args: ReportArgs) -> Result<()> {
-    let (selected, _, warnings) = super::select_runs(&args.runs_dir, &args.filters, "report")?;
+    let selection = super::select_runs(&args.runs_dir, &args.filters, "report")?;
+    let (selected, warnings) = (&selection.kept, &selection.warnings);
     let mut source = args.runs_dir.display().to_string();
     for filter in &args.filters {
         source.push_str(&format!(" --filter {filter}"));
@@ -15,7 +16,7 @@ pub(super) fn command(args: ReportArgs) -> Result<()> {
         source,
         made_unix: now_unix(),
     };
-    let page = html::page(&selected, &warnings, &args.group_by, &provenance)?;
+    let page = html::page(selected, &selection.studies(), warnings, &args.group_by, &provenance)?;
     write_atomic(&args.output, page.as_bytes())?;
     eprintln!(
         "wrote {} ({} runs, {} kB)",

@@ -3,8 +3,10 @@
 use super::args::{ExperimentArgs, RunArgs};
 use crate::data::{Dataset, Source};
 use crate::experiment::{resolve_path, Experiment, Search};
+use crate::report::runs::declarations;
 use crate::report::{columns, findings, render_summary, Format, RunInfo};
 use crate::schedule::{self, planned_state, LogProgress, Outcome, PlannedRun, Progress, TerminalProgress};
+use crate::store::study::{self, StudyFile};
 use crate::store::RunState;
 use anyhow::{bail, Result};
 use std::io::IsTerminal;
@@ -63,6 +65,9 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
         }
         return Ok(());
     }
+    if args.run_id.is_none() {
+        declare_study(&args.selection.runs_dir, &experiment, &data, &runs)?;
+    }
     let outcomes = schedule::execute(&runs, &data, &options(&args), progress().as_ref())?;
     print_results(&runs)?;
     let states: Vec<RunState> = runs.iter().map(planned_state).collect();
@@ -95,6 +100,22 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
+/// Records the study's configurations and equivalence margin (`study.json`), so its
+/// findings are judged over the declared family whatever later sits in the folder.
+fn declare_study(
+    runs_dir: &std::path::Path,
+    experiment: &Experiment,
+    data: &Dataset,
+    runs: &[PlannedRun],
+) -> Result<()> {
+    let study = StudyFile {
+        rope: experiment.rope,
+        data_fingerprint: data.fingerprint.clone(),
+        configurations: runs.iter().map(|r| r.record.config).collect(),
+    };
+    study::write(runs_dir, &experiment.name, &study)
+}
+
 /// The queue options of `eegrun run`.
 pub(super) fn options(args: &RunArgs) -> schedule::Options {
     schedule::Options {
@@ -119,7 +140,8 @@ pub(super) fn print_results(runs: &[PlannedRun]) -> Result<()> {
     let infos: Vec<RunInfo> = runs.iter().filter_map(|r| RunInfo::read(&r.dir.path).ok()).collect();
     let by: Vec<String> = columns::DEFAULT_GROUP_BY.iter().map(|s| s.to_string()).collect();
     println!("\n{}", render_summary(&infos, &by, &[], Format::Table)?);
-    let tables = findings::tables(&findings::studies(&infos));
+    let (declared, _) = declarations(&infos);
+    let tables = findings::tables(&findings::studies(&infos, &declared));
     if !tables.is_empty() {
         println!("{tables}");
     }

@@ -6,30 +6,36 @@ use crate::store::write_atomic;
 use anyhow::Result;
 
 pub(super) fn command(args: SummarizeArgs) -> Result<()> {
-    let (selected, mut frame, _) = super::select_runs(&args.runs_dir, &args.filters, "summarise")?;
-    print!("{}", render_summary(&selected, &args.group_by, &[], args.format)?);
+    let mut selection = super::select_runs(&args.runs_dir, &args.filters, "summarise")?;
+    let selected = &selection.kept;
+    print!("{}", render_summary(selected, &args.group_by, &[], args.format)?);
     let out = args.out.clone().unwrap_or_else(|| args.runs_dir.clone());
-    summary::write_files(&mut frame, &out)?;
-    let studies = findings::studies(&selected);
+    summary::write_files(&mut selection.frame, &out)?;
+    let studies = selection.studies();
     let text = [
         findings::tables(&studies),
         findings::comparisons(&studies),
         findings::findings(&studies),
     ]
+    .into_iter()
+    .filter(|section| !section.is_empty())
+    .collect::<Vec<_>>()
     .join("\n");
     if args.format == Format::Table && !text.trim().is_empty() {
         println!("\n{}", text.trim_end());
     }
     write_atomic(&out.join("findings.txt"), text.as_bytes())?;
+    write_atomic(&out.join("findings.json"), &findings::to_json(&studies)?)?;
     let written = if args.no_plots {
         Vec::new()
     } else {
-        plots::write_all(&selected, &out.join("plots"))?
+        plots::write_all(&selection.kept, &studies, &out.join("plots"))?
     };
     eprintln!(
-        "wrote {}, {} and {}{}",
+        "wrote {}, {}, {} and {}{}",
         out.join("summary.csv").display(),
         out.join("findings.txt").display(),
+        out.join("findings.json").display(),
         out.join("summary.parquet").display(),
         if written.is_empty() {
             String::new()

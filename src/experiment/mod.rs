@@ -31,6 +31,8 @@ struct ExperimentFile {
     grid: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<Value>>>>,
     /// `samples`, an optional `seed`, and one distribution per field.
     search: Option<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
+    /// How findings are judged: `rope` (points).
+    findings: Option<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
 }
 
 /// One run of a search round: the sample it was drawn from and its resolved spec.
@@ -55,6 +57,28 @@ pub struct Experiment {
     search: Option<Search>,
     /// The most runs the experiment may expand to (`--max-runs`).
     pub max_runs: usize,
+    /// Margin of practical equivalence of the findings, as a fraction (`[findings] rope`,
+    /// given in points).
+    pub rope: f64,
+}
+
+/// `[findings] rope`: accuracy points (0 ≤ rope < 100, finite), as a fraction.
+fn parse_rope(value: &Value) -> Result<f64, String> {
+    let points = match value {
+        Value::Float(f) => *f,
+        Value::Integer(i) => *i as f64,
+        other => {
+            return Err(format!(
+                "findings.rope: expected a number of accuracy points (e.g. 1.0), got {other}"
+            ))
+        }
+    };
+    if !(points.is_finite() && (0.0..100.0).contains(&points)) {
+        return Err(format!(
+            "findings.rope = {points}: expected a margin of practical equivalence in accuracy points, at least 0 and below 100 (default 1.0)"
+        ));
+    }
+    Ok(points / 100.0)
 }
 
 /// Default for [`Experiment::max_runs`].
@@ -177,6 +201,20 @@ impl Experiment {
             None => None,
             Some(section) => Some(Self::parse_search(&at, section, &grid)?),
         };
+        let mut rope = crate::config::DEFAULT_ROPE;
+        if let Some(section) = &file.findings {
+            for (key, value) in section.get_ref() {
+                match key.get_ref().as_str() {
+                    "rope" => rope = parse_rope(value.get_ref()).map_err(|m| at.error(value.span(), m))?,
+                    other => {
+                        return Err(at.error(
+                            key.span(),
+                            format!("findings.{other}: unknown setting (the [findings] table takes rope = POINTS)"),
+                        ))
+                    }
+                }
+            }
+        }
         let experiment = Self {
             name,
             description: file.description,
@@ -185,6 +223,7 @@ impl Experiment {
             grid,
             search,
             max_runs: DEFAULT_MAX_RUNS,
+            rope,
         };
         Ok(experiment)
     }
@@ -249,6 +288,10 @@ impl Experiment {
                 bail!("--set {key}: value nested more than {MAX_NESTING} levels deep");
             }
             let value = parse_value(raw.trim());
+            if key == "findings.rope" {
+                self.rope = parse_rope(&value).map_err(|m| anyhow!("--set {m}"))?;
+                continue;
+            }
             if let Some(option) = key.strip_prefix("search.") {
                 let search = self
                     .search

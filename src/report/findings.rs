@@ -1,21 +1,34 @@
-//! What a study's finished runs say: the report's tables in its layout, every pairwise
-//! comparison with its interval (see [`super::stats`]), and the lab report's claims
-//! restated with a verdict — supported, contradicted, or not distinguishable with this
-//! many seeds.
+//! What a study's finished runs say, as data: the report's tables in its layout, every
+//! comparison of the study's declared family with its verdict (see [`super::stats`]), and,
+//! for designed studies, the lab report's claims answered. `findings.json`, `summarize`'s
+//! text and the HTML report are all rendered from [`StudyFindings`].
 
-use super::runs::RunInfo;
-use super::stats::{self, Comparison};
+use super::runs::{Declaration, RunInfo};
+use super::stats::{self, Comparison, Verdict};
 use crate::config::{ActivationName, ModelKind};
 use crate::store::predictions::At;
 use crate::store::RunState;
-use std::collections::BTreeMap;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
+use std::path::PathBuf;
 
-/// One configuration of a study: its label (the settings that vary, seed aside) and its
-/// finished runs by seed.
+/// One configuration of a study: its label (the settings that vary, seed aside), its key
+/// ([`crate::store::RunRecord::configuration`]) and its finished runs by seed.
 pub struct Config<'a> {
     pub label: String,
+    pub key: String,
     pub by_seed: BTreeMap<u64, &'a RunInfo>,
+}
+
+/// How a study's configurations came to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A grid: every configuration was chosen before training.
+    Designed,
+    /// A search: configurations were sampled and promoted by validation accuracy.
+    Search,
 }
 
 /// The finished runs of one model in one experiment on one data set, grouped into
@@ -30,15 +43,85 @@ pub struct Study<'a> {
     pub configs: Vec<Config<'a>>,
     /// Which epoch's test predictions the comparisons use.
     pub at: At,
-    /// Every pair (i, j) of configurations that share seeds, comparing i against j.
+    /// The compared pairs (i, j) with their comparison of i against j.
     pub comparisons: Vec<(usize, usize, Comparison)>,
+    /// Everything the study says, as data.
+    pub findings: StudyFindings,
 }
+
+/// A study's findings, as written to `findings.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct StudyFindings {
+    pub experiment: String,
+    pub model: String,
+    pub data_fingerprint: String,
+    pub kind: Kind,
+    /// Which accuracy the comparisons use.
+    pub accuracy: &'static str,
+    pub varying: Vec<&'static str>,
+    /// Margin of practical equivalence, in points.
+    pub rope_points: f64,
+    /// How the family of comparisons was defined, and its size.
+    pub family: String,
+    pub family_size: usize,
+    pub configurations: Vec<ConfigFindings>,
+    /// A search's chosen configuration (by validation accuracy).
+    pub chosen: Option<String>,
+    /// One sentence: the study's headline.
+    pub headline: String,
+    pub comparisons: Vec<ComparisonFindings>,
+    /// The lab report's claims (designed studies only).
+    pub claims: Vec<Claim>,
+}
+
+/// One configuration in `findings.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConfigFindings {
+    pub label: String,
+    pub seeds: Vec<u64>,
+    /// Mean accuracy over seeds, in percent.
+    pub mean_accuracy: Option<f64>,
+    pub runs: Vec<String>,
+}
+
+/// One comparison in `findings.json`: the statistics and the verdict in words.
+#[derive(Clone, Debug, Serialize)]
+pub struct ComparisonFindings {
+    pub a: String,
+    pub b: String,
+    pub verdict: Verdict,
+    pub sentence: String,
+    /// Seeds that would detect ±rope with 80% power, or why no count can.
+    pub seeds_needed: Result<usize, String>,
+    pub statistics: Comparison,
+}
+
+/// What a lab-report claim comes to here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimVerdict {
+    Supported,
+    Contradicted,
+    Undecided,
+}
+
+/// A lab-report claim with its verdict and the evidence in one sentence.
+#[derive(Clone, Debug, Serialize)]
+pub struct Claim {
+    pub claim: String,
+    pub verdict: ClaimVerdict,
+    pub sentence: String,
+}
+
+/// One sentence on what the findings are about (README "Findings").
+pub const TARGET: &str = "Claims are about the expected test accuracy over new training seeds and new test \
+trials (new subjects where the data names them) from the population of this test set.";
 
 /// How a run shows one of its settings.
 type Show = fn(&RunInfo) -> String;
 
-/// Every setting but the model and the seed, with how a run shows it: two runs are one
-/// configuration when all of these agree.
+/// Every setting but the model and the seed, with how a run shows it (labels only: which
+/// runs are one configuration is [`crate::store::RunRecord::configuration`]).
 const SETTINGS: [(&str, Show); 12] = [
     ("activation", |r| r.record.config.activation.to_string()),
     ("leaky_slope", |r| match r.record.config.activation {
@@ -59,16 +142,14 @@ const SETTINGS: [(&str, Show); 12] = [
 
 /// How many different slopes the group's leaky_relu runs have.
 fn leaky_slopes(group: &[&RunInfo]) -> usize {
-    let mut slopes: Vec<String> = group
+    group
         .iter()
         .filter_map(|r| match r.record.config.activation {
             crate::config::Activation::LeakyRelu { slope } => Some(slope.to_string()),
             _ => None,
         })
-        .collect();
-    slopes.sort();
-    slopes.dedup();
-    slopes.len()
+        .collect::<BTreeSet<_>>()
+        .len()
 }
 
 /// Accuracy of a run's predictions at `at`, in [0, 1].
@@ -76,12 +157,32 @@ fn accuracy(run: &RunInfo, at: At) -> Option<f64> {
     run.predictions.as_ref().and_then(|p| p.accuracy(at))
 }
 
-/// The studies in `runs` (finished runs only), in (experiment, model) order.
-pub fn studies(runs: &[RunInfo]) -> Vec<Study<'_>> {
-    let mut groups: BTreeMap<(String, ModelKind, String), Vec<&RunInfo>> = BTreeMap::new();
+/// The label of `run` among `group`: the varying settings, activation first.
+fn label_of(run: &RunInfo, varying: &[&str]) -> String {
+    let parts: Vec<String> = SETTINGS
+        .iter()
+        .filter(|(name, _)| varying.contains(name))
+        .map(|(name, show)| match *name {
+            "activation" => show(run),
+            _ => format!("{name} {}", show(run)),
+        })
+        .collect();
+    if parts.is_empty() {
+        run.record.config.activation.to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The studies in `runs` (finished runs only), in (experiment, model) order, each judged
+/// against its experiment folder's declaration (`declared`, by experiment folder).
+pub fn studies<'a>(runs: &'a [RunInfo], declared: &BTreeMap<PathBuf, Declaration>) -> Vec<Study<'a>> {
+    let mut groups: BTreeMap<(String, PathBuf, ModelKind, String), Vec<&RunInfo>> = BTreeMap::new();
     for run in runs.iter().filter(|r| r.run_state == RunState::Done) {
+        let folder = run.dir.parent().map(|p| p.to_path_buf()).unwrap_or_default();
         let key = (
             run.record.experiment.clone(),
+            folder,
             run.record.config.model,
             run.record.data_fingerprint.clone(),
         );
@@ -89,66 +190,136 @@ pub fn studies(runs: &[RunInfo]) -> Vec<Study<'_>> {
     }
     groups
         .into_iter()
-        .map(|((experiment, model, data), group)| {
-            let varying: Vec<&'static str> = SETTINGS
-                .iter()
-                .filter(|(_, show)| group.iter().any(|r| show(r) != show(group[0])))
-                .map(|(name, _)| *name)
-                // A slope that only tells leaky_relu from the others is the activation's.
-                .filter(|name| *name != "leaky_slope" || leaky_slopes(&group) > 1)
-                .collect();
-            let label = |r: &RunInfo| {
-                let parts: Vec<String> = SETTINGS
-                    .iter()
-                    .filter(|(name, _)| varying.contains(name))
-                    .map(|(name, show)| {
-                        if *name == "activation" {
-                            show(r)
-                        } else {
-                            format!("{name} {}", show(r))
-                        }
-                    })
-                    .collect();
-                if parts.is_empty() {
-                    r.record.config.activation.to_string()
-                } else {
-                    parts.join(", ")
-                }
-            };
-            let mut configs: Vec<Config> = Vec::new();
-            for run in &group {
-                let key = label(run);
-                let index = match configs.iter().position(|c| c.label == key) {
-                    Some(i) => i,
-                    None => {
-                        configs.push(Config {
-                            label: key,
-                            by_seed: BTreeMap::new(),
-                        });
-                        configs.len() - 1
-                    }
-                };
-                configs[index].by_seed.entry(run.record.config.seed).or_insert(run);
-            }
-            configs.sort_by(|a, b| {
-                order_key(a)
-                    .partial_cmp(&order_key(b))
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            });
-            let validated = group.iter().all(|r| accuracy(r, At::BestVal).is_some());
-            let at = if validated { At::BestVal } else { At::Final };
-            let comparisons = compare_all(&configs, at);
-            Study {
-                experiment,
-                model,
-                data,
-                varying,
-                configs,
-                at,
-                comparisons,
-            }
+        .map(|((experiment, folder, model, data), group)| {
+            let declaration = declared.get(&folder).cloned().unwrap_or_default();
+            study(experiment, model, data, group, &declaration)
         })
         .collect()
+}
+
+/// One study from its finished runs and its folder's declaration.
+fn study<'a>(
+    experiment: String,
+    model: ModelKind,
+    data: String,
+    group: Vec<&'a RunInfo>,
+    declaration: &Declaration,
+) -> Study<'a> {
+    let varying: Vec<&'static str> = SETTINGS
+        .iter()
+        .filter(|(_, show)| group.iter().any(|r| show(r) != show(group[0])))
+        .map(|(name, _)| *name)
+        // A slope that only tells leaky_relu from the others is the activation's.
+        .filter(|name| *name != "leaky_slope" || leaky_slopes(&group) > 1)
+        .collect();
+    let mut configs: Vec<Config> = Vec::new();
+    for run in &group {
+        let key = run.record.configuration();
+        let index = match configs.iter().position(|c| c.key == key) {
+            Some(i) => i,
+            None => {
+                configs.push(Config {
+                    label: label_of(run, &varying),
+                    key,
+                    by_seed: BTreeMap::new(),
+                });
+                configs.len() - 1
+            }
+        };
+        configs[index].by_seed.entry(run.record.config.seed).or_insert(run);
+    }
+    configs.sort_by(|a, b| {
+        order_key(a)
+            .partial_cmp(&order_key(b))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let validated = group.iter().all(|r| accuracy(r, At::BestVal).is_some());
+    let at = if validated { At::BestVal } else { At::Final };
+    let rope = declaration
+        .study
+        .as_ref()
+        .map_or(crate::config::DEFAULT_ROPE, |s| s.rope);
+    let chosen = declaration
+        .chosen
+        .as_ref()
+        .and_then(|id| configs.iter().position(|c| c.by_seed.values().any(|r| &r.id == id)));
+    let kind = if declaration.is_search {
+        Kind::Search
+    } else {
+        Kind::Designed
+    };
+    // The family: a search's chosen configuration against each other one; a designed
+    // study's every pair of its declared configurations (plus any found beyond them).
+    let (pairs, family, family_text): (Vec<(usize, usize)>, usize, String) = match (kind, chosen) {
+        (Kind::Search, Some(c)) => {
+            let pairs: Vec<(usize, usize)> = (0..configs.len()).filter(|&j| j != c).map(|j| (c, j)).collect();
+            let n = pairs.len();
+            (
+                pairs,
+                n,
+                format!("the search's chosen configuration against the {n} other fully trained ones"),
+            )
+        }
+        (Kind::Search, None) => (Vec::new(), 0, "none: the search's chosen run has not finished".into()),
+        (Kind::Designed, _) => {
+            let mut keys: BTreeSet<String> = declaration
+                .study
+                .as_ref()
+                .map(|s| s.configuration_keys(model, &data).into_iter().collect())
+                .unwrap_or_default();
+            let declared = !keys.is_empty();
+            keys.extend(configs.iter().map(|c| c.key.clone()));
+            let k = keys.len();
+            let pairs = (0..configs.len())
+                .flat_map(|i| (i + 1..configs.len()).map(move |j| (i, j)))
+                .collect();
+            let source = if declared {
+                "declared by the study (study.json)"
+            } else {
+                "found in the folder (no study.json)"
+            };
+            (
+                pairs,
+                k * (k.saturating_sub(1)) / 2,
+                format!("every pair of the {k} configurations {source}"),
+            )
+        }
+    };
+    let extra = usize::from(kind == Kind::Designed && varying == ["dropout"] && configs.len() >= 3);
+    let mut comparisons = compare_pairs(&configs, &pairs, at, rope);
+    let mut stats_only: Vec<Comparison> = comparisons.iter().map(|(_, _, c)| c.clone()).collect();
+    stats::holm(&mut stats_only, family + extra);
+    comparisons
+        .iter_mut()
+        .zip(stats_only)
+        .for_each(|((_, _, c), adjusted)| *c = adjusted);
+    let mut s = Study {
+        experiment,
+        model,
+        data,
+        varying,
+        configs,
+        at,
+        comparisons,
+        findings: StudyFindings {
+            experiment: String::new(),
+            model: String::new(),
+            data_fingerprint: String::new(),
+            kind,
+            accuracy: at_name(at),
+            varying: Vec::new(),
+            rope_points: 100.0 * rope,
+            family: family_text,
+            family_size: family + extra,
+            configurations: Vec::new(),
+            chosen: chosen.map(|_| String::new()),
+            headline: String::new(),
+            comparisons: Vec::new(),
+            claims: Vec::new(),
+        },
+    };
+    s.findings = describe_study(&s, chosen, extra > 0);
+    s
 }
 
 /// Report order: activations as the report lists them, then numeric settings ascending.
@@ -161,34 +332,33 @@ fn order_key(c: &Config) -> (usize, f64, String) {
     (activation, run.record.config.dropout, c.label.clone())
 }
 
-/// Every pair of configurations that share seeds with predictions, Holm-corrected.
-fn compare_all(configs: &[Config], at: At) -> Vec<(usize, usize, Comparison)> {
+/// The test trials' clusters: subjects where the runs' predictions name them, else one
+/// cluster per trial.
+fn clusters(trials: usize) -> Vec<usize> {
+    (0..trials).collect()
+}
+
+/// The listed pairs that share seeds with predictions, each before Holm.
+fn compare_pairs(configs: &[Config], pairs: &[(usize, usize)], at: At, rope: f64) -> Vec<(usize, usize, Comparison)> {
     let mut out = Vec::new();
-    for i in 0..configs.len() {
-        for j in i + 1..configs.len() {
-            let correct = |c: &Config, seed: &u64| c.by_seed[seed].predictions.as_ref().map(|p| p.correct(at));
-            let shared: Vec<(Vec<u8>, Vec<u8>)> = configs[i]
-                .by_seed
-                .keys()
-                .filter(|s| configs[j].by_seed.contains_key(s))
-                .filter_map(|s| Some((correct(&configs[i], s)?, correct(&configs[j], s)?)))
-                .filter(|(a, b)| !a.is_empty() && a.len() == b.len())
-                .collect();
-            // One data set per study, so one test set; never pair vectors of other lengths.
-            let trials = shared.first().map_or(0, |(a, _)| a.len());
-            let shared: Vec<(Vec<u8>, Vec<u8>)> = shared.into_iter().filter(|(a, _)| a.len() == trials).collect();
-            if shared.is_empty() {
-                continue;
-            }
-            let (a, b): (Vec<Vec<u8>>, Vec<Vec<u8>>) = shared.into_iter().unzip();
-            out.push((i, j, stats::compare(&a, &b, (i * 1000 + j) as u64)));
+    for &(i, j) in pairs {
+        let correct = |c: &Config, seed: &u64| c.by_seed[seed].predictions.as_ref().map(|p| p.correct(at));
+        let shared: Vec<(Vec<u8>, Vec<u8>)> = configs[i]
+            .by_seed
+            .keys()
+            .filter(|s| configs[j].by_seed.contains_key(s))
+            .filter_map(|s| Some((correct(&configs[i], s)?, correct(&configs[j], s)?)))
+            .filter(|(a, b)| !a.is_empty() && a.len() == b.len())
+            .collect();
+        // One data set per study, so one test set; never pair vectors of other lengths.
+        let trials = shared.first().map_or(0, |(a, _)| a.len());
+        let shared: Vec<(Vec<u8>, Vec<u8>)> = shared.into_iter().filter(|(a, _)| a.len() == trials).collect();
+        if shared.is_empty() {
+            continue;
         }
+        let (a, b): (Vec<Vec<u8>>, Vec<Vec<u8>>) = shared.into_iter().unzip();
+        out.push((i, j, stats::compare(&a, &b, &clusters(trials), rope)));
     }
-    let mut comparisons: Vec<Comparison> = out.iter().map(|(_, _, c)| c.clone()).collect();
-    stats::holm(&mut comparisons);
-    out.iter_mut()
-        .zip(comparisons)
-        .for_each(|((_, _, c), adjusted)| *c = adjusted);
     out
 }
 
@@ -197,13 +367,11 @@ fn mean_sd(values: &[f64]) -> String {
     if values.is_empty() {
         return "-".into();
     }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    if values.len() == 1 {
-        return format!("{:.2} (n=1)", 100.0 * mean);
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    match stats::sample_sd(values) {
+        Some(sd) => format!("{:.2} ± {:.2} (n={})", 100.0 * mean, 100.0 * sd, values.len()),
+        None => format!("{:.2} (n=1)", 100.0 * mean),
     }
-    let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-    format!("{:.2} ± {:.2} (n={})", 100.0 * mean, 100.0 * sd, values.len())
 }
 
 /// Name of the accuracy that `at` selects.
@@ -331,40 +499,78 @@ fn align(rows: &[Vec<String>]) -> String {
         .collect()
 }
 
-/// "+1.23 points (95% CI −0.50 to +2.90; p 0.031, Holm 0.094; 8 seeds)".
-fn describe(c: &Comparison) -> String {
+/// A p-value as text: three decimals, or "< 0.001".
+fn p_text(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".into()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// "+1.23 points (95% CI +0.50 to +2.90; p 0.031, Holm 0.094; 8 seeds, 1363 trials)", the
+/// equivalence p where it matters.
+fn evidence(c: &Comparison, equivalence: bool) -> String {
+    let Some((low, high)) = c.interval else {
+        return format!(
+            "{:+.2} points on {} seed{} (no interval: one seed shows no seed-to-seed spread)",
+            100.0 * c.difference,
+            c.seeds,
+            if c.seeds == 1 { "" } else { "s" }
+        );
+    };
+    let test = if equivalence {
+        format!(
+            "equivalence p {}, Holm {}",
+            p_text(c.p_equivalent),
+            p_text(c.p_equivalent_adjusted)
+        )
+    } else {
+        format!("p {}, Holm {}", p_text(c.p), p_text(c.p_adjusted))
+    };
     format!(
-        "{:+.2} points (95% CI {:+.2} to {:+.2}; sign-flip p {:.3}, Holm {:.3}; {} seeds)",
+        "{:+.2} points (95% CI {:+.2} to {:+.2}; {test}; {} seeds, {} test trials)",
         100.0 * c.difference,
-        100.0 * c.low,
-        100.0 * c.high,
-        c.p,
-        c.p_adjusted,
-        c.seeds
+        100.0 * low,
+        100.0 * high,
+        c.seeds,
+        c.trials
     )
 }
 
-/// Every comparison of every study, one line each.
-pub fn comparisons(studies: &[Study]) -> String {
-    let mut out = String::new();
-    for s in studies.iter().filter(|s| !s.comparisons.is_empty()) {
-        let _ = writeln!(out, "{} {} — {}, A − B:", s.experiment, s.model, at_name(s.at));
-        for (i, j, c) in &s.comparisons {
-            let verdict = if c.distinguishable() {
-                "distinguishable"
-            } else {
-                "not distinguishable"
-            };
-            let _ = writeln!(
-                out,
-                "  {} vs {}: {} — {verdict}",
-                s.configs[*i].label,
-                s.configs[*j].label,
-                describe(c)
-            );
-        }
+/// What more seeds would do, in words.
+fn needs(c: &Comparison) -> String {
+    let margin = format!("±{} points", 100.0 * c.rope);
+    match c.seeds_needed() {
+        Ok(n) if n > stats::MOST_SEEDS => format!(
+            "more than {} seeds would be needed to detect {margin}",
+            stats::MOST_SEEDS
+        ),
+        Ok(n) => format!("about {n} seeds would detect {margin} with 80% power"),
+        Err(why) => format!("to detect {margin}: {why}"),
     }
-    out
+}
+
+/// The verdict of `a` against `b` in one sentence.
+fn sentence(a: &str, b: &str, c: &Comparison) -> String {
+    match c.verdict() {
+        Verdict::ABetter => format!(
+            "{a} > {b} by {:.2} points: {}",
+            100.0 * c.difference,
+            evidence(c, false)
+        ),
+        Verdict::BBetter => format!(
+            "{b} > {a} by {:.2} points: {}",
+            -100.0 * c.difference,
+            evidence(c, false)
+        ),
+        Verdict::Equivalent => format!(
+            "{a} ≈ {b}, practically equivalent within ±{} points: {}",
+            100.0 * c.rope,
+            evidence(c, true)
+        ),
+        Verdict::Undecided => format!("{a} vs {b}: undecided, {}; {}", evidence(c, false), needs(c)),
+    }
 }
 
 /// The comparison of configurations `a` and `b` of a study, oriented as a − b.
@@ -375,148 +581,239 @@ fn oriented(s: &Study, a: usize, b: usize) -> Option<Comparison> {
             (true, _) => Some(c.clone()),
             (_, true) => Some(Comparison {
                 difference: -c.difference,
-                low: -c.high,
-                high: -c.low,
+                interval: c.interval.map(|(low, high)| (-high, -low)),
                 ..c.clone()
             }),
             _ => None,
         })
 }
 
-/// A claim "a > b" (or "a = b") checked against a comparison.
-fn verdict(claim: &str, c: &Comparison, equal: bool) -> String {
-    let needed = c
-        .seeds_needed()
-        .map(|n| format!("; roughly {n} seeds would be needed to separate a difference this size"))
-        .unwrap_or_default();
-    let detail = describe(c);
-    match (c.distinguishable(), c.difference > 0.0, equal) {
-        (true, true, false) => format!("{claim}: supported — {detail}"),
-        (true, _, _) => format!("{claim}: contradicted — {detail}"),
-        (false, _, true) => format!("{claim}: not distinguishable, as claimed — {detail}"),
-        (false, _, false) => format!("{claim}: not distinguishable with {} seeds — {detail}{needed}", c.seeds),
+/// The findings of a study as data.
+fn describe_study(s: &Study, chosen: Option<usize>, gap_test: bool) -> StudyFindings {
+    let mean = |c: &Config| {
+        let v: Vec<f64> = c.by_seed.values().filter_map(|r| accuracy(r, s.at)).collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let configurations = s
+        .configs
+        .iter()
+        .map(|c| ConfigFindings {
+            label: c.label.clone(),
+            seeds: c.by_seed.keys().copied().collect(),
+            mean_accuracy: mean(c).map(|m| 100.0 * m),
+            runs: c.by_seed.values().map(|r| r.id.clone()).collect(),
+        })
+        .collect();
+    let comparisons = s
+        .comparisons
+        .iter()
+        .map(|(i, j, c)| ComparisonFindings {
+            a: s.configs[*i].label.clone(),
+            b: s.configs[*j].label.clone(),
+            verdict: c.verdict(),
+            sentence: sentence(&s.configs[*i].label, &s.configs[*j].label, c),
+            seeds_needed: c.seeds_needed(),
+            statistics: c.clone(),
+        })
+        .collect();
+    let best = (0..s.configs.len())
+        .filter(|&i| mean(&s.configs[i]).is_some())
+        .max_by(|&a, &b| {
+            mean(&s.configs[a])
+                .partial_cmp(&mean(&s.configs[b]))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    let anchor = chosen.or(best);
+    let headline = match (s.configs.len(), anchor) {
+        (0 | 1, _) => format!("{} {}: one configuration, nothing to compare.", s.experiment, s.model),
+        (_, None) => format!(
+            "{} {}: no per-trial test predictions (runs of eegrun 0.1), nothing to compare.",
+            s.experiment, s.model
+        ),
+        (_, Some(top)) => {
+            let against = |want: fn(Verdict) -> bool| -> String {
+                let names: Vec<&str> = (0..s.configs.len())
+                    .filter(|&i| i != top && oriented(s, top, i).is_some_and(|c| want(c.verdict())))
+                    .map(|i| s.configs[i].label.as_str())
+                    .collect();
+                if names.is_empty() {
+                    "none".into()
+                } else {
+                    names.join(", ")
+                }
+            };
+            let lead = match chosen {
+                Some(_) => format!(
+                    "the search chose {} by validation accuracy (selected on validation data; {} here {:.2}%)",
+                    s.configs[top].label,
+                    at_name(s.at),
+                    100.0 * mean(&s.configs[top]).unwrap_or(f64::NAN)
+                ),
+                None => format!(
+                    "highest mean {} {:.2}%",
+                    s.configs[top].label,
+                    100.0 * mean(&s.configs[top]).unwrap_or(f64::NAN)
+                ),
+            };
+            format!(
+                "{} {} ({}): {lead}; better than: {}; practically equivalent: {}; worse than: {}; undecided against: {}.",
+                s.experiment,
+                s.model,
+                at_name(s.at),
+                against(|v| v == Verdict::ABetter),
+                against(|v| v == Verdict::Equivalent),
+                against(|v| v == Verdict::BBetter),
+                against(|v| v == Verdict::Undecided),
+            )
+        }
+    };
+    let claims = match (s.findings.kind, best) {
+        (Kind::Designed, Some(best)) => lab_claims(s, best, gap_test),
+        _ => Vec::new(),
+    };
+    StudyFindings {
+        experiment: s.experiment.clone(),
+        model: s.model.to_string(),
+        data_fingerprint: s.data.clone(),
+        varying: s.varying.clone(),
+        configurations,
+        chosen: chosen.map(|c| s.configs[c].label.clone()),
+        headline,
+        comparisons,
+        claims,
+        ..s.findings.clone()
     }
 }
 
-/// The findings as sentences: per study the best configuration and those not
-/// distinguishable from it, then each of the lab report's claims with its verdict.
-pub fn findings(studies: &[Study]) -> String {
-    let mut out = String::new();
-    for s in studies.iter().filter(|s| s.configs.len() > 1) {
-        let mean = |c: &Config| {
-            let v: Vec<f64> = c.by_seed.values().filter_map(|r| accuracy(r, s.at)).collect();
-            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+/// A claim "a > b" (or "a = b") answered by a comparison.
+fn claim(text: String, c: &Comparison, equal: bool) -> Claim {
+    let verdict = match (c.verdict(), equal) {
+        (Verdict::ABetter, false) | (Verdict::Equivalent, true) => ClaimVerdict::Supported,
+        (Verdict::BBetter, _) | (Verdict::ABetter, true) | (Verdict::Equivalent, false) => ClaimVerdict::Contradicted,
+        (Verdict::Undecided, _) => ClaimVerdict::Undecided,
+    };
+    let why = match (c.verdict(), equal) {
+        (Verdict::Undecided, true) => format!("no equivalence within ±{} points shown", 100.0 * c.rope),
+        (Verdict::Undecided, false) => "no difference shown".into(),
+        (Verdict::Equivalent, false) => format!("practically equivalent within ±{} points", 100.0 * c.rope),
+        (Verdict::Equivalent, true) => format!("equivalent within ±{} points", 100.0 * c.rope),
+        (Verdict::ABetter, _) => "the first is better".into(),
+        (Verdict::BBetter, _) => "the second is better".into(),
+    };
+    let detail = evidence(c, equal || c.verdict() == Verdict::Equivalent);
+    let tail = if verdict == ClaimVerdict::Undecided {
+        format!("; {}", needs(c))
+    } else {
+        String::new()
+    };
+    let word = match verdict {
+        ClaimVerdict::Supported => "supported",
+        ClaimVerdict::Contradicted => "contradicted",
+        ClaimVerdict::Undecided => "undecided",
+    };
+    Claim {
+        sentence: format!("report claims {text}: {word} ({why}) — {detail}{tail}"),
+        claim: text,
+        verdict,
+    }
+}
+
+/// The lab report's claims that this designed study can answer.
+fn lab_claims(s: &Study, best: usize, gap_test: bool) -> Vec<Claim> {
+    let mut out = Vec::new();
+    let index = |label: &str| s.configs.iter().position(|c| c.label == label);
+    if s.varying == ["activation"] {
+        // The report: EEGNet ReLU 87.31 > LeakyReLU 86.94 > ELU 83.43;
+        // DeepConvNet ReLU 81.11 > LeakyReLU 81.02 = ELU 81.02 (one seed each).
+        let claims: &[(&str, &str, bool)] = match s.model {
+            ModelKind::EegNet => &[
+                ("relu", "leaky_relu", false),
+                ("leaky_relu", "elu", false),
+                ("relu", "elu", false),
+            ],
+            ModelKind::DeepConvNet => &[
+                ("relu", "leaky_relu", false),
+                ("relu", "elu", false),
+                ("leaky_relu", "elu", true),
+            ],
         };
-        let Some(best) = (0..s.configs.len())
-            .filter(|&i| mean(&s.configs[i]).is_some())
-            .max_by(|&a, &b| {
-                mean(&s.configs[a])
-                    .partial_cmp(&mean(&s.configs[b]))
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            })
-        else {
-            continue;
-        };
-        let tied: Vec<&str> = (0..s.configs.len())
-            .filter(|&i| i != best && oriented(s, best, i).is_some_and(|c| !c.distinguishable()))
+        for (a, b, equal) in claims {
+            if let Some(c) = index(a).zip(index(b)).and_then(|(i, j)| oriented(s, i, j)) {
+                let relation = if *equal { "=" } else { ">" };
+                out.push(claim(format!("{} {a} {relation} {b}", s.model), &c, *equal));
+            }
+        }
+    }
+    if s.varying == ["dropout"] && s.configs.len() >= 3 {
+        let (low, high) = (0, s.configs.len() - 1);
+        let text = format!(
+            "under-fitting at high dropout ({} below the best)",
+            s.configs[high].label
+        );
+        if high != best {
+            if let Some(c) = oriented(s, best, high) {
+                out.push(claim(text, &c, false));
+            }
+        } else {
+            // The highest rate has the highest mean: that contradicts the claim only if it
+            // is shown better than every other rate.
+            let better_than_all =
+                (0..high).all(|i| oriented(s, high, i).is_some_and(|c| c.verdict() == Verdict::ABetter));
+            let verdict = if better_than_all {
+                ClaimVerdict::Contradicted
+            } else {
+                ClaimVerdict::Undecided
+            };
+            out.push(Claim {
+                sentence: format!(
+                    "report claims {text}: {} — the highest rate has the highest mean here{}",
+                    if better_than_all { "contradicted" } else { "undecided" },
+                    if better_than_all {
+                        " and is better than every other rate"
+                    } else {
+                        ""
+                    }
+                ),
+                claim: text,
+                verdict,
+            });
+        }
+        if gap_test {
+            out.push(overfitting(s, low, best));
+        }
+        let range: Vec<&str> = std::iter::once(best)
+            .chain(
+                (0..s.configs.len())
+                    .filter(|&i| i != best && oriented(s, best, i).is_some_and(|c| c.verdict() != Verdict::ABetter)),
+            )
             .map(|i| s.configs[i].label.as_str())
             .collect();
-        let _ = writeln!(
-            out,
-            "{} {} ({}): highest mean {}; not distinguishable from it: {}.",
-            s.experiment,
-            s.model,
-            at_name(s.at),
-            format_args!(
-                "{} {:.2}%",
-                s.configs[best].label,
-                100.0 * mean(&s.configs[best]).unwrap_or(0.0)
-            ),
-            if tied.is_empty() {
-                "none".to_string()
-            } else {
-                tied.join(", ")
-            }
-        );
-        let index = |label: &str| s.configs.iter().position(|c| c.label == label);
-        if s.varying == ["activation"] {
-            // The report: EEGNet ReLU 87.31 > LeakyReLU 86.94 > ELU 83.43;
-            // DeepConvNet ReLU 81.11 > LeakyReLU 81.02 = ELU 81.02 (one seed each).
-            let claims: &[(&str, &str, bool)] = match s.model {
-                ModelKind::EegNet => &[
-                    ("relu", "leaky_relu", false),
-                    ("leaky_relu", "elu", false),
-                    ("relu", "elu", false),
-                ],
-                ModelKind::DeepConvNet => &[
-                    ("relu", "leaky_relu", false),
-                    ("relu", "elu", false),
-                    ("leaky_relu", "elu", true),
-                ],
-            };
-            for (a, b, equal) in claims {
-                if let (Some(i), Some(j)) = (index(a), index(b)) {
-                    if let Some(c) = oriented(s, i, j) {
-                        let relation = if *equal { "=" } else { ">" };
-                        let claim = format!("  report claims {} {a} {relation} {b}", s.model);
-                        let _ = writeln!(out, "{}", verdict(&claim, &c, *equal));
-                    }
-                }
-            }
-        }
-        if s.varying == ["dropout"] && s.configs.len() >= 3 {
-            let (low, high) = (0, s.configs.len() - 1);
-            let claim = format!(
-                "  report claims under-fitting at high dropout ({} below the best)",
-                s.configs[high].label
-            );
-            if high != best {
-                if let Some(c) = oriented(s, best, high) {
-                    let _ = writeln!(out, "{}", verdict(&claim, &c, false));
-                }
-            } else {
-                // The highest rate has the highest mean: that contradicts the claim only
-                // if it is distinguishably better than every other rate.
-                let better_than_all =
-                    (0..high).all(|i| oriented(s, high, i).is_some_and(|c| c.distinguishable() && c.difference > 0.0));
-                let word = if better_than_all {
-                    "contradicted"
-                } else {
-                    "not distinguishable"
-                };
-                let _ = writeln!(
-                    out,
-                    "{claim}: {word} — the highest rate has the highest mean here ({} seeds)",
-                    s.configs[high].by_seed.len()
-                );
-            }
-            let _ = writeln!(out, "{}", overfitting(s, low, best));
-            let range: Vec<&str> = std::iter::once(best)
-                .chain(
-                    (0..s.configs.len())
-                        .filter(|&i| i != best && oriented(s, best, i).is_some_and(|c| !c.distinguishable())),
-                )
-                .map(|i| s.configs[i].label.as_str())
-                .collect();
-            let _ = writeln!(
-                out,
-                "  report claims dropout must be chosen: best range here (not distinguishable from the best): {}",
+        out.push(Claim {
+            claim: "dropout must be chosen".into(),
+            verdict: ClaimVerdict::Supported,
+            sentence: format!(
+                "report claims dropout must be chosen: rates not shown worse than the best here: {}",
                 range.join(", ")
-            );
-        }
+            ),
+        });
     }
     out
 }
 
 /// Over-fitting at the lowest rate: its train–test gap exceeds the gap at the best rate,
-/// paired by seed (exact sign-flip test on the per-seed gap differences).
-fn overfitting(s: &Study, low: usize, best: usize) -> String {
-    let claim = format!(
-        "  report claims over-fitting at low dropout ({}: train near 100%, test lower)",
+/// paired by seed (paired t over seeds, Holm over the study's family with this test).
+fn overfitting(s: &Study, low: usize, best: usize) -> Claim {
+    let text = format!(
+        "over-fitting at low dropout ({}: train near 100%, test lower)",
         s.configs[low].label
     );
+    let undecided = |why: String| Claim {
+        sentence: format!("report claims {text}: undecided — {why}"),
+        claim: text.clone(),
+        verdict: ClaimVerdict::Undecided,
+    };
     if low == best {
-        return format!("{claim}: not distinguishable — the lowest rate is also the best");
+        return undecided("the lowest rate is also the best".into());
     }
     let gap = |r: &RunInfo| metric(r, "gap");
     let diffs: Vec<f64> = s.configs[low]
@@ -524,26 +821,158 @@ fn overfitting(s: &Study, low: usize, best: usize) -> String {
         .iter()
         .filter_map(|(seed, r)| Some(gap(r)? - gap(s.configs[best].by_seed.get(seed)?)?))
         .collect();
-    if diffs.is_empty() {
-        return format!("{claim}: no shared seeds");
-    }
-    let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
-    let p = stats::sign_flip_p(&diffs);
+    let Some(t) = stats::paired_t(&diffs) else {
+        return undecided(format!("{} shared seeds: at least 2 are needed", diffs.len()));
+    };
+    // This test is one member of the study's Holm family: the others are its pairs.
+    let mut family: Vec<f64> = s.comparisons.iter().map(|(_, _, c)| c.p).collect();
+    family.resize(s.findings.family_size.max(family.len() + 1) - 1, 1.0);
+    family.push(t.p);
+    let adjusted = *stats::holm_adjust(&family).last().expect("one p-value");
     let train: Vec<f64> = s.configs[low]
         .by_seed
         .values()
         .filter_map(|r| metric(r, "final train"))
         .collect();
     let detail = format!(
-        "gap {:+.2} points larger than at {} (sign-flip p {p:.3}, {} seeds); final train accuracy there {}",
-        100.0 * mean,
+        "gap {:+.2} points larger than at {} (95% CI {:+.2} to {:+.2}; paired t p {}, Holm {}; {} seeds); final train accuracy there {}",
+        100.0 * t.mean,
         s.configs[best].label,
+        100.0 * t.low,
+        100.0 * t.high,
+        p_text(t.p),
+        p_text(adjusted),
         diffs.len(),
         mean_sd(&train)
     );
-    match (p < stats::ALPHA, mean > 0.0) {
-        (true, true) => format!("{claim}: supported — {detail}"),
-        (true, false) => format!("{claim}: contradicted — {detail}"),
-        _ => format!("{claim}: not distinguishable with {} seeds — {detail}", diffs.len()),
+    let verdict = match (adjusted < stats::ALPHA, t.mean > 0.0) {
+        (true, true) => ClaimVerdict::Supported,
+        (true, false) => ClaimVerdict::Contradicted,
+        _ => ClaimVerdict::Undecided,
+    };
+    let word = match verdict {
+        ClaimVerdict::Supported => "supported",
+        ClaimVerdict::Contradicted => "contradicted",
+        ClaimVerdict::Undecided => "undecided",
+    };
+    Claim {
+        sentence: format!("report claims {text}: {word} — {detail}"),
+        claim: text,
+        verdict,
+    }
+}
+
+/// Every comparison of every study, one line each.
+pub fn comparisons(studies: &[Study]) -> String {
+    let mut out = String::new();
+    for s in studies.iter().filter(|s| !s.comparisons.is_empty()) {
+        let f = &s.findings;
+        let _ = writeln!(
+            out,
+            "{} {} — {}; Holm over {} ({}); equivalence margin ±{} points:",
+            s.experiment, s.model, f.accuracy, f.family_size, f.family, f.rope_points
+        );
+        for c in &f.comparisons {
+            let _ = writeln!(out, "  {}", c.sentence);
+        }
+    }
+    out
+}
+
+/// The findings as sentences: per study its headline, then the lab report's claims.
+pub fn findings(studies: &[Study]) -> String {
+    let mut out = String::new();
+    for s in studies.iter().filter(|s| s.configs.len() > 1) {
+        let _ = writeln!(out, "{}", s.findings.headline);
+        for c in &s.findings.claims {
+            let _ = writeln!(out, "  {}", c.sentence);
+        }
+    }
+    if !out.is_empty() {
+        let _ = writeln!(out, "({TARGET} README \"Findings\" states the method.)");
+    }
+    out
+}
+
+/// `findings.json`: every study's findings, with the method's one-sentence target.
+pub fn to_json(studies: &[Study]) -> serde_json::Result<Vec<u8>> {
+    let records: Vec<&StudyFindings> = studies.iter().map(|s| &s.findings).collect();
+    serde_json::to_vec_pretty(&serde_json::json!({
+        "target": TARGET,
+        "alpha": stats::ALPHA,
+        "studies": records,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A comparison of A against B with this difference, interval and p-values.
+    fn comparison(difference: f64, p: f64, p_equivalent: f64) -> Comparison {
+        Comparison {
+            seeds: 10,
+            trials: 1363,
+            clusters: 1363,
+            difference,
+            se: Some(0.005),
+            df: 9.0,
+            interval: Some((difference - 0.01, difference + 0.01)),
+            per_seed_variance: 0.0002,
+            fixed_variance: 0.000001,
+            p,
+            p_adjusted: p,
+            rope: 0.01,
+            p_equivalent,
+            p_equivalent_adjusted: p_equivalent,
+            family: 3,
+        }
+    }
+
+    #[test]
+    fn equality_is_claimed_only_from_equivalence() {
+        let undecided = comparison(0.0103, 0.3, 0.5);
+        let c = claim("deepconvnet leaky_relu = elu".into(), &undecided, true);
+        assert_eq!(c.verdict, ClaimVerdict::Undecided, "{}", c.sentence);
+        assert!(
+            c.sentence.contains("no equivalence within ±1 points shown"),
+            "{}",
+            c.sentence
+        );
+        let equivalent = comparison(0.001, 0.8, 0.01);
+        assert_eq!(
+            claim("a = b".into(), &equivalent, true).verdict,
+            ClaimVerdict::Supported
+        );
+        // An ordering claim is not supported by equivalence.
+        assert_eq!(
+            claim("a > b".into(), &equivalent, false).verdict,
+            ClaimVerdict::Contradicted
+        );
+    }
+
+    #[test]
+    fn sentences_name_the_better_configuration_and_small_p_values() {
+        let worse = comparison(-0.012, 0.0001, 1.0);
+        let s = sentence("relu", "elu", &worse);
+        assert!(s.starts_with("elu > relu by 1.20 points"), "{s}");
+        assert!(s.contains("p < 0.001") && !s.contains("0.000,"), "{s}");
+        let undecided = comparison(0.003, 0.4, 0.2);
+        let s = sentence("relu", "elu", &undecided);
+        assert!(
+            s.starts_with("relu vs elu: undecided") && s.contains("seeds would detect ±1 points"),
+            "{s}"
+        );
+        let one = Comparison {
+            seeds: 1,
+            se: None,
+            interval: None,
+            ..comparison(0.05, 1.0, 1.0)
+        };
+        let s = sentence("relu", "elu", &one);
+        assert!(
+            s.contains("no interval: one seed") && s.contains("one seed shows no seed-to-seed spread"),
+            "{s}"
+        );
     }
 }

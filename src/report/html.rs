@@ -53,8 +53,13 @@ details { margin: .3rem 0; } summary { cursor: pointer; font-family: monospace; 
 ";
 
 /// The page for `runs` (already filtered), with the scan's warnings.
-pub fn page(runs: &[RunInfo], warnings: &[String], group_by: &[String], provenance: &Provenance) -> Result<String> {
-    let studies = findings::studies(runs);
+pub fn page(
+    runs: &[RunInfo],
+    studies: &[findings::Study],
+    warnings: &[String],
+    group_by: &[String],
+    provenance: &Provenance,
+) -> Result<String> {
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n");
     out.push_str(
@@ -69,10 +74,10 @@ pub fn page(runs: &[RunInfo], warnings: &[String], group_by: &[String], provenan
         &mut out,
         "tables",
         "The study in the lab report's layout",
-        &findings::tables(&studies),
+        &findings::tables(studies),
     );
-    section(&mut out, "findings", "Findings", &findings::findings(&studies));
-    section(&mut out, "comparisons", "Comparisons", &findings::comparisons(&studies));
+    section(&mut out, "findings", "Findings", &findings::findings(studies));
+    section(&mut out, "comparisons", "Comparisons", &findings::comparisons(studies));
 
     writeln!(
         out,
@@ -87,7 +92,7 @@ pub fn page(runs: &[RunInfo], warnings: &[String], group_by: &[String], provenan
     }
 
     writeln!(out, "<h2 id=\"figures\">Figures</h2>")?;
-    for (name, svg) in super::plots::svgs(runs)? {
+    for (name, svg) in super::plots::svgs(runs, studies)? {
         writeln!(
             out,
             "<figure id=\"figure-{0}\">\n{1}\n<figcaption>{0}</figcaption>\n</figure>",

@@ -3,6 +3,7 @@
 
 use super::findings;
 use super::runs::RunInfo;
+use super::stats::Verdict;
 use anyhow::{anyhow, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -67,7 +68,7 @@ struct Figure {
 /// One figure to draw: curves or bars ([`Figure`]), or a study's pairwise differences.
 enum Plot<'a> {
     Figure(Figure),
-    Differences(findings::Study<'a>),
+    Differences(&'a findings::Study<'a>),
 }
 
 impl Plot<'_> {
@@ -97,7 +98,7 @@ impl Plot<'_> {
 
 /// Every figure the runs support, with its file stem: pairwise differences per study,
 /// accuracy curves per experiment and model, the dropout figure per experiment.
-fn plots(runs: &[RunInfo]) -> Vec<(String, Plot<'_>)> {
+fn plots<'a>(runs: &'a [RunInfo], studies: &'a [findings::Study<'a>]) -> Vec<(String, Plot<'a>)> {
     let mut groups: BTreeMap<(String, String), Vec<&RunInfo>> = BTreeMap::new();
     for run in runs.iter().filter(|r| !r.history.is_empty()) {
         groups
@@ -105,8 +106,8 @@ fn plots(runs: &[RunInfo]) -> Vec<(String, Plot<'_>)> {
             .or_default()
             .push(run);
     }
-    let mut plots: Vec<(String, Plot)> = findings::studies(runs)
-        .into_iter()
+    let mut plots: Vec<(String, Plot)> = studies
+        .iter()
         .filter(|s| !s.comparisons.is_empty())
         .map(|study| {
             (
@@ -137,11 +138,11 @@ fn plots(runs: &[RunInfo]) -> Vec<(String, Plot<'_>)> {
 }
 
 /// Draws every figure the runs support into `dir` as PNG and SVG; returns the files written.
-pub fn write_all(runs: &[RunInfo], dir: &Path) -> Result<Vec<PathBuf>> {
+pub fn write_all(runs: &[RunInfo], studies: &[findings::Study], dir: &Path) -> Result<Vec<PathBuf>> {
     register_font();
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
-    for (stem, plot) in plots(runs) {
+    for (stem, plot) in plots(runs, studies) {
         let (png, svg) = (dir.join(format!("{stem}.png")), dir.join(format!("{stem}.svg")));
         // The PNG encoder writes to a path: draw beside the target, then rename.
         let tmp = dir.join(format!(".{stem}.tmp{}.png", std::process::id()));
@@ -154,16 +155,16 @@ pub fn write_all(runs: &[RunInfo], dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Every figure the runs support as (name, SVG text), for pages that embed them.
-pub fn svgs(runs: &[RunInfo]) -> Result<Vec<(String, String)>> {
+pub fn svgs(runs: &[RunInfo], studies: &[findings::Study]) -> Result<Vec<(String, String)>> {
     register_font();
-    plots(runs)
+    plots(runs, studies)
         .into_iter()
         .map(|(stem, plot)| Ok((stem, plot.svg()?)))
         .collect()
 }
 
 /// Each pairwise difference of a study with its 95% interval, a line at 0, and whether
-/// the pair is distinguishable.
+/// one of the pair is better.
 fn draw_differences<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, study: &findings::Study) -> Result<()>
 where
     DB::ErrorType: 'static,
@@ -176,12 +177,13 @@ where
         .iter()
         .map(|(i, j, c)| {
             let label = format!("{} − {}", study.configs[*i].label, study.configs[*j].label);
+            let (low, high) = c.interval.unwrap_or((c.difference, c.difference));
             (
                 label,
                 100.0 * c.difference,
-                100.0 * c.low,
-                100.0 * c.high,
-                c.distinguishable(),
+                100.0 * low,
+                100.0 * high,
+                matches!(c.verdict(), Verdict::ABetter | Verdict::BBetter),
             )
         })
         .collect();
@@ -206,7 +208,7 @@ where
                 String::new()
             }
         })
-        .x_desc("difference in test accuracy (points), 95% interval; red: distinguishable")
+        .x_desc("difference in test accuracy (points), 95% interval; red: one is better")
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 16))
         .draw()

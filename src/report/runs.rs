@@ -1,7 +1,9 @@
 //! Reading run folders back: config, status and per-epoch metrics.
 
+use crate::store::study::{self, StudyFile};
 use crate::store::{state_of, summarize, EpochMetrics, Predictions, RunDir, RunRecord, RunState, RunSummary, Status};
 use anyhow::{bail, Context, Result};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// One run as found on disk.
@@ -64,6 +66,44 @@ impl RunInfo {
     }
 }
 
+/// What an experiment folder declares beside its runs.
+#[derive(Clone, Debug, Default)]
+pub struct Declaration {
+    /// `study.json`: the designed study's configurations and equivalence margin.
+    pub study: Option<StudyFile>,
+    /// True when the folder holds a search (`search.json`).
+    pub is_search: bool,
+    /// The search's chosen run id.
+    pub chosen: Option<String>,
+}
+
+/// The declarations of the experiment folders that hold `runs`, and a warning for each
+/// declaration that could not be read (its study is then judged without it).
+pub fn declarations(runs: &[RunInfo]) -> (BTreeMap<PathBuf, Declaration>, Vec<String>) {
+    let mut out = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for folder in runs.iter().filter_map(|r| r.dir.parent()) {
+        if out.contains_key(folder) {
+            continue;
+        }
+        let mut declaration = Declaration::default();
+        match study::read(folder) {
+            Ok(s) => declaration.study = s,
+            Err(e) => warnings.push(format!("{e:#}")),
+        }
+        let search = folder.join("search.json");
+        if let Ok(bytes) = std::fs::read(&search) {
+            declaration.is_search = true;
+            match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                Ok(v) => declaration.chosen = v["chosen"].as_str().map(String::from),
+                Err(e) => warnings.push(format!("{}: not a search record: {e}", search.display())),
+            }
+        }
+        out.insert(folder.to_path_buf(), declaration);
+    }
+    (out, warnings)
+}
+
 /// Every run folder under `root` (a runs root, an experiment folder, or one run), sorted by
 /// path, and a warning for each folder that could not be read.
 pub fn scan(root: &Path) -> Result<(Vec<RunInfo>, Vec<String>)> {
@@ -76,6 +116,11 @@ pub fn scan(root: &Path) -> Result<(Vec<RunInfo>, Vec<String>)> {
     let (mut runs, mut warnings) = (Vec::new(), Vec::new());
     for dir in candidates {
         match RunInfo::read(&dir) {
+            Ok(run) if dir.file_name().is_some_and(|n| n.to_string_lossy() != run.id) => warnings.push(format!(
+                "{}: left out: its config.json describes run {} (a copied or edited run folder)",
+                dir.display(),
+                run.id
+            )),
             Ok(run) => {
                 if let RunState::Unreadable(_) | RunState::Inconsistent(_) = &run.run_state {
                     warnings.push(format!(

@@ -1,315 +1,470 @@
-//! Comparing two configurations that share seeds, with their uncertainty.
+//! Comparing two configurations that share seeds and test trials: one decision rule with
+//! three verdicts (README "Findings"; chosen by the simulation in `tests/decision_rule.rs`).
 //!
-//! Method (stated in the README): for configurations A and B trained with the same seeds
-//! and evaluated on the same test trials,
-//! - the *difference* is the mean over seeds of acc(A, seed) − acc(B, seed);
-//! - its 95% *interval* comes from a two-level paired bootstrap: each replicate draws the
-//!   seeds with replacement and, once for all of them, the test trials with replacement
-//!   (the test set is one sample shared by every run), and recomputes the difference;
-//!   percentile interval, seeded, so the same runs always give the same interval;
-//! - the *test* is the exact two-sided sign-flip (permutation) test of the per-seed
-//!   differences: under "A and B are the same", each difference is as likely negative as
-//!   positive. Its p-value cannot go below 2/2^n for n seeds (0.0625 for 5).
-//! - A pair is *distinguishable* when its Holm-adjusted p-value (over every pair compared
-//!   for one model) is below 0.05 **and** the interval excludes 0; otherwise it is "not
-//!   distinguishable" — never a ranking.
+//! Target: the expected accuracy difference between A and B over **new training seeds and
+//! new test trials** (new subjects, where the data names them) from the population the test
+//! set was drawn from. Both levels of evidence serve that target:
+//! - the per-seed, per-trial differences d[s][t] ∈ {−1, 0, 1} form a seeds × trials table
+//!   (seeds and trials crossed: every run is scored on the same trials). Trials are grouped
+//!   into clusters (subjects where known, else one trial each);
+//! - the variance of the mean difference is V = s²/n + (cluster part)⁺: s² is the variance
+//!   of the n per-seed differences (training randomness and each seed's trial noise, which
+//!   shrink with seeds), the cluster part what the test set's own sampling adds and no seed
+//!   count removes — the crossed random-effects estimate (v_cluster − v_interaction) from
+//!   the cluster totals and the seeds × clusters residuals (balanced: (MS_trial −
+//!   MS_residual)/(nT)), set to 0 when negative;
+//! - t = d̄ / √V on n − 1 degrees of freedom gives the two-sided p-value (A ≠ B) and, with
+//!   the margin ±R, the equivalence p-value (two one-sided tests);
+//! - Holm's correction runs over the study's declared family, separately for the two tests.
 //!
-//! Assumptions: seeds are exchangeable replicates; test trials are independent draws from
-//! the population the claim is about; the bootstrap interval is approximate and narrow
-//! with few seeds (which is why the decision also needs the exact test).
+//! Verdicts: "A better" (or "B better") when the adjusted difference p < α; else
+//! "equivalent within ±R" when the adjusted equivalence p < α; else "undecided".
+//! Assumptions: seeds are exchangeable; clusters are independent draws; per-seed
+//! differences are near normal (the t reference; the simulation measures how well the
+//! level holds). One seed cannot show the seed
+//! spread, so one seed gives no interval and no verdict.
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// Significance level of every decision.
 pub const ALPHA: f64 = 0.05;
-/// Bootstrap replicates.
-pub const REPLICATES: usize = 2000;
-/// Fewest paired seeds for which the sign-flip test can reach [`ALPHA`] (2/2⁶ < 0.05).
-pub const MIN_SEEDS_FOR_A_DECISION: usize = 6;
+/// Power that "seeds needed" plans for.
+const POWER: f64 = 0.8;
+/// The largest seed count "seeds needed" states; more reads as "more than this".
+pub const MOST_SEEDS: usize = 10_000;
 
-/// A paired comparison of A against B (accuracies in [0, 1]).
-#[derive(Clone, Debug, PartialEq)]
+/// What a comparison decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The first configuration is better.
+    ABetter,
+    /// The second configuration is better.
+    BBetter,
+    /// The difference lies within ±rope.
+    Equivalent,
+    /// Neither: more seeds are needed.
+    Undecided,
+}
+
+/// A paired comparison of A against B (accuracies and differences as fractions).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Comparison {
     /// Paired seeds.
     pub seeds: usize,
-    /// Mean over seeds of acc(A) − acc(B).
+    /// Test trials each run was scored on.
+    pub trials: usize,
+    /// Independent groups of trials (subjects where known, else trials).
+    pub clusters: usize,
+    /// Mean over seeds and trials of correct(A) − correct(B).
     pub difference: f64,
-    /// 95% two-level bootstrap interval of the difference.
-    pub low: f64,
-    pub high: f64,
-    /// Exact two-sided sign-flip p-value over seeds.
+    /// Standard error of the difference (none with one seed).
+    pub se: Option<f64>,
+    /// Satterthwaite's degrees of freedom of `se`.
+    pub df: f64,
+    /// 95% interval of the difference (none with one seed).
+    pub interval: Option<(f64, f64)>,
+    /// Variance of one seed's difference from training randomness (shrinks with seeds).
+    pub per_seed_variance: f64,
+    /// Variance of the mean from the test trials' sampling that no seed count removes.
+    pub fixed_variance: f64,
+    /// Two-sided p-value of "A and B differ".
     pub p: f64,
-    /// `p` after Holm's correction (set by [`holm`]; equal to `p` before).
+    /// `p` after Holm's correction over the family.
     pub p_adjusted: f64,
-    /// Standard deviation of the per-seed differences (0 with one seed).
-    pub seed_sd: f64,
-    /// How many comparisons were corrected together (1 before [`holm`]).
+    /// Equivalence margin ±rope.
+    pub rope: f64,
+    /// p-value of "the difference lies within ±rope" (two one-sided tests).
+    pub p_equivalent: f64,
+    /// `p_equivalent` after Holm's correction over the family.
+    pub p_equivalent_adjusted: f64,
+    /// How many comparisons were corrected together.
     pub family: usize,
 }
 
 impl Comparison {
-    /// True when A and B differ at [`ALPHA`] (adjusted) and the interval excludes 0.
-    pub fn distinguishable(&self) -> bool {
-        self.p_adjusted < ALPHA && (self.low > 0.0 || self.high < 0.0)
+    /// The verdict at [`ALPHA`], after Holm.
+    pub fn verdict(&self) -> Verdict {
+        if self.se.is_none() {
+            Verdict::Undecided
+        } else if self.p_adjusted < ALPHA {
+            if self.difference > 0.0 {
+                Verdict::ABetter
+            } else {
+                Verdict::BBetter
+            }
+        } else if self.p_equivalent_adjusted < ALPHA {
+            Verdict::Equivalent
+        } else {
+            Verdict::Undecided
+        }
     }
 
-    /// Roughly how many seeds would separate a difference this large from seed noise of
-    /// this size, at the Holm-corrected level of its family, with 80% power: the normal
-    /// approximation n ≈ (z(1 − α/2m) + z(0.8))²·(sd/d)², and at least the seeds for which
-    /// the exact test can reach that level at all (2/2ⁿ < α/m); more than used so far when
-    /// these were not enough. `None` when the difference is 0.
-    pub fn seeds_needed(&self) -> Option<usize> {
-        if self.difference == 0.0 {
-            return None;
+    /// Seeds that would detect a true difference of ±rope with 80% power at the family's
+    /// Holm-first level (normal approximation): `Ok(n)`, or `Err(reason)` when no seed count
+    /// can (the test trials alone leave too wide an interval) or when one seed cannot tell.
+    pub fn seeds_needed(&self) -> Result<usize, String> {
+        if self.seeds < 2 {
+            return Err("one seed shows no seed-to-seed spread".into());
         }
         let level = ALPHA / self.family.max(1) as f64;
-        let z = normal_quantile(1.0 - level / 2.0) + normal_quantile(0.8);
-        let approximate = (z * self.seed_sd / self.difference).powi(2).ceil() as usize;
-        let floor = (2.0 / level).log2().floor() as usize + 1;
-        let more = if self.distinguishable() { 0 } else { self.seeds + 1 };
-        Some(approximate.max(floor).max(more))
+        let z = normal_quantile(1.0 - level / 2.0) + normal_quantile(POWER);
+        let room = (self.rope / z).powi(2) - self.fixed_variance;
+        if room <= 0.0 {
+            return Err(format!(
+                "no seed count can: the test trials alone leave ±{:.2} points",
+                100.0 * z * self.fixed_variance.sqrt()
+            ));
+        }
+        let needed = (self.per_seed_variance / room).ceil().max(2.0);
+        Ok(if needed > MOST_SEEDS as f64 {
+            MOST_SEEDS + 1
+        } else {
+            needed as usize
+        })
+    }
+}
+
+/// The standard normal quantile.
+fn normal_quantile(q: f64) -> f64 {
+    statrs::distribution::Normal::standard().inverse_cdf(q)
+}
+
+/// Student t's distribution function with `df` degrees of freedom.
+fn t_cdf(x: f64, df: f64) -> f64 {
+    match StudentsT::new(0.0, 1.0, df) {
+        Ok(t) => t.cdf(x),
+        Err(_) => statrs::distribution::Normal::standard().cdf(x),
+    }
+}
+
+/// Student t's quantile with `df` degrees of freedom.
+fn t_quantile(q: f64, df: f64) -> f64 {
+    match StudentsT::new(0.0, 1.0, df) {
+        Ok(t) => t.inverse_cdf(q),
+        Err(_) => normal_quantile(q),
     }
 }
 
 /// Compares A and B from each seed's per-trial correctness (1 right, 0 wrong), paired by
-/// seed (`a[s]` and `b[s]` come from the same seed) and by trial. `seed` seeds the
-/// bootstrap. Needs at least one seed and equally long trial vectors.
-pub fn compare(a: &[Vec<u8>], b: &[Vec<u8>], seed: u64) -> Comparison {
+/// seed (`a[s]` and `b[s]` come from the same seed) and by trial; `cluster[t]` names trial
+/// t's cluster (0, 1, …; subjects, or one per trial). Needs at least one seed and equally
+/// long trial vectors. Holm fields are those of a family of one until [`holm`] runs.
+pub fn compare(a: &[Vec<u8>], b: &[Vec<u8>], cluster: &[usize], rope: f64) -> Comparison {
     assert!(!a.is_empty() && a.len() == b.len(), "paired seeds");
-    let trials = a[0].len();
+    let trials = cluster.len();
     assert!(
         trials > 0 && a.iter().chain(b).all(|v| v.len() == trials),
         "paired trials"
     );
-    // Per seed and trial, the difference in correctness: −1, 0 or 1.
-    let diffs: Vec<Vec<i8>> = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| x.iter().zip(y).map(|(&p, &q)| p as i8 - q as i8).collect())
+    let n = a.len();
+    let clusters = cluster.iter().max().map_or(0, |m| m + 1);
+    // Per seed and cluster, the summed difference X[s][g]; cluster sizes T[g].
+    let mut x = vec![vec![0.0f64; clusters]; n];
+    let mut size = vec![0.0f64; clusters];
+    for (t, &g) in cluster.iter().enumerate() {
+        size[g] += 1.0;
+        for s in 0..n {
+            x[s][g] += a[s][t] as f64 - b[s][t] as f64;
+        }
+    }
+    let total = trials as f64;
+    let seed_means: Vec<f64> = x.iter().map(|row| row.iter().sum::<f64>() / total).collect();
+    let difference = seed_means.iter().sum::<f64>() / n as f64;
+    let mut out = Comparison {
+        seeds: n,
+        trials,
+        clusters,
+        difference,
+        se: None,
+        df: f64::NAN,
+        interval: None,
+        per_seed_variance: f64::NAN,
+        fixed_variance: f64::NAN,
+        p: 1.0,
+        p_adjusted: 1.0,
+        rope,
+        p_equivalent: 1.0,
+        p_equivalent_adjusted: 1.0,
+        family: 1,
+    };
+    if n < 2 || clusters < 2 {
+        return out;
+    }
+    let (nf, gf) = (n as f64, clusters as f64);
+    // Seed part: the seed means' variance of their mean.
+    let v_seed = seed_means.iter().map(|m| (m - difference).powi(2)).sum::<f64>() / (nf - 1.0) / nf;
+    // Cluster part: cluster totals averaged over seeds, as a ratio mean's variance.
+    let cluster_mean: Vec<f64> = (0..clusters)
+        .map(|g| x.iter().map(|r| r[g]).sum::<f64>() / nf)
         .collect();
-    let per_seed: Vec<f64> = diffs
-        .iter()
-        .map(|d| d.iter().map(|&v| v as f64).sum::<f64>() / trials as f64)
-        .collect();
-    let n = per_seed.len();
-    let difference = per_seed.iter().sum::<f64>() / n as f64;
-    let seed_sd = if n > 1 {
-        (per_seed.iter().map(|d| (d - difference).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    let v_cluster = gf / (gf - 1.0)
+        * (0..clusters)
+            .map(|g| (cluster_mean[g] - size[g] * difference).powi(2))
+            .sum::<f64>()
+        / (total * total);
+    // Interaction: what is left of X after the seed and cluster effects.
+    let residual: f64 = (0..n)
+        .flat_map(|s| (0..clusters).map(move |g| (s, g)))
+        .map(|(s, g)| (x[s][g] - cluster_mean[g] - size[g] * (seed_means[s] - difference)).powi(2))
+        .sum();
+    let v_interaction = gf / (gf - 1.0) * residual / ((nf - 1.0) * total * total * nf);
+    // The seed means' variance already holds the interaction; the clusters add what no
+    // seed count removes.
+    let cluster_part = (v_cluster - v_interaction).max(0.0);
+    let variance = v_seed + cluster_part;
+    out.per_seed_variance = nf * v_seed;
+    out.fixed_variance = cluster_part;
+    if variance <= 0.0 {
+        // Identical differences on every seed and cluster: the difference is known exactly.
+        out.se = Some(0.0);
+        out.df = f64::INFINITY;
+        out.interval = Some((difference, difference));
+        out.p = if difference == 0.0 { 1.0 } else { 0.0 };
+        out.p_equivalent = if difference.abs() < rope { 0.0 } else { 1.0 };
+        out.p_adjusted = out.p;
+        out.p_equivalent_adjusted = out.p_equivalent;
+        return out;
+    }
+    // The seeds' n − 1 degrees of freedom: Satterthwaite's, larger, was liberal with few
+    // seeds in the simulation (tests/decision_rule.rs, README "Findings").
+    let df = nf - 1.0;
+    let se = variance.sqrt();
+    let half = t_quantile(1.0 - ALPHA / 2.0, df) * se;
+    out.se = Some(se);
+    out.df = df;
+    out.interval = Some((difference - half, difference + half));
+    out.p = (2.0 * (1.0 - t_cdf((difference / se).abs(), df))).min(1.0);
+    let below = 1.0 - t_cdf((difference + rope) / se, df);
+    let above = t_cdf((difference - rope) / se, df);
+    out.p_equivalent = below.max(above).min(1.0);
+    out.p_adjusted = out.p;
+    out.p_equivalent_adjusted = out.p_equivalent;
+    out
+}
+
+/// Holm's step-down adjustment of `p`, returned in the same order.
+pub fn holm_adjust(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&i, &j| p[i].total_cmp(&p[j]).then(i.cmp(&j)));
+    let mut adjusted = vec![1.0; m];
+    let mut running = 0.0f64;
+    for (rank, &i) in order.iter().enumerate() {
+        running = running.max(((m - rank) as f64 * p[i]).min(1.0));
+        adjusted[i] = running;
+    }
+    adjusted
+}
+
+/// Holm's correction over a family of `family` comparisons, of which `comparisons` are
+/// those with data (the others count as p = 1), for both tests, in place.
+pub fn holm(comparisons: &mut [Comparison], family: usize) {
+    let family = family.max(comparisons.len());
+    let pad = |f: fn(&Comparison) -> f64| -> Vec<f64> {
+        let mut p: Vec<f64> = comparisons.iter().map(f).collect();
+        p.resize(family, 1.0);
+        holm_adjust(&p)
+    };
+    let differ = pad(|c| c.p);
+    let equal = pad(|c| c.p_equivalent);
+    for (i, c) in comparisons.iter_mut().enumerate() {
+        c.p_adjusted = differ[i];
+        c.p_equivalent_adjusted = equal[i];
+        c.family = family;
+    }
+}
+
+/// A one-sample t test of paired differences (seed-level only).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PairedT {
+    pub mean: f64,
+    /// 95% interval of the mean.
+    pub low: f64,
+    pub high: f64,
+    /// Two-sided p-value of "the mean is 0".
+    pub p: f64,
+}
+
+/// The paired t test of `values` (n − 1 degrees of freedom), or `None` below two values.
+pub fn paired_t(values: &[f64]) -> Option<PairedT> {
+    let sd = sample_sd(values)?;
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let se = sd / n.sqrt();
+    let half = t_quantile(1.0 - ALPHA / 2.0, n - 1.0) * se;
+    let p = if se > 0.0 {
+        (2.0 * (1.0 - t_cdf((mean / se).abs(), n - 1.0))).min(1.0)
+    } else if mean == 0.0 {
+        1.0
     } else {
         0.0
     };
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut counts = vec![0u32; trials];
-    let mut replicates: Vec<f64> = (0..REPLICATES)
-        .map(|_| {
-            counts.iter_mut().for_each(|c| *c = 0);
-            for _ in 0..trials {
-                counts[rng.gen_range(0..trials)] += 1;
-            }
-            let total: f64 = (0..n)
-                .map(|_| {
-                    let d = &diffs[rng.gen_range(0..n)];
-                    d.iter().zip(&counts).map(|(&v, &c)| v as i64 * c as i64).sum::<i64>() as f64
-                })
-                .sum();
-            total / (n * trials) as f64
-        })
-        .collect();
-    replicates.sort_by(|x, y| x.total_cmp(y));
-    let quantile = |q: f64| replicates[((q * (REPLICATES - 1) as f64).round() as usize).min(REPLICATES - 1)];
-    let p = sign_flip_p(&per_seed);
-    Comparison {
-        seeds: n,
-        difference,
-        low: quantile(0.025),
-        high: quantile(0.975),
+    Some(PairedT {
+        mean,
+        low: mean - half,
+        high: mean + half,
         p,
-        p_adjusted: p,
-        seed_sd,
-        family: 1,
-    }
+    })
 }
 
-/// The standard normal quantile, by bisection on Φ (erf from Abramowitz–Stegun 7.1.26,
-/// error below 2·10⁻⁷ — ample for a seed count).
-fn normal_quantile(q: f64) -> f64 {
-    let phi = |x: f64| {
-        let t = 1.0 / (1.0 + 0.3275911 * x.abs() / std::f64::consts::SQRT_2);
-        let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-        let erf = 1.0 - poly * (-(x * x) / 2.0).exp();
-        0.5 * (1.0 + erf.copysign(x))
-    };
-    let (mut low, mut high) = (-10.0, 10.0);
-    for _ in 0..100 {
-        let mid = (low + high) / 2.0;
-        if phi(mid) < q {
-            low = mid;
-        } else {
-            high = mid;
-        }
-    }
-    (low + high) / 2.0
-}
-
-/// Exact two-sided sign-flip p-value of `values` (H0: symmetric about 0): the share of
-/// the 2ⁿ sign assignments whose |mean| is at least the observed one. Beyond 20 values,
-/// 2²⁰ seeded random assignments (plus the observed one) stand in for all of them.
-pub fn sign_flip_p(values: &[f64]) -> f64 {
+/// Sample standard deviation (n − 1), or `None` below two values.
+pub fn sample_sd(values: &[f64]) -> Option<f64> {
     let n = values.len();
-    if n == 0 {
-        return 1.0;
-    }
-    let observed = values.iter().sum::<f64>().abs();
-    // Sums that differ only by rounding count as equal.
-    let at_least = |sum: f64| sum.abs() >= observed - 1e-12 * (1.0 + observed);
-    let signed = |mask: u64| -> f64 {
-        values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| if mask >> i & 1 == 1 { -v } else { *v })
-            .sum()
-    };
-    if n <= 20 {
-        let total = 1u64 << n;
-        let hits = (0..total).filter(|&m| at_least(signed(m))).count();
-        return hits as f64 / total as f64;
-    }
-    let mut rng = ChaCha8Rng::seed_from_u64(0x5167);
-    let draws = 1u64 << 20;
-    let hits = (0..draws)
-        .filter(|_| {
-            let sum: f64 = values.iter().map(|v| if rng.gen::<bool>() { -v } else { *v }).sum();
-            at_least(sum)
-        })
-        .count();
-    (hits + 1) as f64 / (draws + 1) as f64
-}
-
-/// Holm's step-down correction of the comparisons' p-values, in place.
-pub fn holm(comparisons: &mut [Comparison]) {
-    let m = comparisons.len();
-    let mut order: Vec<usize> = (0..m).collect();
-    order.sort_by(|&i, &j| comparisons[i].p.total_cmp(&comparisons[j].p).then(i.cmp(&j)));
-    let mut running = 0.0f64;
-    for (rank, &i) in order.iter().enumerate() {
-        running = running.max(((m - rank) as f64 * comparisons[i].p).min(1.0));
-        comparisons[i].p_adjusted = running;
-        comparisons[i].family = m;
-    }
+    (n > 1).then(|| {
+        let mean = values.iter().sum::<f64>() / n as f64;
+        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Per-trial correctness for `seeds` seeds: trial difficulty is shared, each seed
-    /// and configuration adds its own noise, `shift` raises B's chance of being right.
-    fn simulate(rng: &mut ChaCha8Rng, seeds: usize, trials: usize, shift: f64) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
-        let easy: Vec<f64> = (0..trials).map(|_| rng.gen_range(0.4..0.95)).collect();
-        let mut draw = |extra: f64| -> Vec<Vec<u8>> {
-            (0..seeds)
-                .map(|_| {
-                    let skill: f64 = rng.gen_range(-0.03..0.03);
-                    easy.iter()
-                        .map(|p| (rng.gen::<f64>() < (p + skill + extra).clamp(0.0, 1.0)) as u8)
-                        .collect()
-                })
-                .collect()
-        };
-        let a = draw(0.0);
-        let b = draw(shift);
-        (a, b)
+    fn one_per_trial(trials: usize) -> Vec<usize> {
+        (0..trials).collect()
     }
 
     #[test]
-    fn sign_flip_p_values_by_hand() {
-        // n = 3, all positive: only the all-positive and all-negative of 8 assignments
-        // reach |sum| = 6.
-        assert_eq!(sign_flip_p(&[1.0, 2.0, 3.0]), 0.25);
-        // The floor for 5 seeds is 2/32.
-        assert_eq!(sign_flip_p(&[0.1, 0.2, 0.3, 0.4, 0.5]), 0.0625);
-        // |sum| of [1, −1] is 0: every assignment is at least as extreme.
-        assert_eq!(sign_flip_p(&[1.0, -1.0]), 1.0);
-        // [3, 1, −1], observed |sum| 3: the sums are ±5, ±3 (twice) and ±1, so 6 of 8
-        // assignments reach 3.
-        assert_eq!(sign_flip_p(&[3.0, 1.0, -1.0]), 0.75);
-    }
-
-    #[test]
-    fn normal_quantiles_and_seeds_needed() {
-        assert!((normal_quantile(0.975) - 1.959964).abs() < 1e-5);
-        assert!((normal_quantile(0.8) - 0.841621).abs() < 1e-5);
-        let c = Comparison {
-            seeds: 7,
-            difference: 0.02,
-            low: -0.01,
-            high: 0.05,
-            p: 0.031,
-            p_adjusted: 0.094,
-            seed_sd: 0.02,
-            family: 3,
-        };
-        // z(1 − 0.05/6) + z(0.8) = 2.394 + 0.842 → 10.5 for sd = d; more than the 7 used.
-        assert_eq!(c.seeds_needed(), Some(11));
-        let few = Comparison {
-            seed_sd: 0.001,
-            ..c.clone()
-        };
-        assert_eq!(few.seeds_needed(), Some(8), "not separated by 7: at least 8");
-    }
-
-    #[test]
-    fn holm_by_hand() {
-        let mut cs: Vec<Comparison> = [0.01, 0.04, 0.03]
+    fn the_balanced_case_is_the_anova_estimate() {
+        // 3 seeds × 4 trials: V = MS_seed/(nT) + max(0, MS_trial − MS_residual)/(nT), from
+        // the two-way table of differences.
+        let a = vec![vec![1, 1, 0, 1], vec![1, 1, 0, 1], vec![1, 1, 0, 0]];
+        let b = vec![vec![0, 1, 0, 0], vec![0, 1, 1, 0], vec![0, 1, 0, 0]];
+        let c = compare(&a, &b, &one_per_trial(4), 0.01);
+        let d: Vec<Vec<f64>> = a
             .iter()
-            .map(|&p| Comparison {
-                seeds: 6,
-                difference: 0.1,
-                low: 0.05,
-                high: 0.15,
-                p,
-                p_adjusted: p,
-                seed_sd: 0.01,
-                family: 1,
+            .zip(&b)
+            .map(|(x, y)| x.iter().zip(y).map(|(p, q)| *p as f64 - *q as f64).collect())
+            .collect();
+        let (n, t) = (3.0, 4.0);
+        let grand = d.iter().flatten().sum::<f64>() / (n * t);
+        let seed_m: Vec<f64> = d.iter().map(|r| r.iter().sum::<f64>() / t).collect();
+        let trial_m: Vec<f64> = (0..4).map(|j| d.iter().map(|r| r[j]).sum::<f64>() / n).collect();
+        let ms_seed = t * seed_m.iter().map(|m| (m - grand).powi(2)).sum::<f64>() / (n - 1.0);
+        let ms_trial = n * trial_m.iter().map(|m| (m - grand).powi(2)).sum::<f64>() / (t - 1.0);
+        let ss_residual: f64 = (0..3)
+            .flat_map(|i| (0..4).map(move |j| (i, j)))
+            .map(|(i, j)| (d[i][j] - seed_m[i] - trial_m[j] + grand).powi(2))
+            .sum();
+        let ms_residual = ss_residual / ((n - 1.0) * (t - 1.0));
+        assert!(ms_trial > ms_residual && ms_seed > 0.0, "the case exercises both parts");
+        let expected = (ms_seed + ms_trial - ms_residual) / (n * t);
+        assert!((c.difference - grand).abs() < 1e-12);
+        assert!((c.se.unwrap().powi(2) - expected).abs() < 1e-12, "{c:?} vs {expected}");
+        assert_eq!(c.df, 2.0);
+    }
+
+    #[test]
+    fn one_seed_decides_nothing_and_needs_are_never_absurd() {
+        let a = vec![vec![1u8; 100]];
+        let b = vec![vec![0u8; 100]];
+        let c = compare(&a, &b, &one_per_trial(100), 0.01);
+        assert_eq!(c.verdict(), Verdict::Undecided);
+        assert!(c.interval.is_none());
+        assert!(c.seeds_needed().is_err());
+    }
+
+    #[test]
+    fn a_large_consistent_gap_is_decided_with_three_seeds() {
+        // Every seed: A right on 80% of 1,363 trials, B on 58%, different trials per seed.
+        let trials = 1363;
+        let a: Vec<Vec<u8>> = (0..3)
+            .map(|s| (0..trials).map(|t| ((t * 7 + s * 13) % 100 < 80) as u8).collect())
+            .collect();
+        let b: Vec<Vec<u8>> = (0..3)
+            .map(|s| (0..trials).map(|t| ((t * 11 + s * 29) % 100 < 57 + s) as u8).collect())
+            .collect();
+        let mut cs = vec![compare(&a, &b, &one_per_trial(trials), 0.01)];
+        holm(&mut cs, 3);
+        assert_eq!(cs[0].verdict(), Verdict::ABetter, "{:?}", cs[0]);
+        assert_eq!(cs[0].family, 3);
+    }
+
+    #[test]
+    fn identical_predictions_are_equivalent() {
+        let a = vec![vec![1, 0, 1, 1], vec![0, 0, 1, 1]];
+        let c = compare(&a, &a, &one_per_trial(4), 0.01);
+        assert_eq!(c.difference, 0.0);
+        assert_eq!(c.verdict(), Verdict::Equivalent);
+    }
+
+    #[test]
+    fn clusters_widen_the_interval_when_subjects_differ() {
+        // Per subject of 10 trials, A wins on all trials of some subjects and B on others.
+        let trials = 200;
+        let subject: Vec<usize> = (0..trials).map(|t| t / 10).collect();
+        let a: Vec<Vec<u8>> = (0..4)
+            .map(|s| {
+                (0..trials)
+                    .map(|t| ((t / 10) % 2 == 0 || (t + s) % 5 == 0) as u8)
+                    .collect()
             })
             .collect();
-        holm(&mut cs);
-        let adjusted: Vec<f64> = cs.iter().map(|c| (c.p_adjusted * 1e6).round() / 1e6).collect();
-        // 3·0.01, then max(0.03, 2·0.03), then max(0.06, 1·0.04).
-        assert_eq!(adjusted, vec![0.03, 0.06, 0.06]);
-    }
-
-    #[test]
-    fn identical_configurations_are_rarely_distinguishable() {
-        let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let repetitions = 300;
-        let false_alarms = (0..repetitions)
-            .filter(|&r| {
-                let (a, b) = simulate(&mut rng, 8, 300, 0.0);
-                compare(&a, &b, r as u64).distinguishable()
+        let b: Vec<Vec<u8>> = (0..4)
+            .map(|s| {
+                (0..trials)
+                    .map(|t| ((t / 10) % 2 == 1 || (t + 2 * s) % 7 == 0) as u8)
+                    .collect()
             })
-            .count();
-        // The exact test holds its level: at most 5% expected; allow sampling noise.
+            .collect();
+        let by_trial = compare(&a, &b, &one_per_trial(trials), 0.01);
+        let by_subject = compare(&a, &b, &subject, 0.01);
+        assert_eq!(by_trial.difference, by_subject.difference);
         assert!(
-            false_alarms as f64 / repetitions as f64 <= 0.08,
-            "{false_alarms} of {repetitions}"
+            by_subject.se.unwrap() > by_trial.se.unwrap(),
+            "{by_subject:?} {by_trial:?}"
         );
+        assert_eq!(by_subject.clusters, 20);
     }
 
     #[test]
-    fn a_planted_difference_is_detected_and_located() {
-        let mut rng = ChaCha8Rng::seed_from_u64(2);
-        let (a, b) = simulate(&mut rng, 8, 1000, 0.08);
-        let c = compare(&b, &a, 7);
-        assert!(c.distinguishable(), "{c:?}");
-        assert!(c.low > 0.0 && (c.difference - 0.08).abs() < 0.04, "{c:?}");
-        // Five seeds can never be enough, however large the difference.
-        let five: Vec<Vec<u8>> = a[..5].to_vec();
-        let c5 = compare(&b[..5], &five, 7);
-        assert_eq!(c5.p, 0.0625);
-        assert!(!c5.distinguishable());
-        // Deterministic.
-        assert_eq!(compare(&b, &a, 7), c);
+    fn holm_by_hand_with_an_undeclared_member() {
+        // 3·0.01, then max(0.03, 2·0.03), then max(0.06, 1·0.04).
+        let adjusted: Vec<f64> = holm_adjust(&[0.01, 0.04, 0.03])
+            .iter()
+            .map(|p| (p * 1e6).round() / 1e6)
+            .collect();
+        assert_eq!(adjusted, vec![0.03, 0.06, 0.06]);
+        // A family of 3 with one comparison present: its p is multiplied by 3.
+        let a = vec![vec![1, 1, 1, 0, 1, 1], vec![1, 1, 0, 1, 1, 1]];
+        let b = vec![vec![0, 1, 0, 0, 1, 0], vec![0, 0, 0, 1, 0, 0]];
+        let mut cs = vec![compare(&a, &b, &one_per_trial(6), 0.01)];
+        let p = cs[0].p;
+        holm(&mut cs, 3);
+        assert!((cs[0].p_adjusted - (3.0 * p).min(1.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn seeds_needed_is_prospective_and_bounded() {
+        let base = Comparison {
+            seeds: 5,
+            trials: 1000,
+            clusters: 1000,
+            difference: 1e-17,
+            se: Some(0.01),
+            df: 10.0,
+            interval: Some((-0.02, 0.02)),
+            per_seed_variance: 0.02f64.powi(2),
+            fixed_variance: 0.0,
+            p: 1.0,
+            p_adjusted: 1.0,
+            rope: 0.01,
+            p_equivalent: 0.5,
+            p_equivalent_adjusted: 0.5,
+            family: 1,
+        };
+        // (1.960 + 0.842)² · (2/1)² = 31.4 → 32, whatever the observed difference.
+        assert_eq!(base.seeds_needed(), Ok(32));
+        let wide = Comparison {
+            fixed_variance: 0.004f64.powi(2),
+            ..base.clone()
+        };
+        assert!(wide.seeds_needed().unwrap_err().contains("no seed count"));
+        let huge = Comparison {
+            per_seed_variance: 1e300,
+            ..base
+        };
+        assert_eq!(huge.seeds_needed(), Ok(MOST_SEEDS + 1));
     }
 }

@@ -92,7 +92,7 @@ mod tests {
     fn a_folder_of_eegrun_0_1_keeps_its_id_and_is_found_again() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/runs/act/eegnet-relu-s0/config.json"
+            "/tests/fixtures/runs/act/62ab8b7cc08a/config.json"
         );
         let raw: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         // The id eegrun 0.1 gave it (tests/golden/summary_runs.csv).

@@ -8,6 +8,7 @@
 mod legacy;
 pub mod metrics;
 pub mod predictions;
+pub mod study;
 
 use crate::config::RunSpec;
 use anyhow::{Context, Result};
@@ -53,11 +54,24 @@ impl RunRecord {
         short_hash(identity.to_string().as_bytes())
     }
 
+    /// Which runs are one configuration: every training setting but the seed, and the
+    /// data's fingerprint (the one definition findings, tables and the gate share).
+    pub fn configuration(&self) -> String {
+        configuration_key(&self.config, &self.data_fingerprint)
+    }
+
     /// True when both records describe the same run (whatever form each was read in).
     pub fn same_run(&self, other: &RunRecord) -> bool {
         (&self.experiment, &self.config, &self.data_fingerprint)
             == (&other.experiment, &other.config, &other.data_fingerprint)
     }
+}
+
+/// The configuration of `spec` on the data with this fingerprint (see
+/// [`RunRecord::configuration`]).
+pub fn configuration_key(spec: &RunSpec, data_fingerprint: &str) -> String {
+    let spec = RunSpec { seed: 0, ..*spec };
+    serde_json::json!({"config": spec, "data_fingerprint": data_fingerprint}).to_string()
 }
 
 /// The first 12 hex digits of SHA-256.

@@ -1,4 +1,5 @@
-//! Helpers shared by the report tests.
+//! Helpers shared by the integration tests (each test file uses some of them).
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
@@ -15,4 +16,18 @@ pub fn golden(name: &str, actual: &str) {
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} missing", path.display()));
     assert_eq!(actual, expected, "{name} differs from the golden file");
+}
+
+/// The run folders of one experiment folder (those with a config.json), sorted; the
+/// experiment's own files (study.json, search.json) are left out.
+pub fn run_folders(experiment: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(experiment)
+        .map(|r| {
+            r.map(|e| e.unwrap().path())
+                .filter(|p| p.join("config.json").exists())
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
 }

@@ -1,0 +1,221 @@
+//! The simulation that chose the findings' decision rule (README "Findings"): type-I error
+//! and power of four candidate rules under a two-level model of seeds and test trials.
+//!
+//! Model, per replicate: a fresh test set of T trials with difficulty p_t ~ U(0.45, 0.95);
+//! each configuration c adds its mean shift (B: 0, A: δ) and a configuration × trial effect
+//! γ_ct ~ N(0, τ) (A and B are right on different trials, which averages out over new test
+//! sets but not on this one); each (configuration, seed) adds a training effect
+//! u_cs ~ N(0, σ/√2), so one seed's A − B difference has spread σ; each prediction is
+//! Bernoulli(clamp(p_t + shift + γ_ct + u_cs, 0.01, 0.99)). The target is the population
+//! difference δ (new seeds and new trials).
+//!
+//! Candidates, each a two-sided test at α = 0.05 on one comparison:
+//! - `sign-flip`: the exact sign-flip test over per-seed differences (eegrun's rule before;
+//!   beyond 15 seeds 4,096 random flips stand in);
+//! - `seed t`: the paired t test over per-seed differences (seeds only);
+//! - `trial z`: the z test over per-trial differences averaged over seeds (trials only);
+//! - `crossed`: the seed-level variance plus the test set's own (crossed random effects),
+//!   t on n − 1 degrees of freedom (eegrun's rule);
+//! - `crossed, normal`: the same statistic on a normal reference (what ignoring the seeds'
+//!   few degrees of freedom costs).
+//!
+//! `cargo test --release --test decision_rule -- --ignored --nocapture` prints the whole grid
+//! (2–30 seeds, 200–2,000 trials, δ 0–10 points, σ 0.3–3 points, τ 0 and 0.1, 1,000
+//! replicates per cell, seeded); the quick test below checks the chosen rule at the grid's
+//! corners in CI.
+
+use eegrun::report::stats::{self, Verdict};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use statrs::distribution::{ContinuousCDF, Normal as Gauss};
+
+/// One cell of the grid.
+#[derive(Clone, Copy, Debug)]
+struct Cell {
+    seeds: usize,
+    trials: usize,
+    /// True A − B difference (fraction).
+    delta: f64,
+    /// Spread of one seed's difference (fraction).
+    seed_sd: f64,
+    /// Configuration × trial spread (fraction).
+    tau: f64,
+}
+
+/// One replicate's predictions: A's and B's per seed.
+fn draw(cell: Cell, rng: &mut ChaCha8Rng) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let difficulty: Vec<f64> = (0..cell.trials).map(|_| rng.gen_range(0.45..0.95)).collect();
+    let interaction = Normal::new(0.0, cell.tau.max(1e-12)).unwrap();
+    let training = Normal::new(0.0, (cell.seed_sd / 2f64.sqrt()).max(1e-12)).unwrap();
+    let config = |shift: f64, rng: &mut ChaCha8Rng| -> Vec<Vec<u8>> {
+        let gamma: Vec<f64> = (0..cell.trials).map(|_| interaction.sample(rng)).collect();
+        (0..cell.seeds)
+            .map(|_| {
+                let u = training.sample(rng);
+                difficulty
+                    .iter()
+                    .zip(&gamma)
+                    .map(|(p, g)| (rng.gen::<f64>() < (p + shift + g + u).clamp(0.01, 0.99)) as u8)
+                    .collect()
+            })
+            .collect()
+    };
+    let a = config(cell.delta, rng);
+    let b = config(0.0, rng);
+    (a, b)
+}
+
+/// The per-seed mean differences.
+fn per_seed(a: &[Vec<u8>], b: &[Vec<u8>]) -> Vec<f64> {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.iter().zip(y).map(|(p, q)| *p as f64 - *q as f64).sum::<f64>() / x.len() as f64)
+        .collect()
+}
+
+/// Exact (or, beyond 15 values, 4,096 seeded random) sign-flip p-value.
+fn sign_flip(values: &[f64], rng: &mut ChaCha8Rng) -> f64 {
+    let observed = values.iter().sum::<f64>().abs() - 1e-12;
+    let sum = |mask: u64| -> f64 {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if mask >> i & 1 == 1 { -v } else { *v })
+            .sum()
+    };
+    if values.len() <= 15 {
+        let total = 1u64 << values.len();
+        (0..total).filter(|&m| sum(m).abs() >= observed).count() as f64 / total as f64
+    } else {
+        let hits = (0..4096).filter(|_| sum(rng.gen()).abs() >= observed).count();
+        (hits + 1) as f64 / 4097.0
+    }
+}
+
+/// The z test over trials: each trial's difference averaged over seeds.
+fn trial_z(a: &[Vec<u8>], b: &[Vec<u8>]) -> f64 {
+    let trials = a[0].len();
+    let n = a.len() as f64;
+    let means: Vec<f64> = (0..trials)
+        .map(|t| a.iter().zip(b).map(|(x, y)| x[t] as f64 - y[t] as f64).sum::<f64>() / n)
+        .collect();
+    let mean = means.iter().sum::<f64>() / trials as f64;
+    let se = stats::sample_sd(&means).unwrap_or(0.0) / (trials as f64).sqrt();
+    if se == 0.0 {
+        return if mean == 0.0 { 1.0 } else { 0.0 };
+    }
+    2.0 * (1.0 - Gauss::standard().cdf((mean / se).abs()))
+}
+
+/// How often each candidate rejects (sign-flip, seed t, trial z, crossed) in the cell.
+fn rejection_rates(cell: Cell, replicates: usize, seed: u64) -> [f64; 5] {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut hits = [0usize; 5];
+    let trials: Vec<usize> = (0..cell.trials).collect();
+    for _ in 0..replicates {
+        let (a, b) = draw(cell, &mut rng);
+        let d = per_seed(&a, &b);
+        let crossed = stats::compare(&a, &b, &trials, 0.01);
+        let rejected = [
+            sign_flip(&d, &mut rng) < stats::ALPHA,
+            stats::paired_t(&d).is_some_and(|t| t.p < stats::ALPHA),
+            trial_z(&a, &b) < stats::ALPHA,
+            matches!(crossed.verdict(), Verdict::ABetter | Verdict::BBetter),
+            crossed.se.is_some_and(|se| {
+                se > 0.0 && 2.0 * (1.0 - Gauss::standard().cdf((crossed.difference / se).abs())) < stats::ALPHA
+            }),
+        ];
+        for (h, r) in hits.iter_mut().zip(rejected) {
+            *h += r as usize;
+        }
+    }
+    hits.map(|h| h as f64 / replicates as f64)
+}
+
+/// The largest rejection rate that is still "at the level" with `replicates` replicates:
+/// α plus three Monte-Carlo standard errors.
+fn level_limit(replicates: usize) -> f64 {
+    stats::ALPHA + 3.0 * (stats::ALPHA * (1.0 - stats::ALPHA) / replicates as f64).sqrt()
+}
+
+#[test]
+fn the_chosen_rule_holds_its_level_at_the_grid_corners_and_decides_large_gaps() {
+    let replicates = 300;
+    for seeds in [2, 3, 10] {
+        for (trials, seed_sd, tau) in [(200, 0.03, 0.0), (1000, 0.003, 0.1), (1000, 0.03, 0.1)] {
+            let cell = Cell {
+                seeds,
+                trials,
+                delta: 0.0,
+                seed_sd,
+                tau,
+            };
+            let rates = rejection_rates(cell, replicates, 17 + seeds as u64);
+            assert!(rates[3] <= level_limit(replicates), "{cell:?}: {rates:?}");
+        }
+    }
+    // The case: a 20-point gap that every seed shows, 3 seeds, 1,363 trials.
+    let gap = Cell {
+        seeds: 3,
+        trials: 1363,
+        delta: 0.2,
+        seed_sd: 0.03,
+        tau: 0.05,
+    };
+    let rates = rejection_rates(gap, 100, 5);
+    assert!(rates[3] >= 0.95, "{rates:?}");
+    assert_eq!(rates[0], 0.0, "the exact sign-flip test cannot decide with 3 seeds");
+}
+
+#[test]
+#[ignore = "the full grid: cargo test --release --test decision_rule -- --ignored --nocapture"]
+fn print_the_grid() {
+    let replicates = 1000;
+    println!("| seeds | trials | σ seed | τ | δ | sign-flip | seed t | trial z | crossed | crossed, normal |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let mut worst = [0.0f64; 5];
+    for seeds in [2, 3, 5, 10, 30] {
+        for trials in [200, 2000] {
+            for seed_sd in [0.003, 0.03] {
+                for tau in [0.0, 0.1] {
+                    for delta in [0.0, 0.02, 0.05, 0.1] {
+                        let cell = Cell {
+                            seeds,
+                            trials,
+                            delta,
+                            seed_sd,
+                            tau,
+                        };
+                        let seed = (seeds * 1_000_000 + trials * 10 + (delta * 100.0) as usize) as u64;
+                        let rates = rejection_rates(cell, replicates, seed);
+                        if delta == 0.0 {
+                            for (w, r) in worst.iter_mut().zip(rates) {
+                                *w = w.max(r);
+                            }
+                        }
+                        println!(
+                            "| {seeds} | {trials} | {} | {tau} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+                            100.0 * seed_sd,
+                            100.0 * delta,
+                            rates[0],
+                            rates[1],
+                            rates[2],
+                            rates[3],
+                            rates[4]
+                        );
+                    }
+                }
+            }
+        }
+    }
+    println!(
+        "largest type-I error (δ = 0): sign-flip {:.3}, seed t {:.3}, trial z {:.3}, crossed {:.3}, crossed with a normal reference {:.3}; Monte-Carlo limit {:.3}",
+        worst[0],
+        worst[1],
+        worst[2],
+        worst[3],
+        worst[4],
+        level_limit(replicates)
+    );
+}
