@@ -3,7 +3,7 @@
 //! resume work as for local runs and a failed or preempted task can simply be resubmitted.
 
 use crate::config::Device;
-use crate::store::now_unix;
+use crate::store::{now_unix, write_atomic};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -225,9 +225,9 @@ pub fn submit(job: &Job, dry_run: bool) -> Result<()> {
     directive_path(&jobs)?;
     let dir = claim_job_dir(&jobs)?;
     let ids = dir.join("run_ids.txt");
-    std::fs::write(&ids, job.run_ids.join("\n") + "\n")?;
+    write_atomic(&ids, (job.run_ids.join("\n") + "\n").as_bytes())?;
     let path = dir.join("job.sbatch");
-    std::fs::write(&path, script(job, &ids, &dir)?)?;
+    write_atomic(&path, script(job, &ids, &dir)?.as_bytes())?;
     let pending = job.run_ids.len();
     println!(
         "{pending} of {} runs to submit; script {}",
@@ -237,7 +237,7 @@ pub fn submit(job: &Job, dry_run: bool) -> Result<()> {
     let next = match &job.follow_up {
         Some(args) => {
             let next = dir.join("next.sbatch");
-            std::fs::write(&next, follow_up_script(job, args, &dir)?)?;
+            write_atomic(&next, follow_up_script(job, args, &dir)?.as_bytes())?;
             Some(next)
         }
         None => None,
@@ -254,14 +254,14 @@ pub fn submit(job: &Job, dry_run: bool) -> Result<()> {
         return Ok(());
     }
     let job_id = sbatch(&[], &path)?;
-    std::fs::write(dir.join("job_id"), format!("{job_id}\n"))?;
+    write_atomic(&dir.join("job_id"), format!("{job_id}\n").as_bytes())?;
     println!(
         "submitted job {job_id}: {pending} array tasks; task logs in {}",
         dir.display()
     );
     if let Some(next) = &next {
         let next_id = sbatch(&[format!("--dependency=afterany:{job_id}")], next)?;
-        std::fs::write(dir.join("next_job_id"), format!("{next_id}\n"))?;
+        write_atomic(&dir.join("next_job_id"), format!("{next_id}\n").as_bytes())?;
         println!("submitted job {next_id}: when {job_id} has ended it decides the next step and submits it (log next-{next_id}.log)");
     }
     Ok(())

@@ -379,3 +379,38 @@ fn a_filter_keeps_runs_by_experiment_even_when_two_share_a_run_id() {
     let summary = std::fs::read_to_string(dir.join("runs/summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 2, "{summary}");
 }
+
+#[test]
+fn a_copied_experiment_folder_is_counted_once_and_refused_by_the_gate() {
+    let dir = out_dir("copied");
+    let body =
+        "name = \"c\"\ndata = \"synthetic:1:16\"\n[defaults]\nepochs = 1\nbatch_size = 8\n[grid]\nseed = [0, 1]\n";
+    std::fs::write(dir.join("c.toml"), body).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_eegrun"))
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["c.toml"]).status.success());
+    assert!(Command::new("cp")
+        .args(["-a", "runs/c", "runs/c-backup"])
+        .current_dir(&dir)
+        .status()
+        .unwrap()
+        .success());
+    let summary = run(&["summarize", "runs", "--no-plots"]);
+    assert!(summary.status.success());
+    let stderr = String::from_utf8_lossy(&summary.stderr);
+    assert!(stderr.contains("counted once"), "{stderr}");
+    let csv = std::fs::read_to_string(dir.join("runs/summary.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 2, "{csv}");
+    let gate = run(&["check", "runs", "--baseline", "b.json", "--update"]);
+    let stderr = String::from_utf8_lossy(&gate.stderr);
+    assert!(
+        !gate.status.success() && stderr.contains("two finished runs of one configuration and seed"),
+        "{stderr}"
+    );
+    assert!(!dir.join("b.json").exists(), "nothing recorded");
+}

@@ -13,7 +13,7 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
     let done: Vec<RunInfo> = runs.into_iter().filter(|r| r.run_state == RunState::Done).collect();
     let frame = summary::filter(summary::runs_frame(&done)?, &args.filters)?;
     let selected: Vec<RunInfo> = summary::kept_runs(&frame, done);
-    let current = check::entries(&selected);
+    let current = check::entries(&selected)?;
     if current.is_empty() {
         bail!(
             "{}: no finished runs{} — nothing to {}",
@@ -23,29 +23,31 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
         );
     }
     if args.update {
-        let tolerance = match tolerance {
-            Some(t) => t,
-            None => match check::load(&args.baseline) {
-                Ok(b) => b.tolerance,
-                Err(_) if !args.baseline.exists() => 3.0,
-                Err(e) => return Err(e.context("cannot keep its tolerance: give --tolerance")),
-            },
+        let old = match check::load(&args.baseline) {
+            Ok(b) => Some(b),
+            Err(_) if !args.baseline.exists() => None,
+            Err(e) => return Err(e.context("refusing to replace it: fix or remove it first")),
         };
-        check::save(
-            &args.baseline,
-            &Baseline {
-                tolerance,
-                entries: current.clone(),
-            },
-        )?;
+        let tolerance = tolerance.or(old.as_ref().map(|b| b.tolerance)).unwrap_or(3.0);
+        let before = old.as_ref().map_or(0, |b| b.entries.len());
+        let baseline: Baseline = check::merged(old, &current, tolerance);
+        check::save(&args.baseline, &baseline)?;
+        let kept = baseline.entries.len() - current.len();
         println!(
-            "recorded {} configurations in {} (tolerance {tolerance} points)",
+            "recorded {} configurations in {} (tolerance {tolerance} points); kept {kept} recorded before that these runs do not have ({before} before, {} now)",
             current.len(),
-            args.baseline.display()
+            args.baseline.display(),
+            baseline.entries.len()
         );
         return Ok(());
     }
     let baseline = check::load(&args.baseline)?;
+    if baseline.entries.iter().any(|e| e.configuration.is_none()) {
+        eprintln!(
+            "warning: {} was recorded before baselines named whole configurations: its entries are matched by their short key, which leaves out eps, betas, val_fraction, the leaky slope and the data; re-record it with --update",
+            args.baseline.display()
+        );
+    }
     let tolerance = tolerance.unwrap_or(baseline.tolerance);
     let comparisons = check::compare(&baseline, &current, tolerance);
     let num = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into());
@@ -60,6 +62,7 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
             let verdict = match c.verdict {
                 Verdict::Ok => "ok",
                 Verdict::Regressed => "REGRESSED",
+                Verdict::Missing if !c.missing_seeds.is_empty() && c.current.is_some() => "MISSING SEEDS",
                 Verdict::Missing => "MISSING",
                 Verdict::New if args.strict => "NEW (not in baseline; --strict)",
                 Verdict::New => "new (not in baseline)",
@@ -94,6 +97,21 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
             "{} {new} configurations in {} are not in the baseline (record them with --update)",
             if args.strict { "error:" } else { "warning:" },
             args.runs_dir.display()
+        );
+    }
+    for c in comparisons
+        .iter()
+        .filter(|c| c.verdict == Verdict::Missing && c.metric == crate::report::columns::FINAL_TEST_ACC)
+    {
+        let seeds: Vec<String> = c.missing_seeds.iter().map(u64::to_string).collect();
+        eprintln!(
+            "error: {}: recorded seeds with no finished run now: {}",
+            c.key,
+            if seeds.is_empty() {
+                "all".into()
+            } else {
+                seeds.join(", ")
+            }
         );
     }
     if regressed + missing > 0 || (args.strict && new > 0) {

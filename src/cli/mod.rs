@@ -143,8 +143,10 @@ pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
 /// The runs under `dir` that `filters` keep, with their one-row-per-run table and the
 /// scan's warnings (printed too); an error naming `what` the user asked for when none are left.
 fn select_runs(dir: &std::path::Path, filters: &[String], what: &str) -> anyhow::Result<Selection> {
-    use crate::report::{runs::declarations, scan, summary};
+    use crate::report::{runs::counted_once, runs::declarations, scan, summary};
     let (all, mut warnings) = scan(dir)?;
+    let (all, duplicates) = counted_once(all);
+    warnings.extend(duplicates);
     let (declared, unreadable) = declarations(&all);
     warnings.extend(unreadable);
     warnings.iter().for_each(|w| eprintln!("warning: {w}"));

@@ -5,6 +5,12 @@
 //! −tolerance — worse beyond the tolerance with confidence, not a single noisy mean. With
 //! one paired seed (or a baseline of means only, as eegrun 0.1 recorded) there is no
 //! interval, and the point change is held against the tolerance, as the output says.
+//!
+//! A configuration is [`crate::store::RunRecord::configuration`] (every training setting
+//! but the seed, and the data's fingerprint), recorded as `configuration`; baselines
+//! recorded before it are matched by their shorter key, with a warning. Two finished runs of
+//! one configuration and seed are refused; a recorded seed with no finished run fails the
+//! check; `--update` replaces the configurations it records and keeps the others.
 
 use super::columns;
 use super::runs::RunInfo;
@@ -24,7 +30,12 @@ pub struct Baseline {
 /// One configuration's accuracies (percent): seed means, and each seed's values.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Entry {
+    /// The settings, for people.
     pub key: String,
+    /// The configuration's identity: experiment and [`crate::store::RunRecord::configuration`],
+    /// hashed (absent in baselines recorded before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<String>,
     pub runs: usize,
     pub best_test_acc: f64,
     pub final_test_acc: f64,
@@ -62,6 +73,8 @@ pub struct Comparison {
     /// 95% t-interval of the mean change (two or more paired seeds).
     pub interval: Option<(f64, f64)>,
     pub paired_seeds: usize,
+    /// Recorded seeds with no finished run now.
+    pub missing_seeds: Vec<u64>,
     pub verdict: Verdict,
 }
 
@@ -82,32 +95,79 @@ fn key(run: &RunInfo) -> String {
     .join(" ")
 }
 
-/// Entries of finished runs, one per configuration, in key order.
-pub fn entries(runs: &[RunInfo]) -> Vec<Entry> {
-    let mut groups: BTreeMap<String, Vec<SeedResult>> = BTreeMap::new();
+/// The identity of a run's configuration in a baseline.
+fn configuration(run: &RunInfo) -> String {
+    let identity = format!("{} {}", run.record.experiment, run.record.configuration());
+    crate::store::sha256_hex(identity.as_bytes())[..16].to_string()
+}
+
+/// Entries of finished runs, one per configuration, in key order; two finished runs of one
+/// configuration and seed (a copied run folder) are an error naming both.
+pub fn entries(runs: &[RunInfo]) -> Result<Vec<Entry>> {
+    let mut groups: BTreeMap<(String, String), Vec<(SeedResult, &Path)>> = BTreeMap::new();
     for run in runs {
         if let Some(s) = run.summary() {
-            groups.entry(key(run)).or_default().push(SeedResult {
-                seed: run.record.config.seed,
-                best_test_acc: 100.0 * s.best_test_acc,
-                final_test_acc: 100.0 * s.final_test_acc,
-            });
+            let seed = run.record.config.seed;
+            let group = groups.entry((key(run), configuration(run))).or_default();
+            if let Some((_, other)) = group.iter().find(|(r, _)| r.seed == seed) {
+                bail!(
+                    "{} and {}: two finished runs of one configuration and seed {seed}; keep one (a copied run folder?)",
+                    other.display(),
+                    run.dir.display()
+                );
+            }
+            group.push((
+                SeedResult {
+                    seed,
+                    best_test_acc: 100.0 * s.best_test_acc,
+                    final_test_acc: 100.0 * s.final_test_acc,
+                },
+                &run.dir,
+            ));
         }
     }
-    groups
+    Ok(groups
         .into_iter()
-        .map(|(key, mut per_seed)| {
+        .map(|((key, configuration), runs)| {
+            let mut per_seed: Vec<SeedResult> = runs.into_iter().map(|(r, _)| r).collect();
             per_seed.sort_by_key(|r| r.seed);
             let mean = |f: fn(&SeedResult) -> f64| per_seed.iter().map(f).sum::<f64>() / per_seed.len() as f64;
+            let key = format!("{key} config={}", &configuration[..8]);
             Entry {
                 key,
+                configuration: Some(configuration),
                 runs: per_seed.len(),
                 best_test_acc: mean(|r| r.best_test_acc),
                 final_test_acc: mean(|r| r.final_test_acc),
                 per_seed,
             }
         })
-        .collect()
+        .collect())
+}
+
+/// The entry of `current` that `recorded` describes: by configuration, or for a baseline
+/// recorded before configurations, by its short key.
+fn matching<'a>(recorded: &Entry, current: &'a [Entry]) -> Option<&'a Entry> {
+    match &recorded.configuration {
+        Some(c) => current.iter().find(|e| e.configuration.as_ref() == Some(c)),
+        None => current
+            .iter()
+            .find(|e| e.key.rsplit_once(" config=").map_or(e.key.as_str(), |(k, _)| k) == recorded.key),
+    }
+}
+
+/// The baseline after recording `current`: its configurations replaced or added, every
+/// other configuration kept (a filtered update never drops what it did not see).
+pub fn merged(old: Option<Baseline>, current: &[Entry], tolerance: f64) -> Baseline {
+    let mut entries: Vec<Entry> = old
+        .map(|b| b.entries)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| matching(e, current).is_none())
+        .collect();
+    entries.extend(current.iter().cloned());
+    entries.sort_by(|a, b| a.key.cmp(&b.key));
+    Baseline { tolerance, entries }
 }
 
 /// Two-sided 95% quantiles of Student's t for 1–30 degrees of freedom.
@@ -145,7 +205,7 @@ pub fn compare(baseline: &Baseline, current: &[Entry], tolerance: f64) -> Vec<Co
     };
     let mut out = Vec::new();
     for b in &baseline.entries {
-        let now = current.iter().find(|c| c.key == b.key);
+        let now = matching(b, current);
         for (metric, get) in metrics {
             let Some(now) = now else {
                 out.push(Comparison {
@@ -156,10 +216,17 @@ pub fn compare(baseline: &Baseline, current: &[Entry], tolerance: f64) -> Vec<Co
                     change: None,
                     interval: None,
                     paired_seeds: 0,
+                    missing_seeds: b.per_seed.iter().map(|r| r.seed).collect(),
                     verdict: Verdict::Missing,
                 });
                 continue;
             };
+            let missing_seeds: Vec<u64> = b
+                .per_seed
+                .iter()
+                .map(|r| r.seed)
+                .filter(|s| !now.per_seed.iter().any(|c| c.seed == *s))
+                .collect();
             let changes: Vec<f64> = b
                 .per_seed
                 .iter()
@@ -179,18 +246,23 @@ pub fn compare(baseline: &Baseline, current: &[Entry], tolerance: f64) -> Vec<Co
                 change: Some(change),
                 interval,
                 paired_seeds: changes.len(),
-                verdict: if worst_plausible < -tolerance {
+                verdict: if !missing_seeds.is_empty() {
+                    Verdict::Missing
+                } else if worst_plausible < -tolerance {
                     Verdict::Regressed
                 } else {
                     Verdict::Ok
                 },
+                missing_seeds,
             });
         }
     }
-    for c in current
-        .iter()
-        .filter(|c| !baseline.entries.iter().any(|b| b.key == c.key))
-    {
+    for c in current.iter().filter(|c| {
+        !baseline
+            .entries
+            .iter()
+            .any(|b| matching(b, std::slice::from_ref(c)).is_some())
+    }) {
         out.push(Comparison {
             key: c.key.clone(),
             metric: columns::BEST_TEST_ACC,
@@ -199,18 +271,19 @@ pub fn compare(baseline: &Baseline, current: &[Entry], tolerance: f64) -> Vec<Co
             change: None,
             interval: None,
             paired_seeds: 0,
+            missing_seeds: Vec::new(),
             verdict: Verdict::New,
         });
     }
     out
 }
 
-/// Checks a tolerance: a finite number of points ≥ 0 (a NaN or infinite one would pass anything).
+/// Checks a tolerance: points in [0, 100) (at 100 or more, or NaN, nothing could fail).
 pub fn check_tolerance(tolerance: f64) -> Result<f64> {
-    if tolerance.is_finite() && tolerance >= 0.0 {
+    if (0.0..100.0).contains(&tolerance) {
         Ok(tolerance)
     } else {
-        bail!("tolerance must be a finite number of percentage points ≥ 0, got {tolerance}")
+        bail!("tolerance must be a number of percentage points at least 0 and below 100 (at 100 nothing could fail), got {tolerance}")
     }
 }
 
@@ -252,7 +325,7 @@ pub fn load(path: &Path) -> Result<Baseline> {
                 e.key
             )));
         }
-        if e.runs == 0 || !keys.insert(&e.key) {
+        if e.runs == 0 || !keys.insert(e.configuration.as_ref().unwrap_or(&e.key)) {
             return Err(bad(format!("'{}': recorded twice or with 0 runs", e.key)));
         }
     }
@@ -281,6 +354,7 @@ mod tests {
             .collect();
         Entry {
             key: key.into(),
+            configuration: None,
             runs: per_seed.len(),
             best_test_acc: 80.0,
             final_test_acc: final_acc.iter().sum::<f64>() / final_acc.len() as f64,
@@ -326,5 +400,37 @@ mod tests {
             (line.verdict.clone(), line.interval, line.paired_seeds),
             (Verdict::Regressed, None, 0)
         );
+    }
+
+    #[test]
+    fn a_recorded_seed_without_a_run_fails_and_updates_never_drop_entries() {
+        let b = Baseline {
+            tolerance: 2.0,
+            entries: vec![entry("k", &[75.0, 75.0, 75.0])],
+        };
+        // Seed 2's run is gone; the two left are fine, yet the configuration is missing a seed.
+        let c = compare(&b, &[entry("k", &[75.0, 75.0])], 2.0);
+        let line = c.iter().find(|c| c.metric == columns::FINAL_TEST_ACC).unwrap();
+        assert_eq!(
+            (line.verdict.clone(), line.missing_seeds.clone()),
+            (Verdict::Missing, vec![2])
+        );
+        // Recording one configuration keeps the other.
+        let two = Baseline {
+            tolerance: 2.0,
+            entries: vec![entry("k", &[75.0]), entry("other", &[60.0])],
+        };
+        let after = merged(Some(two), &[entry("k", &[70.0])], 2.0);
+        let keys: Vec<&str> = after.entries.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["k", "other"]);
+        assert_eq!(after.entries[0].final_test_acc, 70.0);
+    }
+
+    #[test]
+    fn tolerances_that_could_never_fail_are_refused() {
+        for t in [100.0, 1e300, f64::INFINITY, f64::NAN, -0.5] {
+            assert!(check_tolerance(t).is_err(), "{t}");
+        }
+        assert_eq!(check_tolerance(99.0).unwrap(), 99.0);
     }
 }

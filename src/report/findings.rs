@@ -286,6 +286,10 @@ fn study<'a>(
         }
     };
     let extra = usize::from(kind == Kind::Designed && varying == ["dropout"] && configs.len() >= 3);
+    let family_text = match extra {
+        0 => family_text,
+        _ => format!("{family_text}, and the over-fitting test"),
+    };
     let mut comparisons = compare_pairs(&configs, &pairs, at, rope);
     let mut stats_only: Vec<Comparison> = comparisons.iter().map(|(_, _, c)| c.clone()).collect();
     stats::holm(&mut stats_only, family + extra);
@@ -508,16 +512,11 @@ fn p_text(p: f64) -> String {
     }
 }
 
-/// "+1.23 points (95% CI +0.50 to +2.90; p 0.031, Holm 0.094; 8 seeds, 1363 trials)", the
-/// equivalence p where it matters.
+/// "(95% CI +0.50 to +2.90; p 0.031, Holm 0.094; 8 seeds, 1363 test trials)", with the
+/// equivalence p where that is the question.
 fn evidence(c: &Comparison, equivalence: bool) -> String {
     let Some((low, high)) = c.interval else {
-        return format!(
-            "{:+.2} points on {} seed{} (no interval: one seed shows no seed-to-seed spread)",
-            100.0 * c.difference,
-            c.seeds,
-            if c.seeds == 1 { "" } else { "s" }
-        );
+        return format!("({} seed, {} test trials: no interval)", c.seeds, c.trials);
     };
     let test = if equivalence {
         format!(
@@ -529,8 +528,7 @@ fn evidence(c: &Comparison, equivalence: bool) -> String {
         format!("p {}, Holm {}", p_text(c.p), p_text(c.p_adjusted))
     };
     format!(
-        "{:+.2} points (95% CI {:+.2} to {:+.2}; {test}; {} seeds, {} test trials)",
-        100.0 * c.difference,
+        "(95% CI {:+.2} to {:+.2}; {test}; {} seeds, {} test trials)",
         100.0 * low,
         100.0 * high,
         c.seeds,
@@ -553,23 +551,20 @@ fn needs(c: &Comparison) -> String {
 
 /// The verdict of `a` against `b` in one sentence.
 fn sentence(a: &str, b: &str, c: &Comparison) -> String {
+    let d = 100.0 * c.difference;
     match c.verdict() {
-        Verdict::ABetter => format!(
-            "{a} > {b} by {:.2} points: {}",
-            100.0 * c.difference,
-            evidence(c, false)
-        ),
-        Verdict::BBetter => format!(
-            "{b} > {a} by {:.2} points: {}",
-            -100.0 * c.difference,
-            evidence(c, false)
-        ),
+        Verdict::ABetter => format!("{a} > {b} by {d:.2} points {}", evidence(c, false)),
+        Verdict::BBetter => format!("{b} > {a} by {:.2} points {}", -d, evidence(c, false)),
         Verdict::Equivalent => format!(
-            "{a} ≈ {b}, practically equivalent within ±{} points: {}",
+            "{a} ≈ {b}: practically equivalent within ±{} points, {d:+.2} points {}",
             100.0 * c.rope,
             evidence(c, true)
         ),
-        Verdict::Undecided => format!("{a} vs {b}: undecided, {}; {}", evidence(c, false), needs(c)),
+        Verdict::Undecided => format!(
+            "{a} vs {b}: undecided, {d:+.2} points {}; {}",
+            evidence(c, false),
+            needs(c)
+        ),
     }
 }
 
@@ -685,34 +680,21 @@ fn describe_study(s: &Study, chosen: Option<usize>, gap_test: bool) -> StudyFind
     }
 }
 
-/// A claim "a > b" (or "a = b") answered by a comparison.
-fn claim(text: String, c: &Comparison, equal: bool) -> Claim {
+/// A claim "a > b" (or "a = b") answered by the comparison of `a` against `b`.
+fn claim(text: String, a: &str, b: &str, c: &Comparison, equal: bool) -> Claim {
     let verdict = match (c.verdict(), equal) {
         (Verdict::ABetter, false) | (Verdict::Equivalent, true) => ClaimVerdict::Supported,
         (Verdict::BBetter, _) | (Verdict::ABetter, true) | (Verdict::Equivalent, false) => ClaimVerdict::Contradicted,
         (Verdict::Undecided, _) => ClaimVerdict::Undecided,
     };
-    let why = match (c.verdict(), equal) {
-        (Verdict::Undecided, true) => format!("no equivalence within ±{} points shown", 100.0 * c.rope),
-        (Verdict::Undecided, false) => "no difference shown".into(),
-        (Verdict::Equivalent, false) => format!("practically equivalent within ±{} points", 100.0 * c.rope),
-        (Verdict::Equivalent, true) => format!("equivalent within ±{} points", 100.0 * c.rope),
-        (Verdict::ABetter, _) => "the first is better".into(),
-        (Verdict::BBetter, _) => "the second is better".into(),
-    };
-    let detail = evidence(c, equal || c.verdict() == Verdict::Equivalent);
-    let tail = if verdict == ClaimVerdict::Undecided {
-        format!("; {}", needs(c))
-    } else {
-        String::new()
-    };
-    let word = match verdict {
-        ClaimVerdict::Supported => "supported",
-        ClaimVerdict::Contradicted => "contradicted",
-        ClaimVerdict::Undecided => "undecided",
+    let word = match (verdict, equal) {
+        (ClaimVerdict::Supported, _) => "supported".to_string(),
+        (ClaimVerdict::Contradicted, _) => "contradicted".to_string(),
+        (ClaimVerdict::Undecided, true) => format!("undecided, no equivalence within ±{} points shown", 100.0 * c.rope),
+        (ClaimVerdict::Undecided, false) => "undecided".to_string(),
     };
     Claim {
-        sentence: format!("report claims {text}: {word} ({why}) — {detail}{tail}"),
+        sentence: format!("report claims {text}: {word} — {}", sentence(a, b, c)),
         claim: text,
         verdict,
     }
@@ -740,7 +722,7 @@ fn lab_claims(s: &Study, best: usize, gap_test: bool) -> Vec<Claim> {
         for (a, b, equal) in claims {
             if let Some(c) = index(a).zip(index(b)).and_then(|(i, j)| oriented(s, i, j)) {
                 let relation = if *equal { "=" } else { ">" };
-                out.push(claim(format!("{} {a} {relation} {b}", s.model), &c, *equal));
+                out.push(claim(format!("{} {a} {relation} {b}", s.model), a, b, &c, *equal));
             }
         }
     }
@@ -752,7 +734,7 @@ fn lab_claims(s: &Study, best: usize, gap_test: bool) -> Vec<Claim> {
         );
         if high != best {
             if let Some(c) = oriented(s, best, high) {
-                out.push(claim(text, &c, false));
+                out.push(claim(text, &s.configs[best].label, &s.configs[high].label, &c, false));
             }
         } else {
             // The highest rate has the highest mean: that contradicts the claim only if it
@@ -919,6 +901,8 @@ mod tests {
             df: 9.0,
             interval: Some((difference - 0.01, difference + 0.01)),
             per_seed_variance: 0.0002,
+            seed_mean_variance: 0.00002,
+            interaction_variance: 0.00001,
             fixed_variance: 0.000001,
             p,
             p_adjusted: p,
@@ -932,7 +916,13 @@ mod tests {
     #[test]
     fn equality_is_claimed_only_from_equivalence() {
         let undecided = comparison(0.0103, 0.3, 0.5);
-        let c = claim("deepconvnet leaky_relu = elu".into(), &undecided, true);
+        let c = claim(
+            "deepconvnet leaky_relu = elu".into(),
+            "leaky_relu",
+            "elu",
+            &undecided,
+            true,
+        );
         assert_eq!(c.verdict, ClaimVerdict::Undecided, "{}", c.sentence);
         assert!(
             c.sentence.contains("no equivalence within ±1 points shown"),
@@ -941,12 +931,12 @@ mod tests {
         );
         let equivalent = comparison(0.001, 0.8, 0.01);
         assert_eq!(
-            claim("a = b".into(), &equivalent, true).verdict,
+            claim("a = b".into(), "a", "b", &equivalent, true).verdict,
             ClaimVerdict::Supported
         );
         // An ordering claim is not supported by equivalence.
         assert_eq!(
-            claim("a > b".into(), &equivalent, false).verdict,
+            claim("a > b".into(), "a", "b", &equivalent, false).verdict,
             ClaimVerdict::Contradicted
         );
     }
@@ -971,7 +961,7 @@ mod tests {
         };
         let s = sentence("relu", "elu", &one);
         assert!(
-            s.contains("no interval: one seed") && s.contains("one seed shows no seed-to-seed spread"),
+            s.ends_with("(1 seed, 1363 test trials: no interval); to detect ±1 points: one seed shows no seed-to-seed spread, train at least 2"),
             "{s}"
         );
     }

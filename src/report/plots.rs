@@ -4,7 +4,7 @@
 use super::findings;
 use super::runs::RunInfo;
 use super::stats::Verdict;
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -89,6 +89,19 @@ impl Plot<'_> {
         }
     }
 
+    /// The figure as PNG bytes, drawn and encoded in memory.
+    fn png(&self) -> Result<Vec<u8>> {
+        let (width, height) = self.size();
+        let mut rgb = vec![0u8; width as usize * height as usize * 3];
+        self.draw(BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area())?;
+        let image = image::RgbImage::from_raw(width, height, rgb).context("figure buffer of the wrong size")?;
+        let mut png = std::io::Cursor::new(Vec::new());
+        image
+            .write_to(&mut png, image::ImageOutputFormat::Png)
+            .context("cannot encode the figure as PNG")?;
+        Ok(png.into_inner())
+    }
+
     fn svg(&self) -> Result<String> {
         let mut text = String::new();
         self.draw(SVGBackend::with_string(&mut text, self.size()).into_drawing_area())?;
@@ -144,10 +157,7 @@ pub fn write_all(runs: &[RunInfo], studies: &[findings::Study], dir: &Path) -> R
     let mut written = Vec::new();
     for (stem, plot) in plots(runs, studies) {
         let (png, svg) = (dir.join(format!("{stem}.png")), dir.join(format!("{stem}.svg")));
-        // The PNG encoder writes to a path: draw beside the target, then rename.
-        let tmp = dir.join(format!(".{stem}.tmp{}.png", std::process::id()));
-        plot.draw(BitMapBackend::new(&tmp, plot.size()).into_drawing_area())?;
-        std::fs::rename(&tmp, &png).map_err(|e| anyhow!("{}: cannot replace: {e}", png.display()))?;
+        crate::store::write_atomic(&png, &plot.png()?)?;
         crate::store::write_atomic(&svg, plot.svg()?.as_bytes())?;
         written.extend([png, svg]);
     }

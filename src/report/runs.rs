@@ -66,6 +66,31 @@ impl RunInfo {
     }
 }
 
+/// `runs` with each run counted once: a second folder holding the same run of the same
+/// experiment (a copied experiment folder) is left out, with a warning naming both.
+pub fn counted_once(runs: Vec<RunInfo>) -> (Vec<RunInfo>, Vec<String>) {
+    let mut seen: BTreeMap<(String, String), PathBuf> = BTreeMap::new();
+    let mut warnings = Vec::new();
+    let kept = runs
+        .into_iter()
+        .filter(|run| match seen.get(&(run.record.experiment.clone(), run.id.clone())) {
+            Some(first) => {
+                warnings.push(format!(
+                    "{}: the same run as {}; counted once",
+                    run.dir.display(),
+                    first.display()
+                ));
+                false
+            }
+            None => {
+                seen.insert((run.record.experiment.clone(), run.id.clone()), run.dir.clone());
+                true
+            }
+        })
+        .collect();
+    (kept, warnings)
+}
+
 /// What an experiment folder declares beside its runs.
 #[derive(Clone, Debug, Default)]
 pub struct Declaration {

@@ -5,6 +5,7 @@
 //! `Inconsistent`, one whose files cannot be read is `Unreadable` — never summarised as if
 //! it were fine.
 
+mod atomic;
 mod legacy;
 pub mod metrics;
 pub mod predictions;
@@ -12,12 +13,13 @@ pub mod study;
 
 use crate::config::RunSpec;
 use anyhow::{Context, Result};
+pub use atomic::write_atomic;
 use fs2::FileExt;
 pub use metrics::{summarize, EpochMetrics, RunSummary};
 pub use predictions::Predictions;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// What a run folder's `config.json` holds: everything that identifies the run.
@@ -81,30 +83,6 @@ fn short_hash(bytes: &[u8]) -> String {
         .take(6)
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, fsync, rename),
-/// so a crash leaves either the old or the new file, never a torn one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
-        std::process::id()
-    ));
-    let mut file = std::fs::File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot replace", path.display()))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 /// Where a run stands.
@@ -506,6 +484,7 @@ impl RunDir {
             .create(true)
             .truncate(false)
             .write(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&path)
             .with_context(|| format!("{}: cannot open", path.display()))?;
         match file.try_lock_exclusive() {
