@@ -12,6 +12,32 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// Significance level of every finding (divided over the looks of a study that adds seeds
+/// in rounds).
+pub const ALPHA: f64 = 0.05;
+
+/// `[seeds] until = "decided"`: train `start` seeds per configuration, then add `step` seeds
+/// to the configurations still in an undecided comparison, up to `max`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedRounds {
+    pub start: usize,
+    pub step: usize,
+    pub max: usize,
+}
+
+impl SeedRounds {
+    /// The most decisions a study can take: one after each round.
+    pub fn looks(&self) -> usize {
+        1 + (self.max - self.start).div_ceil(self.step)
+    }
+
+    /// The level of each look: α over the looks (Bonferroni), so that looking after every
+    /// round keeps the study's error rate at α.
+    pub fn alpha_per_look(&self) -> f64 {
+        ALPHA / self.looks() as f64
+    }
+}
+
 /// Default margin of practical equivalence of findings: 1 accuracy point, as a fraction
 /// (an experiment's `[findings] rope`).
 pub const DEFAULT_ROPE: f64 = 0.01;

@@ -135,7 +135,7 @@ fn rejection_rates(cell: Cell, replicates: usize, seed: u64) -> [f64; 6] {
     for _ in 0..replicates {
         let (a, b) = draw(cell, &mut rng);
         let d = per_seed(&a, &b);
-        let c = stats::compare(&a, &b, &trials, 0.01);
+        let c = stats::compare(&a, &b, &trials, 0.01, stats::ALPHA);
         let n = cell.seeds as f64;
         // The seed-level variance plus the test set's part, on n − 1 df.
         let simple = c.seed_mean_variance + c.fixed_variance;

@@ -7,6 +7,7 @@ mod check;
 mod devices;
 mod models;
 mod report;
+mod rounds;
 mod run;
 mod search;
 mod slurm;

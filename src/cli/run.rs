@@ -44,6 +44,15 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
     if experiment.search().is_some_and(Search::selects) {
         return super::search::command(&args, &experiment, &data);
     }
+    if let Some(seeds) = experiment.seed_rounds {
+        if args.run_id.is_some() {
+            bail!(
+                "experiment '{}' adds seeds in rounds: train it whole (--run-id is for grids and Slurm array tasks)",
+                experiment.name
+            );
+        }
+        return super::rounds::command(&args, &experiment, &data, seeds);
+    }
     let mut runs = plan(&args.selection, &experiment, &data)?;
     if let Some(id) = &args.run_id {
         runs.retain(|r| &r.id() == id);
@@ -102,18 +111,26 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
 
 /// Records the study's configurations and equivalence margin (`study.json`), so its
 /// findings are judged over the declared family whatever later sits in the folder.
-fn declare_study(
+pub(super) fn declare_study(
     runs_dir: &std::path::Path,
     experiment: &Experiment,
     data: &Dataset,
     runs: &[PlannedRun],
 ) -> Result<()> {
-    let study = StudyFile {
+    study::write(runs_dir, &experiment.name, &study_file(experiment, data, runs))
+}
+
+/// The declaration of the study of these runs.
+pub(super) fn study_file(experiment: &Experiment, data: &Dataset, runs: &[PlannedRun]) -> StudyFile {
+    StudyFile {
         rope: experiment.rope,
         data_fingerprint: data.fingerprint.clone(),
         configurations: runs.iter().map(|r| r.record.config).collect(),
-    };
-    study::write(runs_dir, &experiment.name, &study)
+        alpha: experiment
+            .seed_rounds
+            .map_or(crate::config::ALPHA, |r| r.alpha_per_look()),
+        seed_rounds: experiment.seed_rounds,
+    }
 }
 
 /// The queue options of `eegrun run`.

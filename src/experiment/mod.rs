@@ -8,7 +8,7 @@ mod tpe;
 
 pub use search::{EarlyStopping, Metric, Sampler, Search};
 
-use crate::config::{RunFields, RunSpec, FIELDS};
+use crate::config::{RunFields, RunSpec, SeedRounds, FIELDS};
 use anyhow::{anyhow, bail, Result};
 use search::Distribution;
 use serde::Deserialize;
@@ -33,6 +33,8 @@ struct ExperimentFile {
     search: Option<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
     /// How findings are judged: `rope` (points).
     findings: Option<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
+    /// Seeds trained in rounds until decided: `until`, `start`, `step`, `max`.
+    seeds: Option<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
 }
 
 /// One run of a search round: the sample it was drawn from and its resolved spec.
@@ -60,6 +62,60 @@ pub struct Experiment {
     /// Margin of practical equivalence of the findings, as a fraction (`[findings] rope`,
     /// given in points).
     pub rope: f64,
+    /// `[seeds] until = "decided"`: seeds added in rounds (none: the grid's seeds).
+    pub seed_rounds: Option<SeedRounds>,
+}
+
+/// The most seeds per configuration `[seeds] max` may ask for.
+const MOST_SEEDS: usize = 1000;
+
+/// `[seeds]` settings, checked: `until = "decided"`, `start` ≥ 2, `step` ≥ 1,
+/// `start` ≤ `max` ≤ 1000 (each message names the key and the value it got).
+fn parse_seed_rounds(
+    section: &BTreeMap<Spanned<String>, Spanned<Value>>,
+) -> Result<SeedRounds, (Range<usize>, String)> {
+    let (mut until, mut start, mut step, mut max) = (None, None, None, None);
+    for (key, value) in section {
+        let count = |min: i64| match value.get_ref() {
+            Value::Integer(i) if *i >= min && *i <= MOST_SEEDS as i64 => Ok(*i as usize),
+            other => Err((
+                value.span(),
+                format!(
+                    "seeds.{}: expected a whole number from {min} to {MOST_SEEDS}, got {other}",
+                    key.get_ref()
+                ),
+            )),
+        };
+        match key.get_ref().as_str() {
+            "until" => match value.get_ref() {
+                Value::String(s) if s == "decided" => until = Some(()),
+                other => {
+                    return Err((
+                        value.span(),
+                        format!("seeds.until: the one stopping rule is \"decided\", got {other}"),
+                    ))
+                }
+            },
+            "start" => start = Some((count(2)?, value.span())),
+            "step" => step = Some(count(1)?),
+            "max" => max = Some((count(2)?, value.span())),
+            other => {
+                return Err((
+                    key.span(),
+                    format!("seeds.{other}: unknown setting (the [seeds] table takes until, start, step, max)"),
+                ))
+            }
+        }
+    }
+    let missing = |what: &str| (0..0, format!("[seeds] needs {what}"));
+    until.ok_or_else(|| missing("until = \"decided\""))?;
+    let (start, _) = start.ok_or_else(|| missing("start = N (seeds each configuration trains first, at least 2)"))?;
+    let step = step.ok_or_else(|| missing("step = N (seeds added to each undecided configuration per round)"))?;
+    let (max, max_span) = max.ok_or_else(|| missing("max = N (the most seeds per configuration)"))?;
+    if max < start {
+        return Err((max_span, format!("seeds.max = {max}: below seeds.start = {start}")));
+    }
+    Ok(SeedRounds { start, step, max })
 }
 
 /// `[findings] rope`: accuracy points (0 ≤ rope < 100, finite), as a fraction.
@@ -215,6 +271,26 @@ impl Experiment {
                 }
             }
         }
+        let seed_rounds = match &file.seeds {
+            None => None,
+            Some(section) => {
+                let rounds = parse_seed_rounds(section.get_ref())
+                    .map_err(|(span, m)| at.error(if span.is_empty() { section.span() } else { span }, m))?;
+                let fixed = grid.iter().any(|(k, _)| k == "seed") || defaults.contains_key("seed");
+                if fixed || search.is_some() {
+                    let clash = if fixed {
+                        "a seed in [grid] or [defaults]"
+                    } else {
+                        "a [search]"
+                    };
+                    return Err(at.error(
+                        section.span(),
+                        format!("[seeds] chooses the seeds itself: remove {clash} or the [seeds] table"),
+                    ));
+                }
+                Some(rounds)
+            }
+        };
         let experiment = Self {
             name,
             description: file.description,
@@ -224,6 +300,7 @@ impl Experiment {
             search,
             max_runs: DEFAULT_MAX_RUNS,
             rope,
+            seed_rounds,
         };
         Ok(experiment)
     }

@@ -239,6 +239,7 @@ fn study<'a>(
         .study
         .as_ref()
         .map_or(crate::config::DEFAULT_ROPE, |s| s.rope);
+    let alpha = declaration.study.as_ref().map_or(stats::ALPHA, |s| s.alpha);
     let chosen = declaration
         .chosen
         .as_ref()
@@ -290,7 +291,7 @@ fn study<'a>(
         0 => family_text,
         _ => format!("{family_text}, and the over-fitting test"),
     };
-    let mut comparisons = compare_pairs(&configs, &pairs, at, rope);
+    let mut comparisons = compare_pairs(&configs, &pairs, at, rope, alpha);
     let mut stats_only: Vec<Comparison> = comparisons.iter().map(|(_, _, c)| c.clone()).collect();
     stats::holm(&mut stats_only, family + extra);
     comparisons
@@ -343,7 +344,13 @@ fn clusters(trials: usize) -> Vec<usize> {
 }
 
 /// The listed pairs that share seeds with predictions, each before Holm.
-fn compare_pairs(configs: &[Config], pairs: &[(usize, usize)], at: At, rope: f64) -> Vec<(usize, usize, Comparison)> {
+fn compare_pairs(
+    configs: &[Config],
+    pairs: &[(usize, usize)],
+    at: At,
+    rope: f64,
+    alpha: f64,
+) -> Vec<(usize, usize, Comparison)> {
     let mut out = Vec::new();
     for &(i, j) in pairs {
         let correct = |c: &Config, seed: &u64| c.by_seed[seed].predictions.as_ref().map(|p| p.correct(at));
@@ -361,7 +368,7 @@ fn compare_pairs(configs: &[Config], pairs: &[(usize, usize)], at: At, rope: f64
             continue;
         }
         let (a, b): (Vec<Vec<u8>>, Vec<Vec<u8>>) = shared.into_iter().unzip();
-        out.push((i, j, stats::compare(&a, &b, &clusters(trials), rope)));
+        out.push((i, j, stats::compare(&a, &b, &clusters(trials), rope, alpha)));
     }
     out
 }
@@ -528,12 +535,19 @@ fn evidence(c: &Comparison, equivalence: bool) -> String {
         format!("p {}, Holm {}", p_text(c.p), p_text(c.p_adjusted))
     };
     format!(
-        "(95% CI {:+.2} to {:+.2}; {test}; {} seeds, {} test trials)",
+        "({}% CI {:+.2} to {:+.2}; {test}; {} seeds, {} test trials)",
+        level(c.alpha),
         100.0 * low,
         100.0 * high,
         c.seeds,
         c.trials
     )
+}
+
+/// An interval's confidence in percent, as short as it reads: "95", "98.3".
+fn level(alpha: f64) -> String {
+    let text = format!("{:.1}", 100.0 * (1.0 - alpha));
+    text.trim_end_matches(".0").to_string()
 }
 
 /// What more seeds would do, in words.
@@ -827,7 +841,8 @@ fn overfitting(s: &Study, low: usize, best: usize) -> Claim {
         diffs.len(),
         mean_sd(&train)
     );
-    let verdict = match (adjusted < stats::ALPHA, t.mean > 0.0) {
+    let alpha = s.comparisons.first().map_or(stats::ALPHA, |(_, _, c)| c.alpha);
+    let verdict = match (adjusted < alpha, t.mean > 0.0) {
         (true, true) => ClaimVerdict::Supported,
         (true, false) => ClaimVerdict::Contradicted,
         _ => ClaimVerdict::Undecided,
@@ -910,6 +925,7 @@ mod tests {
             p_equivalent,
             p_equivalent_adjusted: p_equivalent,
             family: 3,
+            alpha: stats::ALPHA,
         }
     }
 

@@ -27,8 +27,7 @@
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-/// Significance level of every decision.
-pub const ALPHA: f64 = 0.05;
+pub use crate::config::ALPHA;
 /// Power that "seeds needed" plans for.
 const POWER: f64 = 0.8;
 /// The largest seed count "seeds needed" states; more reads as "more than this".
@@ -86,20 +85,23 @@ pub struct Comparison {
     pub p_equivalent_adjusted: f64,
     /// How many comparisons were corrected together.
     pub family: usize,
+    /// The level the verdict is taken at (α, or α over the looks of a study that adds
+    /// seeds in rounds); the interval is a 1 − `alpha` interval.
+    pub alpha: f64,
 }
 
 impl Comparison {
-    /// The verdict at [`ALPHA`], after Holm.
+    /// The verdict at `alpha`, after Holm.
     pub fn verdict(&self) -> Verdict {
         if self.se.is_none() {
             Verdict::Undecided
-        } else if self.p_adjusted < ALPHA {
+        } else if self.p_adjusted < self.alpha {
             if self.difference > 0.0 {
                 Verdict::ABetter
             } else {
                 Verdict::BBetter
             }
-        } else if self.p_equivalent_adjusted < ALPHA {
+        } else if self.p_equivalent_adjusted < self.alpha {
             Verdict::Equivalent
         } else {
             Verdict::Undecided
@@ -113,7 +115,7 @@ impl Comparison {
         if self.seeds < 2 {
             return Err("one seed shows no seed-to-seed spread, train at least 2".into());
         }
-        let level = ALPHA / self.family.max(1) as f64;
+        let level = self.alpha / self.family.max(1) as f64;
         let z = normal_quantile(1.0 - level / 2.0) + normal_quantile(POWER);
         let room = (self.rope / z).powi(2) - self.fixed_variance;
         if room <= 0.0 {
@@ -156,7 +158,7 @@ fn t_quantile(q: f64, df: f64) -> f64 {
 /// seed (`a[s]` and `b[s]` come from the same seed) and by trial; `cluster[t]` names trial
 /// t's cluster (0, 1, …; subjects, or one per trial). Needs at least one seed and equally
 /// long trial vectors. Holm fields are those of a family of one until [`holm`] runs.
-pub fn compare(a: &[Vec<u8>], b: &[Vec<u8>], cluster: &[usize], rope: f64) -> Comparison {
+pub fn compare(a: &[Vec<u8>], b: &[Vec<u8>], cluster: &[usize], rope: f64, alpha: f64) -> Comparison {
     assert!(!a.is_empty() && a.len() == b.len(), "paired seeds");
     let trials = cluster.len();
     assert!(
@@ -195,6 +197,7 @@ pub fn compare(a: &[Vec<u8>], b: &[Vec<u8>], cluster: &[usize], rope: f64) -> Co
         p_equivalent: 1.0,
         p_equivalent_adjusted: 1.0,
         family: 1,
+        alpha,
     };
     if n < 2 || clusters < 2 {
         return out;
@@ -254,7 +257,7 @@ pub fn compare(a: &[Vec<u8>], b: &[Vec<u8>], cluster: &[usize], rope: f64) -> Co
                 + v_interaction.powi(2) / ((nf - 1.0) * (gf - 1.0)))
     };
     let se = variance.sqrt();
-    let half = t_quantile(1.0 - ALPHA / 2.0, df) * se;
+    let half = t_quantile(1.0 - alpha / 2.0, df) * se;
     out.se = Some(se);
     out.df = df;
     out.interval = Some((difference - half, difference + half));
@@ -355,7 +358,7 @@ mod tests {
         // the two-way table of differences.
         let a = vec![vec![1, 1, 0, 1], vec![1, 0, 0, 1], vec![0, 0, 0, 0]];
         let b = vec![vec![0, 0, 0, 0], vec![0, 0, 0, 0], vec![0, 0, 1, 0]];
-        let c = compare(&a, &b, &one_per_trial(4), 0.01);
+        let c = compare(&a, &b, &one_per_trial(4), 0.01, ALPHA);
         let d: Vec<Vec<f64>> = a
             .iter()
             .zip(&b)
@@ -383,7 +386,7 @@ mod tests {
     fn one_seed_decides_nothing_and_needs_are_never_absurd() {
         let a = vec![vec![1u8; 100]];
         let b = vec![vec![0u8; 100]];
-        let c = compare(&a, &b, &one_per_trial(100), 0.01);
+        let c = compare(&a, &b, &one_per_trial(100), 0.01, ALPHA);
         assert_eq!(c.verdict(), Verdict::Undecided);
         assert!(c.interval.is_none());
         assert!(c.seeds_needed().is_err());
@@ -399,7 +402,7 @@ mod tests {
         let b: Vec<Vec<u8>> = (0..3)
             .map(|s| (0..trials).map(|t| ((t * 11 + s * 29) % 100 < 57 + s) as u8).collect())
             .collect();
-        let mut cs = vec![compare(&a, &b, &one_per_trial(trials), 0.01)];
+        let mut cs = vec![compare(&a, &b, &one_per_trial(trials), 0.01, ALPHA)];
         holm(&mut cs, 3);
         assert_eq!(cs[0].verdict(), Verdict::ABetter, "{:?}", cs[0]);
         assert_eq!(cs[0].family, 3);
@@ -408,7 +411,7 @@ mod tests {
     #[test]
     fn identical_predictions_are_equivalent() {
         let a = vec![vec![1, 0, 1, 1], vec![0, 0, 1, 1]];
-        let c = compare(&a, &a, &one_per_trial(4), 0.01);
+        let c = compare(&a, &a, &one_per_trial(4), 0.01, ALPHA);
         assert_eq!(c.difference, 0.0);
         assert_eq!(c.verdict(), Verdict::Equivalent);
     }
@@ -432,8 +435,8 @@ mod tests {
                     .collect()
             })
             .collect();
-        let by_trial = compare(&a, &b, &one_per_trial(trials), 0.01);
-        let by_subject = compare(&a, &b, &subject, 0.01);
+        let by_trial = compare(&a, &b, &one_per_trial(trials), 0.01, ALPHA);
+        let by_subject = compare(&a, &b, &subject, 0.01, ALPHA);
         assert_eq!(by_trial.difference, by_subject.difference);
         assert!(
             by_subject.se.unwrap() > by_trial.se.unwrap(),
@@ -453,7 +456,7 @@ mod tests {
         // A family of 3 with one comparison present: its p is multiplied by 3.
         let a = vec![vec![1, 1, 1, 0, 1, 1], vec![1, 1, 0, 1, 1, 1]];
         let b = vec![vec![0, 1, 0, 0, 1, 0], vec![0, 0, 0, 1, 0, 0]];
-        let mut cs = vec![compare(&a, &b, &one_per_trial(6), 0.01)];
+        let mut cs = vec![compare(&a, &b, &one_per_trial(6), 0.01, ALPHA)];
         let p = cs[0].p;
         holm(&mut cs, 3);
         assert!((cs[0].p_adjusted - (3.0 * p).min(1.0)).abs() < 1e-12);
@@ -479,6 +482,7 @@ mod tests {
             p_equivalent: 0.5,
             p_equivalent_adjusted: 0.5,
             family: 1,
+            alpha: ALPHA,
         };
         // (1.960 + 0.842)² · (2/1)² = 31.4 → 32, whatever the observed difference.
         assert_eq!(base.seeds_needed(), Ok(32));

@@ -5,6 +5,7 @@
 pub mod epochs;
 mod halving;
 mod progress;
+pub mod rounds;
 pub mod search;
 
 pub use progress::{LogProgress, Progress, TerminalProgress};

@@ -3,7 +3,7 @@
 //! folder or survives `--filter`) and its margin of practical equivalence.
 
 use super::{configuration_key, write_atomic};
-use crate::config::RunSpec;
+use crate::config::{RunSpec, SeedRounds};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -17,6 +17,16 @@ pub struct StudyFile {
     pub data_fingerprint: String,
     /// Every configuration of the study (seed 0 stands for all seeds).
     pub configurations: Vec<RunSpec>,
+    /// The level each of its decisions is taken at (α, or α over the looks of seed rounds).
+    #[serde(default = "default_alpha")]
+    pub alpha: f64,
+    /// How seeds are added in rounds, if they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed_rounds: Option<SeedRounds>,
+}
+
+fn default_alpha() -> f64 {
+    crate::config::ALPHA
 }
 
 impl StudyFile {

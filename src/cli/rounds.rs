@@ -1,0 +1,132 @@
+//! `eegrun run` on a study with `[seeds] until = "decided"`: the rounds of
+//! [`crate::schedule::rounds`], trained by the queue and judged by the findings.
+
+use super::args::RunArgs;
+use super::run::{options, print_results, progress, study_file};
+use crate::config::{RunSpec, SeedRounds};
+use crate::data::Dataset;
+use crate::experiment::Experiment;
+use crate::report::runs::declarations;
+use crate::report::{findings, stats::Verdict, RunInfo};
+use crate::schedule::{self, planned_state, rounds, PlannedRun};
+use crate::store::study::{self, StudyFile};
+use crate::store::{configuration_key, RunState};
+use anyhow::{bail, Result};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset, seeds: SeedRounds) -> Result<()> {
+    let configs: Vec<RunSpec> = experiment.runs()?;
+    let mut per_model: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &configs {
+        *per_model.entry(c.model.to_string()).or_default() += 1;
+    }
+    if per_model.values().all(|&n| n < 2) {
+        bail!(
+            "experiment '{}': [seeds] until = \"decided\" needs at least two configurations of one model to compare; this grid has one per model",
+            experiment.name
+        );
+    }
+    let runs_dir = &args.selection.runs_dir;
+    let plan = |specs: &[RunSpec]| schedule::plan(&experiment.name, specs.to_vec(), data, runs_dir);
+    let study = study_file(experiment, data, &plan(&configs)?);
+    if !args.dry_run {
+        study::write(runs_dir, &experiment.name, &study)?;
+    }
+    println!(
+        "experiment {}: seeds in rounds ({} to start, {} more per round where undecided, at most {}; each look at α = {:.4})",
+        experiment.name,
+        seeds.start,
+        seeds.step,
+        seeds.max,
+        seeds.alpha_per_look()
+    );
+    let mut last: Vec<PlannedRun> = Vec::new();
+    let result = rounds::drive(
+        &configs,
+        seeds,
+        |round, specs| {
+            let runs = plan(specs)?;
+            let pending = runs.iter().filter(|r| planned_state(r) != RunState::Done).count();
+            println!("round {round}: {} runs, {pending} to train", runs.len());
+            if args.dry_run {
+                for run in runs.iter().filter(|r| planned_state(r) != RunState::Done) {
+                    println!(
+                        "  {}  {:<10} {}",
+                        run.id(),
+                        planned_state(run),
+                        run.record.config.describe()
+                    );
+                }
+            } else if pending > 0 {
+                schedule::execute(&runs, data, &options(args), progress().as_ref())?;
+            }
+            let done = runs.iter().all(|r| planned_state(r) == RunState::Done);
+            last = runs;
+            Ok(done)
+        },
+        |specs| open_configurations(&configs, &plan(specs)?, data, &study),
+    )?;
+    if args.dry_run {
+        if result.complete {
+            println!("every round is trained: nothing more to train");
+        }
+        return Ok(());
+    }
+    print_results(&last)?;
+    if !result.complete {
+        let broken: Vec<String> = last
+            .iter()
+            .filter(|r| planned_state(r) != RunState::Done)
+            .map(|r| format!("{} {}", r.id(), planned_state(r)))
+            .collect();
+        broken.iter().for_each(|line| println!("{line}"));
+        bail!(
+            "round {}: {} runs did not finish (listed above); rerun, or --retry-failed",
+            result.rounds,
+            broken.len()
+        );
+    }
+    let infos: Vec<RunInfo> = last.iter().filter_map(|r| RunInfo::read(&r.dir.path).ok()).collect();
+    let (mut declared, _) = declarations(&infos);
+    declared.values_mut().for_each(|d| d.study = Some(study.clone()));
+    print!("{}", findings::comparisons(&findings::studies(&infos, &declared)));
+    let open = result.open.iter().filter(|&&o| o).count();
+    let fixed = configs.len() * seeds.max;
+    println!(
+        "{} rounds; seeds per configuration: {}; {} of {} configurations still in an undecided comparison; {} runs trained instead of {fixed} for {} seeds each ({} saved)",
+        result.rounds,
+        result.counts.iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
+        open,
+        configs.len(),
+        result.runs(),
+        seeds.max,
+        fixed - result.runs()
+    );
+    Ok(())
+}
+
+/// For each configuration, whether it takes part in an undecided comparison of the findings
+/// on these finished runs.
+fn open_configurations(
+    configs: &[RunSpec],
+    runs: &[PlannedRun],
+    data: &Dataset,
+    study: &StudyFile,
+) -> Result<Vec<bool>> {
+    let infos: Vec<RunInfo> = runs.iter().filter_map(|r| RunInfo::read(&r.dir.path).ok()).collect();
+    let (mut declared, _) = declarations(&infos);
+    declared.values_mut().for_each(|d| d.study = Some(study.clone()));
+    let mut open: BTreeSet<String> = BTreeSet::new();
+    for study in findings::studies(&infos, &declared) {
+        for (i, j, c) in &study.comparisons {
+            if c.verdict() == Verdict::Undecided {
+                open.insert(study.configs[*i].key.clone());
+                open.insert(study.configs[*j].key.clone());
+            }
+        }
+    }
+    Ok(configs
+        .iter()
+        .map(|c| open.contains(&configuration_key(c, &data.fingerprint)))
+        .collect())
+}

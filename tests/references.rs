@@ -1,0 +1,82 @@
+//! eegrun's findings against the references on PyPI: baycomp (Bayesian t-tests with a region
+//! of practical equivalence) and deepsig (almost stochastic order). The numbers must agree
+//! where the methods coincide and the verdicts in the clear cases
+//! (`scripts/crosscheck_references.py` says which and why). Skips with a message where
+//! python3, baycomp or deepsig are missing, unless EEGRUN_REQUIRE_REFERENCES is set (CI).
+
+use eegrun::report::stats::{self, Comparison};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::process::Command;
+
+/// Per-seed predictions of a configuration right with probability `p` on each trial.
+fn predictions(rng: &mut ChaCha8Rng, seeds: usize, trials: usize, p: f64) -> Vec<Vec<u8>> {
+    (0..seeds)
+        .map(|_| (0..trials).map(|_| (rng.gen::<f64>() < p) as u8).collect())
+        .collect()
+}
+
+fn accuracy(seeds: &[Vec<u8>]) -> Vec<f64> {
+    seeds
+        .iter()
+        .map(|s| s.iter().map(|&v| v as f64).sum::<f64>() / s.len() as f64)
+        .collect()
+}
+
+#[test]
+fn numbers_and_clear_verdicts_agree_with_baycomp_and_deepsig() {
+    let ready = Command::new("python3")
+        .args(["-c", "import baycomp, deepsig"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ready {
+        assert!(
+            std::env::var_os("EEGRUN_REQUIRE_REFERENCES").is_none(),
+            "EEGRUN_REQUIRE_REFERENCES is set but python3 cannot import baycomp and deepsig"
+        );
+        eprintln!("skipped: python3 with baycomp and deepsig is needed (pip install baycomp deepsig)");
+        return;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    // (name, seeds, trials, accuracy of A, of B, clear verdict)
+    let setups = [
+        ("gap of 20 points, 3 seeds", 3, 1363, 0.8, 0.6, "a_better"),
+        ("the same configuration, 10 seeds", 10, 1363, 0.75, 0.75, "same"),
+        ("a 1-point gap, 10 seeds", 10, 1363, 0.76, 0.75, "none"),
+        ("a 3-point gap, 5 seeds, 300 trials", 5, 300, 0.78, 0.75, "none"),
+    ];
+    let trials_of = |t: usize| (0..t).collect::<Vec<usize>>();
+    let cases: Vec<serde_json::Value> = setups
+        .iter()
+        .map(|&(name, seeds, trials, pa, pb, clear)| {
+            let a = predictions(&mut rng, seeds, trials, pa);
+            let b = predictions(&mut rng, seeds, trials, pb);
+            let c: Comparison = stats::compare(&a, &b, &trials_of(trials), 0.01, stats::ALPHA);
+            serde_json::json!({
+                "name": name,
+                "rope": c.rope,
+                "difference": c.difference,
+                "se": c.se.unwrap(),
+                "df": c.df,
+                "p": c.p,
+                "p_equivalent": c.p_equivalent,
+                "verdict": c.verdict(),
+                "per_seed_a": accuracy(&a),
+                "per_seed_b": accuracy(&b),
+                "clear": clear,
+            })
+        })
+        .collect();
+    let path = std::env::temp_dir().join(format!("eegrun-references-{}.json", std::process::id()));
+    std::fs::write(&path, serde_json::to_vec(&cases).unwrap()).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/crosscheck_references.py");
+    let out = Command::new("python3").arg(script).arg(&path).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{text}");
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(&format!("{} cases agree", cases.len())), "{text}");
+}
