@@ -266,8 +266,8 @@ impl RunFields {
     pub fn resolve(self) -> Result<RunSpec, String> {
         let model = self.model.unwrap_or(ModelKind::EegNet);
         let slope = self.leaky_slope.unwrap_or(DEFAULT_LEAKY_SLOPE);
-        check(slope.is_finite() && slope >= 0.0, || {
-            format!("leaky_slope must be ≥ 0 and finite, got {slope}")
+        check(slope >= 0.0 && slope.is_finite() && (slope as f32) <= MAX_SLOPE, || {
+            format!("leaky_slope must be ≥ 0 and at most {MAX_SLOPE}, got {}", shown(slope))
         })?;
         let activation = match self.activation.unwrap_or(ActivationName::Relu) {
             ActivationName::Relu => Activation::Relu,
@@ -291,8 +291,10 @@ impl RunFields {
             device: self.device.unwrap_or(Device::Cpu),
         };
         let unit = |name: &str, v: f64| check((0.0..1.0).contains(&v), || format!("{name} must be in [0, 1), got {v}"));
-        // What the engine computes with (f32) must be finite too: 1e39 is not.
+        // What the engine computes with (f32) must be finite too (1e39 is not), and a
+        // positive value must stay positive there (1e-46 becomes 0).
         let finite = |v: f64| v.is_finite() && (v as f32).is_finite();
+        let positive = |v: f64| v > 0.0 && finite(v) && (v as f32) >= f32::MIN_POSITIVE;
         unit("dropout", spec.dropout)?;
         check((1..=MAX_EPOCHS).contains(&spec.epochs), || {
             format!("epochs must be ≥ 1 and at most {MAX_EPOCHS}, got {}", spec.epochs)
@@ -303,18 +305,27 @@ impl RunFields {
                 spec.batch_size
             )
         })?;
-        check(spec.lr > 0.0 && finite(spec.lr), || {
+        check(positive(spec.lr), || {
             format!("lr must be > 0 and finite, got {}", shown(spec.lr))
         })?;
         unit("beta1", spec.beta1)?;
         unit("beta2", spec.beta2)?;
-        check(spec.eps > 0.0 && finite(spec.eps), || {
+        check(positive(spec.eps), || {
             format!("eps must be > 0 and finite, got {}", shown(spec.eps))
         })?;
         check(spec.weight_decay >= 0.0 && finite(spec.weight_decay), || {
             format!("weight_decay must be ≥ 0 and finite, got {}", shown(spec.weight_decay))
         })?;
         unit("val_fraction", spec.val_fraction)?;
+        check(
+            spec.val_fraction == 0.0 || (spec.val_fraction as f32) >= f32::MIN_POSITIVE,
+            || {
+                format!(
+                    "val_fraction must be 0 or a share in (0, 1), got {}",
+                    shown(spec.val_fraction)
+                )
+            },
+        )?;
         Ok(spec)
     }
 
@@ -332,10 +343,17 @@ impl RunFields {
     }
 }
 
-/// A number as the engine would see it: values beyond f32's range show as inf.
+/// The largest leaky slope: beyond it a negative input's output outgrows the inputs'
+/// scale and training breaks down as "loss is NaN" instead of a clear error.
+const MAX_SLOPE: f32 = 1e3;
+
+/// A number as the engine would see it: values beyond f32's range show as inf, positive
+/// values below its smallest normal number as "… (0 in the engine's f32)".
 fn shown(v: f64) -> String {
     if v.is_finite() && !(v as f32).is_finite() {
         "inf".into()
+    } else if v > 0.0 && (v as f32) < f32::MIN_POSITIVE {
+        format!("{v:e} (0 in the engine's f32)")
     } else {
         v.to_string()
     }

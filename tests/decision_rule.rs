@@ -149,7 +149,7 @@ fn rejection_rates(cell: Cell, replicates: usize, seed: u64) -> [f64; 6] {
                 + c.interaction_variance.powi(2) / ((n - 1.0) * (g - 1.0)));
         let rejected = [
             sign_flip(&d, &mut rng) < stats::ALPHA,
-            stats::paired_t(&d).is_some_and(|t| t.p < stats::ALPHA),
+            stats::paired_t(&d, stats::ALPHA).is_some_and(|t| t.p < stats::ALPHA),
             trial_z(&a, &b) < stats::ALPHA,
             t_p(c.difference, simple, n - 1.0) < stats::ALPHA,
             t_p(c.difference, variance, satterthwaite) < stats::ALPHA,

@@ -279,10 +279,10 @@ fn a_killed_sweep_resumes_to_identical_metrics() {
 
 #[test]
 fn a_failed_run_does_not_stop_the_others() {
-    // val_fraction 0.999 holds out every training trial: that run fails when it starts.
+    // lr 1e30 diverges in the first epoch: that run fails, the other finishes.
     let dir = workspace(
         "fail",
-        &TINY.replace(r#"activation = ["relu", "elu"]"#, "val_fraction = [0.0, 0.999]"),
+        &TINY.replace(r#"activation = ["relu", "elu"]"#, "lr = [0.001, 1e30]"),
     );
     let out = eegrun(&dir, &["x.toml", "--jobs", "1"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -300,7 +300,7 @@ fn a_failed_run_does_not_stop_the_others() {
     assert!(states.iter().any(|(s, _)| s == "done"), "{states:?}");
     let failed = states.iter().find(|(s, _)| s == "failed").expect("a failed run");
     assert!(
-        failed.1.as_deref().unwrap().contains("leaves no training trials"),
+        failed.1.as_deref().unwrap().contains("training loss is NaN"),
         "{states:?}"
     );
 
@@ -343,4 +343,38 @@ fn two_processes_never_train_the_same_run() {
         "{}",
         text(&again)
     );
+}
+
+#[test]
+fn a_validation_split_that_would_be_empty_is_refused_before_anything_trains() {
+    for (fraction, expect) in [("0.001", "holds out 0 of the"), ("0.999", "leaving none to train on")] {
+        let dir = workspace(
+            &format!("val{fraction}"),
+            &TINY.replace("epochs = 2", &format!("epochs = 2\nval_fraction = {fraction}")),
+        );
+        let out = eegrun(&dir, &["x.toml"]);
+        assert!(
+            !out.status.success() && text(&out).contains(expect),
+            "{fraction}: {}",
+            text(&out)
+        );
+        assert!(run_dirs(&dir, "tiny").is_empty(), "{fraction}: a run folder was made");
+        let single = eegrun(
+            &dir,
+            &[
+                "train",
+                "--data",
+                "synthetic:1:96",
+                "--epochs",
+                "1",
+                "--val-fraction",
+                fraction,
+            ],
+        );
+        assert!(
+            !single.status.success() && text(&single).contains(expect),
+            "{}",
+            text(&single)
+        );
+    }
 }

@@ -72,15 +72,11 @@ impl<D: Backend> Trainer<D> {
         );
         let model = Model::new(&dev, spec, &mut stream(config.seed, INIT, 0));
         let adam = Adam::new(&dev, adam_config(&config), &model.learnable_lengths());
+        check_hold_out(&data.train, config.val_fraction)?;
         let (train, val) = hold_out(
             &data.train,
             config.val_fraction as f32,
             &mut stream(config.seed, VALIDATION, 0),
-        );
-        ensure!(
-            !train.is_empty(),
-            "val_fraction {} leaves no training trials",
-            config.val_fraction
         );
         Ok(Self {
             config,
@@ -275,6 +271,28 @@ struct Batch<D: Backend> {
 }
 
 /// Splits off a class-balanced validation set of `fraction` of each class.
+/// Checks that `fraction` of each class of `split` holds out at least one trial and leaves at
+/// least one to train on (as [`hold_out`] rounds), naming the counts it became.
+pub fn check_hold_out(split: &Split, fraction: f64) -> Result<()> {
+    if fraction <= 0.0 {
+        return Ok(());
+    }
+    for class in 0..CLASSES as u8 {
+        let members = split.y.iter().filter(|&&y| y == class).count();
+        let held = (members as f32 * fraction as f32).round() as usize;
+        ensure!(
+            held > 0,
+            "val_fraction {fraction} holds out 0 of the {members} training trials of class {class}: {} or more holds out one",
+            (500.0 / members.max(1) as f64).ceil() / 1000.0
+        );
+        ensure!(
+            held < members,
+            "val_fraction {fraction} holds out all {members} training trials of class {class}, leaving none to train on"
+        );
+    }
+    Ok(())
+}
+
 fn hold_out(split: &Split, fraction: f32, rng: &mut impl Rng) -> (Split, Option<Split>) {
     if fraction <= 0.0 {
         return (split.clone(), None);

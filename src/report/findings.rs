@@ -817,7 +817,8 @@ fn overfitting(s: &Study, low: usize, best: usize) -> Claim {
         .iter()
         .filter_map(|(seed, r)| Some(gap(r)? - gap(s.configs[best].by_seed.get(seed)?)?))
         .collect();
-    let Some(t) = stats::paired_t(&diffs) else {
+    let alpha = s.comparisons.first().map_or(stats::ALPHA, |(_, _, c)| c.alpha);
+    let Some(t) = stats::paired_t(&diffs, alpha) else {
         return undecided(format!("{} shared seeds: at least 2 are needed", diffs.len()));
     };
     // This test is one member of the study's Holm family: the others are its pairs.
@@ -831,9 +832,10 @@ fn overfitting(s: &Study, low: usize, best: usize) -> Claim {
         .filter_map(|r| metric(r, "final train"))
         .collect();
     let detail = format!(
-        "gap {:+.2} points larger than at {} (95% CI {:+.2} to {:+.2}; paired t p {}, Holm {}; {} seeds); final train accuracy there {}",
+        "gap {:+.2} points larger than at {} ({}% CI {:+.2} to {:+.2}; paired t p {}, Holm {}; {} seeds); final train accuracy there {}",
         100.0 * t.mean,
         s.configs[best].label,
+        level(alpha),
         100.0 * t.low,
         100.0 * t.high,
         p_text(t.p),
@@ -841,7 +843,6 @@ fn overfitting(s: &Study, low: usize, best: usize) -> Claim {
         diffs.len(),
         mean_sd(&train)
     );
-    let alpha = s.comparisons.first().map_or(stats::ALPHA, |(_, _, c)| c.alpha);
     let verdict = match (adjusted < alpha, t.mean > 0.0) {
         (true, true) => ClaimVerdict::Supported,
         (true, false) => ClaimVerdict::Contradicted,

@@ -306,20 +306,21 @@ pub fn holm(comparisons: &mut [Comparison], family: usize) {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PairedT {
     pub mean: f64,
-    /// 95% interval of the mean.
+    /// 1 − α interval of the mean.
     pub low: f64,
     pub high: f64,
     /// Two-sided p-value of "the mean is 0".
     pub p: f64,
 }
 
-/// The paired t test of `values` (n − 1 degrees of freedom), or `None` below two values.
-pub fn paired_t(values: &[f64]) -> Option<PairedT> {
+/// The paired t test of `values` (n − 1 degrees of freedom) with its 1 − `alpha` interval,
+/// or `None` below two values.
+pub fn paired_t(values: &[f64], alpha: f64) -> Option<PairedT> {
     let sd = sample_sd(values)?;
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
     let se = sd / n.sqrt();
-    let half = t_quantile(1.0 - ALPHA / 2.0, n - 1.0) * se;
+    let half = t_quantile(1.0 - alpha / 2.0, n - 1.0) * se;
     let p = if se > 0.0 {
         (2.0 * (1.0 - t_cdf((mean / se).abs(), n - 1.0))).min(1.0)
     } else if mean == 0.0 {

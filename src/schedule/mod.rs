@@ -79,6 +79,13 @@ pub fn describe_state(run: &PlannedRun) -> String {
 
 /// The runs of experiment `name` with these specs on `data`, in folders under `runs_dir`.
 pub fn plan(name: &str, specs: Vec<RunSpec>, data: &Dataset, runs_dir: &Path) -> Result<Vec<PlannedRun>> {
+    let mut fractions: Vec<f64> = specs.iter().map(|s| s.val_fraction).collect();
+    fractions.sort_by(f64::total_cmp);
+    fractions.dedup();
+    for fraction in fractions {
+        crate::nn::train::check_hold_out(&data.train, fraction)
+            .map_err(|e| anyhow::anyhow!("experiment '{name}' on {}: {e}", data.description))?;
+    }
     let runs: Vec<PlannedRun> = specs
         .into_iter()
         .map(|spec| {
