@@ -148,12 +148,21 @@ fn hostile_data_files_are_one_line_errors() {
     values[11] = f64::INFINITY;
     let inf = npy("<f8", "(1, 750, 2)", &le(&values, f64::to_le_bytes));
     let d = case("inf", &[("signal", inf), ("label", labels_f64(1))]);
-    assert_error(&dry(&d), &["train.npz: signal[0, 5, 1] is inf", "finite"]);
+    assert_error(&dry(&d), &["train.npz: signal[0, 5, 1] is inf", "up to ±1e15"]);
 
     values[11] = 1e300;
     let huge = npy("<f8", "(1, 750, 2)", &le(&values, f64::to_le_bytes));
     let d = case("beyond-f32", &[("signal", huge), ("label", labels_f64(1))]);
     assert_error(&dry(&d), &["signal[0, 5, 1] is 1e300", "32-bit"]);
+
+    // Finite in f32 but large enough to overflow the first layer (one 3e38 among µV values).
+    values[11] = 3e38;
+    let overflowing = npy("<f8", "(1, 750, 2)", &le(&values, f64::to_le_bytes));
+    let d = case(
+        "overflows-first-layer",
+        &[("signal", overflowing), ("label", labels_f64(1))],
+    );
+    assert_error(&dry(&d), &["signal[0, 5, 1] is 3e38", "batch statistics overflow"]);
 
     for (name, deflate) in [("claims-stored", false), ("claims-deflated", true)] {
         let d = dir.join(name);
@@ -321,13 +330,13 @@ fn the_gate_cannot_be_switched_off() {
         &eegrun(&dir, &["check", "empty", "--baseline", b]),
         &["nothing to check"],
     );
-    for tolerance in ["nan", "inf", "-1", "-inf"] {
+    for tolerance in ["nan", "inf", "-1", "-inf", "100", "1e300"] {
         assert_error(
             &eegrun(
                 &dir,
                 &["check", runs, "--baseline", b, &format!("--tolerance={tolerance}")],
             ),
-            &["tolerance must be a finite number"],
+            &["tolerance must be a number of percentage points at least 0 and below 100"],
         );
     }
 

@@ -13,16 +13,30 @@ fn at_least_one(text: &str) -> Result<usize, String> {
     }
 }
 
+/// The most threads or concurrent runs eegrun starts: far above any machine's cores, far
+/// below a count whose thread stacks alone would exhaust memory.
+const MOST_THREADS: usize = 1024;
+
+/// A thread or job count: 1 to [`MOST_THREADS`].
+fn thread_count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MOST_THREADS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected a whole number from 1 to {MOST_THREADS}, got '{text}'"
+        )),
+    }
+}
+
 /// Options of `eegrun run`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
     #[command(flatten)]
     pub selection: ExperimentArgs,
-    /// Concurrent runs, ≥ 1 [default: cores, at most the number of runs]
-    #[arg(long, value_parser = at_least_one)]
+    /// Concurrent runs, 1 to 1024 [default: cores, at most the number of runs]
+    #[arg(long, value_parser = thread_count)]
     pub jobs: Option<usize>,
-    /// Threads per run, ≥ 1 [default: cores / jobs]
-    #[arg(long, value_parser = at_least_one)]
+    /// Threads per run, 1 to 1024 [default: cores / jobs]
+    #[arg(long, value_parser = thread_count)]
     pub threads: Option<usize>,
     /// List the runs with their ids and states (done, partial, stopped, failed, pending,
     /// unreadable, inconsistent) — for a search that stops runs early, each run's rung and
@@ -189,8 +203,8 @@ pub struct TrainArgs {
     /// built-in data; `auto` uses data/ when it holds files, else synthetic
     #[arg(long, default_value = "auto")]
     pub data: String,
-    /// Threads for this run, ≥ 1 [default: all cores]
-    #[arg(long, value_parser = at_least_one)]
+    /// Threads for this run, 1 to 1024 [default: all cores]
+    #[arg(long, value_parser = thread_count)]
     pub threads: Option<usize>,
     /// cpu or cuda
     #[arg(long, default_value = "cpu", value_parser = str::parse::<Device>)]
@@ -215,7 +229,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1, value_parser = at_least_one)]
     pub rounds: usize,
     /// Thread counts to measure
-    #[arg(long, value_delimiter = ',', default_value = "1,2", value_parser = at_least_one)]
+    #[arg(long, value_delimiter = ',', default_value = "1,2", value_parser = thread_count)]
     pub threads: Vec<usize>,
     /// Models to measure
     #[arg(long, value_delimiter = ',', default_value = "eegnet,deepconvnet", value_parser = str::parse::<ModelKind>)]

@@ -38,7 +38,13 @@ pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset) -
     loop {
         let state = decide(experiment, data, runs_dir, true)?;
         let Step::Train { round, rung, runs } = &state.step else {
-            if args.run_id.is_some() {
+            if let Some(id) = &args.run_id {
+                if !state.runs.iter().any(|r| &r.run.id() == id) {
+                    bail!(
+                        "run id {id} is not a run of search '{}'; see --dry-run",
+                        experiment.name
+                    );
+                }
                 println!("the search is complete; nothing to train");
                 return Ok(());
             }

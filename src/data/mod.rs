@@ -189,6 +189,10 @@ pub fn load_dir(dir: &Path) -> Result<Dataset> {
     ))
 }
 
+/// The largest signal magnitude read: its square summed over a batch of trials stays finite
+/// in f32 (EEG in µV is below 1e4).
+const MAX_MAGNITUDE: f64 = 1e15;
+
 /// Reads and concatenates files of one split: `signal` (N, 750, 2) → (N, 2, 750),
 /// `label` 1/2 → 0/1, NaN → the nanmean of the whole split (as the lab's loader does).
 fn load_split(dir: &Path, files: &[&str]) -> Result<Split> {
@@ -219,14 +223,10 @@ fn load_split(dir: &Path, files: &[&str]) -> Result<Split> {
             }
             y.push((l - 1.0) as u8);
         }
-        if let Some(i) = signal
-            .data
-            .iter()
-            .position(|v| v.is_infinite() || (*v as f32).is_infinite())
-        {
+        if let Some(i) = signal.data.iter().position(|v| v.abs() > MAX_MAGNITUDE) {
             let (trial, t, c) = (i / (SAMPLES * CHANNELS), i / CHANNELS % SAMPLES, i % CHANNELS);
             bail!(
-                "{}: signal[{trial}, {t}, {c}] is {:?}, which is not a finite 32-bit float (only NaN is filled in)",
+                "{}: signal[{trial}, {t}, {c}] is {:?}; eegrun reads values up to ±{MAX_MAGNITUDE:e} (beyond that the first layer's batch statistics overflow 32-bit floats; only NaN is filled in)",
                 path.display(),
                 signal.data[i]
             );

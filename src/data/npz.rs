@@ -20,9 +20,9 @@ pub struct Array {
 /// rounded up: an entry claiming more than this cannot be genuine.
 const MAX_DEFLATE_RATIO: u64 = 1040;
 
-/// The most elements one array may hold (2 GiB once widened to f64; the lab's files hold
+/// The most elements one array may hold (512 MiB once widened to f64; the lab's files hold
 /// under a million, the PhysioNet stand-in about four million).
-pub const MAX_ELEMENTS: usize = 1 << 28;
+pub const MAX_ELEMENTS: usize = 1 << 26;
 
 /// What the reader accepts, for messages.
 pub const ACCEPTED_DTYPES: &str = "bool, int8/16/32/64, uint8/16/32/64, float16/32/64 (little- or big-endian, C order)";
@@ -51,12 +51,17 @@ pub fn read_arrays(path: &Path, names: &[&str]) -> Result<Vec<Array>> {
         .iter()
         .map(|name| {
             let entry_name = format!("{name}.npy");
-            let entry = archive.by_name(&entry_name).map_err(|_| {
-                anyhow!(
+            let entry = archive.by_name(&entry_name).map_err(|e| match e {
+                zip::result::ZipError::FileNotFound => anyhow!(
                     "{}: has no array '{name}' (expected entries: {})",
                     path.display(),
                     names.join(", ")
-                )
+                ),
+                zip::result::ZipError::UnsupportedArchive(why) => anyhow!(
+                    "{}: array '{name}' is stored in a way eegrun cannot read ({why}); save it with numpy.savez or numpy.savez_compressed",
+                    path.display()
+                ),
+                other => anyhow!("{}: array '{name}' cannot be read: {other}", path.display()),
             })?;
             let claimed = entry.size();
             let limit = match entry.compression() {

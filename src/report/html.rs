@@ -21,7 +21,9 @@ pub struct Provenance {
     pub made_unix: u64,
 }
 
-/// `text` with the five XML-special characters escaped.
+/// `text` with the five XML-special characters escaped, and the characters XML forbids
+/// (control characters but tab and line ends, NUL included) or that reorder text (bidi
+/// controls, which can make "evil" render as "live") shown as `[U+XXXX]`.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -31,6 +33,12 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{fffe}' | '\u{ffff}') =>
+            {
+                out.push_str(&format!("[U+{:04X}]", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -419,6 +427,20 @@ mod tests {
             escape("<a href=\"x\">'&'</a>"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
+        // Characters XML forbids and bidi controls become visible code points; every
+        // other control character too, tabs and line ends stay.
+        assert_eq!(
+            escape("a\0b\u{1b}c\u{202e}live\u{2066}\td\n"),
+            "a[U+0000]b[U+001B]c[U+202E]live[U+2066]\td\n"
+        );
+        for c in (0u32..0x20).chain(0x7f..0xa0).filter_map(char::from_u32) {
+            let shown = escape(&c.to_string());
+            assert!(
+                "\t\n\r".contains(c)
+                    || (shown.starts_with("[U+") && roxmltree::Document::parse(&format!("<p>{shown}</p>")).is_ok()),
+                "{c:?} → {shown:?}"
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,11 @@
 
 use super::findings;
 use super::runs::RunInfo;
-use super::stats::Verdict;
+use super::stats::{Comparison, Verdict};
+
+/// The most rows a differences figure draws (60 px each): beyond it the figure would grow
+/// with the square of a study's configurations.
+const MOST_DIFFERENCES: usize = 40;
 use anyhow::{anyhow, Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -75,7 +79,7 @@ impl Plot<'_> {
     fn size(&self) -> (u32, u32) {
         match self {
             Plot::Figure(_) => (1000, 620),
-            Plot::Differences(study) => (1000, 140 + 60 * study.comparisons.len() as u32),
+            Plot::Differences(study) => (1000, 140 + 60 * study.comparisons.len().min(MOST_DIFFERENCES) as u32),
         }
     }
 
@@ -179,12 +183,27 @@ fn draw_differences<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, study: &fi
 where
     DB::ErrorType: 'static,
 {
-    let title = format!("{}: {} pairwise differences (A − B)", study.experiment, study.model);
+    let shown = study.comparisons.len().min(MOST_DIFFERENCES);
+    let title = if shown < study.comparisons.len() {
+        format!(
+            "{}: {} differences (A − B), the {shown} largest of {}",
+            study.experiment,
+            study.model,
+            study.comparisons.len()
+        )
+    } else {
+        format!("{}: {} pairwise differences (A − B)", study.experiment, study.model)
+    };
     let err = |e: &dyn std::fmt::Display| anyhow!("drawing '{title}': {e}");
     root.fill(&WHITE).map_err(|e| err(&e))?;
-    let rows: Vec<(String, f64, f64, f64, bool)> = study
-        .comparisons
-        .iter()
+    // The largest differences first when not all fit; the others are in findings.json.
+    let mut order: Vec<&(usize, usize, Comparison)> = study.comparisons.iter().collect();
+    if shown < order.len() {
+        order.sort_by(|a, b| b.2.difference.abs().total_cmp(&a.2.difference.abs()));
+        order.truncate(shown);
+    }
+    let rows: Vec<(String, f64, f64, f64, bool)> = order
+        .into_iter()
         .map(|(i, j, c)| {
             let label = format!("{} − {}", study.configs[*i].label, study.configs[*j].label);
             let (low, high) = c.interval.unwrap_or((c.difference, c.difference));

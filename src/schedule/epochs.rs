@@ -93,6 +93,10 @@ fn epochs<D: Backend>(
     let mut trainer = Trainer::new(dev, *spec, data)?;
     if let Some(path) = checkpoint.filter(|p| p.exists()) {
         if let Err(e) = trainer.load_checkpoint(path) {
+            // A file that cannot be read (permission denied) is not damaged: leave it be.
+            if e.chain().any(|cause| cause.downcast_ref::<std::io::Error>().is_some()) {
+                bail!("{e:#}; left as it is (fix its permissions, then rerun)");
+            }
             let aside = path.with_file_name(format!(
                 "{}.damaged-{}",
                 path.file_name().unwrap_or_default().to_string_lossy(),

@@ -21,13 +21,27 @@ fn label(run: &PlannedRun) -> String {
     format!("{} {}/{} s{}", run.id(), c.model, c.activation, c.seed)
 }
 
+/// An epoch's numbers; the validation accuracy (what a search ranks on) first when there is one.
 fn epoch_text(m: &EpochMetrics) -> String {
+    let val = m.val_acc.map(|v| format!("val {:.2}% ", 100.0 * v)).unwrap_or_default();
     format!(
-        "loss {:.4} train {:.2}% test {:.2}%",
+        "loss {:.4} train {:.2}% {val}test {:.2}%",
         m.train_loss,
         100.0 * m.train_acc,
         100.0 * m.test_acc
     )
+}
+
+/// How a trained run ended: "done", or the epoch an early-stopping search trained it to.
+fn trained(run: &PlannedRun) -> String {
+    if run.until < run.record.config.epochs {
+        format!(
+            "trained to epoch {} of {} (a search rung)",
+            run.until, run.record.config.epochs
+        )
+    } else {
+        "done".into()
+    }
 }
 
 /// Plain lines: the first epoch, every tenth of the run, and the end.
@@ -39,9 +53,9 @@ impl Progress for LogProgress {
     }
 
     fn epoch(&self, run: &PlannedRun, m: &EpochMetrics) {
-        let epochs = run.record.config.epochs;
-        if m.epoch == 1 || m.epoch == epochs || m.epoch.is_multiple_of((epochs / 10).max(1)) {
-            let eta = (epochs - m.epoch) as f64 * (m.train_seconds + m.eval_seconds);
+        let (epochs, until) = (run.record.config.epochs, run.until);
+        if m.epoch == 1 || m.epoch == until || m.epoch.is_multiple_of((until / 10).max(1)) {
+            let eta = until.saturating_sub(m.epoch) as f64 * (m.train_seconds + m.eval_seconds);
             println!(
                 "[{}] epoch {}/{epochs} {} (eta {eta:.0}s)",
                 label(run),
@@ -53,7 +67,7 @@ impl Progress for LogProgress {
 
     fn finish(&self, run: &PlannedRun, outcome: &Outcome) {
         match outcome {
-            Outcome::Trained => println!("[{}] done", label(run)),
+            Outcome::Trained => println!("[{}] {}", label(run), trained(run)),
             Outcome::Failed(e) => println!("[{}] FAILED: {e}", label(run)),
             Outcome::Skipped(why) => println!("[{}] skipped: {why}", label(run)),
         }
