@@ -372,4 +372,102 @@ fn renders_in_a_headless_browser() {
         "{} bytes",
         bytes.len()
     );
+    // Printed, every run's folded details are there: the per-epoch tables of the runs that
+    // have epochs (pdftotext from poppler-utils, which .ci/run installs).
+    match Command::new("pdftotext").arg(&pdf).arg("-").output() {
+        Ok(text) if text.status.success() => {
+            let text = String::from_utf8_lossy(&text.stdout);
+            let with_epochs = html.matches("<th>train acc %</th>").count();
+            assert!(with_epochs >= 3, "the fixture has runs with epochs");
+            assert_eq!(text.matches("train acc %").count(), with_epochs, "{text}");
+        }
+        _ => assert!(
+            std::env::var_os("EEGRUN_REQUIRE_BROWSER").is_none(),
+            "EEGRUN_REQUIRE_BROWSER is set but pdftotext (poppler-utils) is missing"
+        ),
+    }
+
+    // At a phone's width (400 px) nothing widens the page: wide tables scroll in their
+    // own container and long words wrap. Headless chromium's narrowest window is 500 px,
+    // so the page is measured in a 400 px frame.
+    let frame = dir.join("frame.html");
+    std::fs::write(
+        &frame,
+        "<!DOCTYPE html><html><body><iframe id=\"f\" src=\"report.html\" style=\"width:400px;height:800px;border:0\"></iframe>\
+         <script>document.getElementById('f').onload = () => { const d = document.getElementById('f').contentDocument; \
+         const w = document.createElement('pre'); w.id = 'width'; \
+         w.textContent = d.defaultView.innerWidth + ' ' + d.documentElement.scrollWidth; document.body.appendChild(w); };</script></body></html>",
+    )
+    .unwrap();
+    let (dom, _) = headless(
+        &browser,
+        &dir.join("profile-5"),
+        &[
+            "--dump-dom".into(),
+            "--allow-file-access-from-files".into(),
+            "--virtual-time-budget=5000".into(),
+        ],
+        &frame,
+    );
+    let (viewport, width): (u32, u32) = dom
+        .split("<pre id=\"width\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .and_then(|w| w.trim().split_once(' '))
+        .and_then(|(v, w)| Some((v.parse().ok()?, w.parse().ok()?)))
+        .expect("the width probe ran");
+    assert_eq!(viewport, 400);
+    assert!(width <= 400, "the page is {width} px wide at a 400 px window");
+}
+
+#[test]
+fn the_first_screen_states_the_findings_and_every_comparison_is_a_table_row() {
+    let dir = out_dir("findings");
+    std::fs::write(
+        dir.join("a.toml"),
+        "name = \"a\"\ndata = \"synthetic:1:40\"\n[defaults]\nepochs = 1\nbatch_size = 20\nmodel = \"eegnet\"\n\
+         [grid]\nactivation = [\"relu\", \"leaky_relu\", \"elu\"]\nseed = [0, 1, 2]\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+        .current_dir(&dir)
+        .args(["a.toml", "--jobs", "2", "--threads", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = report(&dir.join("runs"), &dir, &[]);
+    let doc = parse(&html);
+    let body = doc.descendants().find(|n| n.has_tag_name("body")).unwrap();
+    // The summary comes right after the title and the run count, before any other section.
+    let first_section = body
+        .descendants()
+        .find(|n| n.has_tag_name("h2"))
+        .and_then(|n| n.attribute("id"));
+    assert_eq!(first_section, Some("summary"), "{html}");
+    let summary = doc
+        .descendants()
+        .find(|n| n.attribute("class") == Some("summary"))
+        .expect("a summary box");
+    let claims: Vec<String> = summary
+        .descendants()
+        .filter(|n| n.attribute("class").is_some_and(|c| c.starts_with("verdict ")))
+        .map(|n| n.text().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(claims.len(), 3, "the three EEGNet claims: {claims:?}");
+    assert!(claims
+        .iter()
+        .all(|c| ["supported", "contradicted", "undecided"].contains(&c.as_str())));
+    // One table row per comparison, each with a verdict.
+    let table = doc
+        .descendants()
+        .find(|n| n.has_tag_name("h2") && n.attribute("id") == Some("findings-a-eegnet"))
+        .and_then(|_| doc.descendants().find(|n| n.has_tag_name("caption")))
+        .and_then(|c| c.parent())
+        .expect("a findings table");
+    let rows = table.children().filter(|n| n.has_tag_name("tr")).count();
+    assert_eq!(rows, 1 + 3, "header and three pairs");
+    assert!(
+        html.contains("href=\"#findings-a-eegnet\""),
+        "the contents link to the study"
+    );
 }

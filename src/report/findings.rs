@@ -115,7 +115,7 @@ pub struct Claim {
 
 /// One sentence on what the findings are about (README "Findings").
 pub const TARGET: &str = "Claims are about the expected test accuracy over new training seeds and new test \
-trials (new subjects where the data names them) from the population of this test set.";
+trials from the population of this test set.";
 
 /// How a run shows one of its settings.
 type Show = fn(&RunInfo) -> String;
@@ -511,7 +511,7 @@ fn align(rows: &[Vec<String>]) -> String {
 }
 
 /// A p-value as text: three decimals, or "< 0.001".
-fn p_text(p: f64) -> String {
+pub fn p_text(p: f64) -> String {
     if p < 0.001 {
         "< 0.001".into()
     } else {
@@ -784,11 +784,18 @@ fn lab_claims(s: &Study, best: usize, gap_test: bool) -> Vec<Claim> {
             )
             .map(|i| s.configs[i].label.as_str())
             .collect();
+        // Supported once some rate is shown worse than the best: the choice matters.
+        let matters = range.len() < s.configs.len();
         out.push(Claim {
             claim: "dropout must be chosen".into(),
-            verdict: ClaimVerdict::Supported,
+            verdict: if matters {
+                ClaimVerdict::Supported
+            } else {
+                ClaimVerdict::Undecided
+            },
             sentence: format!(
-                "report claims dropout must be chosen: rates not shown worse than the best here: {}",
+                "report claims dropout must be chosen: {} — rates not shown worse than the best here: {}",
+                if matters { "supported" } else { "undecided" },
                 range.join(", ")
             ),
         });

@@ -50,14 +50,29 @@ body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; 
 h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2.2rem; }
 pre { background: #f6f6f6; padding: .7rem; overflow-x: auto; font-size: .82rem; white-space: pre-wrap; }
 table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }
-th, td { border: 1px solid #ccc; padding: .2rem .5rem; text-align: right; }
+th, td { border: 1px solid #ccc; padding: .2rem .5rem; text-align: right; overflow-wrap: anywhere; }
 th:first-child, td:first-child { text-align: left; }
+caption { text-align: left; font-size: .85rem; color: #555; padding: .2rem 0; }
+.scroll { overflow-x: auto; max-width: 100%; }
+body, li, p { overflow-wrap: anywhere; }
+nav ul { columns: 2; font-size: .9rem; }
+.summary { border: 2px solid #446; border-radius: .4rem; padding: .3rem 1rem .6rem; background: #f4f6fb; }
+.summary h2 { margin-top: .6rem; border: none; }
+.verdict { font-weight: 600; white-space: nowrap; }
+.better { color: #064; } .equivalent { color: #035; } .undecided { color: #775; }
+.supported { color: #064; } .contradicted { color: #a00; }
+.stopped { color: #555; }
 figure { margin: 1rem 0; page-break-inside: avoid; }
 figure svg { max-width: 100%; height: auto; }
 figcaption { font-size: .85rem; color: #555; }
 details { margin: .3rem 0; } summary { cursor: pointer; font-family: monospace; }
-.problem { color: #a00; }
-@media print { details { display: block; } body { max-width: none; } }
+.problem, .problem-link a { color: #a00; }
+@media print {
+  body { max-width: none; margin: 0; }
+  details::details-content { content-visibility: visible; display: block; }
+  .scroll { overflow: visible; } table { font-size: .7rem; }
+  nav { display: none; }
+}
 ";
 
 /// The page for `runs` (already filtered), with the scan's warnings.
@@ -77,6 +92,8 @@ pub fn page(
     writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>")?;
     writeln!(out, "<h1>eegrun report: {}</h1>", escape(&provenance.source))?;
     writeln!(out, "<p>{}</p>", escape(&counts(runs)))?;
+    summary_box(&mut out, runs, studies)?;
+    contents(&mut out, runs, studies, warnings)?;
 
     section(
         &mut out,
@@ -84,8 +101,7 @@ pub fn page(
         "The study in the lab report's layout",
         &findings::tables(studies),
     );
-    section(&mut out, "findings", "Findings", &findings::findings(studies));
-    section(&mut out, "comparisons", "Comparisons", &findings::comparisons(studies));
+    findings_tables(&mut out, studies)?;
 
     writeln!(
         out,
@@ -94,7 +110,9 @@ pub fn page(
     let frame = summary::runs_frame(runs)?;
     if frame.height() > 0 {
         let (header, rows) = summary::display_grouped(&summary::grouped(&frame, group_by)?, group_by)?;
+        out.push_str("<div class=\"scroll\">\n");
         table(&mut out, &header, &rows);
+        out.push_str("</div>\n");
     } else {
         out.push_str("<p>No finished runs.</p>\n");
     }
@@ -174,8 +192,149 @@ fn svg_body(svg: &str) -> &str {
 }
 
 /// Runs that are not done, with their errors, and folders that could not be read.
+/// The runs that need a person: neither done nor stopped by a search (a normal end).
+fn troubled(runs: &[RunInfo]) -> Vec<&RunInfo> {
+    runs.iter()
+        .filter(|r| !matches!(r.run_state, RunState::Done | RunState::Stopped { .. }))
+        .collect()
+}
+
+/// The first screen: each study's headline and the lab report's claims with their
+/// verdicts, and how many runs need attention.
+fn summary_box(out: &mut String, runs: &[RunInfo], studies: &[findings::Study]) -> Result<()> {
+    let compared: Vec<&findings::Study> = studies.iter().filter(|s| s.configs.len() > 1).collect();
+    let trouble = troubled(runs).len();
+    if compared.is_empty() && trouble == 0 {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "<section class=\"summary\">\n<h2 id=\"summary\">Summary</h2>\n<ul>"
+    )?;
+    for s in &compared {
+        writeln!(out, "<li>{}", escape(&s.findings.headline))?;
+        if !s.findings.claims.is_empty() {
+            out.push_str("<ul>\n");
+            for claim in &s.findings.claims {
+                let class = match claim.verdict {
+                    findings::ClaimVerdict::Supported => "supported",
+                    findings::ClaimVerdict::Contradicted => "contradicted",
+                    findings::ClaimVerdict::Undecided => "undecided",
+                };
+                writeln!(
+                    out,
+                    "<li><span class=\"verdict {class}\">{class}</span>: {}</li>",
+                    escape(&claim.claim)
+                )?;
+            }
+            out.push_str("</ul>\n");
+        }
+        out.push_str("</li>\n");
+    }
+    if trouble > 0 {
+        writeln!(
+            out,
+            "<li class=\"problem-link\"><a href=\"#attention\">{trouble} runs need attention</a></li>"
+        )?;
+    }
+    writeln!(out, "</ul>\n<p>{}</p>\n</section>", escape(findings::TARGET))?;
+    Ok(())
+}
+
+/// Links to the page's sections.
+fn contents(out: &mut String, runs: &[RunInfo], studies: &[findings::Study], warnings: &[String]) -> Result<()> {
+    let mut entries: Vec<(&str, String)> = Vec::new();
+    if !findings::tables(studies).trim().is_empty() {
+        entries.push(("tables", "The study in the lab report's layout".into()));
+    }
+    for s in studies.iter().filter(|s| !s.comparisons.is_empty()) {
+        entries.push(("", format!("findings-{}-{}", s.experiment, s.model)));
+    }
+    entries.push(("long-table", "All configurations".into()));
+    entries.push(("figures", "Figures".into()));
+    if !troubled(runs).is_empty() || !warnings.is_empty() {
+        entries.push(("attention", "Runs that need attention".into()));
+    }
+    entries.push(("runs", format!("Runs ({})", runs.len())));
+    entries.push(("provenance", "Provenance".into()));
+    out.push_str("<nav>\n<ul>\n");
+    for (id, title) in entries {
+        let (id, title) = if id.is_empty() {
+            (
+                title.clone(),
+                format!("Findings: {}", title.trim_start_matches("findings-")),
+            )
+        } else {
+            (id.to_string(), title)
+        };
+        writeln!(out, "<li><a href=\"#{}\">{}</a></li>", escape(&id), escape(&title))?;
+    }
+    out.push_str("</ul>\n</nav>\n");
+    Ok(())
+}
+
+/// One table per study: every comparison with its verdict, difference, interval, p-values
+/// and seeds, and the study's claims.
+fn findings_tables(out: &mut String, studies: &[findings::Study]) -> Result<()> {
+    for s in studies.iter().filter(|s| !s.comparisons.is_empty()) {
+        let f = &s.findings;
+        writeln!(
+            out,
+            "<h2 id=\"findings-{0}-{1}\">Findings: {0} {1}</h2>\n<p>{2}</p>",
+            escape(&s.experiment),
+            escape(&f.model),
+            escape(&f.headline)
+        )?;
+        writeln!(
+            out,
+            "<div class=\"scroll\"><table>\n<caption>{}; difference A − B in accuracy points; Holm over {} ({}); equivalence margin ±{} points</caption>",
+            escape(f.accuracy),
+            f.family_size,
+            escape(&f.family),
+            f.rope_points
+        )?;
+        out.push_str("<tr><th>A</th><th>B</th><th>verdict</th><th>A − B</th><th>interval</th><th>p (Holm)</th><th>equivalence p (Holm)</th><th>seeds</th></tr>\n");
+        for c in &f.comparisons {
+            let st = &c.statistics;
+            let (class, word) = match c.verdict {
+                super::stats::Verdict::ABetter => ("better", format!("{} better", c.a)),
+                super::stats::Verdict::BBetter => ("better", format!("{} better", c.b)),
+                super::stats::Verdict::Equivalent => ("equivalent", "equivalent".to_string()),
+                super::stats::Verdict::Undecided => ("undecided", "undecided".to_string()),
+            };
+            let interval = st
+                .interval
+                .map(|(low, high)| format!("{:+.2} to {:+.2}", 100.0 * low, 100.0 * high))
+                .unwrap_or_else(|| "-".into());
+            writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td><span class=\"verdict {class}\">{}</span></td><td>{:+.2}</td><td>{}</td><td>{} ({})</td><td>{} ({})</td><td>{}</td></tr>",
+                escape(&c.a),
+                escape(&c.b),
+                escape(&word),
+                100.0 * st.difference,
+                interval,
+                escape(&findings::p_text(st.p)),
+                escape(&findings::p_text(st.p_adjusted)),
+                escape(&findings::p_text(st.p_equivalent)),
+                escape(&findings::p_text(st.p_equivalent_adjusted)),
+                st.seeds
+            )?;
+        }
+        out.push_str("</table></div>\n");
+        if !f.claims.is_empty() {
+            out.push_str("<ul>\n");
+            for claim in &f.claims {
+                writeln!(out, "<li>{}</li>", escape(&claim.sentence))?;
+            }
+            out.push_str("</ul>\n");
+        }
+    }
+    Ok(())
+}
+
 fn attention(out: &mut String, runs: &[RunInfo], warnings: &[String]) -> Result<()> {
-    let troubled: Vec<&RunInfo> = runs.iter().filter(|r| r.run_state != RunState::Done).collect();
+    let troubled = troubled(runs);
     if troubled.is_empty() && warnings.is_empty() {
         return Ok(());
     }
@@ -183,7 +342,8 @@ fn attention(out: &mut String, runs: &[RunInfo], warnings: &[String]) -> Result<
     for run in troubled {
         writeln!(
             out,
-            "<li class=\"problem\">{} ({}): {}</li>",
+            "<li class=\"problem\"><a href=\"#run-{}\">{}</a> ({}): {}</li>",
+            escape(&run.id),
             escape(&run.id),
             escape(&run.dir.display().to_string()),
             escape(&run.run_state.to_string())
