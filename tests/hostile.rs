@@ -283,11 +283,17 @@ fn hostile_experiment_values_are_refused_before_anything_is_allocated() {
         &["deep.toml:1:1", "nested more than 16"],
     );
 
-    for flag in ["--threads", "--jobs", "--max-runs"] {
-        assert_error(
-            &eegrun(&dir, &["x.toml", flag, "0"]),
-            &[flag, "expected a whole number ≥ 1"],
-        );
+    assert_error(
+        &eegrun(&dir, &["x.toml", "--max-runs", "0"]),
+        &["--max-runs", "expected a whole number ≥ 1"],
+    );
+    for flag in ["--threads", "--jobs"] {
+        for count in ["0", "1025", "18446744073709551615"] {
+            assert_error(
+                &eegrun(&dir, &["x.toml", flag, count]),
+                &[flag, "expected a whole number from 1 to 1024"],
+            );
+        }
     }
     assert!(!dir.join("runs").exists(), "nothing may be written");
     let _ = std::fs::remove_dir_all(dir);
