@@ -249,3 +249,59 @@ fn print_the_grid() {
         println!("| {name} | {:.3} | {:.3} |", worst[i], power[i] / cells as f64);
     }
 }
+
+/// One replicate with trials nested in subjects: each subject has its own difficulty and a
+/// configuration × subject effect N(0, τ) (A suits some subjects, B others).
+fn draw_nested(
+    seeds: usize,
+    subjects: usize,
+    per_subject: usize,
+    tau: f64,
+    rng: &mut ChaCha8Rng,
+) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<usize>) {
+    let trials = subjects * per_subject;
+    let cluster: Vec<usize> = (0..trials).map(|t| t / per_subject).collect();
+    let level: Vec<f64> = (0..subjects).map(|_| rng.gen_range(0.55..0.9)).collect();
+    let suit = Normal::new(0.0, tau).unwrap();
+    let training = Normal::new(0.0, 0.01).unwrap();
+    let config = |rng: &mut ChaCha8Rng| -> Vec<Vec<u8>> {
+        let effect: Vec<f64> = (0..subjects).map(|_| suit.sample(rng)).collect();
+        (0..seeds)
+            .map(|_| {
+                let u = training.sample(rng);
+                cluster
+                    .iter()
+                    .map(|&g| (rng.gen::<f64>() < (level[g] + effect[g] + u).clamp(0.01, 0.99)) as u8)
+                    .collect()
+            })
+            .collect()
+    };
+    let a = config(rng);
+    let b = config(rng);
+    (a, b, cluster)
+}
+
+#[test]
+fn grouping_trials_by_subject_holds_the_level_where_ignoring_subjects_does_not() {
+    let replicates = 300;
+    let mut rng = ChaCha8Rng::seed_from_u64(23);
+    for seeds in [3, 10] {
+        let (mut grouped, mut ungrouped) = (0, 0);
+        for _ in 0..replicates {
+            let (a, b, cluster) = draw_nested(seeds, 50, 15, 0.12, &mut rng);
+            let trials: Vec<usize> = (0..cluster.len()).collect();
+            let better = |c: &stats::Comparison| matches!(c.verdict(), Verdict::ABetter | Verdict::BBetter);
+            grouped += better(&stats::compare(&a, &b, &cluster, 0.01, stats::ALPHA)) as usize;
+            ungrouped += better(&stats::compare(&a, &b, &trials, 0.01, stats::ALPHA)) as usize;
+        }
+        let (grouped, ungrouped) = (grouped as f64 / replicates as f64, ungrouped as f64 / replicates as f64);
+        println!("{seeds} seeds, 50 subjects × 15 trials, τ 12 points: grouped {grouped:.3}, by trial {ungrouped:.3}");
+        assert!(grouped <= level_limit(replicates), "grouped by subject: {grouped}");
+        if seeds == 10 {
+            assert!(
+                ungrouped > level_limit(replicates),
+                "ignoring subjects should be liberal here: {ungrouped}"
+            );
+        }
+    }
+}

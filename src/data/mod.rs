@@ -1,6 +1,7 @@
 //! Data: the lab's npz files (or a train/test pair), and a synthetic source.
 
 pub mod npz;
+pub mod subjects;
 pub mod synthetic;
 
 use anyhow::{bail, Result};
@@ -63,6 +64,8 @@ pub struct Dataset {
     pub test: Split,
     /// 64-bit FNV-1a of all samples and labels, hex: identifies the data in run ids.
     pub fingerprint: String,
+    /// Each test trial's subject (0, 1, …), where the data names them ([`subjects`]).
+    pub test_subjects: Option<Vec<u32>>,
 }
 
 impl Dataset {
@@ -84,6 +87,7 @@ impl Dataset {
             train,
             test,
             fingerprint: format!("{hash:016x}"),
+            test_subjects: None,
         }
     }
 }
@@ -173,7 +177,11 @@ pub fn load_dir(dir: &Path) -> Result<Dataset> {
     };
     let train = load_split(dir, &train_files)?;
     let test = load_split(dir, &test_files)?;
-    Ok(Dataset::new(
+    let test_subjects = match test_files[..] {
+        [single] if single == PAIR[1] => subjects::read(dir, test.len())?,
+        _ => None,
+    };
+    let mut data = Dataset::new(
         format!(
             "{} ({})",
             dir.display(),
@@ -186,7 +194,9 @@ pub fn load_dir(dir: &Path) -> Result<Dataset> {
         ),
         train,
         test,
-    ))
+    );
+    data.test_subjects = test_subjects;
+    Ok(data)
 }
 
 /// The largest signal magnitude read: its square summed over a batch of trials stays finite

@@ -61,6 +61,8 @@ pub struct StudyFindings {
     pub varying: Vec<&'static str>,
     /// Margin of practical equivalence, in points.
     pub rope_points: f64,
+    /// What population the claims are about, in one sentence.
+    pub target: String,
     /// How the family of comparisons was defined, and its size.
     pub family: String,
     pub family_size: usize,
@@ -113,9 +115,17 @@ pub struct Claim {
     pub sentence: String,
 }
 
-/// One sentence on what the findings are about (README "Findings").
-pub const TARGET: &str = "Claims are about the expected test accuracy over new training seeds and new test \
-trials from the population of this test set.";
+/// One sentence on what a study's findings are about: new seeds and new subjects where the
+/// data names its test trials' subjects (trials are then grouped by subject), else new seeds
+/// and new test trials.
+pub fn target(subjects: Option<usize>) -> String {
+    match subjects {
+        Some(n) => format!(
+            "Claims are about the expected test accuracy over new training seeds and new subjects from the population of this test set's {n} subjects (trials grouped by subject)."
+        ),
+        None => "Claims are about the expected test accuracy over new training seeds and new test trials from the population of this test set.".into(),
+    }
+}
 
 /// How a run shows one of its settings.
 type Show = fn(&RunInfo) -> String;
@@ -291,7 +301,12 @@ fn study<'a>(
         0 => family_text,
         _ => format!("{family_text}, and the over-fitting test"),
     };
-    let mut comparisons = compare_pairs(&configs, &pairs, at, rope, alpha);
+    let subjects = declaration.study.as_ref().and_then(|s| s.test_subjects.as_deref());
+    let mut comparisons = compare_pairs(&configs, &pairs, at, rope, alpha, subjects);
+    let grouped = comparisons
+        .first()
+        .map(|(_, _, c)| c.clusters)
+        .filter(|&g| comparisons.first().is_some_and(|(_, _, c)| g < c.trials));
     let mut stats_only: Vec<Comparison> = comparisons.iter().map(|(_, _, c)| c.clone()).collect();
     stats::holm(&mut stats_only, family + extra);
     comparisons
@@ -316,6 +331,7 @@ fn study<'a>(
             rope_points: 100.0 * rope,
             family: family_text,
             family_size: family + extra,
+            target: target(grouped),
             configurations: Vec::new(),
             chosen: chosen.map(|_| String::new()),
             headline: String::new(),
@@ -337,10 +353,13 @@ fn order_key(c: &Config) -> (usize, f64, String) {
     (activation, run.record.config.dropout, c.label.clone())
 }
 
-/// The test trials' clusters: subjects where the runs' predictions name them, else one
-/// cluster per trial.
-fn clusters(trials: usize) -> Vec<usize> {
-    (0..trials).collect()
+/// The test trials' clusters: their subjects where the study declares them for this many
+/// trials, else one cluster per trial.
+fn clusters(trials: usize, subjects: Option<&[u32]>) -> Vec<usize> {
+    match subjects {
+        Some(s) if s.len() == trials => s.iter().map(|&g| g as usize).collect(),
+        _ => (0..trials).collect(),
+    }
 }
 
 /// The listed pairs that share seeds with predictions, each before Holm.
@@ -350,6 +369,7 @@ fn compare_pairs(
     at: At,
     rope: f64,
     alpha: f64,
+    subjects: Option<&[u32]>,
 ) -> Vec<(usize, usize, Comparison)> {
     let mut out = Vec::new();
     for &(i, j) in pairs {
@@ -368,7 +388,7 @@ fn compare_pairs(
             continue;
         }
         let (a, b): (Vec<Vec<u8>>, Vec<Vec<u8>>) = shared.into_iter().unzip();
-        out.push((i, j, stats::compare(&a, &b, &clusters(trials), rope, alpha)));
+        out.push((i, j, stats::compare(&a, &b, &clusters(trials, subjects), rope, alpha)));
     }
     out
 }
@@ -534,8 +554,13 @@ fn evidence(c: &Comparison, equivalence: bool) -> String {
     } else {
         format!("p {}, Holm {}", p_text(c.p), p_text(c.p_adjusted))
     };
+    let subjects = if c.clusters < c.trials {
+        format!(" of {} subjects", c.clusters)
+    } else {
+        String::new()
+    };
     format!(
-        "({}% CI {:+.2} to {:+.2}; {test}; {} seeds, {} test trials)",
+        "({}% CI {:+.2} to {:+.2}; {test}; {} seeds, {} test trials{subjects})",
         level(c.alpha),
         100.0 * low,
         100.0 * high,
@@ -893,17 +918,27 @@ pub fn findings(studies: &[Study]) -> String {
             let _ = writeln!(out, "  {}", c.sentence);
         }
     }
-    if !out.is_empty() {
-        let _ = writeln!(out, "({TARGET} README \"Findings\" states the method.)");
+    for t in targets(studies) {
+        let _ = writeln!(out, "({t} README \"Findings\" states the method.)");
     }
     out
 }
 
-/// `findings.json`: every study's findings, with the method's one-sentence target.
+/// The distinct targets of the studies that compare anything, in order.
+pub fn targets(studies: &[Study]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in studies.iter().filter(|s| s.configs.len() > 1) {
+        if !out.contains(&s.findings.target) {
+            out.push(s.findings.target.clone());
+        }
+    }
+    out
+}
+
+/// `findings.json`: every study's findings, each with its one-sentence target.
 pub fn to_json(studies: &[Study]) -> serde_json::Result<Vec<u8>> {
     let records: Vec<&StudyFindings> = studies.iter().map(|s| &s.findings).collect();
     serde_json::to_vec_pretty(&serde_json::json!({
-        "target": TARGET,
         "alpha": stats::ALPHA,
         "studies": records,
     }))

@@ -237,7 +237,11 @@ fn summary_box(out: &mut String, runs: &[RunInfo], studies: &[findings::Study]) 
             "<li class=\"problem-link\"><a href=\"#attention\">{trouble} runs need attention</a></li>"
         )?;
     }
-    writeln!(out, "</ul>\n<p>{}</p>\n</section>", escape(findings::TARGET))?;
+    out.push_str("</ul>\n");
+    for t in findings::targets(studies) {
+        writeln!(out, "<p>{}</p>", escape(&t))?;
+    }
+    out.push_str("</section>\n");
     Ok(())
 }
 

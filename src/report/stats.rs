@@ -120,7 +120,7 @@ impl Comparison {
         let room = (self.rope / z).powi(2) - self.fixed_variance;
         if room <= 0.0 {
             return Err(format!(
-                "no seed count can: the test trials alone leave ±{:.2} points",
+                "no seed count can: the test set alone leaves ±{:.2} points",
                 100.0 * z * self.fixed_variance.sqrt()
             ));
         }
@@ -491,7 +491,7 @@ mod tests {
             fixed_variance: 0.004f64.powi(2),
             ..base.clone()
         };
-        assert!(wide.seeds_needed().unwrap_err().contains("no seed count"));
+        assert!(wide.seeds_needed().unwrap_err().contains("no seed count can"));
         let huge = Comparison {
             per_seed_variance: 1e300,
             ..base

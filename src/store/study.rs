@@ -23,6 +23,9 @@ pub struct StudyFile {
     /// How seeds are added in rounds, if they are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed_rounds: Option<SeedRounds>,
+    /// Each test trial's subject, where the data names them: findings group trials by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_subjects: Option<Vec<u32>>,
 }
 
 fn default_alpha() -> f64 {
