@@ -346,8 +346,14 @@ fn selecting_without_validation_data_or_on_test_data_is_refused() {
 
 #[test]
 fn a_search_whose_runs_fail_stops_with_their_errors() {
-    // Holding out 99.9% of the training trials leaves none to train on: every run fails.
-    let dir = workspace("fail", &HALVING.replace("val_fraction = 0.25", "val_fraction = 0.999"));
+    // lr from 1e29 to 1e30 diverges in the first epoch: every run fails.
+    let dir = workspace(
+        "fail",
+        &HALVING.replace(
+            "lr = { log_uniform = [1e-4, 1e-1] }",
+            "lr = { log_uniform = [1e29, 1e30] }",
+        ),
+    );
     let out = eegrun(&dir, &["x.toml", "--jobs", "2", "--threads", "1"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
@@ -356,7 +362,7 @@ fn a_search_whose_runs_fail_stops_with_their_errors() {
         "{said}"
     );
     assert!(
-        said.contains("leaves no training trials") && said.contains("--retry-failed"),
+        said.contains("training loss is NaN") && said.contains("--retry-failed"),
         "{said}"
     );
     assert!(run_dirs(&dir)
