@@ -182,6 +182,7 @@ fn a_job_array_trains_every_pending_run_once() {
     );
 
     an_early_stopping_search_runs_unattended(&dir, &conf);
+    seed_rounds_run_unattended(&dir, &conf);
 }
 
 /// 4 samples, rungs at epochs 1, 2 and 3 (η = 2): three arrays (4, 2 and 1 runs), each
@@ -280,4 +281,80 @@ fn an_early_stopping_search_runs_unattended(dir: &Path, conf: &Path) {
         "{}",
         text(&done)
     );
+}
+
+/// Two configurations, 2 seeds to start, 1 more per round where undecided, at most 3: one
+/// array per round, each followed by a job that decides and submits the next round.
+const ROUNDS: &str = r#"
+name = "rounds"
+data = "synthetic:1:64"
+[defaults]
+epochs = 2
+[grid]
+dropout = [0.0, 0.9]
+[seeds]
+until = "decided"
+start = 2
+step = 1
+max = 3
+"#;
+
+fn seed_rounds_run_unattended(dir: &Path, conf: &Path) {
+    std::fs::write(dir.join("rounds.toml"), ROUNDS).unwrap();
+    let submit = eegrun(dir, Some(conf), &["slurm", "rounds.toml", "--cpus-per-task", "1"]);
+    assert!(submit.status.success(), "{}", text(&submit));
+    assert!(
+        text(&submit).contains("round 1: 4 runs, 4 to train"),
+        "{}",
+        text(&submit)
+    );
+    let start = Instant::now();
+    loop {
+        let queue = Command::new("squeue")
+            .env("SLURM_CONF", conf)
+            .args(["-h", "-o", "%j"])
+            .output()
+            .unwrap();
+        if !String::from_utf8_lossy(&queue.stdout).contains("eegrun-rounds") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "rounds not done after 600 s; queue: {}",
+            text(&queue)
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let arrays = std::fs::read_dir(dir.join("runs/rounds/slurm")).unwrap().count();
+    // The same rounds, seeds and metrics as the study run here.
+    let local = eegrun(dir, None, &["run", "rounds.toml", "--runs-dir", "local"]);
+    assert!(local.status.success(), "{}", text(&local));
+    let rounds_line = text(&local)
+        .lines()
+        .find(|l| l.contains(" rounds; seeds per configuration"))
+        .expect("the rounds line")
+        .to_string();
+    let rounds: usize = rounds_line.split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(arrays, rounds, "one array per round: {rounds_line}");
+    assert!(rounds >= 2, "the test needs two chained rounds: {rounds_line}");
+    let folders = |root: &str| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir.join(root).join("rounds"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("metrics.csv").exists())
+            .map(|p| {
+                let rows: Vec<String> = std::fs::read_to_string(p.join("metrics.csv"))
+                    .unwrap()
+                    .lines()
+                    .map(|l| l.split(',').take(7).collect::<Vec<_>>().join(","))
+                    .collect();
+                format!("{} {}", p.file_name().unwrap().to_string_lossy(), rows.join(";"))
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(folders("runs"), folders("local"));
+    let done = eegrun(dir, Some(conf), &["slurm", "rounds.toml"]);
+    assert!(text(&done).contains("every round is trained"), "{}", text(&done));
 }

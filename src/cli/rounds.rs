@@ -14,7 +14,8 @@ use crate::store::{configuration_key, RunState};
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset, seeds: SeedRounds) -> Result<()> {
+/// The configurations of a study in rounds, refusing one with nothing to compare.
+fn configurations(experiment: &Experiment) -> Result<Vec<RunSpec>> {
     let configs: Vec<RunSpec> = experiment.runs()?;
     let mut per_model: BTreeMap<String, usize> = BTreeMap::new();
     for c in &configs {
@@ -26,7 +27,39 @@ pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset, s
             experiment.name
         );
     }
+    Ok(configs)
+}
+
+/// Where a study in rounds stands, without training: the finished rounds replayed, and the
+/// runs of the first round that is not all done (of the last round when complete).
+pub(super) fn replay(
+    experiment: &Experiment,
+    data: &Dataset,
+    runs_dir: &std::path::Path,
+    seeds: SeedRounds,
+) -> Result<(rounds::Rounds, Vec<PlannedRun>, StudyFile)> {
+    let configs = configurations(experiment)?;
+    let plan = |specs: &[RunSpec]| schedule::plan(&experiment.name, specs.to_vec(), data, runs_dir);
+    let study = study_file(experiment, data, &plan(&configs)?);
+    let mut last = Vec::new();
+    let result = rounds::drive(
+        &configs,
+        seeds,
+        |_, specs| {
+            last = plan(specs)?;
+            Ok(last.iter().all(|r| planned_state(r) == RunState::Done))
+        },
+        |specs| open_configurations(&configs, &plan(specs)?, data, &study),
+    )?;
+    Ok((result, last, study))
+}
+
+pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset, seeds: SeedRounds) -> Result<()> {
     let runs_dir = &args.selection.runs_dir;
+    if let Some(id) = &args.run_id {
+        return train_one(args, experiment, data, seeds, id);
+    }
+    let configs = configurations(experiment)?;
     let plan = |specs: &[RunSpec]| schedule::plan(&experiment.name, specs.to_vec(), data, runs_dir);
     let study = study_file(experiment, data, &plan(&configs)?);
     if !args.dry_run {
@@ -103,6 +136,29 @@ pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset, s
         fixed - result.runs()
     );
     Ok(())
+}
+
+/// `--run-id` (a Slurm array task): trains that run of the current round.
+fn train_one(args: &RunArgs, experiment: &Experiment, data: &Dataset, seeds: SeedRounds, id: &str) -> Result<()> {
+    let runs_dir = &args.selection.runs_dir;
+    let (result, current, _) = replay(experiment, data, runs_dir, seeds)?;
+    // A round's runs hold every earlier round's: an id not among them is not of this study.
+    let Some(run) = current.iter().find(|r| r.id() == id) else {
+        bail!(
+            "run id {id} is not a run of study '{}' so far (round {}); see --dry-run",
+            experiment.name,
+            result.rounds
+        );
+    };
+    if planned_state(run) == RunState::Done {
+        println!("run {id} is done; nothing to do");
+        return Ok(());
+    }
+    let outcomes = schedule::execute(std::slice::from_ref(run), data, &options(args), progress().as_ref())?;
+    match outcomes.into_iter().next() {
+        Some(schedule::Outcome::Failed(e)) => bail!("run {id} failed: {e}"),
+        _ => Ok(()),
+    }
 }
 
 /// For each configuration, whether it takes part in an undecided comparison of the findings

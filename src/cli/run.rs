@@ -45,12 +45,6 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
         return super::search::command(&args, &experiment, &data);
     }
     if let Some(seeds) = experiment.seed_rounds {
-        if args.run_id.is_some() {
-            bail!(
-                "experiment '{}' adds seeds in rounds: train it whole (--run-id is for grids and Slurm array tasks)",
-                experiment.name
-            );
-        }
         return super::rounds::command(&args, &experiment, &data, seeds);
     }
     let mut runs = plan(&args.selection, &experiment, &data)?;

@@ -16,6 +16,8 @@ pub(super) fn command(args: SlurmArgs) -> Result<()> {
     let selects = experiment.search().is_some_and(Search::selects);
     let step = if selects {
         search_step(&args, &experiment, &data)?
+    } else if let Some(seeds) = experiment.seed_rounds {
+        round_step(&args, &experiment, &data, seeds)?
     } else {
         let runs = super::run::plan(&args.selection, &experiment, &data)?;
         let pending: Vec<String> = runs
@@ -37,7 +39,7 @@ pub(super) fn command(args: SlurmArgs) -> Result<()> {
         _ => sel.data.clone(),
     };
     let device = sel.device.or(args.gpus_per_task.map(|_| crate::config::Device::Cuda));
-    let follow_up = match selects {
+    let follow_up = match selects || experiment.seed_rounds.is_some() {
         true => Some(follow_up_args()?),
         false => None,
     };
@@ -90,6 +92,58 @@ fn search_step(args: &SlurmArgs, experiment: &Experiment, data: &Dataset) -> Res
         state.describe_step(runs.len()).unwrap_or_default()
     );
     Ok(Some((runs.iter().map(|r| r.id()).collect(), state.runs.len())))
+}
+
+/// A study in rounds: the current round's unfinished runs and its size; none when every
+/// round is trained. Records the study's declaration (not on a dry run).
+fn round_step(
+    args: &SlurmArgs,
+    experiment: &Experiment,
+    data: &Dataset,
+    seeds: crate::config::SeedRounds,
+) -> Result<Option<(Vec<String>, usize)>> {
+    let runs_dir = &args.selection.runs_dir;
+    let (result, current, study) = super::rounds::replay(experiment, data, runs_dir, seeds)?;
+    if !args.dry_run {
+        crate::store::study::write(runs_dir, &experiment.name, &study)?;
+    }
+    if result.complete {
+        println!(
+            "study '{}': every round is trained ({} rounds, {} runs); nothing to submit",
+            experiment.name,
+            result.rounds,
+            result.runs()
+        );
+        return Ok(None);
+    }
+    let broken: Vec<String> = current
+        .iter()
+        .map(|r| (r.id(), planned_state(r)))
+        .filter(|(_, s)| s.needs_repair())
+        .map(|(id, s)| format!("{id} {s}"))
+        .collect();
+    if !broken.is_empty() {
+        bail!(
+            "study '{}' is blocked at round {}: {} runs failed or are damaged ({}); retrain them with `eegrun run … --retry-failed` or fix the cause, then run eegrun slurm again",
+            experiment.name,
+            result.rounds,
+            broken.len(),
+            broken.join("; ")
+        );
+    }
+    let pending: Vec<String> = current
+        .iter()
+        .filter(|r| planned_state(r) != RunState::Done)
+        .map(|r| r.id())
+        .collect();
+    println!(
+        "study '{}', round {}: {} runs, {} to train",
+        experiment.name,
+        result.rounds,
+        current.len(),
+        pending.len()
+    );
+    Ok(Some((pending, current.len())))
 }
 
 /// This command's arguments, for the job that reruns it after the array (`--dry-run` left out).
