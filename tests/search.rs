@@ -380,3 +380,40 @@ fn a_search_whose_runs_fail_stops_with_their_errors() {
         .iter()
         .all(|r| json(&r.join("status.json"))["attempts"] == 2));
 }
+
+#[test]
+fn a_search_s_findings_follow_its_choice_and_restate_no_lab_claims() {
+    // TPE without early stopping: every sample trains fully, the search chooses one by
+    // validation accuracy, and dropout varies (the lab's dropout claims must not be restated).
+    let body = r#"
+name = "sh"
+data = "synthetic:1:120"
+[defaults]
+epochs = 2
+batch_size = 16
+val_fraction = 0.25
+[search]
+samples = 4
+seed = 3
+sampler = "tpe"
+rounds = 2
+dropout = { uniform = [0.0, 0.9] }
+"#;
+    let dir = workspace("findings", body);
+    run_search(&dir, &["--jobs", "2", "--threads", "1"]);
+    let out = eegrun(&dir, &["summarize", "runs", "--no-plots"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains("report claims"), "{}", text(&out));
+    let findings = json(&dir.join("runs/findings.json"));
+    let study = &findings["studies"][0];
+    assert_eq!(study["kind"], "search", "{findings}");
+    let chosen = study["chosen"].as_str().expect("the chosen configuration");
+    let comparisons = study["comparisons"].as_array().unwrap();
+    assert_eq!(comparisons.len(), 3, "the chosen one against the 3 others: {findings}");
+    assert!(comparisons.iter().all(|c| c["a"] == chosen), "{findings}");
+    assert_eq!(study["claims"].as_array().unwrap().len(), 0);
+    assert!(
+        study["headline"].as_str().unwrap().contains("the search chose"),
+        "{findings}"
+    );
+}

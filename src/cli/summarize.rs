@@ -24,6 +24,12 @@ pub(super) fn command(args: SummarizeArgs) -> Result<()> {
     if args.format == Format::Table && !text.trim().is_empty() {
         println!("\n{}", text.trim_end());
     }
+    if args.format == Format::Markdown {
+        let md = findings::markdown(&studies);
+        if !md.trim().is_empty() {
+            println!("\n{}", md.trim_end());
+        }
+    }
     write_atomic(&out.join("findings.txt"), text.as_bytes())?;
     write_atomic(&out.join("findings.json"), &findings::to_json(&studies)?)?;
     let written = if args.no_plots {

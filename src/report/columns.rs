@@ -11,6 +11,10 @@ pub const WEIGHT_DECAY: &str = "weight_decay";
 pub const SEED: &str = "seed";
 pub const EPOCHS_DONE: &str = "epochs_done";
 pub const EPOCHS: &str = "epochs";
+/// The configuration's identity: 8 hex digits of [`crate::store::RunRecord::configuration`]
+/// (every training setting but the seed, and the data), so runs that differ in any setting are
+/// never pooled.
+pub const CONFIG: &str = "config";
 pub const STATUS: &str = "status";
 /// The early-stopping rung (1 = first) that stopped a run; empty for others.
 pub const STOPPED_RUNG: &str = "stopped_rung";
@@ -37,9 +41,19 @@ pub fn std(metric: &str) -> String {
 }
 
 /// The configuration columns a summary groups by unless told otherwise (all but the seed).
-pub const DEFAULT_GROUP_BY: [&str; 7] = [EXPERIMENT, MODEL, ACTIVATION, DROPOUT, BATCH_SIZE, LR, WEIGHT_DECAY];
+pub const DEFAULT_GROUP_BY: [&str; 9] = [
+    EXPERIMENT,
+    MODEL,
+    ACTIVATION,
+    DROPOUT,
+    BATCH_SIZE,
+    LR,
+    WEIGHT_DECAY,
+    EPOCHS,
+    CONFIG,
+];
 /// [`DEFAULT_GROUP_BY`] as clap's default value.
-pub const DEFAULT_GROUP_BY_TEXT: &str = "experiment,model,activation,dropout,batch_size,lr,weight_decay";
+pub const DEFAULT_GROUP_BY_TEXT: &str = "experiment,model,activation,dropout,batch_size,lr,weight_decay,epochs,config";
 
 #[cfg(test)]
 mod tests {

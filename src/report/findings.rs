@@ -924,6 +924,59 @@ pub fn findings(studies: &[Study]) -> String {
     out
 }
 
+/// The findings as markdown: per study its headline, a table of every comparison and the
+/// lab report's claims.
+pub fn markdown(studies: &[Study]) -> String {
+    let mut out = String::new();
+    for s in studies.iter().filter(|s| !s.comparisons.is_empty()) {
+        let f = &s.findings;
+        let _ = writeln!(out, "### {} {}\n\n{}\n", f.experiment, f.model, f.headline);
+        let _ = writeln!(
+            out,
+            "{}; A − B in points; Holm over {} ({}); equivalence margin ±{} points.\n",
+            f.accuracy, f.family_size, f.family, f.rope_points
+        );
+        out.push_str("| A | B | verdict | A − B | interval | p (Holm) | equivalence p (Holm) | seeds |\n");
+        out.push_str("|---|---|---|---|---|---|---|---|\n");
+        for c in &f.comparisons {
+            let st = &c.statistics;
+            let verdict = match c.verdict {
+                Verdict::ABetter => format!("**{} better**", c.a),
+                Verdict::BBetter => format!("**{} better**", c.b),
+                Verdict::Equivalent => "equivalent".into(),
+                Verdict::Undecided => "undecided".into(),
+            };
+            let interval = st
+                .interval
+                .map(|(low, high)| format!("{:+.2} to {:+.2}", 100.0 * low, 100.0 * high))
+                .unwrap_or_else(|| "-".into());
+            let _ = writeln!(
+                out,
+                "| {} | {} | {verdict} | {:+.2} | {interval} | {} ({}) | {} ({}) | {} |",
+                c.a.replace('|', "\\|"),
+                c.b.replace('|', "\\|"),
+                100.0 * st.difference,
+                p_text(st.p),
+                p_text(st.p_adjusted),
+                p_text(st.p_equivalent),
+                p_text(st.p_equivalent_adjusted),
+                st.seeds
+            );
+        }
+        out.push('\n');
+        for claim in &f.claims {
+            let _ = writeln!(out, "- {}", claim.sentence);
+        }
+        if !f.claims.is_empty() {
+            out.push('\n');
+        }
+    }
+    for t in targets(studies) {
+        let _ = writeln!(out, "{t}");
+    }
+    out
+}
+
 /// The distinct targets of the studies that compare anything, in order.
 pub fn targets(studies: &[Study]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();

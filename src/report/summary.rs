@@ -42,6 +42,10 @@ pub fn runs_frame(runs: &[RunInfo]) -> Result<DataFrame> {
         Column::new(col::SEED.into(), int(&|r| r.record.config.seed as i64)),
         Column::new(col::EPOCHS_DONE.into(), int(&|r| r.status.epochs_done as i64)),
         Column::new(col::EPOCHS.into(), int(&|r| r.record.config.epochs as i64)),
+        Column::new(
+            col::CONFIG.into(),
+            text(&|r| crate::store::sha256_hex(r.record.configuration().as_bytes())[..8].to_string()),
+        ),
         Column::new(col::STATUS.into(), text(&|r| r.state().to_string())),
         Column::new(
             col::STOPPED_RUNG.into(),
