@@ -70,22 +70,15 @@ fn search_step(args: &SlurmArgs, experiment: &Experiment, data: &Dataset) -> Res
         println!("{}\nnothing to submit", super::search::result(&state));
         return Ok(None);
     };
-    let broken: Vec<String> = runs
-        .iter()
-        .map(|r| (r.id(), planned_state(r)))
-        .filter(|(_, s)| s.needs_repair())
-        .map(|(id, s)| format!("{id} {s}"))
-        .collect();
-    if !broken.is_empty() {
-        bail!(
-            "search '{}' is blocked at round {}, rung {}: {} runs failed or are damaged ({}); retrain them with `eegrun run … --retry-failed` or fix the cause, then run eegrun slurm again",
+    refuse_broken(
+        runs,
+        &format!(
+            "search '{}' is blocked at round {}, rung {}",
             experiment.name,
             round + 1,
-            rung + 1,
-            broken.len(),
-            broken.join("; ")
-        );
-    }
+            rung + 1
+        ),
+    )?;
     println!(
         "search '{}', {}",
         experiment.name,
@@ -116,21 +109,10 @@ fn round_step(
         );
         return Ok(None);
     }
-    let broken: Vec<String> = current
-        .iter()
-        .map(|r| (r.id(), planned_state(r)))
-        .filter(|(_, s)| s.needs_repair())
-        .map(|(id, s)| format!("{id} {s}"))
-        .collect();
-    if !broken.is_empty() {
-        bail!(
-            "study '{}' is blocked at round {}: {} runs failed or are damaged ({}); retrain them with `eegrun run … --retry-failed` or fix the cause, then run eegrun slurm again",
-            experiment.name,
-            result.rounds,
-            broken.len(),
-            broken.join("; ")
-        );
-    }
+    refuse_broken(
+        &current,
+        &format!("study '{}' is blocked at round {}", experiment.name, result.rounds),
+    )?;
     let pending: Vec<String> = current
         .iter()
         .filter(|r| planned_state(r) != RunState::Done)
@@ -144,6 +126,24 @@ fn round_step(
         pending.len()
     );
     Ok(Some((pending, current.len())))
+}
+
+/// Refuses a step with failed or damaged runs, naming them after `what`.
+fn refuse_broken(runs: &[crate::schedule::PlannedRun], what: &str) -> Result<()> {
+    let broken: Vec<String> = runs
+        .iter()
+        .map(|r| (r.id(), planned_state(r)))
+        .filter(|(_, s)| s.needs_repair())
+        .map(|(id, s)| format!("{id} {s}"))
+        .collect();
+    if !broken.is_empty() {
+        bail!(
+            "{what}: {} runs failed or are damaged ({}); retrain them with `eegrun run … --retry-failed` or fix the cause, then run eegrun slurm again",
+            broken.len(),
+            broken.join("; ")
+        );
+    }
+    Ok(())
 }
 
 /// This command's arguments, for the job that reruns it after the array (`--dry-run` left out).
