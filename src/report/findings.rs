@@ -971,8 +971,10 @@ pub fn markdown(studies: &[Study]) -> String {
             out.push('\n');
         }
     }
-    for t in targets(studies) {
-        let _ = writeln!(out, "{t}");
+    if !out.is_empty() {
+        for t in targets(studies) {
+            let _ = writeln!(out, "{t}");
+        }
     }
     out
 }
