@@ -378,3 +378,29 @@ fn a_validation_split_that_would_be_empty_is_refused_before_anything_trains() {
         );
     }
 }
+
+#[test]
+fn a_checkpoint_that_cannot_be_read_is_left_in_place_not_called_damaged() {
+    // A checkpoint.bin that is a folder cannot be read (as root, permissions cannot stop a
+    // read; the class is the same: an io error, not damaged contents).
+    let dir = workspace(
+        "unreadable-checkpoint",
+        &TINY.replace(r#"activation = ["relu", "elu"]"#, ""),
+    );
+    let listing = text(&eegrun(&dir, &["x.toml", "--dry-run"]));
+    let id = listing
+        .lines()
+        .find_map(|l| l.split_whitespace().next().filter(|w| w.len() == 12))
+        .expect("a run id");
+    let checkpoint = dir.join("runs/tiny").join(id).join("checkpoint.bin");
+    std::fs::create_dir_all(&checkpoint).unwrap();
+    let out = eegrun(&dir, &["x.toml"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("left as it is"), "{}", text(&out));
+    assert!(checkpoint.is_dir(), "the checkpoint was moved");
+    let names: Vec<String> = std::fs::read_dir(checkpoint.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("damaged")), "{names:?}");
+}

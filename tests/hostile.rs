@@ -110,6 +110,19 @@ fn claim_uncompressed_size(path: &Path, size: u32) {
     std::fs::write(path, bytes).unwrap();
 }
 
+/// Marks every entry of the zip at `path` as compressed with `method` (12 bzip2, 14 LZMA).
+fn claim_compression(path: &Path, method: u16) {
+    let mut bytes = std::fs::read(path).unwrap();
+    for (signature, field) in [([0x50, 0x4b, 0x03, 0x04], 8), ([0x50, 0x4b, 0x01, 0x02], 10)] {
+        let offsets: Vec<usize> = (0..bytes.len() - 4).filter(|&i| bytes[i..i + 4] == signature).collect();
+        assert!(!offsets.is_empty());
+        for at in offsets {
+            bytes[at + field..at + field + 2].copy_from_slice(&method.to_le_bytes());
+        }
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
 #[test]
 fn hostile_data_files_are_one_line_errors() {
     let dir = workspace("data");
@@ -163,6 +176,19 @@ fn hostile_data_files_are_one_line_errors() {
         &[("signal", overflowing), ("label", labels_f64(1))],
     );
     assert_error(&dry(&d), &["signal[0, 5, 1] is 3e38", "batch statistics overflow"]);
+
+    for (name, method) in [("bzip2", 12), ("lzma", 14)] {
+        let d = dir.join(name);
+        pair(&d, &[("signal", signal_f64(2)), ("label", labels_f64(2))], false);
+        claim_compression(&d.join("train.npz"), method);
+        assert_error(
+            &dry(&d),
+            &[
+                "train.npz: array 'signal' is stored in a way eegrun cannot read",
+                "numpy.savez",
+            ],
+        );
+    }
 
     for (name, deflate) in [("claims-stored", false), ("claims-deflated", true)] {
         let d = dir.join(name);

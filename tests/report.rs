@@ -413,4 +413,74 @@ fn a_copied_experiment_folder_is_counted_once_and_refused_by_the_gate() {
         "{stderr}"
     );
     assert!(!dir.join("b.json").exists(), "nothing recorded");
+
+    // An edited config.json (another lr) no longer matches its folder: left out, not shown
+    // as a finished run with the new value.
+    std::fs::remove_dir_all(dir.join("runs/c-backup")).unwrap();
+    let run_dir = std::fs::read_dir(dir.join("runs/c"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("config.json").exists())
+        .unwrap();
+    let config = std::fs::read_to_string(run_dir.join("config.json")).unwrap();
+    assert!(config.contains("\"lr\": 0.001"), "{config}");
+    std::fs::write(
+        run_dir.join("config.json"),
+        config.replace("\"lr\": 0.001", "\"lr\": 0.5"),
+    )
+    .unwrap();
+    let summary = run(&["summarize", "runs", "--no-plots"]);
+    let stderr = String::from_utf8_lossy(&summary.stderr);
+    assert!(stderr.contains("left out: its config.json describes run"), "{stderr}");
+    let csv = std::fs::read_to_string(dir.join("runs/summary.csv")).unwrap();
+    assert!(!csv.contains(",0.5,"), "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 1, "{csv}");
+}
+
+#[test]
+fn the_gate_tells_configurations_apart_by_every_setting() {
+    // Two configurations that differ only in eps: the old key (model, activation, dropout,
+    // batch size, lr, weight decay, epochs) would have merged them.
+    let dir = out_dir("eps");
+    let body =
+        "name = \"e\"\ndata = \"synthetic:1:16\"\n[defaults]\nepochs = 1\nbatch_size = 8\n[grid]\neps = [1e-8, 1e-7]\n";
+    std::fs::write(dir.join("e.toml"), body).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&["e.toml"]);
+    let said = run(&["check", "runs", "--baseline", "b.json", "--update"]);
+    assert!(said.contains("recorded 2 configurations"), "{said}");
+}
+
+#[test]
+fn a_differences_figure_draws_at_most_its_40_largest_pairs() {
+    // 10 configurations: 45 pairs, of which the figure draws 40 (it grew with their square).
+    let dir = out_dir("many-pairs");
+    let rates: Vec<String> = (0..10).map(|i| format!("{}", i as f64 / 10.0)).collect();
+    let body = format!(
+        "name = \"m\"\ndata = \"synthetic:1:40\"\n[defaults]\nepochs = 1\nbatch_size = 20\n[grid]\ndropout = [{}]\nseed = [0, 1]\n",
+        rates.join(", ")
+    );
+    std::fs::write(dir.join("m.toml"), body).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&["m.toml", "--jobs", "2", "--threads", "1"]);
+    run(&["summarize", "runs"]);
+    let png = image::open(dir.join("runs/plots/m-eegnet-differences.png")).unwrap();
+    assert_eq!(png.height(), 140 + 60 * 40, "the figure's height");
+    let svg = std::fs::read_to_string(dir.join("runs/plots/m-eegnet-differences.svg")).unwrap();
+    assert!(svg.contains("the 40 largest of 45"), "the title says what is left out");
 }

@@ -145,6 +145,14 @@ fn halving_gives_the_same_promotions_and_metrics_with_one_or_two_jobs() {
     }
     assert!(said.contains("13 epochs trained of 36"), "{said}");
     assert!(said.contains("its test accuracy, untouched by the choice"), "{said}");
+    // Progress lines show the validation accuracy the search ranks on, and a run trained to
+    // a rung is not called done.
+    let epoch_lines: Vec<&str> = said.lines().filter(|l| l.contains("] epoch ")).collect();
+    assert!(
+        !epoch_lines.is_empty() && epoch_lines.iter().all(|l| l.contains(" val ")),
+        "{said}"
+    );
+    assert!(said.contains("] trained to epoch 1 of 6 (a search rung)"), "{said}");
 
     let listing = text(&eegrun(&one, &["x.toml", "--dry-run"]));
     assert!(listing.contains("stopped at rung 1, epoch 1/6"), "{listing}");
@@ -415,5 +423,13 @@ dropout = { uniform = [0.0, 0.9] }
     assert!(
         study["headline"].as_str().unwrap().contains("the search chose"),
         "{findings}"
+    );
+    // The search is complete: an id it does not have is an error, not "nothing to train".
+    let unknown = eegrun(&dir, &["x.toml", "--run-id", "000000000000"]);
+    assert_eq!(unknown.status.code(), Some(1), "{}", text(&unknown));
+    assert!(
+        text(&unknown).contains("is not a run of search 'sh'"),
+        "{}",
+        text(&unknown)
     );
 }

@@ -90,6 +90,14 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
         );
     }
     let unfinished = states.iter().filter(|s| **s != RunState::Done).count();
+    // A failure that could not even be recorded (a runs folder that cannot be written) is
+    // said as it is, not blamed on another process.
+    if let Some(first) = outcomes.iter().find_map(|o| match o {
+        Outcome::Failed(e) if unfinished > 0 => Some(e),
+        _ => None,
+    }) {
+        bail!("{unfinished} runs did not finish: {first}");
+    }
     if unfinished > 0 {
         bail!(
             "{unfinished} runs did not finish ({})",
