@@ -177,6 +177,22 @@ fn hostile_data_files_are_one_line_errors() {
     );
     assert_error(&dry(&d), &["signal[0, 5, 1] is 3e38", "batch statistics overflow"]);
 
+    // A few hundred kB deflated that would widen to more than 512 MiB of f64: refused after
+    // reading the 64 MiB of bytes, never allocated (2^28 such values aborted under 2 GB).
+    let too_many = (1usize << 26) + 750 * 2;
+    let zeros = npy(
+        "|u1",
+        &format!("({}, 750, 2)", too_many / 1500),
+        &vec![0u8; too_many / 1500 * 1500],
+    );
+    let d = dir.join("many-values");
+    pair(&d, &[("signal", zeros), ("label", labels_f64(2))], true);
+    assert!(std::fs::metadata(d.join("train.npz")).unwrap().len() < 1 << 20);
+    assert_error(
+        &dry(&d),
+        &["train.npz: array 'signal'", "more than eegrun reads (67108864)"],
+    );
+
     for (name, method) in [("bzip2", 12), ("lzma", 14)] {
         let d = dir.join(name);
         pair(&d, &[("signal", signal_f64(2)), ("label", labels_f64(2))], false);
