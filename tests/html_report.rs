@@ -471,3 +471,48 @@ fn the_first_screen_states_the_findings_and_every_comparison_is_a_table_row() {
         "the contents link to the study"
     );
 }
+
+#[test]
+fn a_search_report_tells_the_search() {
+    let dir = out_dir("halving");
+    std::fs::write(
+        dir.join("h.toml"),
+        "name = \"h\"\ndata = \"synthetic:1:80\"\n[defaults]\nepochs = 4\nbatch_size = 16\nval_fraction = 0.25\nmodel = \"eegnet\"\n\
+         [search]\nsamples = 4\nseed = 3\nlr = { log_uniform = [1e-4, 1e-2] }\n\
+         [search.early_stopping]\nkind = \"successive_halving\"\nmin_epochs = 1\nreduction_factor = 2\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+        .current_dir(&dir)
+        .args(["h.toml", "--jobs", "2", "--threads", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = report(&dir.join("runs"), &dir, &[]);
+    let doc = parse(&html);
+    assert!(
+        doc.descendants().any(|n| n.attribute("id") == Some("search-h")),
+        "a search section"
+    );
+    let search: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("runs/h/search.json")).unwrap()).unwrap();
+    let chosen = search["chosen"].as_str().unwrap();
+    let line = doc
+        .descendants()
+        .find(|n| n.attribute("class") == Some("chosen"))
+        .expect("the chosen run");
+    let text: String = line.descendants().filter_map(|n| n.text()).collect();
+    assert!(text.contains(chosen) && text.contains("val_acc"), "{text}");
+    // One row per rung decision, and stopped runs are not 'needing attention'.
+    let rungs = search["decisions"].as_array().unwrap().len();
+    let rows = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("caption") && n.text().is_some_and(|t| t.starts_with("Each rung")))
+        .flat_map(|c| c.parent().unwrap().children().filter(|n| n.has_tag_name("tr")))
+        .count();
+    assert_eq!(rows, 1 + rungs);
+    assert!(
+        !doc.descendants().any(|n| n.attribute("class") == Some("problem")),
+        "stopped runs listed as problems"
+    );
+}

@@ -102,6 +102,7 @@ pub fn page(
         &findings::tables(studies),
     );
     findings_tables(&mut out, studies)?;
+    search_sections(&mut out, runs)?;
 
     writeln!(
         out,
@@ -274,6 +275,66 @@ fn contents(out: &mut String, runs: &[RunInfo], studies: &[findings::Study], war
         writeln!(out, "<li><a href=\"#{}\">{}</a></li>", escape(&id), escape(&title))?;
     }
     out.push_str("</ul>\n</nav>\n");
+    Ok(())
+}
+
+/// For each search: its budget, the run it chose (by validation accuracy) with that score
+/// and its test accuracy, and a table of its rungs.
+fn search_sections(out: &mut String, runs: &[RunInfo]) -> Result<()> {
+    let (declared, _) = super::runs::declarations(runs);
+    for search in declared.values().filter_map(|d| d.search.as_ref()) {
+        let name = search["experiment"].as_str().unwrap_or_default();
+        writeln!(out, "<h2 id=\"search-{0}\">Search: {0}</h2>", escape(name))?;
+        let metric = search["metric"].as_str().unwrap_or("val_acc");
+        let (trained, full) = (
+            search["epochs_trained"].as_u64().unwrap_or(0),
+            search["epochs_if_all_trained_fully"].as_u64().unwrap_or(0),
+        );
+        writeln!(
+            out,
+            "<p>{} round(s), ranked by {}; {}; {trained} epochs trained of {full} had every sample trained fully ({:.0}%).</p>",
+            search["rounds"].as_u64().unwrap_or(1),
+            escape(metric),
+            if search["complete"] == true { "complete" } else { "not complete yet" },
+            100.0 * trained as f64 / full.max(1) as f64
+        )?;
+        if let Some(chosen) = search["chosen"].as_str() {
+            let score = search["decisions"]
+                .as_array()
+                .and_then(|d| d.last())
+                .and_then(|d| d["scores"].as_array())
+                .and_then(|s| s.iter().find(|p| p[0] == chosen))
+                .and_then(|p| p[1].as_f64());
+            let run = runs.iter().find(|r| r.id == chosen);
+            let summary = run.and_then(|r| r.summary());
+            let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", 100.0 * v));
+            let (metric, id) = (escape(metric), escape(chosen));
+            let settings = escape(&run.map(|r| r.record.config.describe()).unwrap_or_default());
+            let (score, at_best, last) = (
+                pct(score),
+                pct(summary.as_ref().and_then(|s| s.test_acc_at_best_val)),
+                pct(summary.as_ref().map(|s| s.final_test_acc)),
+            );
+            writeln!(
+                out,
+                "<p class=\"chosen\">Chosen by {metric}: <a href=\"#run-{id}\">{id}</a> ({settings}), {metric} {score}; test accuracy at its best validation epoch {at_best}, at its last epoch {last} (the test set played no part in the choice).</p>"
+            )?;
+        }
+        out.push_str("<div class=\"scroll\"><table>\n<caption>Each rung: the runs that reached it, the best score, and how many went on (the others stopped there, a normal end)</caption>\n<tr><th>round</th><th>rung</th><th>epoch</th><th>runs</th><th>best score</th><th>promoted</th><th>stopped</th></tr>\n");
+        for d in search["decisions"].as_array().into_iter().flatten() {
+            let scores = d["scores"].as_array().map_or(0, Vec::len);
+            let promoted = d["promoted"].as_array().map_or(0, Vec::len);
+            let best = d["scores"][0][1]
+                .as_f64()
+                .map_or("-".into(), |v| format!("{:.2}%", 100.0 * v));
+            writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{scores}</td><td>{best}</td><td>{promoted}</td><td>{}</td></tr>",
+                d["round"], d["rung"], d["epoch"], scores.saturating_sub(promoted)
+            )?;
+        }
+        out.push_str("</table></div>\n");
+    }
     Ok(())
 }
 

@@ -100,6 +100,8 @@ pub struct Declaration {
     pub is_search: bool,
     /// The search's chosen run id.
     pub chosen: Option<String>,
+    /// `search.json` as written, for the report's search section.
+    pub search: Option<serde_json::Value>,
 }
 
 /// The declarations of the experiment folders that hold `runs`, and a warning for each
@@ -120,7 +122,10 @@ pub fn declarations(runs: &[RunInfo]) -> (BTreeMap<PathBuf, Declaration>, Vec<St
         if let Ok(bytes) = std::fs::read(&search) {
             declaration.is_search = true;
             match serde_json::from_slice::<serde_json::Value>(&bytes) {
-                Ok(v) => declaration.chosen = v["chosen"].as_str().map(String::from),
+                Ok(v) => {
+                    declaration.chosen = v["chosen"].as_str().map(String::from);
+                    declaration.search = Some(v);
+                }
                 Err(e) => warnings.push(format!("{}: not a search record: {e}", search.display())),
             }
         }
