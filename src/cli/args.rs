@@ -108,8 +108,8 @@ pub struct SummarizeArgs {
     /// A runs folder (any experiment), an experiment folder, or one run
     #[arg(default_value = "runs")]
     pub runs_dir: PathBuf,
-    /// Output on stdout
-    #[arg(long, value_enum, default_value_t = crate::report::Format::Table)]
+    /// Output on stdout: table, csv, json or markdown (markdown adds the findings as tables)
+    #[arg(long, default_value = "table", value_parser = str::parse::<crate::report::Format>)]
     pub format: crate::report::Format,
     /// Configuration columns to group by (runs in a group are averaged)
     #[arg(long, value_delimiter = ',', default_value = crate::report::columns::DEFAULT_GROUP_BY_TEXT)]

@@ -58,17 +58,6 @@ impl Activation {
             Self::Elu { .. } => "elu",
         }
     }
-
-    /// Derivative expressed through the output `y = apply(x)`: for all three functions
-    /// `y > 0` exactly when `x > 0` (PyTorch's choice at 0 is the negative branch).
-    pub fn derivative_from_output(&self, y: f32) -> f32 {
-        match *self {
-            _ if y > 0.0 => 1.0,
-            Self::Relu => 0.0,
-            Self::LeakyRelu { slope } => slope,
-            Self::Elu { alpha } => y + alpha,
-        }
-    }
 }
 
 /// Pooling along time with kernel = stride = `size` and no padding (floor mode).

@@ -9,12 +9,27 @@ use polars::prelude::*;
 use std::path::Path;
 
 /// Output format of a table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Table,
     Csv,
     Json,
     Markdown,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "table" => Ok(Self::Table),
+            "csv" => Ok(Self::Csv),
+            "json" => Ok(Self::Json),
+            "markdown" => Ok(Self::Markdown),
+            _ => Err(format!(
+                "unknown format '{text}': expected table, csv, json or markdown"
+            )),
+        }
+    }
 }
 
 fn pct(v: f64) -> f64 {
