@@ -5,7 +5,7 @@
 mod common;
 
 use common::{fixtures, golden};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn eegrun(args: &[&str]) -> Output {
@@ -13,6 +13,17 @@ fn eegrun(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run eegrun")
+}
+
+/// Runs eegrun in `dir`, asserting that it succeeds; its stdout.
+fn succeed_in(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn out_dir(name: &str) -> PathBuf {
@@ -445,17 +456,8 @@ fn the_gate_tells_configurations_apart_by_every_setting() {
     let body =
         "name = \"e\"\ndata = \"synthetic:1:16\"\n[defaults]\nepochs = 1\nbatch_size = 8\n[grid]\neps = [1e-8, 1e-7]\n";
     std::fs::write(dir.join("e.toml"), body).unwrap();
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
-            .current_dir(&dir)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    run(&["e.toml"]);
-    let said = run(&["check", "runs", "--baseline", "b.json", "--update"]);
+    succeed_in(&dir, &["e.toml"]);
+    let said = succeed_in(&dir, &["check", "runs", "--baseline", "b.json", "--update"]);
     assert!(said.contains("recorded 2 configurations"), "{said}");
 }
 
@@ -469,16 +471,8 @@ fn a_differences_figure_draws_at_most_its_40_largest_pairs() {
         rates.join(", ")
     );
     std::fs::write(dir.join("m.toml"), body).unwrap();
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
-            .current_dir(&dir)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    };
-    run(&["m.toml", "--jobs", "2", "--threads", "1"]);
-    run(&["summarize", "runs"]);
+    succeed_in(&dir, &["m.toml", "--jobs", "2", "--threads", "1"]);
+    succeed_in(&dir, &["summarize", "runs"]);
     let png = image::open(dir.join("runs/plots/m-eegnet-differences.png")).unwrap();
     assert_eq!(png.height(), 140 + 60 * 40, "the figure's height");
     let svg = std::fs::read_to_string(dir.join("runs/plots/m-eegnet-differences.svg")).unwrap();

@@ -119,10 +119,8 @@ pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset, s
             broken.len()
         );
     }
-    let infos: Vec<RunInfo> = last.iter().filter_map(|r| RunInfo::read(&r.dir.path).ok()).collect();
-    let (mut declared, _) = declarations(&infos);
-    declared.values_mut().for_each(|d| d.study = Some(study.clone()));
-    print!("{}", findings::comparisons(&findings::studies(&infos, &declared)));
+    let infos = finished(&last);
+    print!("{}", findings::comparisons(&judged(&infos, &study)));
     let open = result.open.iter().filter(|&&o| o).count();
     let fixed = configs.len() * seeds.max;
     println!(
@@ -169,11 +167,9 @@ fn open_configurations(
     data: &Dataset,
     study: &StudyFile,
 ) -> Result<Vec<bool>> {
-    let infos: Vec<RunInfo> = runs.iter().filter_map(|r| RunInfo::read(&r.dir.path).ok()).collect();
-    let (mut declared, _) = declarations(&infos);
-    declared.values_mut().for_each(|d| d.study = Some(study.clone()));
+    let infos = finished(runs);
     let mut open: BTreeSet<String> = BTreeSet::new();
-    for study in findings::studies(&infos, &declared) {
+    for study in judged(&infos, study) {
         for (i, j, c) in &study.comparisons {
             if c.verdict() == Verdict::Undecided {
                 open.insert(study.configs[*i].key.clone());
@@ -185,4 +181,17 @@ fn open_configurations(
         .iter()
         .map(|c| open.contains(&configuration_key(c, &data.fingerprint)))
         .collect())
+}
+
+/// The planned runs as read from their folders.
+fn finished(runs: &[PlannedRun]) -> Vec<RunInfo> {
+    runs.iter().filter_map(|r| RunInfo::read(&r.dir.path).ok()).collect()
+}
+
+/// The studies of `infos`, judged against this study's declaration (not the one on disk, which
+/// a dry run has not written).
+fn judged<'a>(infos: &'a [RunInfo], study: &StudyFile) -> Vec<findings::Study<'a>> {
+    let (mut declared, _) = declarations(infos);
+    declared.values_mut().for_each(|d| d.study = Some(study.clone()));
+    findings::studies(infos, &declared)
 }
