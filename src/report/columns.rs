@@ -29,6 +29,8 @@ pub const WALL_SECONDS: &str = "wall_seconds";
 pub const RUNS: &str = "runs";
 pub const STATES: &str = "states";
 pub const SEEDS: &str = "seeds";
+/// How many of a group's runs its means and sds are over: the done ones.
+pub const MEANS_OVER: &str = "means_over";
 
 /// The name of a metric's mean or standard deviation in a grouped table.
 pub fn mean(metric: &str) -> String {

@@ -32,8 +32,10 @@ impl std::str::FromStr for Format {
     }
 }
 
+/// A fraction in percent, rounded only to shed binary noise (1e-9 points): grouped
+/// means and sds are computed from these, and rounded where they are shown.
 fn pct(v: f64) -> f64 {
-    (v * 1e4).round() / 100.0
+    (v * 1e11).round() / 1e9
 }
 
 /// One row per run (accuracies in percent).
@@ -89,7 +91,7 @@ pub fn runs_frame(runs: &[RunInfo]) -> Result<DataFrame> {
         ),
         Column::new(
             col::TRAIN_TEST_GAP.into(),
-            float(&|r| summary(r).map(|s| pct(s.final_train_acc) - pct(s.final_test_acc))),
+            float(&|r| summary(r).map(|s| pct(s.final_train_acc - s.final_test_acc))),
         ),
         Column::new(
             col::WALL_SECONDS.into(),
@@ -169,8 +171,9 @@ fn mean_std(values: &[f64]) -> (Option<f64>, Option<f64>) {
     (Some(mean), std)
 }
 
-/// Per group of equal `by` values (sorted by them): number of runs and seeds, and mean and
-/// standard deviation of the accuracies.
+/// Per group of equal `by` values (sorted by them): number of runs and seeds, the states
+/// found, and mean and standard deviation of the accuracies over the group's done runs only
+/// (partial, failed and stopped runs ended at other epochs: they are counted, not averaged).
 pub fn grouped(df: &DataFrame, by: &[String]) -> Result<DataFrame> {
     for name in by {
         if df.column(name).is_err() || name.ends_with("_acc") {
@@ -210,12 +213,13 @@ pub fn grouped(df: &DataFrame, by: &[String]) -> Result<DataFrame> {
     let mut out = df
         .select(by.iter().map(|s| s.as_str()))?
         .take(&IdxCa::from_vec("idx".into(), firsts))?;
+    let status = df.column(col::STATUS)?.str()?.clone();
+    let done = |i: usize| status.get(i) == Some(RunState::Done.name());
     let values = |name: &str, g: &[usize]| -> Result<Vec<f64>> {
         let column = df.column(name)?.f64()?.clone();
-        Ok(g.iter().filter_map(|&i| column.get(i)).collect())
+        Ok(g.iter().filter(|&&i| done(i)).filter_map(|&i| column.get(i)).collect())
     };
     let seeds = df.column(col::SEED)?.i64()?.clone();
-    let status = df.column(col::STATUS)?.str()?.clone();
     let states: Vec<String> = groups
         .iter()
         .map(|g| {
@@ -236,6 +240,13 @@ pub fn grouped(df: &DataFrame, by: &[String]) -> Result<DataFrame> {
             groups.iter().map(|g| g.len() as i64).collect::<Vec<_>>(),
         ),
         Column::new(col::STATES.into(), states),
+        Column::new(
+            col::MEANS_OVER.into(),
+            groups
+                .iter()
+                .map(|g| g.iter().filter(|&&i| done(i)).count() as i64)
+                .collect::<Vec<_>>(),
+        ),
         Column::new(
             col::SEEDS.into(),
             groups
@@ -323,10 +334,10 @@ pub fn display_grouped(g: &DataFrame, by: &[String]) -> Result<(Vec<String>, Vec
             .and_then(|v| v.extract::<f64>());
         value.map(|v| format!("{v:.decimals$}")).unwrap_or_else(|| "-".into())
     };
-    let mean_sd = |name: &str, i: usize, runs: &str| {
+    let mean_sd = |name: &str, i: usize| {
         let mean = number(&col::mean(name), i, 2);
         let sd = number(&col::std(name), i, 2);
-        if runs == "1" || sd == "-" {
+        if sd == "-" {
             mean
         } else {
             format!("{mean} ± {sd}")
@@ -334,14 +345,23 @@ pub fn display_grouped(g: &DataFrame, by: &[String]) -> Result<(Vec<String>, Vec
     };
     let rows = (0..g.height())
         .map(|i| {
-            let runs = get(col::RUNS, i);
-            let mut row: Vec<String> = by.iter().map(|n| get(n, i)).collect();
+            let (runs, over) = (get(col::RUNS, i), get(col::MEANS_OVER, i));
+            // Settings with 3 significant digits (the config column tells configurations apart).
+            let setting = |n: &str| match g.column(n).ok().and_then(|c| c.f64().ok()?.get(i)) {
+                Some(v) => super::findings::significant(v, 3),
+                None => get(n, i),
+            };
+            let mut row: Vec<String> = by.iter().map(|n| setting(n)).collect();
             row.push(get(col::SEEDS, i));
-            row.push(get(col::STATES, i));
-            row.push(mean_sd(col::BEST_TEST_ACC, i, &runs));
+            row.push(match (over == runs, over.as_str()) {
+                (true, _) => get(col::STATES, i),
+                (false, "0") => format!("{}; none done, no means", get(col::STATES, i)),
+                (false, _) => format!("{}; means over the {over} done", get(col::STATES, i)),
+            });
+            row.push(mean_sd(col::BEST_TEST_ACC, i));
             row.push(number(&col::mean(col::BEST_EPOCH), i, 0));
-            row.push(mean_sd(col::FINAL_TEST_ACC, i, &runs));
-            row.push(mean_sd(col::FINAL_TRAIN_ACC, i, &runs));
+            row.push(mean_sd(col::FINAL_TEST_ACC, i));
+            row.push(mean_sd(col::FINAL_TRAIN_ACC, i));
             row.push(number(&col::mean(col::TRAIN_TEST_GAP), i, 2));
             row
         })
@@ -401,4 +421,68 @@ pub fn write_files(df: &mut DataFrame, dir: &Path) -> Result<()> {
         .finish(df)
         .map_err(|e| anyhow!("writing parquet: {e}"))?;
     write_atomic(&dir.join("summary.parquet"), &parquet)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A frame of one configuration's runs: (status, final test accuracy in percent).
+    fn frame(runs: &[(&str, Option<f64>)]) -> DataFrame {
+        let values: Vec<Option<f64>> = runs.iter().map(|r| r.1).collect();
+        df!(
+            col::MODEL => vec!["eegnet"; runs.len()],
+            col::SEED => (0..runs.len() as i64).collect::<Vec<_>>(),
+            col::STATUS => runs.iter().map(|r| r.0).collect::<Vec<_>>(),
+            col::BEST_TEST_ACC => values.clone(),
+            col::FINAL_TEST_ACC => values.clone(),
+            col::FINAL_TRAIN_ACC => values.clone(),
+            col::TRAIN_TEST_GAP => values.clone(),
+            col::BEST_EPOCH => values,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn means_leave_out_runs_that_are_not_done_and_say_so() {
+        let runs = frame(&[
+            ("done", Some(60.0)),
+            ("partial", Some(20.0)),
+            ("done", Some(62.0)),
+            ("failed", None),
+            ("stopped", Some(40.0)),
+        ]);
+        let by = [col::MODEL.to_string()];
+        let g = grouped(&runs, &by).unwrap();
+        let mean = g.column(&col::mean(col::FINAL_TEST_ACC)).unwrap().f64().unwrap().get(0);
+        let sd = g.column(&col::std(col::FINAL_TEST_ACC)).unwrap().f64().unwrap().get(0);
+        assert_eq!(mean, Some(61.0));
+        assert!((sd.unwrap() - 2f64.sqrt()).abs() < 1e-12);
+        let (header, rows) = display_grouped(&g, &by).unwrap();
+        let cell = |name: &str| rows[0][header.iter().position(|h| h == name).unwrap()].clone();
+        assert_eq!(
+            cell("runs"),
+            "2 done, 1 failed, 1 partial, 1 stopped; means over the 2 done"
+        );
+        assert_eq!(cell("final test acc (%)"), "61.00 ± 1.41");
+        // A group with no done run has no mean.
+        let g = grouped(&frame(&[("partial", Some(20.0))]), &by).unwrap();
+        assert_eq!(
+            display_grouped(&g, &by).unwrap().1[0][2],
+            "1 partial; none done, no means"
+        );
+        assert_eq!(display_grouped(&g, &by).unwrap().1[0][3], "-");
+    }
+
+    #[test]
+    fn sds_come_from_unrounded_accuracies() {
+        // 10.002% and 10.007%: rounded to 2 decimals first they would be 10.00 and 10.01,
+        // with an sd of 0.0071 shown as 0.01; unrounded the sd is 0.0035.
+        let runs = frame(&[("done", Some(pct(0.10002))), ("done", Some(pct(0.10007)))]);
+        let by = [col::MODEL.to_string()];
+        let (header, rows) = display_grouped(&grouped(&runs, &by).unwrap(), &by).unwrap();
+        let at = header.iter().position(|h| h == "final test acc (%)").unwrap();
+        assert_eq!(rows[0][at], "10.00 ± 0.00");
+        assert_eq!(pct(0.973_587_674_247), 97.358_767_425);
+    }
 }
