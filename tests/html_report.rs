@@ -67,11 +67,29 @@ fn outline(html: &str) -> String {
 fn the_page_is_well_formed_and_loads_nothing() {
     let html = report(&fixtures(), &out_dir("self-contained"), &[]);
     let doc = parse(&html);
+    // One script, the one the Content-Security-Policy names by hash; nothing may load.
+    let policy = doc
+        .descendants()
+        .find(|n| n.attribute("http-equiv") == Some("Content-Security-Policy"))
+        .and_then(|n| n.attribute("content"))
+        .expect("a Content-Security-Policy");
+    assert!(policy.starts_with("default-src 'none';"), "{policy}");
+    let scripts: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("script")).collect();
+    assert_eq!(scripts.len(), 1);
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD
+        .encode(sha2::Sha256::digest(scripts[0].text().unwrap_or_default().as_bytes()));
+    assert!(policy.ends_with(&format!("script-src 'sha256-{hash}'")), "{policy}");
     for node in doc.descendants().filter(|n| n.is_element()) {
         let tag = node.tag_name().name();
         assert!(
-            !["script", "link", "img", "iframe", "object", "embed"].contains(&tag),
+            !["link", "img", "iframe", "object", "embed"].contains(&tag),
             "<{tag}> in the page"
+        );
+        assert!(
+            !node.attributes().any(|a| a.name().starts_with("on")),
+            "an event handler on <{tag}>"
         );
         for attribute in node.attributes() {
             let value = attribute.value();
@@ -187,9 +205,14 @@ fn values_from_run_folders_are_escaped() {
     std::fs::write(&status_path, serde_json::to_string(&status).unwrap()).unwrap();
     let html = report(&runs, &dir, &[]);
     let doc = parse(&html);
+    // The page's one script is its own (the sorting script, at the end of the body).
+    let scripts: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("script")).collect();
     assert!(
-        !doc.descendants()
-            .any(|n| ["script", "b"].contains(&n.tag_name().name())),
+        scripts.len() == 1 && scripts[0].text().is_some_and(|t| t.contains("table.sortable")),
+        "markup from a run folder became a script"
+    );
+    assert!(
+        !doc.descendants().any(|n| n.has_tag_name("b")),
         "markup from a run folder became elements"
     );
     assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quotes&quot;"));
@@ -237,6 +260,29 @@ fn chromium() -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
+/// A copy of a page without its Content-Security-Policy, so that a test's probe script runs.
+fn without_policy(html: &str) -> String {
+    let start = html
+        .find("<meta http-equiv=\"Content-Security-Policy\"")
+        .expect("a policy");
+    let end = start + html[start..].find("/>").unwrap() + 2;
+    format!("{}{}", &html[..start], &html[end..])
+}
+
+/// Chromium for `test`, or `None` after saying why it is skipped (a failure where
+/// EEGRUN_REQUIRE_BROWSER is set).
+fn browser_for(test: &str) -> Option<PathBuf> {
+    let browser = chromium();
+    if browser.is_none() {
+        assert!(
+            std::env::var_os("EEGRUN_REQUIRE_BROWSER").is_none(),
+            "EEGRUN_REQUIRE_BROWSER is set but chromium is not installed"
+        );
+        eprintln!("SKIPPED {test}: chromium is not installed (apt-get install chromium; .ci/run does)");
+    }
+    browser
+}
+
 /// Runs headless chromium on `page` with `args`; returns (stdout, stderr).
 fn headless(browser: &Path, profile: &Path, args: &[String], page: &Path) -> (String, String) {
     let out = Command::new(browser)
@@ -266,14 +312,7 @@ fn headless(browser: &Path, profile: &Path, args: &[String], page: &Path) -> (St
 
 #[test]
 fn renders_in_a_headless_browser() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("EEGRUN_REQUIRE_BROWSER").is_none(),
-            "EEGRUN_REQUIRE_BROWSER is set but chromium is not installed"
-        );
-        eprintln!(
-            "SKIPPED renders_in_a_headless_browser: chromium is not installed (apt-get install chromium; .ci/run does)"
-        );
+    let Some(browser) = browser_for("renders_in_a_headless_browser") else {
         return;
     };
     let dir = out_dir("browser");
@@ -304,13 +343,58 @@ fn renders_in_a_headless_browser() {
     let leaky = dir.join("leaky.html");
     std::fs::write(
         &leaky,
-        html.replace("</body>", "<img src=\"http://example.invalid/x.png\"/></body>"),
+        without_policy(&html).replace("</body>", "<img src=\"http://example.invalid/x.png\"/></body>"),
     )
     .unwrap();
     let requests = requests_of(&leaky, "profile-0");
     assert!(
         requests.iter().any(|u| u.contains("example.invalid")),
         "the net-log check missed an image: {requests:?}"
+    );
+
+    // The policy lets the page's own script run (it titles the long table's headings) and
+    // nothing else: a script added to a copy does not run.
+    let (dom, _) = headless(&browser, &dir.join("profile-6"), &["--dump-dom".into()], &page);
+    assert!(
+        dom.contains("title=\"click to sort by this column\""),
+        "the sorting script did not run"
+    );
+    let injected = dir.join("injected.html");
+    std::fs::write(
+        &injected,
+        html.replace("</body>", "<script>document.title = 'injected';</script></body>"),
+    )
+    .unwrap();
+    let (dom, _) = headless(&browser, &dir.join("profile-7"), &["--dump-dom".into()], &injected);
+    assert!(
+        !dom.contains("<title>injected</title>"),
+        "a script the policy does not name ran"
+    );
+    // Clicking a heading sorts the long table by that column, numbers as numbers.
+    let sorted = dir.join("sorted.html");
+    let click = "<script>const th = Array.from(document.querySelectorAll('table.sortable th')) \
+        .find(h => h.textContent === 'final test acc (%)'); th.click(); \
+        const column = Array.from(th.parentNode.children).indexOf(th); \
+        const values = document.createElement('pre'); values.id = 'values'; \
+        values.textContent = Array.from(th.closest('table').querySelectorAll('tr')).slice(1) \
+        .map(r => r.children[column].textContent).join('\\n'); document.body.appendChild(values);</script>";
+    std::fs::write(
+        &sorted,
+        without_policy(&html).replace("</body>", &format!("{click}</body>")),
+    )
+    .unwrap();
+    let (dom, _) = headless(&browser, &dir.join("profile-8"), &["--dump-dom".into()], &sorted);
+    let values: Vec<f64> = dom
+        .split("<pre id=\"values\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .expect("the click probe ran")
+        .lines()
+        .filter_map(|v| v.split(' ').next()?.parse().ok())
+        .collect();
+    assert!(
+        values.len() >= 3 && values.windows(2).all(|w| w[0] <= w[1]),
+        "{values:?}"
     );
 
     // Every figure takes room on the page (measured by a script added to a copy).
@@ -320,7 +404,11 @@ fn renders_in_a_headless_browser() {
         const r = f.querySelector('svg').getBoundingClientRect(); \
         return f.id + ' ' + Math.round(r.width) + 'x' + Math.round(r.height); }).join('\\n'); \
         document.body.appendChild(sizes);</script>";
-    std::fs::write(&probe, html.replace("</body>", &format!("{script}</body>"))).unwrap();
+    std::fs::write(
+        &probe,
+        without_policy(&html).replace("</body>", &format!("{script}</body>")),
+    )
+    .unwrap();
     let (dom, _) = headless(&browser, &dir.join("profile-2"), &["--dump-dom".into()], &probe);
     let sizes = dom
         .split("<pre id=\"sizes\">")
@@ -515,4 +603,208 @@ fn a_search_report_tells_the_search() {
         !doc.descendants().any(|n| n.attribute("class") == Some("problem")),
         "stopped runs listed as problems"
     );
+}
+
+/// Trains `toml` (an experiment file's text) in `dir`.
+fn train(dir: &Path, file: &str, toml: &str) {
+    std::fs::write(dir.join(file), toml).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+        .current_dir(dir)
+        .args([file, "--jobs", "2", "--threads", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Added to a copy of a page: for every figure, each text that leaves its SVG (clipped),
+/// lies on a plotting area, or overlaps another text; and where each headline of the
+/// summary box starts.
+const BOX_PROBE: &str = r#"<script>
+const out = [];
+const meet = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1
+  && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+for (const f of document.querySelectorAll('figure')) {
+  const svg = f.querySelector('svg'), s = svg.getBoundingClientRect();
+  const areas = Array.from(svg.querySelectorAll('rect.plot-area')).map(r => r.getBoundingClientRect());
+  const texts = Array.from(svg.querySelectorAll('text')).filter(t => t.textContent.trim() !== '')
+    .map(t => [t.textContent, t.getBoundingClientRect()]);
+  out.push('figure ' + f.id + ' areas ' + areas.length + ' texts ' + texts.length);
+  for (const [text, b] of texts) {
+    if (b.left < s.left - 1 || b.right > s.right + 1 || b.top < s.top - 1 || b.bottom > s.bottom + 1)
+      out.push('clipped ' + f.id + ': ' + text);
+    if (areas.some(a => meet(a, b))) out.push('on the plot ' + f.id + ': ' + text);
+  }
+  for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++)
+    if (meet(texts[i][1], texts[j][1])) out.push('overlap ' + f.id + ': ' + texts[i][0] + ' / ' + texts[j][0]);
+}
+for (const li of document.querySelectorAll('.summary > ul > li'))
+  out.push('headline ' + Math.round(li.getBoundingClientRect().top + window.scrollY));
+const pre = document.createElement('pre'); pre.id = 'boxes'; pre.textContent = out.join('\n');
+document.body.appendChild(pre);
+</script>"#;
+
+#[test]
+fn figures_keep_their_text_off_the_plots_and_the_first_screen_states_the_findings() {
+    let dir = out_dir("figures");
+    train(
+        &dir,
+        "act.toml",
+        "name = \"act\"\ndata = \"synthetic:1:40\"\n[defaults]\nepochs = 2\nbatch_size = 20\nmodel = \"eegnet\"\n\
+         [grid]\nactivation = [\"relu\", \"leaky_relu\", \"elu\"]\nseed = [0, 1]\n",
+    );
+    train(
+        &dir,
+        "drop.toml",
+        "name = \"drop\"\ndata = \"synthetic:2:40\"\n[defaults]\nepochs = 2\nbatch_size = 20\nmodel = \"eegnet\"\n\
+         [grid]\ndropout = [0.1, 0.5, 0.9]\nseed = [0, 1]\n",
+    );
+    // 27 samples over four settings, continuous ones among them (the case that drew 54
+    // legend entries over the curves, with 17-digit labels and reused colours).
+    train(
+        &dir,
+        "s27.toml",
+        "name = \"s27\"\ndata = \"synthetic:1:60\"\n[defaults]\nepochs = 3\nbatch_size = 15\nval_fraction = 0.25\nmodel = \"eegnet\"\n\
+         [search]\nsamples = 27\nseed = 5\nlr = { log_uniform = [1e-4, 1e-2] }\ndropout = { uniform = [0.1, 0.7] }\n\
+         activation = { choice = [\"relu\", \"leaky_relu\", \"elu\"] }\n\
+         [search.early_stopping]\nkind = \"successive_halving\"\nmin_epochs = 1\nreduction_factor = 3\n",
+    );
+    let runs = dir.join("runs");
+    let pages: Vec<(&str, PathBuf, String)> = [
+        ("fixtures", None),
+        ("act", Some("act")),
+        ("drop", Some("drop")),
+        ("s27", Some("s27")),
+    ]
+    .into_iter()
+    .map(|(name, experiment)| {
+        let sub = dir.join(name);
+        std::fs::create_dir_all(&sub).unwrap();
+        let html = match experiment {
+            Some(e) => report(&runs, &sub, &["--filter", &format!("experiment={e}")]),
+            None => report(&fixtures(), &sub, &[]),
+        };
+        (name, sub, html)
+    })
+    .collect();
+
+    // Checked without a browser: what each figure shows.
+    let svgs = |html: &str, id: &str| -> String {
+        let start = html
+            .find(&format!("<figure id=\"figure-{id}\">"))
+            .unwrap_or_else(|| panic!("figure {id}"));
+        html[start..].split("</figure>").next().unwrap().to_string()
+    };
+    let s27 = &pages[3].2;
+    let curves = svgs(s27, "s27-eegnet-accuracy");
+    assert_eq!(
+        curves.matches("more configurations").count(),
+        1,
+        "the rest grouped under one entry"
+    );
+    assert!(curves.matches("<text").count() < 45, "a readable legend");
+    assert!(
+        svgs(s27, "s27-search").contains("the chosen run"),
+        "a hyperparameter-vs-score figure"
+    );
+    let long_number = long_number(&(svgs(s27, "s27-search") + &curves));
+    assert!(long_number.is_none(), "more than 3 significant digits: {long_number:?}");
+    // No accuracy-against-dropout line through runs that differ in other settings too; one
+    // where only dropout varies.
+    assert!(!s27.contains("figure-s27-dropout"));
+    assert!(pages[2].2.contains("figure-drop-dropout"));
+
+    let Some(browser) = browser_for("figures_keep_their_text_off_the_plots_and_the_first_screen_states_the_findings")
+    else {
+        return;
+    };
+    for (name, sub, html) in &pages {
+        let probe = sub.join("probe.html");
+        std::fs::write(
+            &probe,
+            without_policy(html).replace("</body>", &format!("{BOX_PROBE}</body>")),
+        )
+        .unwrap();
+        let (dom, _) = headless(
+            &browser,
+            &sub.join("profile"),
+            &["--dump-dom".into(), "--window-size=1280,800".into()],
+            &probe,
+        );
+        let boxes = dom
+            .split("<pre id=\"boxes\">")
+            .nth(1)
+            .and_then(|s| s.split("</pre>").next())
+            .expect("the probe ran");
+        let figures = html.matches("<figure").count();
+        assert_eq!(
+            boxes.lines().filter(|l| l.starts_with("figure ")).count(),
+            figures,
+            "{boxes}"
+        );
+        assert!(
+            !boxes
+                .lines()
+                .any(|l| l.starts_with("figure ") && l.contains(" areas 0 ")),
+            "every figure marks its plotting areas: {boxes}"
+        );
+        let faults: Vec<&str> = boxes
+            .lines()
+            .filter(|l| !l.starts_with("figure ") && !l.starts_with("headline "))
+            .collect();
+        assert!(faults.is_empty(), "{name}: {}", faults.join("\n"));
+        // The first screen (1280×800) shows each study's headline (trained studies; the
+        // fixture runs predate per-trial predictions).
+        let headlines: Vec<u32> = boxes
+            .lines()
+            .filter_map(|l| l.strip_prefix("headline ")?.parse().ok())
+            .collect();
+        if *name != "fixtures" {
+            assert!(!headlines.is_empty(), "{name}: no headline");
+            assert!(
+                headlines.iter().all(|&top| top + 24 <= 800),
+                "{name}: headlines at {headlines:?}"
+            );
+        }
+        headless(
+            &browser,
+            &sub.join("profile"),
+            &[
+                format!("--screenshot={}", sub.join("first-screen.png").display()),
+                "--window-size=1280,800".into(),
+            ],
+            &sub.join("report.html"),
+        );
+        eprintln!(
+            "{name}: {} figures checked, first screen in {}",
+            figures,
+            sub.join("first-screen.png").display()
+        );
+    }
+}
+
+/// The first number with more than six significant digits in the `<text>` elements of an
+/// SVG, if any.
+fn long_number(svg: &str) -> Option<String> {
+    let texts: String = svg
+        .split("</text>")
+        .filter_map(|part| part.rsplit_once('>').map(|(_, text)| format!("{text} ")))
+        .collect();
+    let mut digits = String::new();
+    let mut found = None;
+    for c in texts.chars().chain([' ']) {
+        if c.is_ascii_digit() || c == '.' {
+            digits.push(c);
+        } else {
+            let significant = digits
+                .trim_start_matches(['0', '.'])
+                .chars()
+                .filter(|c| c.is_ascii_digit())
+                .count();
+            if significant > 6 && digits.contains('.') && found.is_none() {
+                found = Some(digits.clone());
+            }
+            digits.clear();
+        }
+    }
+    found
 }

@@ -73,19 +73,23 @@ pub enum Command {
     Slurm(SlurmArgs),
     /// Summarise run folders: the grouped table (mean ± sd over seeds), the study in the
     /// lab report's layout, every paired comparison with its 95% interval and the
-    /// findings (the report's claims with a verdict: supported, contradicted, or not
-    /// distinguishable with this many seeds), summary.csv, summary.parquet, findings.txt
-    /// and plots (seed bands, dropout with error bars, pairwise differences).
+    /// findings (each comparison: A better, equivalent within the margin, or undecided;
+    /// the lab report's claims: supported, contradicted or undecided), summary.csv,
+    /// summary.parquet, findings.txt, findings.json and plots (seed bands, dropout with
+    /// error bars, pairwise differences, a search's runs against each searched setting).
     ///
-    /// Comparisons pair seeds and test trials: exact sign-flip test over seeds (Holm over
-    /// every pair of a model), two-level paired bootstrap interval; see README "Findings".
+    /// Comparisons pair seeds and test trials: a t test on the crossed (seed × subject or
+    /// trial) variance with Satterthwaite's degrees of freedom, equivalence by TOST within
+    /// `[findings] rope`, Holm over the study's declared family; see docs/findings.md.
     ///
     /// Example: eegrun summarize runs/ --filter experiment=activations --format markdown
     Summarize(SummarizeArgs),
-    /// Write one self-contained HTML page of the runs (report.html): the study's tables,
-    /// findings and comparisons as `summarize` states them, every figure (inline SVG),
-    /// the runs that need attention, each run's details folded away, and provenance.
-    /// No scripts and no external resources: it opens offline, mails, and prints to PDF.
+    /// Write one self-contained HTML page of the runs (report.html): a summary of the
+    /// findings first, the study's tables, findings and comparisons as `summarize` states
+    /// them, each search's rungs and choice, every figure (inline SVG), the runs that need
+    /// attention, each run's details folded away, and provenance. Nothing loads: it opens
+    /// offline, mails, and prints to PDF; its one script (sorting the long table) is named
+    /// by hash in the page's Content-Security-Policy, and nothing else can run.
     ///
     /// Example: eegrun report runs/ -o report.html --filter experiment=activations
     Report(ReportArgs),

@@ -167,20 +167,81 @@ fn accuracy(run: &RunInfo, at: At) -> Option<f64> {
     run.predictions.as_ref().and_then(|p| p.accuracy(at))
 }
 
-/// The label of `run` among `group`: the varying settings, activation first.
-fn label_of(run: &RunInfo, varying: &[&str]) -> String {
+/// The settings (of [`SETTINGS`]) whose values differ between the runs of `group`.
+pub fn varying(group: &[&RunInfo]) -> Vec<&'static str> {
+    SETTINGS
+        .iter()
+        .filter(|(_, show)| group.iter().any(|r| show(r) != show(group[0])))
+        .map(|(name, _)| *name)
+        // A slope that only tells leaky_relu from the others is the activation's.
+        .filter(|name| *name != "leaky_slope" || leaky_slopes(group) > 1)
+        .collect()
+}
+
+/// The value of one of [`SETTINGS`] for `run`, as shown in labels.
+pub fn setting(run: &RunInfo, name: &str) -> String {
+    SETTINGS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or_else(String::new, |(_, show)| show(run))
+}
+
+/// `value` with `digits` significant digits and no trailing zeros ("0.000123", "0.5", "64");
+/// below 1e-12 in size (binary noise around zero, as on an axis's ticks) it is "0".
+pub fn significant(value: f64, digits: i32) -> String {
+    if value.abs() < 1e-12 {
+        return "0".into();
+    }
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    let decimals = (digits - 1 - value.abs().log10().floor() as i32).max(0) as usize;
+    let text = format!("{value:.decimals$}");
+    match text.contains('.') {
+        true => text.trim_end_matches('0').trim_end_matches('.').to_string(),
+        false => text,
+    }
+}
+
+/// The label of `run` among `group`: its values of the `varying` settings, activation
+/// first, numbers with `digits` significant digits.
+fn label_of(run: &RunInfo, varying: &[&str], digits: i32) -> String {
     let parts: Vec<String> = SETTINGS
         .iter()
         .filter(|(name, _)| varying.contains(name))
-        .map(|(name, show)| match *name {
-            "activation" => show(run),
-            _ => format!("{name} {}", show(run)),
+        .map(|(name, show)| {
+            let value = show(run);
+            let value = value.parse::<f64>().map_or(value, |v| significant(v, digits));
+            match *name {
+                "activation" => value,
+                _ => format!("{name} {value}"),
+            }
         })
         .collect();
     if parts.is_empty() {
         run.record.config.activation.to_string()
     } else {
         parts.join(", ")
+    }
+}
+
+/// A label per run of `group` ([`label_of`] over the settings that vary in it): three
+/// significant digits, more where two configurations would otherwise read alike.
+pub fn labels(group: &[&RunInfo]) -> Vec<String> {
+    let varying = varying(group);
+    let configurations: Vec<String> = group.iter().map(|r| r.record.configuration()).collect();
+    let mut digits = 3;
+    loop {
+        let labels: Vec<String> = group.iter().map(|r| label_of(r, &varying, digits)).collect();
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        let distinct = labels
+            .iter()
+            .zip(&configurations)
+            .all(|(l, c)| *seen.entry(l.as_str()).or_insert(c.as_str()) == c.as_str());
+        if distinct || digits >= 17 {
+            return labels;
+        }
+        digits += 1;
     }
 }
 
@@ -215,21 +276,16 @@ fn study<'a>(
     group: Vec<&'a RunInfo>,
     declaration: &Declaration,
 ) -> Study<'a> {
-    let varying: Vec<&'static str> = SETTINGS
-        .iter()
-        .filter(|(_, show)| group.iter().any(|r| show(r) != show(group[0])))
-        .map(|(name, _)| *name)
-        // A slope that only tells leaky_relu from the others is the activation's.
-        .filter(|name| *name != "leaky_slope" || leaky_slopes(&group) > 1)
-        .collect();
+    let varying = varying(&group);
+    let labels = labels(&group);
     let mut configs: Vec<Config> = Vec::new();
-    for run in &group {
+    for (run, label) in group.iter().zip(labels) {
         let key = run.record.configuration();
         let index = match configs.iter().position(|c| c.key == key) {
             Some(i) => i,
             None => {
                 configs.push(Config {
-                    label: label_of(run, &varying),
+                    label,
                     key,
                     by_seed: BTreeMap::new(),
                 });
@@ -427,12 +483,19 @@ fn metric(run: &RunInfo, name: &str) -> Option<f64> {
     }
 }
 
+/// One table in the lab report's layout: a caption, a header row and rows of text cells.
+pub struct LabTable {
+    pub caption: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
 /// The report's tables: for an activation study, rows ReLU / LeakyReLU / ELU and one
 /// column per model, for the highest test, final test and (when validating) the test
 /// accuracy at the best validation epoch; for a dropout study, rows dropout and, per
 /// model, final train, final test and their gap. Mean ± sd over seeds (n), percent.
-pub fn tables(studies: &[Study]) -> String {
-    let mut out = String::new();
+pub fn lab_tables(studies: &[Study]) -> Vec<LabTable> {
+    let mut out = Vec::new();
     let mut experiments: Vec<&str> = studies.iter().map(|s| s.experiment.as_str()).collect();
     experiments.dedup();
     for experiment in experiments {
@@ -453,9 +516,10 @@ pub fn tables(studies: &[Study]) -> String {
                 &["highest test", "final test"]
             };
             for name in metrics {
-                let mut rows = vec![std::iter::once("activation".to_string())
+                let header = std::iter::once("activation".to_string())
                     .chain(models.iter().cloned())
-                    .collect::<Vec<_>>()];
+                    .collect::<Vec<_>>();
+                let mut rows = Vec::new();
                 for activation in ActivationName::ALL {
                     let cells: Vec<String> = of
                         .iter()
@@ -472,9 +536,11 @@ pub fn tables(studies: &[Study]) -> String {
                         .collect();
                     rows.push(std::iter::once(activation.to_string()).chain(cells).collect());
                 }
-                let _ = writeln!(out, "{experiment}: {name} accuracy (%), mean ± sd over seeds (n)");
-                out.push_str(&align(&rows));
-                out.push('\n');
+                out.push(LabTable {
+                    caption: format!("{experiment}: {name} accuracy (%), mean ± sd over seeds (n)"),
+                    header,
+                    rows,
+                });
             }
         }
         if of.iter().any(|s| s.varying == ["dropout"]) {
@@ -489,7 +555,7 @@ pub fn tables(studies: &[Study]) -> String {
                 .collect();
             rates.sort_by(|a, b| a.total_cmp(b));
             rates.dedup();
-            let mut rows = vec![header];
+            let mut rows = Vec::new();
             for rate in rates {
                 let mut row = vec![rate.to_string()];
                 for s in &of {
@@ -506,13 +572,24 @@ pub fn tables(studies: &[Study]) -> String {
                 }
                 rows.push(row);
             }
-            let _ = writeln!(
-                out,
-                "{experiment}: accuracy against dropout (%), mean ± sd over seeds (n)"
-            );
-            out.push_str(&align(&rows));
-            out.push('\n');
+            out.push(LabTable {
+                caption: format!("{experiment}: accuracy against dropout (%), mean ± sd over seeds (n)"),
+                header,
+                rows,
+            });
         }
+    }
+    out
+}
+
+/// [`lab_tables`] as aligned text, each under its caption.
+pub fn tables(studies: &[Study]) -> String {
+    let mut out = String::new();
+    for table in lab_tables(studies) {
+        let _ = writeln!(out, "{}", table.caption);
+        let rows: Vec<Vec<String>> = std::iter::once(table.header).chain(table.rows).collect();
+        out.push_str(&align(&rows));
+        out.push('\n');
     }
     out
 }
@@ -1002,6 +1079,18 @@ pub fn to_json(studies: &[Study]) -> serde_json::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_get_three_significant_digits() {
+        assert_eq!(significant(0.366_123_456_789_012_3, 3), "0.366");
+        assert_eq!(significant(0.000_123_456, 3), "0.000123");
+        assert_eq!(significant(0.5, 3), "0.5");
+        assert_eq!(significant(64.0, 3), "64");
+        assert_eq!(significant(1234.6, 3), "1235");
+        assert_eq!(significant(-2.5, 3), "-2.5");
+        assert_eq!(significant(-2.220_446e-16, 3), "0");
+        assert_eq!(significant(0.366_123, 5), "0.36612");
+    }
 
     /// A comparison of A against B with this difference, interval and p-values.
     fn comparison(difference: f64, p: f64, p_equivalent: f64) -> Comparison {

@@ -1,8 +1,9 @@
 //! One self-contained HTML page of a study: the tables, findings and comparisons as
 //! `summarize` states them, every figure as inline SVG, each run folded away with its
-//! details, the runs that need attention, and provenance. No scripts, no external
-//! resources; every value read from a run folder is escaped. The page is well-formed XML
-//! (XHTML syntax), so a test can parse it.
+//! details, the runs that need attention, and provenance. No external resources; every
+//! value read from a run folder is escaped; one small script sorts the long table, and the
+//! page's Content-Security-Policy lets that script alone run (by its hash) and nothing load.
+//! The page is well-formed XML (XHTML syntax), so a test can parse it.
 
 use super::findings;
 use super::runs::RunInfo;
@@ -62,6 +63,7 @@ nav ul { columns: 2; font-size: .9rem; }
 .better { color: #064; } .equivalent { color: #035; } .undecided { color: #775; }
 .supported { color: #064; } .contradicted { color: #a00; }
 .stopped { color: #555; }
+th[data-order=\"up\"]::after { content: \" ▲\"; } th[data-order=\"down\"]::after { content: \" ▼\"; }
 figure { margin: 1rem 0; page-break-inside: avoid; }
 figure svg { max-width: 100%; height: auto; }
 figcaption { font-size: .85rem; color: #555; }
@@ -74,6 +76,41 @@ details { margin: .3rem 0; } summary { cursor: pointer; font-family: monospace; 
   nav { display: none; }
 }
 ";
+
+/// Sorts a `sortable` table by the column whose heading is clicked (numbers as numbers,
+/// again to reverse). Written without `<`, `>` and `&`, so the page stays well-formed XML.
+const SORT_SCRIPT: &str = "
+document.querySelectorAll('table.sortable th').forEach(function (th) {
+  th.title = 'click to sort by this column';
+  th.style.cursor = 'pointer';
+  th.addEventListener('click', function () {
+    var table = th.closest('table');
+    var column = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var rows = Array.from(table.querySelectorAll('tr')).slice(1);
+    var up = th.getAttribute('data-order') !== 'up';
+    table.querySelectorAll('th').forEach(function (h) { h.removeAttribute('data-order'); });
+    th.setAttribute('data-order', up ? 'up' : 'down');
+    function key(row) {
+      var text = row.children[column].textContent, number = parseFloat(text);
+      return isNaN(number) ? text : number;
+    }
+    rows.sort(function (a, b) {
+      var x = key(a), y = key(b);
+      var order = typeof x === typeof y ? (typeof x === 'number' ? x - y : x.localeCompare(y)) : (typeof x === 'number' ? -1 : 1);
+      return up ? order : -order;
+    });
+    rows.forEach(function (row) { row.parentNode.appendChild(row); });
+  });
+});
+";
+
+/// The page's Content-Security-Policy: nothing loads, styles are inline, and the one
+/// script that runs is [`SORT_SCRIPT`], named by its SHA-256.
+fn content_security_policy() -> String {
+    use base64::Engine;
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(SORT_SCRIPT.as_bytes()));
+    format!("default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'")
+}
 
 /// The page for `runs` (already filtered), with the scan's warnings.
 pub fn page(
@@ -88,6 +125,11 @@ pub fn page(
     out.push_str(
         "<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n",
     );
+    writeln!(
+        out,
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"{}\"/>",
+        content_security_policy()
+    )?;
     writeln!(out, "<title>eegrun report: {}</title>", escape(&provenance.source))?;
     writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>")?;
     writeln!(out, "<h1>eegrun report: {}</h1>", escape(&provenance.source))?;
@@ -95,12 +137,7 @@ pub fn page(
     summary_box(&mut out, runs, studies)?;
     contents(&mut out, runs, studies, warnings)?;
 
-    section(
-        &mut out,
-        "tables",
-        "The study in the lab report's layout",
-        &findings::tables(studies),
-    );
+    lab_tables(&mut out, studies);
     findings_tables(&mut out, studies)?;
     search_sections(&mut out, runs)?;
 
@@ -111,9 +148,9 @@ pub fn page(
     let frame = summary::runs_frame(runs)?;
     if frame.height() > 0 {
         let (header, rows) = summary::display_grouped(&summary::grouped(&frame, group_by)?, group_by)?;
-        out.push_str("<div class=\"scroll\">\n");
-        table(&mut out, &header, &rows);
-        out.push_str("</div>\n");
+        out.push_str("<div class=\"scroll\">\n<table class=\"sortable\">\n<caption>Means over each configuration's done runs (partial, failed and stopped runs are counted, not averaged); click a heading to sort</caption>\n");
+        rows_of(&mut out, &header, &rows);
+        out.push_str("</table>\n</div>\n");
     } else {
         out.push_str("<p>No finished runs.</p>\n");
     }
@@ -134,6 +171,7 @@ pub fn page(
         run_details(&mut out, run)?;
     }
     provenance_section(&mut out, runs, provenance)?;
+    writeln!(out, "<script>{SORT_SCRIPT}</script>")?;
     out.push_str("</body>\n</html>\n");
     Ok(out)
 }
@@ -151,19 +189,38 @@ fn counts(runs: &[RunInfo]) -> String {
     format!("{} runs: {}", runs.len(), parts.join(", "))
 }
 
-/// A heading and preformatted text (nothing when the text is empty).
-fn section(out: &mut String, id: &str, title: &str, text: &str) {
-    if !text.trim().is_empty() {
-        let _ = writeln!(
-            out,
-            "<h2 id=\"{id}\">{title}</h2>\n<pre>{}</pre>",
-            escape(text.trim_end())
-        );
+/// The study in the lab report's layout: one captioned table per metric (nothing when no
+/// study has that layout).
+fn lab_tables(out: &mut String, studies: &[findings::Study]) {
+    let tables = findings::lab_tables(studies);
+    if tables.is_empty() {
+        return;
+    }
+    out.push_str("<h2 id=\"tables\">The study in the lab report's layout</h2>\n");
+    for t in tables {
+        let _ = writeln!(out, "<div class=\"scroll\">");
+        table_captioned(out, Some(&t.caption), &t.header, &t.rows);
+        out.push_str("</div>\n");
     }
 }
 
 fn table(out: &mut String, header: &[String], rows: &[Vec<String>]) {
-    out.push_str("<table>\n<tr>");
+    table_captioned(out, None, header, rows)
+}
+
+/// A table with an optional caption; the header row is `<th>` cells.
+fn table_captioned(out: &mut String, caption: Option<&str>, header: &[String], rows: &[Vec<String>]) {
+    out.push_str("<table>\n");
+    if let Some(caption) = caption {
+        let _ = writeln!(out, "<caption>{}</caption>", escape(caption));
+    }
+    rows_of(out, header, rows);
+    out.push_str("</table>\n");
+}
+
+/// A header row of `<th>` cells and rows of `<td>` cells.
+fn rows_of(out: &mut String, header: &[String], rows: &[Vec<String>]) {
+    out.push_str("<tr>");
     for cell in header {
         let _ = write!(out, "<th>{}</th>", escape(cell));
     }
@@ -175,7 +232,6 @@ fn table(out: &mut String, header: &[String], rows: &[Vec<String>]) {
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</table>\n");
 }
 
 /// A two-column table of names and values.
@@ -249,12 +305,22 @@ fn summary_box(out: &mut String, runs: &[RunInfo], studies: &[findings::Study]) 
 /// Links to the page's sections.
 fn contents(out: &mut String, runs: &[RunInfo], studies: &[findings::Study], warnings: &[String]) -> Result<()> {
     let mut entries: Vec<(&str, String)> = Vec::new();
-    if !findings::tables(studies).trim().is_empty() {
+    if !findings::lab_tables(studies).is_empty() {
         entries.push(("tables", "The study in the lab report's layout".into()));
     }
     for s in studies.iter().filter(|s| !s.comparisons.is_empty()) {
         entries.push(("", format!("findings-{}-{}", s.experiment, s.model)));
     }
+    let searches: Vec<String> = super::runs::declarations(runs)
+        .0
+        .values()
+        .filter_map(|d| Some(d.search.as_ref()?["experiment"].as_str()?.to_string()))
+        .collect();
+    let search_entries: Vec<(String, String)> = searches
+        .iter()
+        .map(|name| (format!("search-{name}"), format!("Search: {name}")))
+        .collect();
+    entries.extend(search_entries.iter().map(|(id, title)| (id.as_str(), title.clone())));
     entries.push(("long-table", "All configurations".into()));
     entries.push(("figures", "Figures".into()));
     if !troubled(runs).is_empty() || !warnings.is_empty() {

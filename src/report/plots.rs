@@ -1,18 +1,28 @@
 //! Comparison figures (plotters, PNG and SVG) with a bundled font, so they render on
-//! headless machines without fonts.
+//! headless machines without fonts. Text stays out of the plotting areas: legends have a
+//! panel of their own, labels are shortened to fit, and each SVG marks its plotting areas
+//! (`<rect class="plot-area">`) so that a browser test can check it.
 
 use super::findings;
 use super::runs::RunInfo;
 use super::stats::{Comparison, Verdict};
+use crate::store::{EpochMetrics, RunState, RunSummary};
+use anyhow::{anyhow, Context, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// The most rows a differences figure draws (60 px each): beyond it the figure would grow
 /// with the square of a study's configurations.
 const MOST_DIFFERENCES: usize = 40;
-use anyhow::{anyhow, Context, Result};
-use plotters::coord::Shift;
-use plotters::prelude::*;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+/// The most configurations a figure gives a colour and a legend entry of their own; the
+/// others are drawn thin and grey, under one entry.
+const MOST_COLOURED: usize = 8;
+/// Width of every figure, and of its legend panel on the right.
+const WIDTH: u32 = 1000;
+const LEGEND_WIDTH: u32 = 320;
 
 /// DejaVu Sans (Bitstream Vera licence, see assets/DejaVuSans.LICENSE).
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
@@ -24,8 +34,9 @@ fn register_font() {
     });
 }
 
-/// Line colours (matplotlib's "tab10", which stays readable in print).
-const COLOURS: [RGBColor; 8] = [
+/// Line colours (matplotlib's "tab10" without its grey, which stays readable in print);
+/// [`GREY`] is for configurations beyond the first [`MOST_COLOURED`].
+const COLOURS: [RGBColor; MOST_COLOURED] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -35,61 +46,91 @@ const COLOURS: [RGBColor; 8] = [
     RGBColor(227, 119, 194),
     RGBColor(23, 190, 207),
 ];
+const GREY: RGBColor = RGBColor(175, 175, 175);
+const RED: RGBColor = COLOURS[3];
+
+type Area<DB> = DrawingArea<DB, Shift>;
+/// (x, y) points, or (low, high) spreads.
+type Points = Vec<(f64, f64)>;
+/// A plotting area in pixels: left, top, right, bottom.
+type Rect = (i32, i32, i32, i32);
 
 /// A line (or marked line) of a figure, with an optional spread per point (low, high):
 /// drawn as a band around a plain line, as error bars on a marked one.
 struct Line {
-    label: String,
-    points: Vec<(f64, f64)>,
-    spread: Vec<(f64, f64)>,
-    color: usize,
+    /// The legend entry for this line's colour; `None` when another line carries it.
+    legend: Option<String>,
+    points: Points,
+    spread: Points,
+    color: RGBColor,
+    thin: bool,
     dashed: bool,
     markers: bool,
 }
 
-/// (x, y) points, or (low, high) spreads.
-type Points = Vec<(f64, f64)>;
-
-/// Mean and sample standard deviation.
-fn mean_sd(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let sd = if values.len() > 1 {
-        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    (mean, sd)
-}
-
-/// What one figure shows.
+/// What one figure of lines shows; `styles` explain the line styles (solid, dashed).
 struct Figure {
     title: String,
     x_label: &'static str,
     lines: Vec<Line>,
+    styles: [&'static str; 2],
 }
 
-/// One figure to draw: curves or bars ([`Figure`]), or a study's pairwise differences.
+/// How a search panel places a setting's values along x.
+enum Axis {
+    Linear,
+    /// Values spread over decades, placed by their logarithm.
+    Log,
+    /// Names, placed at 0, 1, 2, …
+    Names(Vec<String>),
+}
+
+/// One run in a search panel: where it is, its score, and how it ended.
+struct Dot {
+    x: f64,
+    score: f64,
+    ended: Ended,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Ended {
+    Trained,
+    Stopped,
+    Chosen,
+}
+
+/// A search told as a figure: each run's best validation accuracy against each searched
+/// setting, one panel per setting.
+struct Search {
+    title: String,
+    panels: Vec<(String, Axis, Vec<Dot>)>,
+}
+
+/// One figure to draw.
 enum Plot<'a> {
     Figure(Figure),
     Differences(&'a findings::Study<'a>),
+    Search(Search),
 }
 
 impl Plot<'_> {
     fn size(&self) -> (u32, u32) {
         match self {
-            Plot::Figure(_) => (1000, 620),
-            Plot::Differences(study) => (1000, 140 + 60 * study.comparisons.len().min(MOST_DIFFERENCES) as u32),
+            Plot::Figure(_) => (WIDTH, 620),
+            Plot::Differences(study) => (WIDTH, 140 + 60 * study.comparisons.len().min(MOST_DIFFERENCES) as u32),
+            Plot::Search(search) => (WIDTH, 70 + 320 * search.panels.len().div_ceil(2) as u32),
         }
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<()>
+    /// Draws the figure; returns its plotting areas.
+    fn draw<DB: DrawingBackend>(&self, root: Area<DB>) -> Result<Vec<Rect>>
     where
         DB::ErrorType: 'static,
     {
         match self {
             Plot::Figure(figure) => draw(root, figure),
             Plot::Differences(study) => draw_differences(root, study),
+            Plot::Search(search) => draw_search(root, search),
         }
     }
 
@@ -106,15 +147,114 @@ impl Plot<'_> {
         Ok(png.into_inner())
     }
 
+    /// The figure as SVG text, its plotting areas marked by invisible `plot-area` rects.
     fn svg(&self) -> Result<String> {
         let mut text = String::new();
-        self.draw(SVGBackend::with_string(&mut text, self.size()).into_drawing_area())?;
+        let areas = self.draw(SVGBackend::with_string(&mut text, self.size()).into_drawing_area())?;
+        let marks: String = areas
+            .iter()
+            .map(|(l, t, r, b)| {
+                format!(
+                    "<rect class=\"plot-area\" x=\"{l}\" y=\"{t}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"none\"/>\n",
+                    r - l,
+                    b - t
+                )
+            })
+            .collect();
+        let end = text.rfind("</svg>").context("plotters wrote no </svg>")?;
+        text.insert_str(end, &marks);
         Ok(text)
     }
 }
 
+/// The pixels of a chart's plotting area.
+fn area_of<DB: DrawingBackend, X: Ranged, Y: Ranged>(chart: &ChartContext<DB, Cartesian2d<X, Y>>) -> Rect {
+    let (x, y) = chart.plotting_area().get_pixel_range();
+    (x.start, y.start, x.end, y.end)
+}
+
+/// `text` shortened with "…" until it fits `width` pixels in the sans-serif font of `size`.
+fn fit<DB: DrawingBackend>(area: &Area<DB>, text: &str, size: u32, width: u32) -> String {
+    let style: TextStyle = ("sans-serif", size).into();
+    let wide = |t: &str| area.estimate_text_size(t, &style).is_ok_and(|(w, _)| w > width);
+    if !wide(text) {
+        return text.to_string();
+    }
+    let mut chars: Vec<char> = text.chars().collect();
+    while !chars.is_empty() {
+        chars.pop();
+        let short = format!("{}…", chars.iter().collect::<String>().trim_end());
+        if !wide(&short) {
+            return short;
+        }
+    }
+    "…".to_string()
+}
+
+/// A y range (percent) that holds `values` with some room, at least 4 points tall, inside 0–100.
+fn fitted(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (low, high) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    if low > high {
+        return (0.0, 100.0);
+    }
+    let pad = ((high - low) * 0.08).max(2.0);
+    let (low, high) = ((low - pad).max(0.0), (high + pad).min(100.0));
+    (low.min((high - 4.0).max(0.0)), high.max((low + 4.0).min(100.0)))
+}
+
+/// Tick text for a percentage axis spanning `span` points.
+fn percent_tick(y: f64, span: f64) -> String {
+    if span < 8.0 {
+        format!("{y:.1}")
+    } else {
+        format!("{y:.0}")
+    }
+}
+
+/// What a legend entry shows before its text.
+enum Symbol {
+    Line { dashed: bool },
+    Dot { filled: bool },
+}
+
+/// Draws a legend (symbol, colour, text) down a panel of its own.
+fn draw_legend<DB: DrawingBackend>(area: &Area<DB>, entries: &[(Symbol, RGBColor, String)]) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: &dyn std::fmt::Display| anyhow!("drawing a legend: {e}");
+    let width = area.dim_in_pixel().0;
+    for (k, (symbol, color, text)) in entries.iter().enumerate() {
+        let y = 40 + 26 * k as i32;
+        let style = color.stroke_width(2);
+        match symbol {
+            Symbol::Line { dashed: false } => area.draw(&PathElement::new(vec![(12, y), (40, y)], style)),
+            Symbol::Line { dashed: true } => area
+                .draw(&PathElement::new(vec![(12, y), (21, y)], style))
+                .and_then(|_| area.draw(&PathElement::new(vec![(31, y), (40, y)], style))),
+            Symbol::Dot { filled } => area.draw(&Circle::new(
+                (26, y),
+                5,
+                ShapeStyle {
+                    color: color.to_rgba(),
+                    filled: *filled,
+                    stroke_width: 2,
+                },
+            )),
+        }
+        .map_err(|e| err(&e))?;
+        let text = fit(area, text, 14, width.saturating_sub(56));
+        let style = TextStyle::from(("sans-serif", 14)).pos(Pos::new(HPos::Left, VPos::Center));
+        area.draw(&Text::new(text, (48, y), style)).map_err(|e| err(&e))?;
+    }
+    Ok(())
+}
+
 /// Every figure the runs support, with its file stem: pairwise differences per study,
-/// accuracy curves per experiment and model, the dropout figure per experiment.
+/// accuracy curves per experiment and model, the dropout figure per experiment, and a
+/// figure per search.
 fn plots<'a>(runs: &'a [RunInfo], studies: &'a [findings::Study<'a>]) -> Vec<(String, Plot<'a>)> {
     let mut groups: BTreeMap<(String, String), Vec<&RunInfo>> = BTreeMap::new();
     for run in runs.iter().filter(|r| !r.history.is_empty()) {
@@ -151,6 +291,16 @@ fn plots<'a>(runs: &'a [RunInfo], studies: &'a [findings::Study<'a>]) -> Vec<(St
             plots.push((format!("{experiment}-dropout"), Plot::Figure(figure)));
         }
     }
+    let (declared, _) = super::runs::declarations(runs);
+    for (folder, declaration) in declared.iter().filter(|(_, d)| d.is_search) {
+        let of: Vec<&RunInfo> = runs
+            .iter()
+            .filter(|r| r.dir.parent() == Some(folder.as_path()) && !r.history.is_empty())
+            .collect();
+        if let Some(search) = search_figure(&of, declaration.chosen.as_deref()) {
+            plots.push((format!("{}-search", of[0].record.experiment), Plot::Search(search)));
+        }
+    }
     plots.into_iter().map(|(stem, plot)| (file_stem(&stem), plot)).collect()
 }
 
@@ -177,95 +327,6 @@ pub fn svgs(runs: &[RunInfo], studies: &[findings::Study]) -> Result<Vec<(String
         .collect()
 }
 
-/// Each pairwise difference of a study with its 95% interval, a line at 0, and whether
-/// one of the pair is better.
-fn draw_differences<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, study: &findings::Study) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    let shown = study.comparisons.len().min(MOST_DIFFERENCES);
-    let title = if shown < study.comparisons.len() {
-        format!(
-            "{}: {} differences (A − B), the {shown} largest of {}",
-            study.experiment,
-            study.model,
-            study.comparisons.len()
-        )
-    } else {
-        format!("{}: {} pairwise differences (A − B)", study.experiment, study.model)
-    };
-    let err = |e: &dyn std::fmt::Display| anyhow!("drawing '{title}': {e}");
-    root.fill(&WHITE).map_err(|e| err(&e))?;
-    // The largest differences first when not all fit; the others are in findings.json.
-    let mut order: Vec<&(usize, usize, Comparison)> = study.comparisons.iter().collect();
-    if shown < order.len() {
-        order.sort_by(|a, b| b.2.difference.abs().total_cmp(&a.2.difference.abs()));
-        order.truncate(shown);
-    }
-    let rows: Vec<(String, f64, f64, f64, bool)> = order
-        .into_iter()
-        .map(|(i, j, c)| {
-            let label = format!("{} − {}", study.configs[*i].label, study.configs[*j].label);
-            let (low, high) = c.interval.unwrap_or((c.difference, c.difference));
-            (
-                label,
-                100.0 * c.difference,
-                100.0 * low,
-                100.0 * high,
-                matches!(c.verdict(), Verdict::ABetter | Verdict::BBetter),
-            )
-        })
-        .collect();
-    let reach = rows.iter().map(|r| r.2.abs().max(r.3.abs())).fold(1.0f64, f64::max) * 1.15;
-    let n = rows.len();
-    let mut chart = ChartBuilder::on(&root)
-        .caption(&title, ("sans-serif", 24))
-        .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(330)
-        .build_cartesian_2d(-reach..reach, -0.5..(n as f64 - 0.5))
-        .map_err(|e| err(&e))?;
-    let labels: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
-    chart
-        .configure_mesh()
-        .y_labels(n)
-        .y_label_formatter(&|y| {
-            let i = y.round();
-            if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
-                labels[n - 1 - i as usize].clone()
-            } else {
-                String::new()
-            }
-        })
-        .x_desc("difference in test accuracy (points), 95% interval; red: one is better")
-        .label_style(("sans-serif", 15))
-        .axis_desc_style(("sans-serif", 16))
-        .draw()
-        .map_err(|e| err(&e))?;
-    chart
-        .draw_series(LineSeries::new(
-            [(0.0, -0.5), (0.0, n as f64 - 0.5)],
-            BLACK.stroke_width(1),
-        ))
-        .map_err(|e| err(&e))?;
-    for (k, (_, d, low, high, distinguishable)) in rows.iter().enumerate() {
-        let y = (n - 1 - k) as f64;
-        let color = if *distinguishable { COLOURS[3] } else { COLOURS[0] };
-        chart
-            .draw_series([
-                PathElement::new(vec![(*low, y), (*high, y)], color.stroke_width(3)),
-                PathElement::new(vec![(*low, y - 0.12), (*low, y + 0.12)], color.stroke_width(2)),
-                PathElement::new(vec![(*high, y - 0.12), (*high, y + 0.12)], color.stroke_width(2)),
-            ])
-            .map_err(|e| err(&e))?;
-        chart
-            .draw_series([Circle::new((*d, y), 6, color.filled())])
-            .map_err(|e| err(&e))?;
-    }
-    root.present().map_err(|e| err(&e))?;
-    Ok(())
-}
-
 /// A file name from names read in run folders: only letters, digits, `-`, `_` and `.`
 /// (others become `_`), never starting with a dot, so it stays inside the plots folder.
 fn file_stem(name: &str) -> String {
@@ -286,105 +347,122 @@ fn file_stem(name: &str) -> String {
     stem
 }
 
-/// The settings (other than the seed) that differ between runs of a group, as a label.
-fn label(run: &RunInfo, group: &[&RunInfo]) -> String {
-    let settings = |r: &RunInfo| -> [String; 5] {
-        let c = &r.record.config;
-        [
-            c.activation.to_string(),
-            format!("dropout {}", c.dropout),
-            format!("batch {}", c.batch_size),
-            format!("lr {}", c.lr),
-            format!("wd {}", c.weight_decay),
-        ]
-    };
-    let mine = settings(run);
-    let first = settings(group[0]);
-    let varying: Vec<String> = (0..mine.len())
-        .filter(|&k| group.iter().any(|r| settings(r)[k] != first[k]))
-        .map(|k| mine[k].clone())
-        .collect();
-    if varying.is_empty() {
-        run.record.config.activation.to_string()
-    } else {
-        varying.join(", ")
-    }
+/// Mean and sample standard deviation.
+fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    (mean, super::stats::sample_sd(values).unwrap_or(0.0))
 }
 
-/// Train and test accuracy per epoch, one colour per setting: the mean over seeds, and
-/// for test accuracy a band of ± one standard deviation over seeds.
+/// Train and test accuracy per epoch, one line per configuration: the mean over its done
+/// runs (or, when none is done, over its runs as far as all of them went), and for test
+/// accuracy a band of ± one sd over seeds. The [`MOST_COLOURED`] configurations trained
+/// furthest, best first by last test accuracy, get a colour; the rest are thin and grey.
+/// A line of one epoch is a dot.
 fn curves(experiment: &str, model: &str, group: &[&RunInfo]) -> Figure {
     let mut by_label: BTreeMap<String, Vec<&RunInfo>> = BTreeMap::new();
-    for run in group {
-        by_label.entry(label(run, group)).or_default().push(run);
+    for (run, label) in group.iter().zip(findings::labels(group)) {
+        by_label.entry(label).or_default().push(run);
     }
-    let mut lines = Vec::new();
-    for (color, (name, runs)) in by_label.iter().enumerate() {
+    let series = |runs: &[&RunInfo], f: fn(&EpochMetrics) -> f64| -> (Points, Points) {
         let epochs = runs.iter().map(|r| r.history.len()).min().unwrap_or(0);
-        let series = |f: fn(&crate::store::EpochMetrics) -> f64| -> (Points, Points) {
-            (0..epochs)
-                .map(|e| {
-                    let values: Vec<f64> = runs.iter().map(|r| 100.0 * f(&r.history[e])).collect();
-                    let (mean, sd) = mean_sd(&values);
-                    (((e + 1) as f64, mean), (mean - sd, mean + sd))
-                })
-                .unzip()
+        (0..epochs)
+            .map(|e| {
+                let values: Vec<f64> = runs.iter().map(|r| 100.0 * f(&r.history[e])).collect();
+                let (mean, sd) = mean_sd(&values);
+                (((e + 1) as f64, mean), (mean - sd, mean + sd))
+            })
+            .unzip()
+    };
+    let mut configurations: Vec<(String, Vec<&RunInfo>, Points, Points)> = by_label
+        .into_iter()
+        .map(|(name, runs)| {
+            let done: Vec<&RunInfo> = runs.iter().copied().filter(|r| r.run_state == RunState::Done).collect();
+            let (name, runs) = match done.is_empty() {
+                true => (format!("{name} ({})", runs[0].run_state.name()), runs),
+                false => (name, done),
+            };
+            let (test, spread) = series(&runs, |m| m.test_acc);
+            (name, runs, test, spread)
+        })
+        .collect();
+    // The configurations trained furthest first, then the best at their last epoch.
+    let last = |points: &Points| points.last().map_or(f64::MIN, |p| p.1);
+    configurations.sort_by(|a, b| {
+        (b.2.len().cmp(&a.2.len()))
+            .then(last(&b.2).total_cmp(&last(&a.2)))
+            .then(a.0.cmp(&b.0))
+    });
+    let others = configurations.len().saturating_sub(MOST_COLOURED);
+    let mut lines = Vec::new();
+    for (rank, (name, runs, test, spread)) in configurations.into_iter().enumerate() {
+        let coloured = rank < MOST_COLOURED;
+        let legend = match (coloured, rank == MOST_COLOURED) {
+            (true, _) if runs.len() > 1 => Some(format!("{name} ({} seeds)", runs.len())),
+            (true, _) => Some(name),
+            (false, true) => Some(format!("{others} more configurations")),
+            (false, false) => None,
         };
-        let (test, spread) = series(|m| m.test_acc);
-        let seeds = if runs.len() > 1 {
-            format!(" (± sd, {} seeds)", runs.len())
-        } else {
-            String::new()
-        };
+        let color = if coloured { COLOURS[rank] } else { GREY };
+        let markers = test.len() == 1;
+        if coloured {
+            lines.push(Line {
+                legend: None,
+                points: series(&runs, |m| m.train_acc).0,
+                spread: Vec::new(),
+                color,
+                thin: false,
+                dashed: true,
+                markers,
+            });
+        }
         lines.push(Line {
-            label: format!("{name} test{seeds}"),
+            legend,
             points: test,
-            spread: if runs.len() > 1 { spread } else { Vec::new() },
+            spread: if coloured && runs.len() > 1 { spread } else { Vec::new() },
             color,
+            thin: !coloured,
             dashed: false,
-            markers: false,
-        });
-        lines.push(Line {
-            label: format!("{name} train"),
-            points: series(|m| m.train_acc).0,
-            spread: Vec::new(),
-            color,
-            dashed: true,
-            markers: false,
+            markers,
         });
     }
     Figure {
         title: format!("{experiment}: {model} accuracy per epoch"),
         x_label: "epoch",
         lines,
+        styles: ["test (band: ± sd over seeds)", "train"],
     }
 }
 
 /// Final test and final train accuracy against dropout for every model of an experiment
-/// (mean over seeds, error bars ± one standard deviation), when it covers two or more
-/// rates: the report compares both networks.
+/// whose done runs differ in dropout (two or more rates) and in nothing else but the seed:
+/// mean over seeds, error bars ± one sd.
 fn dropout_figure(experiment: &str, models: &[(&str, &[&RunInfo])]) -> Option<Figure> {
     let mut lines = Vec::new();
-    for (m, (model, group)) in models.iter().enumerate() {
-        let mut by_rate: Vec<(f64, Vec<crate::store::RunSummary>)> = Vec::new();
-        for run in group.iter() {
-            let Some(summary) = run.summary() else { continue };
-            let rate = run.record.config.dropout;
-            match by_rate.iter_mut().find(|(r, _)| *r == rate) {
-                Some((_, summaries)) => summaries.push(summary),
-                None => by_rate.push((rate, vec![summary])),
-            }
-        }
-        by_rate.sort_by(|a, b| a.0.total_cmp(&b.0));
-        if by_rate.len() < 2 {
+    for (m, (model, group)) in models.iter().enumerate().take(MOST_COLOURED) {
+        let done: Vec<&RunInfo> = group
+            .iter()
+            .copied()
+            .filter(|r| r.run_state == RunState::Done)
+            .collect();
+        if done.is_empty() || findings::varying(&done) != ["dropout"] {
             continue;
         }
-        type Metric = fn(&crate::store::RunSummary) -> f64;
-        let series: [(&str, Metric, bool); 2] = [
-            ("final test", |s| s.final_test_acc, false),
-            ("final train", |s| s.final_train_acc, true),
-        ];
-        for (name, metric, dashed) in series {
+        let mut by_rate: BTreeMap<String, (f64, Vec<RunSummary>)> = BTreeMap::new();
+        for run in &done {
+            let Some(summary) = run.summary() else { continue };
+            let rate = run.record.config.dropout;
+            by_rate
+                .entry(format!("{rate:e}"))
+                .or_insert((rate, Vec::new()))
+                .1
+                .push(summary);
+        }
+        let mut by_rate: Vec<(f64, Vec<RunSummary>)> = by_rate.into_values().collect();
+        by_rate.sort_by(|a, b| a.0.total_cmp(&b.0));
+        type Metric = fn(&RunSummary) -> f64;
+        let series: [(Metric, bool); 2] = [(|s| s.final_test_acc, false), (|s| s.final_train_acc, true)];
+        for (metric, dashed) in series {
             let (points, spread) = by_rate
                 .iter()
                 .map(|(rate, s)| {
@@ -394,62 +472,231 @@ fn dropout_figure(experiment: &str, models: &[(&str, &[&RunInfo])]) -> Option<Fi
                 })
                 .unzip();
             lines.push(Line {
-                label: format!("{model} {name}"),
+                legend: (!dashed).then(|| model.to_string()),
                 points,
                 spread,
-                color: m,
+                color: COLOURS[m],
+                thin: false,
                 dashed,
                 markers: true,
             });
         }
     }
     (!lines.is_empty()).then(|| Figure {
-        title: format!("{experiment}: accuracy vs dropout (mean ± sd over seeds)"),
+        title: format!("{experiment}: accuracy against dropout (mean ± sd over seeds)"),
         x_label: "dropout",
         lines,
+        styles: ["final test accuracy", "final train accuracy"],
     })
 }
 
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, figure: &Figure) -> Result<()>
+/// A search's runs as dots: each run's best validation accuracy against every setting
+/// the search varied, the chosen run marked. `None` without validation scores.
+fn search_figure(runs: &[&RunInfo], chosen: Option<&str>) -> Option<Search> {
+    let scored: Vec<(&RunInfo, f64)> = runs
+        .iter()
+        .filter_map(|r| {
+            let best = r.history.iter().filter_map(|m| m.val_acc).fold(f64::NAN, f64::max);
+            (!best.is_nan()).then_some((*r, 100.0 * best))
+        })
+        .collect();
+    let settings: Vec<&str> = findings::varying(&scored.iter().map(|s| s.0).collect::<Vec<_>>())
+        .into_iter()
+        .filter(|s| *s != "epochs")
+        .collect();
+    if settings.is_empty() {
+        return None;
+    }
+    let panels = settings
+        .into_iter()
+        .map(|name| {
+            let values: Vec<String> = scored.iter().map(|(r, _)| findings::setting(r, name)).collect();
+            let numbers: Option<Vec<f64>> = values.iter().map(|v| v.parse::<f64>().ok()).collect();
+            let (axis, xs) = match numbers {
+                Some(xs)
+                    if xs.iter().all(|x| *x > 0.0) && {
+                        let (low, high) = xs.iter().fold((f64::MAX, 0.0f64), |(a, b), x| (a.min(*x), b.max(*x)));
+                        high / low >= 20.0
+                    } =>
+                {
+                    (Axis::Log, xs.iter().map(|x| x.log10()).collect())
+                }
+                Some(xs) => (Axis::Linear, xs),
+                None => {
+                    let mut names = values.clone();
+                    names.sort();
+                    names.dedup();
+                    let xs = values
+                        .iter()
+                        .map(|v| names.iter().position(|n| n == v).unwrap_or(0) as f64)
+                        .collect();
+                    (Axis::Names(names), xs)
+                }
+            };
+            let dots = scored
+                .iter()
+                .zip(xs)
+                .map(|((run, score), x)| Dot {
+                    x,
+                    score: *score,
+                    ended: match (Some(run.id.as_str()) == chosen, &run.run_state) {
+                        (true, _) => Ended::Chosen,
+                        (false, RunState::Done) => Ended::Trained,
+                        _ => Ended::Stopped,
+                    },
+                })
+                .collect();
+            (name.to_string(), axis, dots)
+        })
+        .collect();
+    Some(Search {
+        title: format!(
+            "{}: search, best validation accuracy of each run against each searched setting",
+            runs[0].record.experiment
+        ),
+        panels,
+    })
+}
+
+/// Each pairwise difference of a study with its 95% interval, a line at 0, and whether
+/// one of the pair is better.
+fn draw_differences<DB: DrawingBackend>(root: Area<DB>, study: &findings::Study) -> Result<Vec<Rect>>
+where
+    DB::ErrorType: 'static,
+{
+    let shown = study.comparisons.len().min(MOST_DIFFERENCES);
+    let title = if shown < study.comparisons.len() {
+        format!(
+            "{}: {} differences (A − B), the {shown} largest of {}",
+            study.experiment,
+            study.model,
+            study.comparisons.len()
+        )
+    } else {
+        format!("{}: {} pairwise differences (A − B)", study.experiment, study.model)
+    };
+    let err = |e: &dyn std::fmt::Display| anyhow!("drawing '{title}': {e}");
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let body = root
+        .titled(&fit(&root, &title, 24, WIDTH - 32), ("sans-serif", 24))
+        .map_err(|e| err(&e))?;
+    // The largest differences first when not all fit; the others are in findings.json.
+    let mut order: Vec<&(usize, usize, Comparison)> = study.comparisons.iter().collect();
+    if shown < order.len() {
+        order.sort_by(|a, b| b.2.difference.abs().total_cmp(&a.2.difference.abs()));
+        order.truncate(shown);
+    }
+    let rows: Vec<(String, f64, f64, f64, bool)> = order
+        .into_iter()
+        .map(|(i, j, c)| {
+            let label = format!("{} − {}", study.configs[*i].label, study.configs[*j].label);
+            let (low, high) = c.interval.unwrap_or((c.difference, c.difference));
+            (
+                fit(&root, &label, 15, 420),
+                100.0 * c.difference,
+                100.0 * low,
+                100.0 * high,
+                matches!(c.verdict(), Verdict::ABetter | Verdict::BBetter),
+            )
+        })
+        .collect();
+    let style: TextStyle = ("sans-serif", 15).into();
+    let label_width = rows
+        .iter()
+        .filter_map(|r| root.estimate_text_size(&r.0, &style).ok())
+        .map(|(w, _)| w)
+        .max()
+        .unwrap_or(0);
+    let reach = rows.iter().map(|r| r.2.abs().max(r.3.abs())).fold(1.0f64, f64::max) * 1.15;
+    let n = rows.len();
+    let mut chart = ChartBuilder::on(&body)
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(label_width + 24)
+        .build_cartesian_2d(-reach..reach, -0.5..(n as f64 - 0.5))
+        .map_err(|e| err(&e))?;
+    let labels: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    chart
+        .configure_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|y| {
+            let i = y.round();
+            if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
+                labels[n - 1 - i as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .x_label_formatter(&|x| findings::significant(*x, 3))
+        .x_desc("difference in test accuracy (points), 95% interval; red: one is better")
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 16))
+        .draw()
+        .map_err(|e| err(&e))?;
+    chart
+        .draw_series(LineSeries::new(
+            [(0.0, -0.5), (0.0, n as f64 - 0.5)],
+            BLACK.stroke_width(1),
+        ))
+        .map_err(|e| err(&e))?;
+    for (k, (_, d, low, high, distinguishable)) in rows.iter().enumerate() {
+        let y = (n - 1 - k) as f64;
+        let color = if *distinguishable { RED } else { COLOURS[0] };
+        chart
+            .draw_series([
+                PathElement::new(vec![(*low, y), (*high, y)], color.stroke_width(3)),
+                PathElement::new(vec![(*low, y - 0.12), (*low, y + 0.12)], color.stroke_width(2)),
+                PathElement::new(vec![(*high, y - 0.12), (*high, y + 0.12)], color.stroke_width(2)),
+            ])
+            .map_err(|e| err(&e))?;
+        chart
+            .draw_series([Circle::new((*d, y), 6, color.filled())])
+            .map_err(|e| err(&e))?;
+    }
+    root.present().map_err(|e| err(&e))?;
+    Ok(vec![area_of(&chart)])
+}
+
+fn draw<DB: DrawingBackend>(root: Area<DB>, figure: &Figure) -> Result<Vec<Rect>>
 where
     DB::ErrorType: 'static,
 {
     let err = |e: &dyn std::fmt::Display| anyhow!("drawing '{}': {e}", figure.title);
     root.fill(&WHITE).map_err(|e| err(&e))?;
+    let body = root
+        .titled(&fit(&root, &figure.title, 24, WIDTH - 32), ("sans-serif", 24))
+        .map_err(|e| err(&e))?;
+    let (plot, legend) = body.split_horizontally(WIDTH - LEGEND_WIDTH);
     let points = figure.lines.iter().flat_map(|l| l.points.iter());
     let (x_min, x_max) = points
         .clone()
         .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
-    let lowest_spread = figure
+    let spreads = figure
         .lines
         .iter()
-        .flat_map(|l| l.spread.iter())
-        .fold(100.0f64, |a, s| a.min(s.0));
-    let y_min = points.fold(100.0f64, |a, p| a.min(p.1)).min(lowest_spread);
-    let x_pad = if x_max > x_min { 0.0 } else { 1.0 };
-    let y_low = ((y_min - 5.0) / 10.0).floor().max(0.0) * 10.0;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(&figure.title, ("sans-serif", 26))
+        .flat_map(|l| l.spread.iter().flat_map(|s| [s.0, s.1]));
+    let (y_low, y_high) = fitted(points.map(|p| p.1).chain(spreads));
+    let x_pad = if x_max > x_min { (x_max - x_min) * 0.03 } else { 1.0 };
+    let mut chart = ChartBuilder::on(&plot)
         .margin(16)
         .x_label_area_size(48)
-        .y_label_area_size(60)
-        .build_cartesian_2d((x_min - x_pad)..(x_max + x_pad), y_low..100.5)
+        .y_label_area_size(64)
+        .build_cartesian_2d((x_min - x_pad)..(x_max + x_pad), y_low..y_high)
         .map_err(|e| err(&e))?;
     let integer_x = figure.x_label == "epoch";
+    let span = y_high - y_low;
     chart
         .configure_mesh()
-        .x_label_formatter(&|x| {
-            if integer_x {
-                format!("{x:.0}")
-            } else {
-                format!("{x:.2}")
-            }
+        .x_label_formatter(&|x| match integer_x {
+            true => format!("{x:.0}"),
+            false => findings::significant(*x, 3),
         })
         .x_labels(if integer_x {
             ((x_max - x_min) as usize + 1).min(12)
         } else {
-            10
+            8
         })
+        .y_label_formatter(&|y| percent_tick(*y, span))
         .x_desc(figure.x_label)
         .y_desc("accuracy (%)")
         .label_style(("sans-serif", 16))
@@ -457,14 +704,18 @@ where
         .draw()
         .map_err(|e| err(&e))?;
     for line in figure.lines.iter().filter(|l| !l.spread.is_empty()) {
-        let color = COLOURS[line.color % COLOURS.len()];
+        let color = line.color;
         if line.markers {
             let bars = line.points.iter().zip(&line.spread).map(|(p, (low, high))| {
-                ErrorBar::new_vertical(p.0, low.max(y_low), p.1, high.min(100.5), color.stroke_width(2), 10)
+                ErrorBar::new_vertical(p.0, low.max(y_low), p.1, high.min(y_high), color.stroke_width(2), 10)
             });
             chart.draw_series(bars).map_err(|e| err(&e))?;
         } else {
-            let upper = line.points.iter().zip(&line.spread).map(|(p, s)| (p.0, s.1.min(100.5)));
+            let upper = line
+                .points
+                .iter()
+                .zip(&line.spread)
+                .map(|(p, s)| (p.0, s.1.min(y_high)));
             let lower = line
                 .points
                 .iter()
@@ -477,47 +728,168 @@ where
                 .map_err(|e| err(&e))?;
         }
     }
-    for line in &figure.lines {
-        let color = COLOURS[line.color % COLOURS.len()];
-        let style = color.stroke_width(2);
-        let dashed = line.dashed;
-        let series = if line.dashed {
+    // Grey lines first, so that coloured ones stay on top.
+    let mut order: Vec<&Line> = figure.lines.iter().collect();
+    order.sort_by_key(|l| !l.thin);
+    for line in order {
+        let style = line.color.stroke_width(if line.thin { 1 } else { 2 });
+        if line.dashed {
             chart.draw_series(DashedLineSeries::new(line.points.clone(), 6, 4, style))
         } else {
             chart.draw_series(LineSeries::new(line.points.clone(), style))
         }
         .map_err(|e| err(&e))?;
-        series.label(&line.label).legend(move |(x, y)| {
-            let segments: Vec<(i32, i32)> = if dashed {
-                vec![(x, y), (x + 7, y)]
-            } else {
-                vec![(x, y), (x + 20, y)]
-            };
-            EmptyElement::at((0, 0))
-                + PathElement::new(segments.clone(), style)
-                + PathElement::new(
-                    if dashed {
-                        vec![(x + 13, y), (x + 20, y)]
-                    } else {
-                        segments
-                    },
-                    style,
-                )
-        });
         if line.markers {
             chart
-                .draw_series(line.points.iter().map(|p| Circle::new(*p, 4, color.filled())))
+                .draw_series(line.points.iter().map(|p| Circle::new(*p, 4, line.color.filled())))
                 .map_err(|e| err(&e))?;
         }
     }
-    chart
-        .configure_series_labels()
-        .label_font(("sans-serif", 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(|e| err(&e))?;
+    let mut entries: Vec<(Symbol, RGBColor, String)> = figure
+        .lines
+        .iter()
+        .filter_map(|l| Some((Symbol::Line { dashed: false }, l.color, l.legend.clone()?)))
+        .collect();
+    entries.push((Symbol::Line { dashed: false }, BLACK, figure.styles[0].to_string()));
+    entries.push((Symbol::Line { dashed: true }, BLACK, figure.styles[1].to_string()));
+    draw_legend(&legend, &entries)?;
     root.present().map_err(|e| err(&e))?;
-    Ok(())
+    Ok(vec![area_of(&chart)])
+}
+
+/// A search's panels in two columns, the legend on the right.
+fn draw_search<DB: DrawingBackend>(root: Area<DB>, search: &Search) -> Result<Vec<Rect>>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: &dyn std::fmt::Display| anyhow!("drawing '{}': {e}", search.title);
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let body = root
+        .titled(&fit(&root, &search.title, 22, WIDTH - 32), ("sans-serif", 22))
+        .map_err(|e| err(&e))?;
+    let (grid, legend) = body.split_horizontally(WIDTH - LEGEND_WIDTH + 60);
+    let columns = search.panels.len().min(2);
+    let cells = grid.split_evenly((search.panels.len().div_ceil(columns), columns));
+    let mut areas = Vec::new();
+    for ((name, axis, dots), cell) in search.panels.iter().zip(&cells) {
+        let (x_low, x_high) = match axis {
+            Axis::Names(names) => (-0.5, names.len() as f64 - 0.5),
+            _ => {
+                let (low, high) = dots
+                    .iter()
+                    .fold((f64::MAX, f64::MIN), |(a, b), d| (a.min(d.x), b.max(d.x)));
+                let pad = if high > low { (high - low) * 0.06 } else { 1.0 };
+                (low - pad, high + pad)
+            }
+        };
+        let (y_low, y_high) = fitted(dots.iter().map(|d| d.score));
+        let mut chart = ChartBuilder::on(cell)
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(56)
+            .build_cartesian_2d(x_low..x_high, y_low..y_high)
+            .map_err(|e| err(&e))?;
+        let x_desc = match axis {
+            Axis::Log => format!("{name} (log scale)"),
+            _ => name.clone(),
+        };
+        // Measured before the mesh is drawn: while it draws, the backend is busy.
+        let names: Vec<String> = match axis {
+            Axis::Names(names) => names
+                .iter()
+                .map(|n| fit(cell, n, 14, cell.dim_in_pixel().0 / 5))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let x_desc = fit(cell, &x_desc, 15, cell.dim_in_pixel().0 - 80);
+        let span = y_high - y_low;
+        chart
+            .configure_mesh()
+            .x_labels(match axis {
+                Axis::Names(names) => names.len(),
+                _ => 5,
+            })
+            .x_label_formatter(&|x| match axis {
+                Axis::Log => findings::significant(10f64.powf(*x), 3),
+                Axis::Linear => findings::significant(*x, 3),
+                Axis::Names(_) => {
+                    let i = x.round();
+                    match (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
+                        true => names[i as usize].clone(),
+                        false => String::new(),
+                    }
+                }
+            })
+            .y_label_formatter(&|y| percent_tick(*y, span))
+            .x_desc(x_desc)
+            .y_desc("best val acc (%)")
+            .label_style(("sans-serif", 14))
+            .axis_desc_style(("sans-serif", 15))
+            .draw()
+            .map_err(|e| err(&e))?;
+        let mut order: Vec<&Dot> = dots.iter().collect();
+        order.sort_by_key(|d| d.ended == Ended::Chosen);
+        chart
+            .draw_series(order.into_iter().map(|d| {
+                let (color, filled, size) = match d.ended {
+                    Ended::Trained => (COLOURS[0], true, 5),
+                    Ended::Stopped => (GREY, false, 5),
+                    Ended::Chosen => (RED, true, 8),
+                };
+                Circle::new(
+                    (d.x, d.score),
+                    size,
+                    ShapeStyle {
+                        color: color.to_rgba(),
+                        filled,
+                        stroke_width: 2,
+                    },
+                )
+            }))
+            .map_err(|e| err(&e))?;
+        areas.push(area_of(&chart));
+    }
+    draw_legend(
+        &legend,
+        &[
+            (Symbol::Dot { filled: true }, COLOURS[0], "trained fully".to_string()),
+            (Symbol::Dot { filled: false }, GREY, "stopped by the search".to_string()),
+            (Symbol::Dot { filled: true }, RED, "the chosen run".to_string()),
+        ],
+    )?;
+    root.present().map_err(|e| err(&e))?;
+    Ok(areas)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_y_range_fits_the_data() {
+        // Data between 64% and 77% is not squashed into a fixed 40–100% axis.
+        let (low, high) = fitted([64.0, 77.0, 70.5].into_iter());
+        assert!(
+            (60.0..64.0).contains(&low) && (77.0..81.0).contains(&high),
+            "{low}..{high}"
+        );
+        // Never beyond 0–100, at least 4 points tall, and a default without data.
+        assert_eq!(fitted([99.5, 100.0].into_iter()).1, 100.0);
+        let (low, high) = fitted([0.0].into_iter());
+        assert_eq!((low, high), (0.0, 4.0));
+        assert_eq!(fitted(std::iter::empty()), (0.0, 100.0));
+    }
+
+    #[test]
+    fn long_text_is_shortened_to_fit() {
+        register_font();
+        let mut svg = String::new();
+        let area = SVGBackend::with_string(&mut svg, (400, 100)).into_drawing_area();
+        let long = "leaky_relu, dropout 0.366, lr 0.000123, weight_decay 0.0001 − elu, dropout 0.5";
+        let short = fit(&area, long, 15, 200);
+        assert!(short.ends_with('…') && short.chars().count() < long.chars().count());
+        let style: TextStyle = ("sans-serif", 15).into();
+        assert!(area.estimate_text_size(&short, &style).unwrap().0 <= 200);
+        assert_eq!(fit(&area, "relu", 15, 200), "relu");
+    }
 }
