@@ -147,6 +147,35 @@ fn activation_and_dropout_studies_have_their_sections() {
     ] {
         assert!(html.contains(text), "missing '{text}'");
     }
+    // The lab-layout tables are HTML tables (they were text in <pre>, which lost its
+    // columns on a narrow screen): one per metric, captioned, a row per activation or rate.
+    let doc = parse(&html);
+    let captions: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("caption"))
+        .filter_map(|n| n.text().map(String::from))
+        .filter(|t| t.contains("mean ± sd over seeds (n)"))
+        .collect();
+    assert_eq!(captions.len(), 3, "{captions:?}");
+    let rows_under = |caption: &str| {
+        doc.descendants()
+            .find(|n| n.has_tag_name("caption") && n.text() == Some(caption))
+            .map(|c| c.parent().unwrap().children().filter(|n| n.has_tag_name("tr")).count())
+    };
+    assert_eq!(
+        rows_under("act: highest test accuracy (%), mean ± sd over seeds (n)"),
+        Some(1 + 3)
+    );
+    assert_eq!(
+        rows_under("drop: accuracy against dropout (%), mean ± sd over seeds (n)"),
+        Some(1 + 3)
+    );
+    assert!(
+        !doc.descendants()
+            .filter(|n| n.has_tag_name("pre"))
+            .any(|n| n.text().is_some_and(|t| t.contains("mean ± sd"))),
+        "a table left as text"
+    );
     // A filter narrows the page to one study.
     let html = report(&fixtures(), &out_dir("filtered"), &["--filter", "experiment=drop"]);
     assert!(!html.contains("figure-act-"), "a filtered-out study's figures remain");
