@@ -5,11 +5,13 @@ pub mod args;
 mod bench;
 mod check;
 mod devices;
+mod launch;
 mod models;
 mod report;
 mod rounds;
 mod run;
 mod search;
+mod select;
 mod slurm;
 mod summarize;
 mod train;
@@ -143,59 +145,4 @@ pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
         }
     }
     args
-}
-
-/// The runs under `dir` that `filters` keep, with their one-row-per-run table and the
-/// scan's warnings (printed too); an error naming `what` the user asked for when none are left.
-fn select_runs(dir: &std::path::Path, filters: &[String], what: &str) -> anyhow::Result<Selection> {
-    use crate::report::{runs::counted_once, runs::declarations, scan, summary};
-    let (all, mut warnings) = scan(dir)?;
-    let (all, duplicates) = counted_once(all);
-    warnings.extend(duplicates);
-    let (declared, unreadable) = declarations(&all);
-    warnings.extend(unreadable);
-    warnings.iter().for_each(|w| eprintln!("warning: {w}"));
-    let frame = summary::filter(summary::runs_frame(&all)?, filters)?;
-    if frame.height() == 0 {
-        let after = if filters.is_empty() { "" } else { " (after --filter)" };
-        anyhow::bail!("{}: no runs to {what}{after}", dir.display());
-    }
-    Ok(Selection {
-        kept: summary::kept_runs(&frame, all.clone()),
-        all,
-        declared,
-        frame,
-        warnings,
-    })
-}
-
-/// The runs of a folder, those `--filter` keeps, and what the folders declare.
-struct Selection {
-    /// Every run found: findings are judged on these, so a filter never changes them.
-    all: Vec<crate::report::RunInfo>,
-    /// The runs `--filter` keeps.
-    kept: Vec<crate::report::RunInfo>,
-    declared: std::collections::BTreeMap<std::path::PathBuf, crate::report::runs::Declaration>,
-    frame: polars::prelude::DataFrame,
-    warnings: Vec<String>,
-}
-
-impl Selection {
-    /// The studies with a run that `--filter` keeps, judged on all their runs.
-    fn studies(&self) -> Vec<crate::report::findings::Study<'_>> {
-        let kept: std::collections::HashSet<&std::path::Path> = self.kept.iter().map(|r| r.dir.as_path()).collect();
-        crate::report::findings::studies(&self.all, &self.declared)
-            .into_iter()
-            .filter(|s| {
-                s.configs
-                    .iter()
-                    .any(|c| c.by_seed.values().any(|r| kept.contains(r.dir.as_path())))
-            })
-            .collect()
-    }
-}
-
-/// All cores of this machine.
-fn cores() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }

@@ -6,7 +6,7 @@ use crate::store::{now_unix, write_atomic};
 use anyhow::Result;
 
 pub(super) fn command(args: ReportArgs) -> Result<()> {
-    let selection = super::select_runs(&args.runs_dir, &args.filters, "report")?;
+    let selection = super::select::select_runs(&args.runs_dir, &args.filters, "report")?;
     let (selected, warnings) = (&selection.kept, &selection.warnings);
     let mut source = args.runs_dir.display().to_string();
     for filter in &args.filters {

@@ -2,7 +2,7 @@
 //! [`crate::schedule::rounds`], trained by the queue and judged by the findings.
 
 use super::args::RunArgs;
-use super::run::{options, print_results, progress, study_file};
+use super::launch::{options, print_results, progress, study_file};
 use crate::config::{RunSpec, SeedRounds};
 use crate::data::Dataset;
 use crate::experiment::Experiment;

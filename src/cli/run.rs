@@ -1,43 +1,11 @@
 //! `eegrun run`: plan an experiment, train what is not done, print the results table.
 
-use super::args::{ExperimentArgs, RunArgs};
-use crate::data::{Dataset, Source};
-use crate::experiment::{resolve_path, Experiment, Search};
-use crate::report::runs::declarations;
-use crate::report::{columns, findings, render_summary, Format, RunInfo};
-use crate::schedule::{self, planned_state, LogProgress, Outcome, PlannedRun, Progress, TerminalProgress};
-use crate::store::study::{self, StudyFile};
+use super::args::RunArgs;
+use super::launch::{declare_study, load, options, plan, print_results, progress};
+use crate::experiment::Search;
+use crate::schedule::{self, planned_state, Outcome};
 use crate::store::RunState;
 use anyhow::{bail, Result};
-use std::io::IsTerminal;
-
-/// The experiment file with overrides applied, and its data.
-pub(super) fn load(args: &ExperimentArgs) -> Result<(Experiment, Dataset)> {
-    let path = resolve_path(&args.experiment);
-    let mut experiment = Experiment::load(&path)?;
-    experiment.max_runs = args.max_runs;
-    let mut overrides = args.overrides.clone();
-    if let Some(device) = args.device {
-        overrides.push(format!("device={device}"));
-    }
-    experiment.apply_overrides(&overrides)?;
-    experiment.check_runs()?;
-    let data = Source::parse(args.data.as_deref().unwrap_or(experiment.data_source()))?.load()?;
-    Ok((experiment, data))
-}
-
-/// The experiment's planned runs (the grid is expanded here, once).
-pub(super) fn plan(args: &ExperimentArgs, experiment: &Experiment, data: &Dataset) -> Result<Vec<PlannedRun>> {
-    let runs = schedule::plan(&experiment.name, experiment.runs()?, data, &args.runs_dir)?;
-    println!(
-        "experiment {} ({}): {} runs on {}",
-        experiment.name,
-        resolve_path(&args.experiment).display(),
-        runs.len(),
-        data.description
-    );
-    Ok(runs)
-}
 
 pub(super) fn command(args: RunArgs) -> Result<()> {
     let (experiment, data) = load(&args.selection)?;
@@ -107,63 +75,6 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
                 "another process holds them, or --fail-fast stopped them"
             }
         );
-    }
-    Ok(())
-}
-
-/// Records the study's configurations and equivalence margin (`study.json`), so its
-/// findings are judged over the declared family whatever later sits in the folder.
-pub(super) fn declare_study(
-    runs_dir: &std::path::Path,
-    experiment: &Experiment,
-    data: &Dataset,
-    runs: &[PlannedRun],
-) -> Result<()> {
-    study::write(runs_dir, &experiment.name, &study_file(experiment, data, runs))
-}
-
-/// The declaration of the study of these runs.
-pub(super) fn study_file(experiment: &Experiment, data: &Dataset, runs: &[PlannedRun]) -> StudyFile {
-    StudyFile {
-        rope: experiment.rope,
-        data_fingerprint: data.fingerprint.clone(),
-        configurations: runs.iter().map(|r| r.record.config).collect(),
-        alpha: experiment
-            .seed_rounds
-            .map_or(crate::config::ALPHA, |r| r.alpha_per_look()),
-        seed_rounds: experiment.seed_rounds,
-        test_subjects: data.test_subjects.clone(),
-    }
-}
-
-/// The queue options of `eegrun run`.
-pub(super) fn options(args: &RunArgs) -> schedule::Options {
-    schedule::Options {
-        jobs: args.jobs,
-        threads: args.threads,
-        fail_fast: args.fail_fast,
-        retry_failed: args.retry_failed,
-    }
-}
-
-/// A live display on a terminal, else one line per event.
-pub(super) fn progress() -> Box<dyn Progress> {
-    if std::io::stdout().is_terminal() {
-        Box::<TerminalProgress>::default()
-    } else {
-        Box::new(LogProgress)
-    }
-}
-
-/// The results table of these runs, and the report's tables where they apply.
-pub(super) fn print_results(runs: &[PlannedRun]) -> Result<()> {
-    let infos: Vec<RunInfo> = runs.iter().filter_map(|r| RunInfo::read(&r.dir.path).ok()).collect();
-    let by: Vec<String> = columns::DEFAULT_GROUP_BY.iter().map(|s| s.to_string()).collect();
-    println!("\n{}", render_summary(&infos, &by, &[], Format::Table)?);
-    let (declared, _) = declarations(&infos);
-    let tables = findings::tables(&findings::studies(&infos, &declared));
-    if !tables.is_empty() {
-        println!("{tables}");
     }
     Ok(())
 }

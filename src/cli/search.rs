@@ -2,7 +2,7 @@
 //! at a time (a rung of a round), deciding the next from the store, until it is complete.
 
 use super::args::RunArgs;
-use super::run::{options, print_results, progress};
+use super::launch::{options, print_results, progress};
 use crate::data::Dataset;
 use crate::experiment::Experiment;
 use crate::schedule::search::{decide, SearchRun, SearchState, Step};

@@ -12,14 +12,14 @@ use crate::store::RunState;
 use anyhow::{bail, Result};
 
 pub(super) fn command(args: SlurmArgs) -> Result<()> {
-    let (experiment, data) = super::run::load(&args.selection)?;
+    let (experiment, data) = super::launch::load(&args.selection)?;
     let selects = experiment.search().is_some_and(Search::selects);
     let step = if selects {
         search_step(&args, &experiment, &data)?
     } else if let Some(seeds) = experiment.seed_rounds {
         round_step(&args, &experiment, &data, seeds)?
     } else {
-        let runs = super::run::plan(&args.selection, &experiment, &data)?;
+        let runs = super::launch::plan(&args.selection, &experiment, &data)?;
         let pending: Vec<String> = runs
             .iter()
             .filter(|r| planned_state(r) != RunState::Done)

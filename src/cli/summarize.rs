@@ -6,7 +6,7 @@ use crate::store::write_atomic;
 use anyhow::Result;
 
 pub(super) fn command(args: SummarizeArgs) -> Result<()> {
-    let mut selection = super::select_runs(&args.runs_dir, &args.filters, "summarise")?;
+    let mut selection = super::select::select_runs(&args.runs_dir, &args.filters, "summarise")?;
     let selected = &selection.kept;
     print!("{}", render_summary(selected, &args.group_by, &[], args.format)?);
     let out = args.out.clone().unwrap_or_else(|| args.runs_dir.clone());

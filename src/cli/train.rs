@@ -57,7 +57,7 @@ pub(super) fn command(args: TrainArgs) -> Result<()> {
         }
         Ok(())
     };
-    let threads = args.threads.unwrap_or_else(super::cores);
+    let threads = args.threads.unwrap_or_else(cores);
     let stop = AtomicBool::new(false);
     epochs::train(
         &spec,
@@ -101,4 +101,9 @@ fn print_epoch(m: &EpochMetrics, epochs: usize) {
         m.train_seconds,
         m.eval_seconds
     );
+}
+
+/// All cores of this machine.
+fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }

@@ -1,8 +1,7 @@
 //! A seeded synthetic source shaped like the lab data: two classes that differ in
 //! which channel carries a stronger 8–13 Hz (mu) rhythm, buried in noise.
 
-use super::{Dataset, Split};
-use super::{CHANNELS, SAMPLES};
+use super::dataset::{Dataset, Split, CHANNELS, SAMPLES};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;

@@ -3,6 +3,7 @@
 //! Every value is checked before anything trains; an error names the file, line and
 //! column, the key, and what is allowed.
 
+mod distribution;
 mod search;
 mod tpe;
 
@@ -10,7 +11,7 @@ pub use search::{EarlyStopping, Metric, Sampler, Search};
 
 use crate::config::{RunFields, RunSpec, SeedRounds, FIELDS};
 use anyhow::{anyhow, bail, Result};
-use search::Distribution;
+use distribution::Distribution;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;

@@ -4,7 +4,7 @@
 //! good one and keep the candidate with the highest good/rest ratio. A pure function of its
 //! inputs and the generator, so a round is the same every time it is recomputed.
 
-use super::search::Distribution;
+use super::distribution::Distribution;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use toml::Value;

@@ -1,6 +1,7 @@
 //! Adam exactly as `torch.optim.Adam` (L2 weight decay added to the gradient).
 
-use super::{Backend, Param};
+use super::backend::Backend;
+use super::ops::Param;
 use dfdx::prelude::*;
 use serde::{Deserialize, Serialize};
 

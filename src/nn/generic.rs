@@ -3,7 +3,7 @@
 //! as an independent check of the fused kernels in [`super::cpu`].
 
 use super::layers::Layer;
-use super::{Act, Activation, Backend, ConvGeometry, Param, Pool, BN_EPS, BN_MOMENTUM};
+use super::ops::{Act, Activation, ConvGeometry, Param, Pool, BN_EPS, BN_MOMENTUM};
 use dfdx::prelude::*;
 use rand::Rng;
 
@@ -174,13 +174,13 @@ pub fn dropout<D: Device<f32>, T: Tape<f32, D>>(x: Act<D, T>, p: f32, seed: u64)
     let shape = *x.shape();
     let mask = x
         .device()
-        .tensor_from_vec(super::dropout_mask(shape.num_elements(), p, seed), shape);
+        .tensor_from_vec(super::ops::dropout_mask(shape.num_elements(), p, seed), shape);
     x * mask
 }
 
 /// One layer from dfdx ops; a dropout layer active in training draws its mask seed
 /// from `rng`.
-pub fn layer<D: Backend, T: Tape<f32, D>>(
+pub fn layer<D: Device<f32>, T: Tape<f32, D>>(
     x: Act<D, T>,
     layer: &mut Layer<D>,
     training: bool,
@@ -204,7 +204,7 @@ pub fn layer<D: Backend, T: Tape<f32, D>>(
 }
 
 /// The layers in order, each from dfdx ops (the default [`Backend::forward_layers`]).
-pub fn forward_layers<D: Backend, T: Tape<f32, D>>(
+pub fn forward_layers<D: Device<f32>, T: Tape<f32, D>>(
     x: Act<D, T>,
     layers: &mut [Layer<D>],
     training: bool,

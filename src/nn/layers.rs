@@ -1,11 +1,11 @@
 //! The layers the lab's models are built from, each holding its parameters.
 
-use super::{Act, Activation, Backend, ConvGeometry, Param, Pool};
+use super::ops::{Act, Activation, ConvGeometry, Param, Pool};
 use dfdx::prelude::*;
 use rand::Rng;
 
 /// One feature-extraction layer operating on (batch, channels, height, time).
-pub enum Layer<D: Backend> {
+pub enum Layer<D: Device<f32>> {
     Conv {
         geometry: ConvGeometry,
         weight: Param<D>,
@@ -26,14 +26,14 @@ pub enum Layer<D: Backend> {
 }
 
 /// A named learnable tensor or buffer of a layer, in PyTorch's `state_dict` order.
-pub struct Named<'a, D: Backend> {
+pub struct Named<'a, D: Device<f32>> {
     pub name: String,
     pub tensor: &'a Param<D>,
     /// True for parameters the optimiser updates, false for running statistics.
     pub learnable: bool,
 }
 
-impl<D: Backend> Layer<D> {
+impl<D: Device<f32>> Layer<D> {
     /// Output (channels, height, time) for an input of (channels, height, time).
     pub fn output_shape(&self, (c, h, w): (usize, usize, usize)) -> (usize, usize, usize) {
         match self {
@@ -120,14 +120,20 @@ impl<D: Backend> Layer<D> {
 
 /// Uniform(−1/√fan_in, 1/√fan_in): PyTorch's default for Conv2d and Linear
 /// (kaiming_uniform with a = √5 for weights, and the same bound for biases).
-pub fn pytorch_uniform<D: Backend>(dev: &D, len: usize, fan_in: usize, rng: &mut impl Rng) -> Param<D> {
+pub fn pytorch_uniform<D: Device<f32>>(dev: &D, len: usize, fan_in: usize, rng: &mut impl Rng) -> Param<D> {
     let bound = 1.0 / (fan_in as f32).sqrt();
     let v = (0..len).map(|_| rng.gen_range(-bound..bound)).collect();
     dev.tensor_from_vec(v, (len,))
 }
 
 /// A convolution layer with PyTorch's default initialisation.
-pub fn conv<D: Backend>(dev: &D, geometry: ConvGeometry, bias: bool, input_grad: bool, rng: &mut impl Rng) -> Layer<D> {
+pub fn conv<D: Device<f32>>(
+    dev: &D,
+    geometry: ConvGeometry,
+    bias: bool,
+    input_grad: bool,
+    rng: &mut impl Rng,
+) -> Layer<D> {
     let fan_in = geometry.in_per_group() * geometry.kernel.0 * geometry.kernel.1;
     let weight = pytorch_uniform(dev, geometry.weight_len(), fan_in, rng);
     let bias = bias.then(|| pytorch_uniform(dev, geometry.out_channels, fan_in, rng));
@@ -140,7 +146,7 @@ pub fn conv<D: Backend>(dev: &D, geometry: ConvGeometry, bias: bool, input_grad:
 }
 
 /// A BatchNorm2d layer: gamma 1, beta 0, running mean 0, running variance 1.
-pub fn batch_norm<D: Backend>(dev: &D, channels: usize) -> Layer<D> {
+pub fn batch_norm<D: Device<f32>>(dev: &D, channels: usize) -> Layer<D> {
     let full = |v: f32| dev.tensor_from_vec(vec![v; channels], (channels,));
     Layer::BatchNorm {
         gamma: full(1.0),
@@ -151,14 +157,14 @@ pub fn batch_norm<D: Backend>(dev: &D, channels: usize) -> Layer<D> {
 }
 
 /// The classifier: flatten then a dense layer (weight stored as PyTorch's (out, in)).
-pub struct Linear<D: Backend> {
+pub struct Linear<D: Device<f32>> {
     pub in_features: usize,
     pub out_features: usize,
     pub weight: Param<D>,
     pub bias: Param<D>,
 }
 
-impl<D: Backend> Linear<D> {
+impl<D: Device<f32>> Linear<D> {
     /// A dense layer with PyTorch's default initialisation.
     pub fn new(dev: &D, in_features: usize, out_features: usize, rng: &mut impl Rng) -> Self {
         let weight = pytorch_uniform(dev, in_features * out_features, in_features, rng);

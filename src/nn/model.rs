@@ -1,7 +1,8 @@
 //! EEGNet and DeepConvNet exactly as in the lab (see `torch_ref.py`).
 
+use super::backend::Backend;
 use super::layers::{batch_norm, conv, Layer, Linear, Named};
-use super::{Act, Activation, Backend, ConvGeometry, Pool};
+use super::ops::{Act, Activation, ConvGeometry, Pool};
 pub use crate::config::ModelKind;
 use crate::config::RunSpec;
 use crate::data::{CHANNELS, CLASSES, SAMPLES};
@@ -139,15 +140,16 @@ impl<D: Backend> Model<D> {
     }
 
     /// Mutable tensors, in the same order as [`Model::tensors`].
-    pub fn tensors_mut(&mut self) -> Vec<&mut super::Param<D>> {
-        let mut all: Vec<&mut super::Param<D>> = self.layers.iter_mut().flat_map(|layer| layer.tensors_mut()).collect();
+    pub fn tensors_mut(&mut self) -> Vec<&mut super::ops::Param<D>> {
+        let mut all: Vec<&mut super::ops::Param<D>> =
+            self.layers.iter_mut().flat_map(|layer| layer.tensors_mut()).collect();
         all.push(&mut self.classifier.1.weight);
         all.push(&mut self.classifier.1.bias);
         all
     }
 
     /// The learnable parameters only, in the same order (what the optimiser updates).
-    pub fn learnable_mut(&mut self) -> Vec<&mut super::Param<D>> {
+    pub fn learnable_mut(&mut self) -> Vec<&mut super::ops::Param<D>> {
         let learnable: Vec<bool> = self.tensors().iter().map(|t| t.learnable).collect();
         self.tensors_mut()
             .into_iter()

@@ -2,8 +2,9 @@
 //! evaluation, and checkpoints that resume to identical results.
 
 use super::adam::{Adam, AdamConfig};
+use super::backend::Backend;
+use super::checkpoint;
 use super::model::{Model, ModelSpec};
-use super::{checkpoint, Backend};
 use crate::config::RunSpec;
 use crate::data::{Dataset, Split, CHANNELS, CLASSES, SAMPLES};
 use crate::store::{summarize, EpochMetrics, Predictions, RunSummary};
@@ -230,7 +231,7 @@ impl<D: Backend> Trainer<D> {
         );
         let mut values = tensors.into_iter();
         let dev = self.dev.clone();
-        let mut restore = |target: &mut super::Param<D>, what: &str| -> Result<()> {
+        let mut restore = |target: &mut super::ops::Param<D>, what: &str| -> Result<()> {
             let (name, v) = values
                 .next()
                 .with_context(|| format!("{}: checkpoint lacks {what}", path.display()))?;
@@ -265,7 +266,7 @@ impl<D: Backend> Trainer<D> {
 
 /// A mini-batch: input (n, 1, 2, 750), one-hot targets (n, 2) and the labels.
 struct Batch<D: Backend> {
-    x: Tensor<super::Shape4, f32, D>,
+    x: Tensor<super::ops::Shape4, f32, D>,
     targets: Tensor<(usize, usize), f32, D>,
     labels: Vec<u8>,
 }

@@ -1,6 +1,6 @@
 //! Progress reporting: bars on a terminal, periodic plain lines otherwise.
 
-use super::{Outcome, PlannedRun};
+use super::planned::{Outcome, PlannedRun};
 use crate::store::EpochMetrics;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::collections::HashMap;

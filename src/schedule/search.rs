@@ -4,7 +4,8 @@
 //! promotions and metrics whatever `--jobs`, however often it is killed and resumed, and
 //! under Slurm.
 
-use super::{halving, plan, planned_state, PlannedRun};
+use super::halving;
+use super::planned::{plan, planned_state, PlannedRun};
 use crate::config::RunSpec;
 use crate::data::Dataset;
 use crate::experiment::{Experiment, Metric};

@@ -3,7 +3,7 @@
 //! every activation), and a run's id hashed that form with the f32s widened to f64. Those
 //! folders keep their ids; a new run finds the folder an old one had.
 
-use super::{short_hash, RunRecord};
+use super::record::{short_hash, RunRecord};
 use crate::config::{Activation, DEFAULT_LEAKY_SLOPE};
 use serde::{Deserialize, Serialize};
 

@@ -11,7 +11,7 @@ use super::elementwise::{add_constant, add_into, add_scaled, dot, lane_sum, row_
 use super::gemm::matmul;
 use super::isa::Isa;
 use super::winograd;
-use crate::nn::{ConvGeometry, Shape4};
+use crate::nn::ops::{ConvGeometry, Shape4};
 use rayon::prelude::*;
 use std::cell::RefCell;
 

@@ -3,7 +3,7 @@
 //! gradients. Each runs compiled for the best instruction set the CPU has (`with_simd!`:
 //! AVX-512, AVX2 or the baseline), with the same results.
 
-use crate::nn::{Activation, Pool};
+use crate::nn::ops::{Activation, Pool};
 
 /// Independent partial sums per long reduction: they vectorise (a single running sum is
 /// one serial chain of additions) and still add up in a fixed order.

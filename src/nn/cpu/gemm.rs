@@ -1,61 +1,10 @@
-//! Buffers and matrix products: reusable buffers (no page-faulting allocation per batch)
-//! and `matmul`, a strided product on the instruction-set path (gemm's kernels, or the
-//! direct product kernel where it gives the same bits faster).
+//! Matrix products: `matmul`, a strided product on the instruction-set path (gemm's
+//! kernels, or the direct product kernel where it gives the same bits faster).
 
+use super::buffers::SLACK;
 #[cfg(target_arch = "x86_64")]
 use super::direct;
 use super::isa::Isa;
-use std::sync::Mutex;
-
-/// gemm (0.15 and 0.19 alike) never splits a reduction of up to 512 terms (its k-block is at
-/// least 512), so up to this length its result is one fused multiply-add chain from zero.
-pub const UNSPLIT_REDUCTION: usize = 512;
-/// A row-major `b` whose last row is readable to its n-th value rounded up to a multiple
-/// of this lets [`matmul`] use [`direct::product`], which reads whole vectors (at most 16
-/// lanes) and drops the lanes past n.
-pub const SLACK: usize = 16;
-/// Buffers handed back after a batch, reused by the next one instead of fresh
-/// (page-faulting, zero-filled) allocations.
-static SPARE_BUFFERS: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
-/// Spare buffers kept at most.
-const MAX_SPARE_BUFFERS: usize = 32;
-
-/// A buffer of `len` values with unspecified contents (every caller overwrites them all),
-/// a spare one ([`pick_spare`]) where one holds `len`; growing a buffer zero-fills the new
-/// part.
-pub fn take_buffer(len: usize) -> Vec<f32> {
-    let mut spare = SPARE_BUFFERS.lock().unwrap_or_else(|e| e.into_inner());
-    let mut buffer = match pick_spare(&spare, len) {
-        Some(i) => spare.swap_remove(i),
-        None => Vec::with_capacity(len),
-    };
-    drop(spare);
-    if buffer.len() > len {
-        buffer.truncate(len);
-    } else {
-        buffer.resize(len, 0.0);
-    }
-    buffer
-}
-
-/// Which spare buffer serves `len` values: one of exactly that length (shapes recur batch
-/// after batch), else the one of least capacity that holds them, so a large buffer is not
-/// cut down for a small shape (its own shape would then need a fresh allocation).
-fn pick_spare(spare: &[Vec<f32>], len: usize) -> Option<usize> {
-    spare.iter().position(|b| b.len() == len).or_else(|| {
-        (0..spare.len())
-            .filter(|&i| spare[i].capacity() >= len)
-            .min_by_key(|&i| (spare[i].capacity(), std::cmp::Reverse(spare[i].len())))
-    })
-}
-
-/// Returns a buffer for reuse.
-pub fn give_buffer(buffer: Vec<f32>) {
-    let mut spare = SPARE_BUFFERS.lock().unwrap_or_else(|e| e.into_inner());
-    if spare.len() < MAX_SPARE_BUFFERS && buffer.capacity() > 0 {
-        spare.push(buffer);
-    }
-}
 
 /// `c (+)= a · b` for m×k `a`, k×n `b` and m×n `c`, each given with (row, column)
 /// strides (`a` and `b` may overlap themselves: a Hankel view of one row is `(1, 1)`).
@@ -214,26 +163,6 @@ mod tests {
         (0..len as u32)
             .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / (1 << 24) as f32 - 0.5)
             .collect()
-    }
-
-    #[test]
-    fn a_spare_buffer_is_the_exact_one_else_the_least_capacity_that_fits() {
-        let buffer = |len: usize, capacity: usize| {
-            let mut b = Vec::with_capacity(capacity);
-            b.resize(len, 0.0f32);
-            b
-        };
-        // A large activation buffer, a small one cut down earlier, one of exact length.
-        let spare = vec![buffer(1000, 1000), buffer(100, 300), buffer(250, 250)];
-        assert_eq!(pick_spare(&spare, 250), Some(2));
-        assert_eq!(pick_spare(&spare, 200), Some(2), "least capacity that holds 200");
-        assert_eq!(
-            pick_spare(&spare, 280),
-            Some(1),
-            "grows the cut-down one, keeps the large"
-        );
-        assert_eq!(pick_spare(&spare, 1000), Some(0));
-        assert_eq!(pick_spare(&spare, 1001), None);
     }
 
     #[test]

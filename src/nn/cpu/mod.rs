@@ -8,22 +8,27 @@
 
 #[macro_use]
 mod isa;
+mod buffers;
 mod conv;
 #[cfg(target_arch = "x86_64")]
 mod direct;
 mod elementwise;
 mod gemm;
+#[cfg(target_arch = "x86_64")]
+mod lanes;
 mod pointwise;
+mod reduction;
 mod winograd;
 
 pub use isa::{Isa, KERNELS_VARIABLE};
 
+use super::backend::Backend;
 use super::layers::Layer;
-use super::{fill_dropout_mask, Act, Activation, Backend, ConvGeometry, Pool, Shape4};
+use super::ops::{fill_dropout_mask, Act, Activation, ConvGeometry, Pool, Shape4};
+use buffers::{give_buffer, take_buffer};
 use conv::{bias_gradient, conv_backward, conv_forward};
 use dfdx::prelude::*;
 use elementwise::add_into;
-use gemm::{give_buffer, take_buffer};
 use pointwise::{Affine, LayerGrads};
 use rand::Rng;
 

@@ -1,12 +1,12 @@
 //! The fused pointwise stage: BatchNorm (folded into a per-channel affine map),
 //! activation, pooling and dropout in one pass over each row, and its backward pass.
 
+use super::buffers::take_buffer;
 use super::elementwise::{
     activation_backward, gradient_sums, normalize_activate, normalize_backward, pool_row, row_sums, unpool_row,
 };
-use super::gemm::take_buffer;
 use crate::nn::layers::Layer;
-use crate::nn::{Activation, Pool, Shape4, BN_EPS, BN_MOMENTUM};
+use crate::nn::ops::{Activation, Pool, Shape4, BN_EPS, BN_MOMENTUM};
 use dfdx::prelude::*;
 use rayon::prelude::*;
 

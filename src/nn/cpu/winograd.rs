@@ -8,9 +8,11 @@
 //! the relative error stays around 10⁻⁶ in f32. Weight gradients use F(5, 4) at the same
 //! points: a tile of 4 output gradients against 8 inputs gives its share of the 5 taps.
 
+use super::buffers::{give_buffer, take_buffer, SLACK};
 use super::elementwise::add_into;
-use super::gemm::{give_buffer, matmul, take_buffer, SLACK, UNSPLIT_REDUCTION};
-use crate::nn::{ConvGeometry, Shape4};
+use super::gemm::matmul;
+use super::reduction::UNSPLIT_REDUCTION;
+use crate::nn::ops::{ConvGeometry, Shape4};
 use rayon::prelude::*;
 use std::sync::OnceLock;
 

@@ -33,7 +33,7 @@ macro_rules! library {
             #[allow(non_snake_case)]
             mod $function {
                 pub static TARGET: std::sync::atomic::AtomicPtr<std::ffi::c_void> =
-                    std::sync::atomic::AtomicPtr::new(super::unbound as *mut std::ffi::c_void);
+                    std::sync::atomic::AtomicPtr::new(crate::nn::cuda::libraries::unbound as *mut std::ffi::c_void);
                 std::arch::global_asm!(
                     concat!(
                         ".pushsection .text.eegrun_cuda.", stringify!($function), ",\"ax\",@progbits\n",

@@ -1,0 +1,82 @@
+//! The planned runs of an experiment: each run's record and folder, where it stands on
+//! disk, and what happened to it in this invocation.
+
+use crate::config::RunSpec;
+use crate::data::Dataset;
+use crate::store::{RunDir, RunRecord, RunState};
+use anyhow::{bail, Result};
+use std::path::Path;
+
+/// A run of the experiment with its folder.
+#[derive(Clone, Debug)]
+pub struct PlannedRun {
+    pub record: RunRecord,
+    pub dir: RunDir,
+    /// Train up to this epoch: the run's last, or an early-stopping rung before it.
+    pub until: usize,
+}
+
+impl PlannedRun {
+    /// The run's id: its folder's name.
+    pub fn id(&self) -> String {
+        self.dir.id()
+    }
+}
+
+/// What happened to one run in this invocation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Trained,
+    Failed(String),
+    Skipped(String),
+}
+
+/// Where a planned run stands: the store's state, with its config.json checked against
+/// the plan (a finished run whose config is missing or damaged cannot be trusted).
+pub fn planned_state(run: &PlannedRun) -> RunState {
+    let state = run.dir.state();
+    if state == RunState::Pending {
+        return state;
+    }
+    match run.dir.record() {
+        Ok(Some(r)) if r.same_run(&run.record) => state,
+        Ok(Some(_)) => RunState::Inconsistent("config.json describes another run".into()),
+        Ok(None) => RunState::Inconsistent("config.json is missing".into()),
+        Err(e) => RunState::Unreadable(format!("{e:#}")),
+    }
+}
+
+/// Where a run stands on disk, for listings.
+pub fn describe_state(run: &PlannedRun) -> String {
+    planned_state(run).to_string()
+}
+
+/// The runs of experiment `name` with these specs on `data`, in folders under `runs_dir`.
+pub fn plan(name: &str, specs: Vec<RunSpec>, data: &Dataset, runs_dir: &Path) -> Result<Vec<PlannedRun>> {
+    let mut fractions: Vec<f64> = specs.iter().map(|s| s.val_fraction).collect();
+    fractions.sort_by(f64::total_cmp);
+    fractions.dedup();
+    for fraction in fractions {
+        crate::nn::train::check_hold_out(&data.train, fraction)
+            .map_err(|e| anyhow::anyhow!("experiment '{name}' on {}: {e}", data.description))?;
+    }
+    let runs: Vec<PlannedRun> = specs
+        .into_iter()
+        .map(|spec| {
+            let record = RunRecord::new(name, spec, &data.description, &data.fingerprint);
+            PlannedRun {
+                dir: RunDir::new(runs_dir, &record),
+                until: record.config.epochs,
+                record,
+            }
+        })
+        .collect();
+    let mut ids: Vec<&str> = runs.iter().map(|r| r.dir.path.to_str().unwrap_or_default()).collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    if ids.len() != before {
+        bail!("experiment '{name}' lists the same run more than once (duplicate grid values?)");
+    }
+    Ok(runs)
+}
