@@ -4,7 +4,7 @@
 
 use dfdx::prelude::*;
 use eegrun::nn::layers::Layer;
-use eegrun::nn::{generic, Activation, Backend, ConvGeometry, Param, Pool};
+use eegrun::nn::{composed, Activation, Backend, ConvGeometry, Param, Pool};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -41,7 +41,7 @@ fn cpu(x: Traced, mut layers: Vec<Layer<Cpu>>, training: bool) -> Traced {
 
 /// Runs `layers` through the generic path with the same dropout seeds.
 fn gen(x: Traced, mut layers: Vec<Layer<Cpu>>, training: bool) -> Traced {
-    generic::forward_layers(x, &mut layers, training, &mut ChaCha8Rng::seed_from_u64(42))
+    composed::forward_layers(x, &mut layers, training, &mut ChaCha8Rng::seed_from_u64(42))
 }
 
 /// A convolution layer with the given weight (and bias).
@@ -229,7 +229,7 @@ fn winograd_convolutions_match_generic_path() {
             .collect();
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let fast = Cpu::forward_layers(x.clone(), &mut [conv_layer(g, &params)], false, &mut rng).as_vec();
-        let reference = generic::forward_layers(x, &mut [conv_layer(g, &params)], false, &mut rng).as_vec();
+        let reference = composed::forward_layers(x, &mut [conv_layer(g, &params)], false, &mut rng).as_vec();
         assert_eq!(fast.len(), reference.len());
         // Rounding error scales with the outputs' magnitude, not each output's.
         let scale = reference.iter().fold(1.0f32, |m, v| m.max(v.abs()));
@@ -318,7 +318,7 @@ fn batch_norm_updates_running_statistics_like_pytorch() {
             running_var: tensor(vec![1.0], (1,)),
         }];
         let y = if generic_path {
-            generic::forward_layers(x.clone(), &mut layers, true, &mut rng)
+            composed::forward_layers(x.clone(), &mut layers, true, &mut rng)
         } else {
             Cpu::forward_layers(x.clone(), &mut layers, true, &mut rng)
         };

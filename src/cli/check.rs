@@ -1,19 +1,19 @@
 //! `eegrun check`: the regression gate against a recorded baseline.
 
 use super::args::CheckArgs;
-use crate::report::check::{self, Baseline, Verdict};
+use crate::report::gate::{self, Baseline, Verdict};
 use crate::report::{scan, summary, RunInfo};
 use crate::store::RunState;
 use anyhow::{bail, Result};
 
 pub(super) fn command(args: CheckArgs) -> Result<()> {
-    let tolerance = args.tolerance.map(check::check_tolerance).transpose()?;
+    let tolerance = args.tolerance.map(gate::check_tolerance).transpose()?;
     let (runs, warnings) = scan(&args.runs_dir)?;
     warnings.iter().for_each(|w| eprintln!("warning: {w}"));
     let done: Vec<RunInfo> = runs.into_iter().filter(|r| r.run_state == RunState::Done).collect();
     let frame = summary::filter(summary::runs_frame(&done)?, &args.filters)?;
     let selected: Vec<RunInfo> = summary::kept_runs(&frame, done);
-    let current = check::entries(&selected)?;
+    let current = gate::entries(&selected)?;
     if current.is_empty() {
         bail!(
             "{}: no finished runs{} — nothing to {}",
@@ -23,15 +23,15 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
         );
     }
     if args.update {
-        let old = match check::load(&args.baseline) {
+        let old = match gate::load(&args.baseline) {
             Ok(b) => Some(b),
             Err(_) if !args.baseline.exists() => None,
             Err(e) => return Err(e.context("refusing to replace it: fix or remove it first")),
         };
         let tolerance = tolerance.or(old.as_ref().map(|b| b.tolerance)).unwrap_or(3.0);
         let before = old.as_ref().map_or(0, |b| b.entries.len());
-        let baseline: Baseline = check::merged(old, &current, tolerance);
-        check::save(&args.baseline, &baseline)?;
+        let baseline: Baseline = gate::merged(old, &current, tolerance);
+        gate::save(&args.baseline, &baseline)?;
         let kept = baseline.entries.len() - current.len();
         println!(
             "recorded {} configurations in {} (tolerance {tolerance} points); kept {kept} recorded before that these runs do not have ({before} before, {} now)",
@@ -41,7 +41,7 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let baseline = check::load(&args.baseline)?;
+    let baseline = gate::load(&args.baseline)?;
     if baseline.entries.iter().any(|e| e.configuration.is_none()) {
         eprintln!(
             "warning: {} was recorded before baselines named whole configurations: its entries are matched by their short key, which leaves out eps, betas, val_fraction, the leaky slope and the data; re-record it with --update",
@@ -49,7 +49,7 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
         );
     }
     let tolerance = tolerance.unwrap_or(baseline.tolerance);
-    let comparisons = check::compare(&baseline, &current, tolerance);
+    let comparisons = gate::compare(&baseline, &current, tolerance);
     let num = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into());
     let rows: Vec<Vec<String>> = comparisons
         .iter()

@@ -5,9 +5,9 @@
 use super::args::{ExperimentArgs, RunArgs};
 use crate::data::{Dataset, Source};
 use crate::experiment::{resolve_path, Experiment};
-use crate::report::runs::declarations;
 use crate::report::{columns, findings, render_summary, Format, RunInfo};
 use crate::schedule::{self, LogProgress, PlannedRun, Progress, TerminalProgress};
+use crate::store::read::declarations;
 use crate::store::study::{self, StudyFile};
 use anyhow::Result;
 use std::io::IsTerminal;

@@ -10,7 +10,7 @@ mod models;
 mod report;
 mod rounds;
 mod run;
-mod search;
+mod run_search;
 mod select;
 mod slurm;
 mod summarize;

@@ -10,7 +10,7 @@ use anyhow::{bail, Result};
 pub(super) fn command(args: RunArgs) -> Result<()> {
     let (experiment, data) = load(&args.selection)?;
     if experiment.search().is_some_and(Search::selects) {
-        return super::search::command(&args, &experiment, &data);
+        return super::run_search::command(&args, &experiment, &data);
     }
     if let Some(seeds) = experiment.seed_rounds {
         return super::rounds::command(&args, &experiment, &data, seeds);

@@ -4,7 +4,8 @@
 /// The runs under `dir` that `filters` keep, with their one-row-per-run table and the
 /// scan's warnings (printed too); an error naming `what` the user asked for when none are left.
 pub(super) fn select_runs(dir: &std::path::Path, filters: &[String], what: &str) -> anyhow::Result<Selection> {
-    use crate::report::{runs::counted_once, runs::declarations, scan, summary};
+    use crate::report::{scan, summary};
+    use crate::store::read::{counted_once, declarations};
     let (all, mut warnings) = scan(dir)?;
     let (all, duplicates) = counted_once(all);
     warnings.extend(duplicates);
@@ -31,7 +32,7 @@ pub(super) struct Selection {
     pub(super) all: Vec<crate::report::RunInfo>,
     /// The runs `--filter` keeps.
     pub(super) kept: Vec<crate::report::RunInfo>,
-    pub(super) declared: std::collections::BTreeMap<std::path::PathBuf, crate::report::runs::Declaration>,
+    pub(super) declared: std::collections::BTreeMap<std::path::PathBuf, crate::store::read::Declaration>,
     pub(super) frame: polars::prelude::DataFrame,
     pub(super) warnings: Vec<String>,
 }

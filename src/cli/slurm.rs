@@ -6,7 +6,7 @@ use super::args::SlurmArgs;
 use crate::data::{Dataset, Source};
 use crate::experiment::{Experiment, Search};
 use crate::schedule::planned_state;
-use crate::schedule::search::{decide, Step};
+use crate::schedule::search_state::{decide, Step};
 use crate::slurm::Job;
 use crate::store::RunState;
 use anyhow::{bail, Result};
@@ -67,7 +67,7 @@ pub(super) fn command(args: SlurmArgs) -> Result<()> {
 fn search_step(args: &SlurmArgs, experiment: &Experiment, data: &Dataset) -> Result<Option<(Vec<String>, usize)>> {
     let state = decide(experiment, data, &args.selection.runs_dir, !args.dry_run)?;
     let Step::Train { round, rung, runs } = &state.step else {
-        println!("{}\nnothing to submit", super::search::result(&state));
+        println!("{}\nnothing to submit", super::run_search::result(&state));
         return Ok(None);
     };
     refuse_broken(

@@ -4,10 +4,10 @@
 //! column, the key, and what is allowed.
 
 mod distribution;
-mod search;
+mod search_space;
 mod tpe;
 
-pub use search::{EarlyStopping, Metric, Sampler, Search};
+pub use search_space::{EarlyStopping, Metric, Sampler, Search};
 
 use crate::config::{RunFields, RunSpec, SeedRounds, FIELDS};
 use anyhow::{anyhow, bail, Result};
@@ -314,7 +314,7 @@ impl Experiment {
         let mut search = Search::empty();
         for (key, value) in section.get_ref() {
             let k = key.get_ref().as_str();
-            if search::OPTIONS.contains(&k) {
+            if search_space::OPTIONS.contains(&k) {
                 search
                     .set_option(k, value.get_ref())
                     .map_err(|m| at.error(value.span(), m))?;
@@ -328,7 +328,10 @@ impl Experiment {
                 let m = check_field(k, &Value::Boolean(false)).unwrap_err();
                 return Err(at.error(
                     key.span(),
-                    format!("search.{k}: {m} (or a search setting: {})", search::OPTIONS.join(", ")),
+                    format!(
+                        "search.{k}: {m} (or a search setting: {})",
+                        search_space::OPTIONS.join(", ")
+                    ),
                 ));
             }
             let dist = Distribution::parse(k, value.get_ref())

@@ -1,6 +1,6 @@
 //! The device a model runs on: the CPU's fused kernels, or dfdx's own ops (CUDA).
 
-use super::generic;
+use super::composed;
 use super::layers::Layer;
 use super::ops::Act;
 use dfdx::prelude::*;
@@ -8,7 +8,7 @@ use rand::Rng;
 
 /// Runs a model's feature layers on a device. `Cpu` fuses them into one operation on
 /// dfdx's tape with hand-written kernels ([`cpu`]); other devices (CUDA) compose dfdx's
-/// own ops ([`generic`]).
+/// own ops ([`composed`]).
 pub trait Backend: Device<f32> {
     /// Runs `layers` in order. In training, BatchNorm uses (and updates) batch statistics
     /// and each active dropout layer draws its mask seed from `rng`, in layer order.
@@ -18,7 +18,7 @@ pub trait Backend: Device<f32> {
         training: bool,
         rng: &mut impl Rng,
     ) -> Act<Self, T> {
-        generic::forward_layers(x, layers, training, rng)
+        composed::forward_layers(x, layers, training, rng)
     }
 }
 

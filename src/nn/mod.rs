@@ -4,10 +4,10 @@
 pub mod adam;
 pub mod backend;
 pub mod checkpoint;
+pub mod composed;
 mod cpu;
 #[cfg(feature = "cuda")]
 pub mod cuda;
-pub mod generic;
 pub mod layers;
 pub mod model;
 pub mod ops;

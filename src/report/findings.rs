@@ -3,10 +3,10 @@
 //! for designed studies, the lab report's claims answered. `findings.json`, `summarize`'s
 //! text and the HTML report are all rendered from [`StudyFindings`].
 
-use super::runs::{Declaration, RunInfo};
 use super::stats::{self, Comparison, Verdict};
 use crate::config::{ActivationName, ModelKind};
 use crate::store::predictions::At;
+use crate::store::read::{Declaration, RunInfo};
 use crate::store::RunState;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};

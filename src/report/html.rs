@@ -6,9 +6,9 @@
 //! The page is well-formed XML (XHTML syntax), so a test can parse it.
 
 use super::findings;
-use super::runs::RunInfo;
 use super::summary;
 use crate::store::predictions::At;
+use crate::store::read::RunInfo;
 use crate::store::RunState;
 use anyhow::Result;
 use sha2::{Digest, Sha256};
@@ -311,7 +311,7 @@ fn contents(out: &mut String, runs: &[RunInfo], studies: &[findings::Study], war
     for s in studies.iter().filter(|s| !s.comparisons.is_empty()) {
         entries.push(("", format!("findings-{}-{}", s.experiment, s.model)));
     }
-    let searches: Vec<String> = super::runs::declarations(runs)
+    let searches: Vec<String> = crate::store::read::declarations(runs)
         .0
         .values()
         .filter_map(|d| Some(d.search.as_ref()?["experiment"].as_str()?.to_string()))
@@ -347,7 +347,7 @@ fn contents(out: &mut String, runs: &[RunInfo], studies: &[findings::Study], war
 /// For each search: its budget, the run it chose (by validation accuracy) with that score
 /// and its test accuracy, and a table of its rungs.
 fn search_sections(out: &mut String, runs: &[RunInfo]) -> Result<()> {
-    let (declared, _) = super::runs::declarations(runs);
+    let (declared, _) = crate::store::read::declarations(runs);
     for search in declared.values().filter_map(|d| d.search.as_ref()) {
         let name = search["experiment"].as_str().unwrap_or_default();
         writeln!(out, "<h2 id=\"search-{0}\">Search: {0}</h2>", escape(name))?;

@@ -1,16 +1,15 @@
 //! Results: run folders read back into polars tables, comparison plots, and the
 //! regression check against a baseline.
 
-pub mod check;
 pub mod columns;
 pub mod findings;
+pub mod gate;
 pub mod html;
 pub mod plots;
-pub mod runs;
 pub mod stats;
 pub mod summary;
 
-pub use runs::{scan, RunInfo};
+pub use crate::store::read::{scan, RunInfo};
 pub use summary::Format;
 
 use anyhow::Result;

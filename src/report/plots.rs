@@ -4,8 +4,8 @@
 //! (`<rect class="plot-area">`) so that a browser test can check it.
 
 use super::findings;
-use super::runs::RunInfo;
 use super::stats::{Comparison, Verdict};
+use crate::store::read::RunInfo;
 use crate::store::{EpochMetrics, RunState, RunSummary};
 use anyhow::{anyhow, Context, Result};
 use plotters::coord::Shift;
@@ -291,7 +291,7 @@ fn plots<'a>(runs: &'a [RunInfo], studies: &'a [findings::Study<'a>]) -> Vec<(St
             plots.push((format!("{experiment}-dropout"), Plot::Figure(figure)));
         }
     }
-    let (declared, _) = super::runs::declarations(runs);
+    let (declared, _) = crate::store::read::declarations(runs);
     for (folder, declaration) in declared.iter().filter(|(_, d)| d.is_search) {
         let of: Vec<&RunInfo> = runs
             .iter()

@@ -2,7 +2,7 @@
 //! seeds, filters, and output as a table, CSV, JSON, Markdown or Parquet.
 
 use super::columns::{self as col, DEFAULT_GROUP_BY};
-use super::runs::RunInfo;
+use crate::store::read::RunInfo;
 use crate::store::{write_atomic, RunState};
 use anyhow::{anyhow, bail, Result};
 use polars::prelude::*;

@@ -9,6 +9,7 @@ mod atomic;
 mod legacy;
 pub mod metrics;
 pub mod predictions;
+pub mod read;
 pub mod record;
 pub mod study;
 

@@ -5,7 +5,7 @@ use super::args::RunArgs;
 use super::launch::{options, print_results, progress};
 use crate::data::Dataset;
 use crate::experiment::Experiment;
-use crate::schedule::search::{decide, SearchRun, SearchState, Step};
+use crate::schedule::search_state::{decide, SearchRun, SearchState, Step};
 use crate::schedule::{self, planned_state, Outcome, PlannedRun};
 use anyhow::{bail, Result};
 

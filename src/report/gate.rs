@@ -13,7 +13,7 @@
 //! check; `--update` replaces the configurations it records and keeps the others.
 
 use super::columns;
-use super::runs::RunInfo;
+use crate::store::read::RunInfo;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
