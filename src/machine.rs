@@ -12,10 +12,9 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown CPU".to_string())
 }
 
-/// The vector instruction sets the CPU has and the paths eegrun's kernels use, e.g.
-/// "has avx512f, avx2, fma; kernels: AVX-512 (element-wise, convolutions, gemm)".
+/// The vector instruction sets the CPU has, e.g. "has avx512f, avx2, fma".
 #[cfg(target_arch = "x86_64")]
-fn vector_paths() -> String {
+fn vector_sets() -> String {
     let has: Vec<&str> = [
         ("avx512f", std::is_x86_feature_detected!("avx512f")),
         ("avx2", std::is_x86_feature_detected!("avx2")),
@@ -25,44 +24,24 @@ fn vector_paths() -> String {
     .filter(|(_, present)| *present)
     .map(|(name, _)| *name)
     .collect();
-    let has = if has.is_empty() {
-        "none of avx512f, avx2, fma".to_string()
+    if has.is_empty() {
+        "has none of avx512f, avx2, fma".to_string()
     } else {
-        has.join(", ")
-    };
-    let kernels = crate::nn::Isa::chosen();
-    if kernels == crate::nn::Isa::Avx512 {
-        return format!("has {has}; kernels: AVX-512 (element-wise, convolutions, gemm)");
+        format!("has {}", has.join(", "))
     }
-    // Off the AVX-512 path gemm 0.15 runs the products, AVX2+FMA at best.
-    let products = if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        "AVX2+FMA"
-    } else {
-        "SSE2"
-    };
-    // With AVX2 and FMA the direct convolution runs too (`nn::cpu::direct`).
-    let uses = if kernels == crate::nn::Isa::Avx2 && products == "AVX2+FMA" {
-        "convolutions, gemm"
-    } else {
-        "gemm: convolutions"
-    };
-    format!(
-        "has {has}; kernels: {} (element-wise), {products} ({uses})",
-        kernels.name()
-    )
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn vector_paths() -> String {
-    "eegrun's kernels use portable code".to_string()
+fn vector_sets() -> String {
+    "not an x86-64 CPU".to_string()
 }
 
-/// "MODEL, N logical cores; has …; eegrun's kernels use …".
+/// "MODEL, N logical cores; has …" (which paths eegrun's kernels take here is
+/// `nn::device::cpu_with_kernels`).
 pub fn cpu() -> String {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    format!("{}, {cores} logical cores; {}", cpu_model(), vector_paths())
+    format!("{}, {cores} logical cores; {}", cpu_model(), vector_sets())
 }
-
 /// This machine's host name.
 pub fn host() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")

@@ -218,7 +218,7 @@ fn no_file_imports_a_file_that_imports_it() {
 #[test]
 fn nothing_below_the_engine_imports_nn() {
     let graph = imports();
-    let below = ["config", "data/", "experiment/", "store/", "report/"];
+    let below = ["config", "data/", "experiment/", "store/", "report/", "machine.rs"];
     let offending: Vec<String> = graph
         .iter()
         .filter(|(f, _)| below.iter().any(|b| f.starts_with(b)))

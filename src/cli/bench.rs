@@ -22,7 +22,7 @@ pub(super) fn command(args: BenchArgs) -> Result<()> {
         .iter()
         .flat_map(|&model| threads.iter().map(move |&t| (model, t)))
         .collect();
-    println!("CPU: {}", crate::machine::cpu());
+    println!("CPU: {}", crate::nn::device::cpu_with_kernels());
     println!("device: {}", args.device);
     println!(
         "seconds per epoch ({} train + {} eval trials, batch 64), median of epochs 2..={}",

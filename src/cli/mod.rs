@@ -19,23 +19,11 @@ mod train;
 use args::{BenchArgs, CheckArgs, ReportArgs, RunArgs, SlurmArgs, SummarizeArgs, TrainArgs};
 use clap::{CommandFactory, Parser, Subcommand};
 
-/// `--version`: the version and the devices this binary was built for.
-#[cfg(feature = "cuda")]
-const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (devices: cpu, cuda; `eegrun devices` shows which this machine offers)"
-);
-#[cfg(not(feature = "cuda"))]
-const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (devices: cpu; `eegrun devices` shows this machine's)"
-);
-
 /// Train the lab's EEG classifiers (EEGNet, DeepConvNet) with dfdx.
 #[derive(Parser, Debug)]
 #[command(
     name = "eegrun",
-    version = VERSION,
+    version = crate::nn::device::version(),
     about,
     long_about = None,
     after_help = "Examples:

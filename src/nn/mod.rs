@@ -8,6 +8,7 @@ pub mod composed;
 mod cpu;
 #[cfg(feature = "cuda")]
 pub mod cuda;
+pub mod device;
 pub mod layers;
 pub mod model;
 pub mod ops;

@@ -4,6 +4,7 @@
 
 use crate::config::{Device, RunSpec};
 use crate::data::Dataset;
+use crate::nn::device::{self, DeviceJob};
 use crate::nn::train::Trainer;
 use crate::nn::Backend;
 use crate::store::{now_unix, EpochMetrics, Predictions};
@@ -42,43 +43,43 @@ pub fn train(
         .num_threads(threads)
         .build()
         .context("cannot start worker threads")?;
+    let job = Epochs {
+        spec,
+        until,
+        data,
+        checkpoint,
+        stop,
+        observe,
+    };
     pool.install(|| match spec.device {
-        Device::Cpu => epochs(
-            dfdx::prelude::Cpu::default(),
-            spec,
-            until,
-            data,
-            checkpoint,
-            stop,
-            observe,
-        ),
-        Device::Cuda => train_cuda(spec, until, data, checkpoint, stop, observe),
+        Device::Cpu => device::on_cpu(job),
+        Device::Cuda => device::on_cuda(spec.seed, job),
     })
 }
 
-#[cfg(feature = "cuda")]
-fn train_cuda(
-    spec: &RunSpec,
+/// The epoch loop's arguments, run on whichever device the spec names.
+struct Epochs<'a, 'o> {
+    spec: &'a RunSpec,
     until: usize,
-    data: &Dataset,
-    checkpoint: Option<&Path>,
-    stop: &AtomicBool,
-    observe: &mut (dyn FnMut(Event) -> Result<()> + Send),
-) -> Result<()> {
-    let dev = crate::nn::cuda::open(0, spec.seed).map_err(|e| anyhow::anyhow!("device cuda: {e}"))?;
-    epochs(dev, spec, until, data, checkpoint, stop, observe)
+    data: &'a Dataset,
+    checkpoint: Option<&'a Path>,
+    stop: &'a AtomicBool,
+    observe: &'a mut (dyn FnMut(Event) -> Result<()> + Send + 'o),
 }
 
-#[cfg(not(feature = "cuda"))]
-fn train_cuda(
-    _: &RunSpec,
-    _: usize,
-    _: &Dataset,
-    _: Option<&Path>,
-    _: &AtomicBool,
-    _: &mut (dyn FnMut(Event) -> Result<()> + Send),
-) -> Result<()> {
-    bail!("device cuda: this eegrun was built without CUDA; build one with scripts/cuda-build.sh (no GPU needed to build)")
+impl DeviceJob for Epochs<'_, '_> {
+    type Output = ();
+    fn run<D: Backend>(self, dev: D) -> Result<()> {
+        epochs(
+            dev,
+            self.spec,
+            self.until,
+            self.data,
+            self.checkpoint,
+            self.stop,
+            self.observe,
+        )
+    }
 }
 
 fn epochs<D: Backend>(

@@ -129,7 +129,7 @@ fn train_locked(
     status.attempts += 1;
     status.error = None;
     status.host = crate::machine::host();
-    status.cpu = Some(crate::machine::cpu());
+    status.cpu = Some(crate::nn::device::cpu_with_kernels());
     status.threads = Some(threads);
     status.started_unix.get_or_insert(now_unix());
     let result = run

@@ -78,6 +78,35 @@ impl Isa {
     }
 
     /// "AVX-512", "AVX2", or the baseline's name on this architecture.
+    /// The paths eegrun's kernels take on this CPU, e.g. "kernels: AVX-512 (element-wise,
+    /// convolutions, gemm)".
+    #[cfg(target_arch = "x86_64")]
+    pub fn describe_paths() -> String {
+        let kernels = Isa::chosen();
+        if kernels == Isa::Avx512 {
+            return "kernels: AVX-512 (element-wise, convolutions, gemm)".to_string();
+        }
+        // Off the AVX-512 path gemm 0.15 runs the products, AVX2+FMA at best.
+        let products = if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            "AVX2+FMA"
+        } else {
+            "SSE2"
+        };
+        // With AVX2 and FMA the direct convolution runs too (`nn::cpu::direct`).
+        let uses = if kernels == Isa::Avx2 && products == "AVX2+FMA" {
+            "convolutions, gemm"
+        } else {
+            "gemm: convolutions"
+        };
+        format!("kernels: {} (element-wise), {products} ({uses})", kernels.name())
+    }
+
+    /// See the x86-64 build's `describe_paths`.
+    #[cfg(not(target_arch = "x86_64"))]
+    pub fn describe_paths() -> String {
+        "eegrun's kernels use portable code".to_string()
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Isa::Avx512 => "AVX-512",
