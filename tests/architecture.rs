@@ -1,7 +1,7 @@
 //! The module structure stays acyclic: no source file imports a file that (directly or
 //! through others) imports it, and the layers below the engine (config, data, experiment,
-//! store, report) never import nn/. Imports are read from the source text: `use` trees and
-//! `crate::`/`super::`/`self::` paths in code, test modules left out.
+//! store, report, and machine.rs, which they use) never import nn/. Imports are read from
+//! the source text: `use` trees and `a::b` paths in code, test modules left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
