@@ -52,6 +52,7 @@ h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; border-bottom: 1px solid #ccc
 pre { background: #f6f6f6; padding: .7rem; overflow-x: auto; font-size: .82rem; white-space: pre-wrap; }
 table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }
 th, td { border: 1px solid #ccc; padding: .2rem .5rem; text-align: right; overflow-wrap: anywhere; }
+.scroll th, .scroll td { overflow-wrap: normal; }
 th:first-child, td:first-child { text-align: left; }
 caption { text-align: left; font-size: .85rem; color: #555; padding: .2rem 0; }
 .scroll { overflow-x: auto; max-width: 100%; }
@@ -139,7 +140,8 @@ pub fn page(
 
     lab_tables(&mut out, studies);
     findings_tables(&mut out, studies)?;
-    search_sections(&mut out, runs)?;
+    let mut figures = super::plots::svgs(runs, studies)?;
+    search_sections(&mut out, runs, &mut figures)?;
 
     writeln!(
         out,
@@ -156,7 +158,7 @@ pub fn page(
     }
 
     writeln!(out, "<h2 id=\"figures\">Figures</h2>")?;
-    for (name, svg) in super::plots::svgs(runs, studies)? {
+    for (name, svg) in figures {
         writeln!(
             out,
             "<figure id=\"figure-{0}\">\n{1}\n<figcaption>{0}</figcaption>\n</figure>",
@@ -345,8 +347,9 @@ fn contents(out: &mut String, runs: &[RunInfo], studies: &[findings::Study], war
 }
 
 /// For each search: its budget, the run it chose (by validation accuracy) with that score
-/// and its test accuracy, and a table of its rungs.
-fn search_sections(out: &mut String, runs: &[RunInfo]) -> Result<()> {
+/// and its test accuracy, a table of its rungs, and its figure (each run's score against
+/// each searched setting), taken out of `figures`.
+fn search_sections(out: &mut String, runs: &[RunInfo], figures: &mut Vec<(String, String)>) -> Result<()> {
     let (declared, _) = crate::store::read::declarations(runs);
     for search in declared.values().filter_map(|d| d.search.as_ref()) {
         let name = search["experiment"].as_str().unwrap_or_default();
@@ -375,7 +378,10 @@ fn search_sections(out: &mut String, runs: &[RunInfo]) -> Result<()> {
             let summary = run.and_then(|r| r.summary());
             let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", 100.0 * v));
             let (metric, id) = (escape(metric), escape(chosen));
-            let settings = escape(&run.map(|r| r.record.config.describe()).unwrap_or_default());
+            let settings = escape(
+                &run.map(|r| short_numbers(&r.record.config.describe()))
+                    .unwrap_or_default(),
+            );
             let (score, at_best, last) = (
                 pct(score),
                 pct(summary.as_ref().and_then(|s| s.test_acc_at_best_val)),
@@ -400,8 +406,31 @@ fn search_sections(out: &mut String, runs: &[RunInfo]) -> Result<()> {
             )?;
         }
         out.push_str("</table></div>\n");
+        let stem = super::plots::search_figure_stem(name);
+        if let Some(at) = figures.iter().position(|(n, _)| *n == stem) {
+            let (stem, svg) = figures.remove(at);
+            writeln!(
+                out,
+                "<figure id=\"figure-{0}\">\n{1}\n<figcaption>{0}: each run's best validation accuracy against each setting the search varied</figcaption>\n</figure>",
+                escape(&stem),
+                svg_body(&svg)
+            )?;
+        }
     }
     Ok(())
+}
+
+/// "key=value" settings with each fractional value shown to 3 significant digits (the run's
+/// folded details give them in full).
+fn short_numbers(settings: &str) -> String {
+    let short = |part: &str| match part.split_once('=') {
+        Some((key, value)) if value.contains('.') => match value.parse::<f64>() {
+            Ok(v) => format!("{key}={}", findings::significant(v, 3)),
+            Err(_) => part.to_string(),
+        },
+        _ => part.to_string(),
+    };
+    settings.split(' ').map(short).collect::<Vec<_>>().join(" ")
 }
 
 /// One table per study: every comparison with its verdict, difference, interval, p-values
@@ -732,6 +761,14 @@ mod tests {
                 "{c:?} → {shown:?}"
             );
         }
+    }
+
+    #[test]
+    fn settings_show_three_significant_digits() {
+        assert_eq!(
+            short_numbers("model=eegnet dropout=0.660533829271418 batch_size=33 lr=0.0034762222041531915 seed=0"),
+            "model=eegnet dropout=0.661 batch_size=33 lr=0.00348 seed=0"
+        );
     }
 
     #[test]

@@ -106,6 +106,10 @@ struct Search {
     panels: Vec<(String, Axis, Vec<Dot>)>,
 }
 
+/// Settings that act by their order of magnitude: a search panel places them by their
+/// logarithm when they span 20× or more.
+const LOG_SCALED: [&str; 3] = ["lr", "weight_decay", "eps"];
+
 /// One figure to draw.
 enum Plot<'a> {
     Figure(Figure),
@@ -298,10 +302,15 @@ fn plots<'a>(runs: &'a [RunInfo], studies: &'a [findings::Study<'a>]) -> Vec<(St
             .filter(|r| r.dir.parent() == Some(folder.as_path()) && !r.history.is_empty())
             .collect();
         if let Some(search) = search_figure(&of, declaration.chosen.as_deref()) {
-            plots.push((format!("{}-search", of[0].record.experiment), Plot::Search(search)));
+            plots.push((search_figure_stem(&of[0].record.experiment), Plot::Search(search)));
         }
     }
     plots.into_iter().map(|(stem, plot)| (file_stem(&stem), plot)).collect()
+}
+
+/// The file stem of experiment `name`'s search figure.
+pub fn search_figure_stem(name: &str) -> String {
+    file_stem(&format!("{name}-search"))
 }
 
 /// Draws every figure the runs support into `dir` as PNG and SVG; returns the files written.
@@ -514,7 +523,7 @@ fn search_figure(runs: &[&RunInfo], chosen: Option<&str>) -> Option<Search> {
             let numbers: Option<Vec<f64>> = values.iter().map(|v| v.parse::<f64>().ok()).collect();
             let (axis, xs) = match numbers {
                 Some(xs)
-                    if xs.iter().all(|x| *x > 0.0) && {
+                    if LOG_SCALED.contains(&name) && xs.iter().all(|x| *x > 0.0) && {
                         let (low, high) = xs.iter().fold((f64::MAX, 0.0f64), |(a, b), x| (a.min(*x), b.max(*x)));
                         high / low >= 20.0
                     } =>

@@ -353,10 +353,10 @@ pub fn display_grouped(g: &DataFrame, by: &[String]) -> Result<(Vec<String>, Vec
             };
             let mut row: Vec<String> = by.iter().map(|n| setting(n)).collect();
             row.push(get(col::SEEDS, i));
-            row.push(match (over == runs, over.as_str()) {
-                (true, _) => get(col::STATES, i),
-                (false, "0") => format!("{}; none done, no means", get(col::STATES, i)),
-                (false, _) => format!("{}; means over the {over} done", get(col::STATES, i)),
+            // Said where some runs are averaged and others not; with none done there is no mean.
+            row.push(match over == runs || over == "0" {
+                true => get(col::STATES, i),
+                false => format!("{}; means over the {over} done", get(col::STATES, i)),
             });
             row.push(mean_sd(col::BEST_TEST_ACC, i));
             row.push(number(&col::mean(col::BEST_EPOCH), i, 0));
@@ -467,10 +467,7 @@ mod tests {
         assert_eq!(cell("final test acc (%)"), "61.00 ± 1.41");
         // A group with no done run has no mean.
         let g = grouped(&frame(&[("partial", Some(20.0))]), &by).unwrap();
-        assert_eq!(
-            display_grouped(&g, &by).unwrap().1[0][2],
-            "1 partial; none done, no means"
-        );
+        assert_eq!(display_grouped(&g, &by).unwrap().1[0][2], "1 partial");
         assert_eq!(display_grouped(&g, &by).unwrap().1[0][3], "-");
     }
 
