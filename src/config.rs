@@ -20,8 +20,11 @@ pub const ALPHA: f64 = 0.05;
 /// to the configurations still in an undecided comparison, up to `max`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeedRounds {
+    /// Seeds every configuration trains first (at least 2).
     pub start: usize,
+    /// Seeds added per round to the configurations still undecided.
     pub step: usize,
+    /// The most seeds a configuration gets.
     pub max: usize,
 }
 
@@ -106,19 +109,39 @@ fn choices(names: &[&str]) -> String {
 
 named_enum!(
     /// Which network.
-    ModelKind, "model", { EegNet = "eegnet", DeepConvNet = "deepconvnet" }
+    ModelKind, "model", {
+        /// EEGNet (Lawhern et al., 2018).
+        EegNet = "eegnet",
+        /// DeepConvNet (Schirrmeister et al., 2017).
+        DeepConvNet = "deepconvnet"
+    }
 );
 named_enum!(
     /// An activation's name (its slope, for leaky_relu, is a separate field).
-    ActivationName, "activation", { Relu = "relu", LeakyRelu = "leaky_relu", Elu = "elu" }
+    ActivationName, "activation", {
+        /// ReLU.
+        Relu = "relu",
+        /// LeakyReLU.
+        LeakyRelu = "leaky_relu",
+        /// ELU.
+        Elu = "elu"
+    }
 );
 named_enum!(
     /// The optimiser (the lab's Adam only).
-    Optimizer, "optimizer", { Adam = "adam" }
+    Optimizer, "optimizer", {
+        /// Adam (torch.optim.Adam's update).
+        Adam = "adam"
+    }
 );
 named_enum!(
     /// Where tensors live.
-    Device, "device", { Cpu = "cpu", Cuda = "cuda" }
+    Device, "device", {
+        /// The CPU, on eegrun's own kernels.
+        Cpu = "cpu",
+        /// An NVIDIA GPU, in a CUDA build.
+        Cuda = "cuda"
+    }
 );
 
 impl ModelKind {
@@ -135,8 +158,14 @@ impl ModelKind {
 /// alpha is the lab's 1.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Activation {
+    /// max(0, x).
     Relu,
-    LeakyRelu { slope: f64 },
+    /// max(0, x) + slope · min(0, x).
+    LeakyRelu {
+        /// Multiplies negative inputs.
+        slope: f64,
+    },
+    /// x for x > 0, exp(x) − 1 otherwise (alpha 1).
     Elu,
 }
 
@@ -168,8 +197,10 @@ pub const DEFAULT_LEAKY_SLOPE: f64 = 0.01;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunFields {
+    /// EEGNet or DeepConvNet [default: eegnet].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<ModelKind>,
+    /// relu, leaky_relu or elu [default: relu].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activation: Option<ActivationName>,
     /// Negative slope of leaky_relu (ignored by the other activations).
@@ -178,18 +209,25 @@ pub struct RunFields {
     /// Dropout probability (default: the model's, see [`ModelKind::default_dropout`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dropout: Option<f64>,
+    /// Epochs to train [default: 300].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub epochs: Option<usize>,
+    /// Trials per batch [default: 64].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<usize>,
+    /// The optimiser [default: adam].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub optimizer: Option<Optimizer>,
+    /// Adam's learning rate [default: 1e-3].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lr: Option<f64>,
+    /// Adam's β₁ [default: 0.9].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub beta1: Option<f64>,
+    /// Adam's β₂ [default: 0.999].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub beta2: Option<f64>,
+    /// Adam's ε [default: 1e-8].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eps: Option<f64>,
     /// L2 penalty added to the gradient, as torch.optim.Adam's weight_decay.
@@ -201,6 +239,7 @@ pub struct RunFields {
     /// Fraction of the training set held out (class-balanced) for validation; 0 = lab protocol.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub val_fraction: Option<f64>,
+    /// cpu or cuda [default: cpu].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<Device>,
 }
@@ -229,19 +268,33 @@ pub const FIELDS: [&str; 15] = [
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(into = "RunFields", try_from = "RunFields")]
 pub struct RunSpec {
+    /// Which network.
     pub model: ModelKind,
+    /// The activation, with its slope for leaky_relu.
     pub activation: Activation,
+    /// Dropout probability.
     pub dropout: f64,
+    /// Epochs to train.
     pub epochs: usize,
+    /// Trials per batch.
     pub batch_size: usize,
+    /// The optimiser.
     pub optimizer: Optimizer,
+    /// Learning rate.
     pub lr: f64,
+    /// Adam's β₁.
     pub beta1: f64,
+    /// Adam's β₂.
     pub beta2: f64,
+    /// Adam's ε.
     pub eps: f64,
+    /// L2 penalty added to the gradient (torch.optim.Adam's weight_decay).
     pub weight_decay: f64,
+    /// Seeds initialisation, shuffling, dropout and the validation split.
     pub seed: u64,
+    /// Fraction of the training set held out for validation (0: none, the lab's protocol).
     pub val_fraction: f64,
+    /// Where the tensors live.
     pub device: Device,
 }
 

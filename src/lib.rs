@@ -1,4 +1,5 @@
 //! eegrun: declarative EEG classifier experiments trained with dfdx.
+#![warn(missing_docs)]
 
 pub mod cli;
 pub mod config;

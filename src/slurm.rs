@@ -12,22 +12,31 @@ use std::process::Command;
 /// Partition and time must have passed [`parse_partition`] and [`parse_time`].
 #[derive(Clone, Debug)]
 pub struct Job {
+    /// The experiment's name.
     pub experiment_name: String,
+    /// The experiment file, as the job will read it.
     pub experiment_file: PathBuf,
     /// `--set` overrides, passed on to each task.
     pub overrides: Vec<String>,
     /// The data source each task loads (folders made absolute).
     pub data: Option<String>,
+    /// The device the job's runs train on.
     pub device: Option<Device>,
+    /// The runs folder the job writes.
     pub runs_dir: PathBuf,
     /// The unfinished runs, one array task each.
     pub run_ids: Vec<String>,
     /// All runs of the experiment (for the message).
     pub total_runs: usize,
+    /// Slurm partition (--partition).
     pub partition: Option<String>,
+    /// GPUs per task (--gpus-per-task).
     pub gpus_per_task: Option<u32>,
+    /// CPUs per task (--cpus-per-task).
     pub cpus_per_task: u32,
+    /// Time limit per task (--time).
     pub time: Option<String>,
+    /// Tasks running at once (the array's %N).
     pub max_parallel: Option<u32>,
     /// For a search that decides in steps: `eegrun` arguments that submit its next step,
     /// run by a job that starts when this array has ended (`--dependency=afterany`).

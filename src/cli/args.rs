@@ -30,6 +30,7 @@ fn thread_count(text: &str) -> Result<usize, String> {
 /// Options of `eegrun run`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
+    /// The experiment and where its runs go.
     #[command(flatten)]
     pub selection: ExperimentArgs,
     /// Concurrent runs, 1 to 1024 [default: cores, at most the number of runs]
@@ -80,6 +81,7 @@ pub struct ExperimentArgs {
 /// Options of `eegrun slurm`.
 #[derive(Args, Debug)]
 pub struct SlurmArgs {
+    /// The experiment and where its runs go.
     #[command(flatten)]
     pub selection: ExperimentArgs,
     /// Slurm partition (or a comma-separated list)
@@ -181,8 +183,10 @@ pub struct TrainArgs {
     /// Dropout probability [default: 0.25 for eegnet, 0.5 for deepconvnet]
     #[arg(long)]
     pub dropout: Option<f64>,
+    /// Epochs to train
     #[arg(long, default_value_t = 300)]
     pub epochs: usize,
+    /// Trials per batch
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
     /// Adam learning rate
@@ -234,6 +238,7 @@ pub struct BenchArgs {
     /// Models to measure
     #[arg(long, value_delimiter = ',', default_value = "eegnet,deepconvnet", value_parser = str::parse::<ModelKind>)]
     pub models: Vec<ModelKind>,
+    /// Activation of the measured models
     #[arg(long, default_value = "elu", value_parser = str::parse::<ActivationName>)]
     pub activation: ActivationName,
     /// PyTorch reference script; skipped when missing or when torch is not importable

@@ -39,10 +39,12 @@ Environment: EEGRUN_KERNELS=avx512|avx2|baseline picks the CPU kernels' instruct
 (default: the best this CPU has; every choice gives the same numbers, only the speed differs)."
 )]
 pub struct Cli {
+    /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// eegrun's commands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run an experiment file: expand its grid/search into runs, train what is not done

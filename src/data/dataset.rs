@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 /// EEG channels and samples per trial, and classes, of the lab data.
 pub const CHANNELS: usize = 2;
+/// Samples per channel of a trial (3 s at 250 Hz).
 pub const SAMPLES: usize = 750;
+/// Classes: left and right hand imagery.
 pub const CLASSES: usize = 2;
 
 /// Trials laid out as (trial, channel, time), i.e. the network's (N, 1, 2, 750), and
@@ -14,6 +16,7 @@ pub const CLASSES: usize = 2;
 pub struct Split {
     /// Trials × (channel, time) samples, shared by clones of the split.
     pub x: Arc<[f32]>,
+    /// Labels, 0 or 1, one per trial.
     pub y: Vec<u8>,
 }
 
@@ -45,8 +48,11 @@ impl Split {
 /// A train and a test split with a description and a content fingerprint.
 #[derive(Clone, Debug)]
 pub struct Dataset {
+    /// Where the trials came from, for messages and run records.
     pub description: String,
+    /// The training trials.
     pub train: Split,
+    /// The test trials.
     pub test: Split,
     /// 64-bit FNV-1a of all samples and labels, hex: identifies the data in run ids.
     pub fingerprint: String,

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// The lab's four files: subject S4 and X11, train and test.
 pub const LAB_TRAIN: [&str; 2] = ["S4b_train.npz", "X11b_train.npz"];
+/// The lab's test files, in the order of [`LAB_TRAIN`].
 pub const LAB_TEST: [&str; 2] = ["S4b_test.npz", "X11b_test.npz"];
 /// The alternative pair layout.
 pub const PAIR: [&str; 2] = ["train.npz", "test.npz"];
@@ -24,7 +25,13 @@ pub enum Source {
     /// `dir` when it holds data files, else the synthetic source (seed 0).
     Auto(PathBuf),
     /// The built-in generator with its seed and trials per split.
-    Synthetic { seed: u64, trials: usize },
+    /// The built-in generator with its seed and trials per split.
+    Synthetic {
+        /// Seeds the generator.
+        seed: u64,
+        /// Trials per split.
+        trials: usize,
+    },
     /// A folder with the lab's four files or a train.npz/test.npz pair.
     Dir(PathBuf),
 }

@@ -12,7 +12,9 @@ use std::path::Path;
 /// An n-dimensional numeric array read from a `.npy` entry, widened to f64.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Array {
+    /// Dimensions, outermost first.
     pub shape: Vec<usize>,
+    /// The values, row-major, widened to f64.
     pub data: Vec<f64>,
 }
 

@@ -41,14 +41,18 @@ struct ExperimentFile {
 /// One run of a search round: the sample it was drawn from and its resolved spec.
 #[derive(Clone, Debug)]
 pub struct Candidate {
+    /// The searched values of this run (empty outside a search).
     pub sample: BTreeMap<String, Value>,
+    /// The resolved settings.
     pub spec: RunSpec,
 }
 
 /// A validated experiment.
 #[derive(Clone, Debug)]
 pub struct Experiment {
+    /// The experiment's name: its folder under the runs folder.
     pub name: String,
+    /// One line on what it studies.
     pub description: String,
     /// `auto`, `synthetic[:SEED]` or a folder (relative to the current directory).
     pub data: String,

@@ -39,6 +39,7 @@ impl Metric {
 /// `[search.early_stopping]`: synchronous successive halving.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EarlyStopping {
+    /// The validation metric that ranks runs at each rung.
     pub metric: Metric,
     /// The first rung's epoch.
     pub min_epochs: usize,
@@ -49,12 +50,17 @@ pub struct EarlyStopping {
 /// A validated `[search]` section.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Search {
+    /// How many configurations are drawn.
     pub samples: usize,
+    /// Seeds the draws, so a search samples the same every time.
     pub seed: u64,
+    /// Each searched setting with its distribution.
     pub fields: Vec<(String, Distribution)>,
+    /// How samples after the first round are drawn.
     pub sampler: Sampler,
     /// Synchronous rounds the samples are split into (each one a halving bracket).
     pub rounds: usize,
+    /// Synchronous successive halving, when the search stops runs early.
     pub early_stopping: Option<EarlyStopping>,
 }
 

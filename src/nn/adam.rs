@@ -8,17 +8,25 @@ use serde::{Deserialize, Serialize};
 /// Adam hyperparameters (PyTorch defaults: betas (0.9, 0.999), eps 1e-8).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AdamConfig {
+    /// Learning rate.
     pub lr: f32,
+    /// β₁ and β₂.
     pub betas: (f32, f32),
+    /// ε.
     pub eps: f32,
+    /// L2 penalty added to the gradient.
     pub weight_decay: f32,
 }
 
 /// Optimiser state: step count and the two moment estimates per parameter.
 pub struct Adam<D: Backend> {
+    /// Its hyperparameters.
     pub config: AdamConfig,
+    /// Steps taken (for the bias corrections).
     pub step: u64,
+    /// Running mean of the gradients, per parameter.
     pub first_moment: Vec<Param<D>>,
+    /// Running mean of the squared gradients, per parameter.
     pub second_moment: Vec<Param<D>>,
 }
 

@@ -6,20 +6,31 @@ use rand::Rng;
 
 /// One feature-extraction layer operating on (batch, channels, height, time).
 pub enum Layer<D: Device<f32>> {
+    /// A 2-D convolution (no bias in the lab's models but the classifier).
     Conv {
+        /// Its shape.
         geometry: ConvGeometry,
+        /// Weights, (out, in / groups, kh, kw) flattened.
         weight: Param<D>,
+        /// Bias per output channel, if any.
         bias: Option<Param<D>>,
         /// False for the first layer, whose input (the data) needs no gradient.
         input_grad: bool,
     },
+    /// BatchNorm over channels, with running statistics for evaluation.
     BatchNorm {
+        /// Scale per channel.
         gamma: Param<D>,
+        /// Shift per channel.
         beta: Param<D>,
+        /// Running mean per channel.
         running_mean: Param<D>,
+        /// Running variance per channel.
         running_var: Param<D>,
     },
+    /// An element-wise non-linearity.
     Activation(Activation),
+    /// Pooling along time.
     Pool(Pool),
     /// Drop probability; active only in training.
     Dropout(f32),
@@ -27,7 +38,9 @@ pub enum Layer<D: Device<f32>> {
 
 /// A named learnable tensor or buffer of a layer, in PyTorch's `state_dict` order.
 pub struct Named<'a, D: Device<f32>> {
+    /// The tensor's name, as in PyTorch's state dict.
     pub name: String,
+    /// The tensor.
     pub tensor: &'a Param<D>,
     /// True for parameters the optimiser updates, false for running statistics.
     pub learnable: bool,
@@ -158,9 +171,13 @@ pub fn batch_norm<D: Device<f32>>(dev: &D, channels: usize) -> Layer<D> {
 
 /// The classifier: flatten then a dense layer (weight stored as PyTorch's (out, in)).
 pub struct Linear<D: Device<f32>> {
+    /// Inputs per example.
     pub in_features: usize,
+    /// Outputs per example (classes).
     pub out_features: usize,
+    /// Weights, (out, in) flattened.
     pub weight: Param<D>,
+    /// Bias per output.
     pub bias: Param<D>,
 }
 

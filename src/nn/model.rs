@@ -13,8 +13,11 @@ use serde::{Deserialize, Serialize};
 /// Everything that determines a model's structure.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelSpec {
+    /// Which network.
     pub kind: ModelKind,
+    /// Its activation.
     pub activation: Activation,
+    /// Its dropout probability.
     pub dropout: f32,
 }
 
@@ -30,9 +33,13 @@ impl From<&RunSpec> for ModelSpec {
 
 /// A built model: feature layers, their PyTorch `state_dict` prefixes, and the classifier.
 pub struct Model<D: Backend> {
+    /// What it was built from.
     pub spec: ModelSpec,
+    /// The feature layers, in order.
     pub layers: Vec<Layer<D>>,
+    /// Each feature layer's name, as in PyTorch's state dict.
     pub layer_names: Vec<String>,
+    /// The classifier's name and layer.
     pub classifier: (String, Linear<D>),
 }
 

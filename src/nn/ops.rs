@@ -15,13 +15,16 @@ pub type Param<D> = Tensor<(usize,), f32, D>;
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum Activation {
+    /// max(0, x).
     Relu,
     /// `x` for x > 0, `slope * x` otherwise (PyTorch default slope 0.01).
     LeakyRelu {
+        /// Multiplies negative inputs.
         slope: f32,
     },
     /// `x` for x > 0, `alpha * (exp(x) - 1)` otherwise (PyTorch default alpha 1.0).
     Elu {
+        /// Scale of the negative branch.
         alpha: f32,
     },
 }
@@ -50,7 +53,9 @@ impl Activation {
 /// Pooling along time with kernel = stride = `size` and no padding (floor mode).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pool {
+    /// Average over windows of this many samples.
     Avg(usize),
+    /// Maximum over windows of this many samples.
     Max(usize),
 }
 
@@ -66,10 +71,15 @@ impl Pool {
 /// Geometry of a 2-D convolution with stride 1, padding on the time axis only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConvGeometry {
+    /// Input channels.
     pub in_channels: usize,
+    /// Output channels.
     pub out_channels: usize,
+    /// Kernel (height, width).
     pub kernel: (usize, usize),
+    /// Zeros added on each side of the time axis.
     pub time_padding: usize,
+    /// Groups (depthwise when equal to the input channels).
     pub groups: usize,
 }
 
@@ -139,4 +149,5 @@ pub fn fill_dropout_mask(mask: &mut [f32], p: f32, seed: u64) {
 
 /// BatchNorm constants (PyTorch defaults).
 pub const BN_EPS: f32 = 1e-5;
+/// Weight of a batch's statistics in the running ones.
 pub const BN_MOMENTUM: f32 = 0.1;

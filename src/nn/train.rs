@@ -38,9 +38,13 @@ struct CheckpointMeta {
 
 /// A training run in progress: model, optimiser, data and history.
 pub struct Trainer<D: Backend> {
+    /// The run's settings.
     pub config: RunSpec,
+    /// The network.
     pub model: Model<D>,
+    /// Its optimiser.
     pub adam: Adam<D>,
+    /// Metrics of every epoch trained so far.
     pub history: Vec<EpochMetrics>,
     /// Test predictions at the last, highest-test and best-validation epochs.
     pub predictions: Predictions,

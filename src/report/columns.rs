@@ -1,33 +1,53 @@
 //! Column names of the summary tables, shared by the summary, the check and the CLI.
 
+/// The experiment's name.
 pub const EXPERIMENT: &str = "experiment";
+/// The run's id (its folder's name).
 pub const RUN_ID: &str = "run_id";
+/// eegnet or deepconvnet.
 pub const MODEL: &str = "model";
+/// The activation's name.
 pub const ACTIVATION: &str = "activation";
+/// Dropout probability.
 pub const DROPOUT: &str = "dropout";
+/// Trials per batch.
 pub const BATCH_SIZE: &str = "batch_size";
+/// Learning rate.
 pub const LR: &str = "lr";
+/// Adam's weight decay.
 pub const WEIGHT_DECAY: &str = "weight_decay";
+/// The run's seed.
 pub const SEED: &str = "seed";
+/// Epochs trained so far.
 pub const EPOCHS_DONE: &str = "epochs_done";
+/// Epochs the run trains.
 pub const EPOCHS: &str = "epochs";
 /// The configuration's identity: 8 hex digits of [`crate::store::RunRecord::configuration`]
 /// (every training setting but the seed, and the data), so runs that differ in any setting are
 /// never pooled.
 pub const CONFIG: &str = "config";
+/// The run's state (done, partial, stopped, failed, …).
 pub const STATUS: &str = "status";
 /// The early-stopping rung (1 = first) that stopped a run; empty for others.
 pub const STOPPED_RUNG: &str = "stopped_rung";
+/// Highest test accuracy over the epochs, percent.
 pub const BEST_TEST_ACC: &str = "best_test_acc";
+/// The epoch of the highest test accuracy.
 pub const BEST_EPOCH: &str = "best_epoch";
+/// Test accuracy at the last epoch, percent.
 pub const FINAL_TEST_ACC: &str = "final_test_acc";
+/// Train accuracy at the last epoch, percent.
 pub const FINAL_TRAIN_ACC: &str = "final_train_acc";
+/// Final train minus final test accuracy, points.
 pub const TRAIN_TEST_GAP: &str = "train_test_gap";
+/// Training and evaluation time, seconds.
 pub const WALL_SECONDS: &str = "wall_seconds";
 
 /// Grouped tables: runs and seeds per group, the states found, and `<metric>_mean`/`_std`.
 pub const RUNS: &str = "runs";
+/// The states of a group's runs, counted ("2 done, 1 partial").
 pub const STATES: &str = "states";
+/// Distinct seeds in a group.
 pub const SEEDS: &str = "seeds";
 /// How many of a group's runs its means and sds are over: the done ones.
 pub const MEANS_OVER: &str = "means_over";

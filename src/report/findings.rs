@@ -16,8 +16,11 @@ use std::path::PathBuf;
 /// One configuration of a study: its label (the settings that vary, seed aside), its key
 /// ([`crate::store::RunRecord::configuration`]) and its finished runs by seed.
 pub struct Config<'a> {
+    /// Its varying settings, e.g. "relu" or "dropout 0.5".
     pub label: String,
+    /// Its identity ([`crate::store::RunRecord::configuration`]).
     pub key: String,
+    /// Its finished run per seed.
     pub by_seed: BTreeMap<u64, &'a RunInfo>,
 }
 
@@ -34,12 +37,15 @@ pub enum Kind {
 /// The finished runs of one model in one experiment on one data set, grouped into
 /// configurations (runs on different data never share test trials, so never pair).
 pub struct Study<'a> {
+    /// The experiment's name.
     pub experiment: String,
+    /// The network.
     pub model: ModelKind,
     /// The data's fingerprint.
     pub data: String,
     /// Which settings vary between configurations (e.g. `["activation"]`).
     pub varying: Vec<&'static str>,
+    /// The configurations, in the study's order.
     pub configs: Vec<Config<'a>>,
     /// Which epoch's test predictions the comparisons use.
     pub at: At,
@@ -52,12 +58,17 @@ pub struct Study<'a> {
 /// A study's findings, as written to `findings.json`.
 #[derive(Clone, Debug, Serialize)]
 pub struct StudyFindings {
+    /// The experiment's name.
     pub experiment: String,
+    /// The network.
     pub model: String,
+    /// The data's fingerprint.
     pub data_fingerprint: String,
+    /// A designed study or a search.
     pub kind: Kind,
     /// Which accuracy the comparisons use.
     pub accuracy: &'static str,
+    /// Which settings vary between configurations.
     pub varying: Vec<&'static str>,
     /// Margin of practical equivalence, in points.
     pub rope_points: f64,
@@ -65,12 +76,15 @@ pub struct StudyFindings {
     pub target: String,
     /// How the family of comparisons was defined, and its size.
     pub family: String,
+    /// How many comparisons the family holds (Holm's m).
     pub family_size: usize,
+    /// Each configuration with its seeds and mean accuracy.
     pub configurations: Vec<ConfigFindings>,
     /// A search's chosen configuration (by validation accuracy).
     pub chosen: Option<String>,
     /// One sentence: the study's headline.
     pub headline: String,
+    /// Every compared pair.
     pub comparisons: Vec<ComparisonFindings>,
     /// The lab report's claims (designed studies only).
     pub claims: Vec<Claim>,
@@ -79,22 +93,30 @@ pub struct StudyFindings {
 /// One configuration in `findings.json`.
 #[derive(Clone, Debug, Serialize)]
 pub struct ConfigFindings {
+    /// Its varying settings.
     pub label: String,
+    /// The seeds it has finished.
     pub seeds: Vec<u64>,
     /// Mean accuracy over seeds, in percent.
     pub mean_accuracy: Option<f64>,
+    /// Its run ids.
     pub runs: Vec<String>,
 }
 
 /// One comparison in `findings.json`: the statistics and the verdict in words.
 #[derive(Clone, Debug, Serialize)]
 pub struct ComparisonFindings {
+    /// The first configuration's label.
     pub a: String,
+    /// The second configuration's label.
     pub b: String,
+    /// A better, B better, equivalent or undecided.
     pub verdict: Verdict,
+    /// The verdict in one sentence.
     pub sentence: String,
     /// Seeds that would detect ±rope with 80% power, or why no count can.
     pub seeds_needed: Result<usize, String>,
+    /// The test's numbers.
     pub statistics: Comparison,
 }
 
@@ -102,16 +124,22 @@ pub struct ComparisonFindings {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimVerdict {
+    /// The data support the claim.
     Supported,
+    /// The data support its opposite (or equality where it claims a difference).
     Contradicted,
+    /// The data decide neither.
     Undecided,
 }
 
 /// A lab-report claim with its verdict and the evidence in one sentence.
 #[derive(Clone, Debug, Serialize)]
 pub struct Claim {
+    /// The lab report's claim.
     pub claim: String,
+    /// What the data say about it.
     pub verdict: ClaimVerdict,
+    /// The verdict in one sentence, with the evidence.
     pub sentence: String,
 }
 
@@ -485,8 +513,11 @@ fn metric(run: &RunInfo, name: &str) -> Option<f64> {
 
 /// One table in the lab report's layout: a caption, a header row and rows of text cells.
 pub struct LabTable {
+    /// What the table holds, with its units.
     pub caption: String,
+    /// The column headings.
     pub header: Vec<String>,
+    /// One row per activation or dropout rate.
     pub rows: Vec<Vec<String>>,
 }
 

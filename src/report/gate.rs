@@ -24,6 +24,7 @@ use std::path::Path;
 pub struct Baseline {
     /// Allowed drop, in percentage points, before a configuration counts as regressed.
     pub tolerance: f64,
+    /// One entry per configuration.
     pub entries: Vec<Entry>,
 }
 
@@ -36,8 +37,11 @@ pub struct Entry {
     /// hashed (absent in baselines recorded before it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<String>,
+    /// Runs (seeds) recorded.
     pub runs: usize,
+    /// Mean highest test accuracy, percent.
     pub best_test_acc: f64,
+    /// Mean final test accuracy, percent.
     pub final_test_acc: f64,
     /// Absent in baselines of eegrun 0.1 (means only).
     #[serde(default)]
@@ -47,34 +51,47 @@ pub struct Entry {
 /// One seed's accuracies (percent).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SeedResult {
+    /// The run's seed.
     pub seed: u64,
+    /// Its highest test accuracy, percent.
     pub best_test_acc: f64,
+    /// Its final test accuracy, percent.
     pub final_test_acc: f64,
 }
 
 /// What the check found for one configuration and metric.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Verdict {
+    /// Not shown to be worse than the tolerance allows.
     Ok,
+    /// Worse beyond the tolerance with confidence (the interval of the change lies below it).
     Regressed,
+    /// In the baseline, not among the runs.
     Missing,
+    /// Among the runs, not in the baseline.
     New,
 }
 
 /// One line of the check's report (changes in points).
 #[derive(Clone, Debug)]
 pub struct Comparison {
+    /// The configuration's short key.
     pub key: String,
+    /// Which accuracy.
     pub metric: &'static str,
+    /// Its baseline mean.
     pub baseline: Option<f64>,
+    /// Its current mean.
     pub current: Option<f64>,
     /// Mean change over paired seeds (or of the means, without per-seed values).
     pub change: Option<f64>,
     /// 95% t-interval of the mean change (two or more paired seeds).
     pub interval: Option<(f64, f64)>,
+    /// Seeds found in both.
     pub paired_seeds: usize,
     /// Recorded seeds with no finished run now.
     pub missing_seeds: Vec<u64>,
+    /// What the gate concludes.
     pub verdict: Verdict,
 }
 

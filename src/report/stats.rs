@@ -305,9 +305,11 @@ pub fn holm(comparisons: &mut [Comparison], family: usize) {
 /// A one-sample t test of paired differences (seed-level only).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PairedT {
+    /// Mean of the differences.
     pub mean: f64,
     /// 1 − α interval of the mean.
     pub low: f64,
+    /// Upper end of the interval.
     pub high: f64,
     /// Two-sided p-value of "the mean is 0".
     pub p: f64,

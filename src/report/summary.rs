@@ -11,9 +11,13 @@ use std::path::Path;
 /// Output format of a table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Aligned text.
     Table,
+    /// Comma-separated values.
     Csv,
+    /// A JSON array of rows.
     Json,
+    /// A Markdown table.
     Markdown,
 }
 

@@ -16,13 +16,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub enum Event<'a> {
     /// Training starts, after the epochs restored from the checkpoint (none when fresh).
     Start {
+        /// The epochs restored.
         history: &'a [EpochMetrics],
+        /// Test predictions as restored.
         predictions: &'a Predictions,
+        /// Learnable parameters of the model.
         parameters: usize,
     },
     /// An epoch ended and was checkpointed; its metrics are the last of `history`.
     Epoch {
+        /// Every epoch so far, the new one last.
         history: &'a [EpochMetrics],
+        /// Test predictions after the new epoch.
         predictions: &'a Predictions,
     },
 }

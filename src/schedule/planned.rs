@@ -10,7 +10,9 @@ use std::path::Path;
 /// A run of the experiment with its folder.
 #[derive(Clone, Debug)]
 pub struct PlannedRun {
+    /// What identifies the run.
     pub record: RunRecord,
+    /// Its folder.
     pub dir: RunDir,
     /// Train up to this epoch: the run's last, or an early-stopping rung before it.
     pub until: usize,
@@ -26,8 +28,11 @@ impl PlannedRun {
 /// What happened to one run in this invocation.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
+    /// Trained in this invocation (to its end or its rung).
     Trained,
+    /// Failed, with the error.
     Failed(String),
+    /// Left alone, with the reason (done, or held by another process).
     Skipped(String),
 }
 

@@ -21,8 +21,11 @@ use toml::Value;
 pub enum Step {
     /// Train these runs, each to its `until`: round `round` up to rung `rung`.
     Train {
+        /// The round being trained.
         round: usize,
+        /// The rung being trained.
         rung: usize,
+        /// The runs to train to that rung.
         runs: Vec<PlannedRun>,
     },
     /// Every round is drawn, trained and decided.
@@ -32,20 +35,28 @@ pub enum Step {
 /// One rung's decision (rounds and rungs counted from 1).
 #[derive(Clone, Debug, Serialize)]
 pub struct Decision {
+    /// The round of the rung.
     pub round: usize,
+    /// The rung (1 = first).
     pub rung: usize,
+    /// The epoch the rung is at.
     pub epoch: usize,
     /// The runs that reached the rung with their scores, best first (higher is better).
     pub scores: Vec<(String, f64)>,
+    /// The runs that go on.
     pub promoted: Vec<String>,
 }
 
 /// A run of the search and where it stands in it.
 #[derive(Clone, Debug)]
 pub struct SearchRun {
+    /// The planned run.
     pub run: PlannedRun,
+    /// The round that drew it.
     pub round: usize,
+    /// Its sampled values.
     pub sample: BTreeMap<String, Value>,
+    /// Its epochs so far.
     pub history: Vec<EpochMetrics>,
     /// Left mid-step by a killed process: epochs recorded, but neither done nor marked
     /// stopped, and no process holds it (one that does is training it now).
@@ -59,12 +70,17 @@ pub struct SearchRun {
 /// The search as far as the store lets it be decided.
 #[derive(Clone, Debug)]
 pub struct SearchState {
+    /// The metric that ranks runs.
     pub metric: Metric,
     /// The rung epochs (just the last epoch without early stopping).
     pub rungs: Vec<usize>,
+    /// Rounds of the search.
     pub rounds: usize,
+    /// Every run drawn so far.
     pub runs: Vec<SearchRun>,
+    /// Every rung's decision so far.
     pub decisions: Vec<Decision>,
+    /// What to do next.
     pub step: Step,
 }
 

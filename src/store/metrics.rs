@@ -8,27 +8,42 @@ use serde::{Deserialize, Serialize};
 /// Metrics of one epoch (accuracies in [0, 1]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpochMetrics {
+    /// The epoch, from 1.
     pub epoch: usize,
+    /// Mean training loss.
     pub train_loss: f64,
+    /// Training accuracy, 0 to 1.
     pub train_acc: f64,
+    /// Mean test loss.
     pub test_loss: f64,
+    /// Test accuracy, 0 to 1.
     pub test_acc: f64,
+    /// Mean validation loss (with a validation split).
     pub val_loss: Option<f64>,
+    /// Validation accuracy (with a validation split).
     pub val_acc: Option<f64>,
+    /// Seconds spent training.
     pub train_seconds: f64,
+    /// Seconds spent evaluating.
     pub eval_seconds: f64,
 }
 
 /// What a run reports.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
+    /// Epochs recorded.
     pub epochs: usize,
+    /// Highest test accuracy over the epochs.
     pub best_test_acc: f64,
+    /// The epoch of the highest test accuracy.
     pub best_test_epoch: usize,
+    /// Test accuracy at the last epoch.
     pub final_test_acc: f64,
+    /// Train accuracy at the last epoch.
     pub final_train_acc: f64,
     /// Test accuracy at the epoch of best validation accuracy (when validating).
     pub test_acc_at_best_val: Option<f64>,
+    /// The epoch of best validation accuracy (when validating).
     pub best_val_epoch: Option<usize>,
 }
 

@@ -28,9 +28,13 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
+    /// Not started.
     Pending,
+    /// Training, or interrupted.
     Running,
+    /// Trained to its last epoch.
     Done,
+    /// Stopped by an error.
     Failed,
     /// Trained as far as an early-stopping search asked, not to its last epoch.
     Stopped,
@@ -39,13 +43,19 @@ pub enum State {
 /// `status.json`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Status {
+    /// Where it stands.
     pub state: State,
+    /// The error that stopped it, if any.
     pub error: Option<String>,
+    /// Epochs trained.
     pub epochs_done: usize,
+    /// Epochs the run trains.
     pub epochs: usize,
     /// How many times training started on this run (resumes included).
     pub attempts: u32,
+    /// When training first started (seconds since 1970).
     pub started_unix: Option<u64>,
+    /// When it finished.
     pub finished_unix: Option<u64>,
     /// Wall seconds spent training, over all attempts.
     pub seconds: f64,
@@ -57,8 +67,11 @@ pub struct Status {
     /// Threads of the latest attempt (absent in older runs).
     #[serde(default)]
     pub threads: Option<usize>,
+    /// The eegrun that trained it.
     pub eegrun_version: String,
+    /// Its git revision, where known.
     pub git_revision: Option<String>,
+    /// The run's summary, once done.
     pub summary: Option<RunSummary>,
     /// SHA-256 of metrics.csv as last written (absent in runs of eegrun 0.1).
     #[serde(default)]
@@ -104,17 +117,24 @@ pub enum RunState {
     Pending,
     /// Some epochs recorded, not finished (interrupted, or training now).
     Partial {
+        /// Epochs recorded.
         done: usize,
+        /// Epochs the run trains.
         epochs: usize,
     },
+    /// Trained to its last epoch.
     Done,
     /// Trained to `done` of `epochs` epochs for an early-stopping search; `rung` is the rung
     /// that did not promote it (none while that decision is still to be made).
     Stopped {
+        /// Epochs trained.
         done: usize,
+        /// Epochs the run would train.
         epochs: usize,
+        /// The rung that stopped it.
         rung: Option<usize>,
     },
+    /// Stopped by this error.
     Failed(String),
     /// A file cannot be read or parsed.
     Unreadable(String),
@@ -224,7 +244,9 @@ pub fn now_unix() -> u64 {
 /// A run's recorded epochs and the checksum of the file they came from.
 #[derive(Clone, Debug, Default)]
 pub struct Metrics {
+    /// Each epoch's metrics.
     pub history: Vec<EpochMetrics>,
+    /// SHA-256 of metrics.csv as read.
     pub sha256: String,
 }
 
@@ -270,6 +292,7 @@ pub fn state_of(status: Option<&Status>, metrics: &Metrics, predictions: Option<
 /// One run's folder.
 #[derive(Clone, Debug)]
 pub struct RunDir {
+    /// The folder.
     pub path: PathBuf,
 }
 

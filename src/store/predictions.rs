@@ -9,8 +9,11 @@ use serde::{Deserialize, Serialize};
 /// Predicted classes of every test trial at the three epochs, and the true labels.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Predictions {
+    /// The true class of each test trial.
     pub labels: Vec<u8>,
+    /// Predicted classes at the last epoch.
     pub final_epoch: Vec<u8>,
+    /// Predicted classes at the epoch of highest test accuracy.
     pub best_test: Vec<u8>,
     /// Empty without a validation split.
     pub best_val: Vec<u8>,
@@ -19,8 +22,11 @@ pub struct Predictions {
 /// Which epoch's predictions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum At {
+    /// The last epoch.
     Final,
+    /// The epoch of highest test accuracy.
     BestTest,
+    /// The epoch of best validation accuracy.
     BestVal,
 }
 

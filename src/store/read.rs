@@ -9,10 +9,15 @@ use std::path::{Path, PathBuf};
 /// One run as found on disk.
 #[derive(Clone, Debug)]
 pub struct RunInfo {
+    /// Its folder.
     pub dir: PathBuf,
+    /// Its id (the folder's name).
     pub id: String,
+    /// What identifies it.
     pub record: RunRecord,
+    /// Its status.json.
     pub status: Status,
+    /// Its metrics.csv.
     pub history: Vec<EpochMetrics>,
     /// Per-trial test predictions (runs of eegrun 0.1 have none).
     pub predictions: Option<Predictions>,

@@ -8,9 +8,13 @@ use sha2::{Digest, Sha256};
 /// What a run folder's `config.json` holds: everything that identifies the run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// The experiment's name.
     pub experiment: String,
+    /// The resolved settings.
     pub config: RunSpec,
+    /// The data's description.
     pub data: String,
+    /// The data's fingerprint.
     pub data_fingerprint: String,
     /// The id of a record read in eegrun 0.1's form (see `legacy`).
     #[serde(skip)]

@@ -22,6 +22,7 @@ pub enum Isa {
 pub const KERNELS_VARIABLE: &str = "EEGRUN_KERNELS";
 
 impl Isa {
+    /// Every path, best first.
     pub const ALL: [Isa; 3] = [Isa::Avx512, Isa::Avx2, Isa::Baseline];
 
     /// Whether this CPU runs the set.
@@ -107,6 +108,7 @@ impl Isa {
         "eegrun's kernels use portable code".to_string()
     }
 
+    /// The path's name, e.g. "AVX-512".
     pub fn name(self) -> &'static str {
         match self {
             Isa::Avx512 => "AVX-512",

@@ -8,9 +8,11 @@ use dfdx::tensor::{Cuda, CudaError};
 
 /// One GPU as the driver describes it.
 pub struct Gpu {
+    /// The device's name, e.g. "NVIDIA H100 80GB HBM3".
     pub name: String,
     /// (major, minor), e.g. (9, 0) for an H100 or H200.
     pub compute_capability: (i32, i32),
+    /// Its memory, in bytes.
     pub memory_bytes: usize,
 }
 
