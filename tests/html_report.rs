@@ -497,6 +497,18 @@ fn renders_in_a_headless_browser() {
             let with_epochs = html.matches("<th>train acc %</th>").count();
             assert!(with_epochs >= 3, "the fixture has runs with epochs");
             assert_eq!(text.matches("train acc %").count(), with_epochs, "{text}");
+            // The long table is not cut: every configuration's id (its 9th of 16 columns)
+            // and the last columns' headings are printed.
+            let configs: Vec<&str> = html
+                .split("<td>")
+                .filter_map(|cell| cell.split("</td>").next())
+                .filter(|cell| cell.len() == 8 && cell.chars().all(|c| c.is_ascii_hexdigit()))
+                .collect();
+            assert!(configs.len() >= 5, "{configs:?}");
+            for config in configs {
+                assert!(text.contains(config), "{config} missing from the printed long table");
+            }
+            assert!(text.contains("@epoch") && text.contains("gap"), "{text}");
         }
         _ => assert!(
             std::env::var_os("EEGRUN_REQUIRE_BROWSER").is_none(),
