@@ -15,7 +15,7 @@ pub mod ops;
 pub mod train;
 
 pub use backend::Backend;
-pub use cpu::{Isa, KERNELS_VARIABLE};
+pub use cpu::{describe_plan, Isa, KERNELS_VARIABLE};
 pub use ops::{
     dropout_mask, fill_dropout_mask, Act, Activation, ConvGeometry, Param, Pool, Shape4, BN_EPS, BN_MOMENTUM,
 };

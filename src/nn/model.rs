@@ -2,7 +2,7 @@
 
 use super::backend::Backend;
 use super::layers::{batch_norm, conv, Layer, Linear, Named};
-use super::ops::{Act, Activation, ConvGeometry, Pool};
+use super::ops::{Act, Activation, ConvGeometry, Pool, Shape4};
 pub use crate::config::ModelKind;
 use crate::config::RunSpec;
 use crate::data::{CHANNELS, CLASSES, SAMPLES};
@@ -181,6 +181,23 @@ impl<D: Backend> Model<D> {
             .filter(|t| t.learnable)
             .map(|t| t.tensor.shape().0)
             .sum()
+    }
+
+    /// Each convolution of the feature layers for a batch of `batch` trials: its name, its
+    /// geometry, its input's shape, and whether its input gradient is computed.
+    pub fn convolutions(&self, batch: usize) -> Vec<(String, ConvGeometry, Shape4, bool)> {
+        let mut shape = (1, CHANNELS, SAMPLES);
+        let mut out = Vec::new();
+        for (layer, name) in self.layers.iter().zip(&self.layer_names) {
+            if let Layer::Conv {
+                geometry, input_grad, ..
+            } = layer
+            {
+                out.push((name.clone(), *geometry, (batch, shape.0, shape.1, shape.2), *input_grad));
+            }
+            shape = layer.output_shape(shape);
+        }
+        out
     }
 
     /// Rows (layer, output shape, parameters) like the report's summary tables.

@@ -10,6 +10,7 @@ use super::direct;
 use super::elementwise::{add_constant, add_into, add_scaled, dot, lane_sum, row_sums, weighted_rows};
 use super::gemm::matmul;
 use super::isa::Isa;
+use super::plan::{self, Gradients, Sums};
 use super::winograd;
 use crate::nn::ops::{ConvGeometry, Shape4};
 use rayon::prelude::*;
@@ -83,25 +84,6 @@ fn col2im(col: &[f32], (h, w): (usize, usize), g: &ConvGeometry, group: usize, g
     }
 }
 
-/// True when each output channel reads one input channel through a (kh × 1) kernel
-/// (EEGNet's depthwise layer): computed directly, a gemm would be all overhead.
-fn is_depthwise_column(g: &ConvGeometry) -> bool {
-    g.in_per_group() == 1 && g.kernel.1 == 1 && g.time_padding == 0
-}
-
-/// True when a dense (kh × 1) kernel spans the whole height (DeepConvNet's spatial
-/// layer): the input itself is the im2col matrix, (c·h) × w.
-fn is_full_height_column(g: &ConvGeometry, h: usize) -> bool {
-    g.groups == 1 && g.kernel == (h, 1) && g.time_padding == 0
-}
-
-/// True when the input has one channel and the kernel one row (the models' first
-/// layers): each input row, zero-padded, is read as a Hankel matrix `B[j, t] = x[t + j]`
-/// straight by gemm, with no im2col copy.
-fn is_single_channel_row(g: &ConvGeometry) -> bool {
-    g.in_channels == 1 && g.kernel.0 == 1
-}
-
 /// `row` with `pad` zeros on each side, in `padded`.
 fn pad_row<'a>(row: &[f32], pad: usize, padded: &'a mut Vec<f32>) -> &'a [f32] {
     padded.clear();
@@ -111,19 +93,30 @@ fn pad_row<'a>(row: &[f32], pad: usize, padded: &'a mut Vec<f32>) -> &'a [f32] {
     padded
 }
 
-/// Forward convolution of one sample `x` (c, h, w) into `out` (out_channels, ho, wo); with
-/// AVX-512 or AVX2+FMA, dense convolutions run [`direct`] (the same bits as im2col + gemm,
-/// without im2col).
-fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f32], out: &mut [f32], isa: Isa) {
-    #[cfg(target_arch = "x86_64")]
-    if direct::runs_on(isa) && direct::applies(g) && !is_depthwise_column(g) {
+/// Forward convolution of one sample `x` (c, h, w) into `out` (out_channels, ho, wo), its
+/// sums computed as `sums` (from [`plan::sums`] for `isa`; not Winograd's, which work on
+/// batches).
+#[allow(clippy::too_many_arguments)]
+fn conv_sample(
+    x: &[f32],
+    (h, w): (usize, usize),
+    g: &ConvGeometry,
+    weight: &[f32],
+    out: &mut [f32],
+    sums: Sums,
+    isa: Isa,
+) {
+    if sums == Sums::Direct {
+        #[cfg(target_arch = "x86_64")]
         direct::forward_sample(isa, x, (h, w), g, weight, out);
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!("the direct kernel is planned on x86-64 only");
         return;
     }
     let (ho, wo) = g.output_hw(h, w);
     let l = ho * wo;
     let out_per_group = g.out_channels / g.groups;
-    if is_single_channel_row(g) {
+    if sums == Sums::HankelGemm {
         let (kw, mut padded) = (g.kernel.1, Vec::new());
         for y in 0..ho {
             let row = pad_row(&x[y * w..][..w], g.time_padding, &mut padded);
@@ -140,7 +133,7 @@ fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f3
         }
         return;
     }
-    if is_depthwise_column(g) {
+    if sums == Sums::DepthwiseRows {
         let kh = g.kernel.0;
         for (o, out_plane) in out.chunks_exact_mut(l).enumerate() {
             let plane = &x[(o / out_per_group) * h * w..][..h * w];
@@ -152,7 +145,7 @@ fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f3
         return;
     }
     let k = g.in_per_group() * g.kernel.0 * g.kernel.1;
-    if is_full_height_column(g, h) {
+    if sums == Sums::FullHeightGemm {
         matmul((g.out_channels, l, k), (out, (l, 1)), false, weight, (k, 1), x, (l, 1));
         return;
     }
@@ -171,7 +164,7 @@ fn conv_sample(x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f3
 ///
 /// Outputs a backward pass will read (`for_backward`) are direct sums, as PyTorch's, so
 /// every ReLU and max-pool decision routes the gradient as PyTorch's does. Other outputs
-/// (evaluation) go through Winograd's transforms where [`winograd::pays`]: they round
+/// (evaluation) go through Winograd's transforms where [`plan::winograd_pays`]: they round
 /// differently, ~10⁻⁶ relative, and a ReLU or a maximum is continuous, so a decision taken
 /// the other way at a near-tie moves the result no further than that.
 pub fn conv_forward(
@@ -188,13 +181,13 @@ pub fn conv_forward(
     let l = ho * wo;
     let in_len = g.in_channels * h * w;
     let isa = Isa::chosen();
-    let winograd = !for_backward && winograd::pays(g, shape);
-    if winograd {
+    let planned = plan::sums(g, shape, isa, for_backward);
+    if planned == Sums::Winograd {
         winograd::forward(x, shape, g, weight, out);
     }
     let sample = |out_b: &mut [f32], xb: &[f32], sums_b: Option<&mut [(f64, f64)]>| {
-        if !winograd {
-            conv_sample(xb, (h, w), g, weight, out_b, isa);
+        if planned != Sums::Winograd {
+            conv_sample(xb, (h, w), g, weight, out_b, planned, isa);
         }
         if let Some(bias) = bias {
             for (row, &b) in out_b.chunks_exact_mut(l).zip(bias) {
@@ -218,7 +211,9 @@ pub fn conv_forward(
     }
 }
 
-/// Adds one sample's weight gradient into `gw` and, if asked, writes its input gradient.
+/// Adds one sample's weight gradient into `gw` and, if asked, writes its input gradient,
+/// laid out as `sums` (from [`plan::gradients`]).
+#[allow(clippy::too_many_arguments)]
 fn conv_sample_backward(
     x: &[f32],
     (h, w): (usize, usize),
@@ -227,11 +222,12 @@ fn conv_sample_backward(
     gout: &[f32],
     gw: &mut [f32],
     mut gx: Option<&mut [f32]>,
+    sums: Sums,
 ) {
     let (ho, wo) = g.output_hw(h, w);
     let l = ho * wo;
     let out_per_group = g.out_channels / g.groups;
-    if is_single_channel_row(g) && gx.is_none() {
+    if sums == Sums::HankelGemm {
         let (kw, mut padded) = (g.kernel.1, Vec::new());
         for y in 0..ho {
             let row = pad_row(&x[y * w..][..w], g.time_padding, &mut padded);
@@ -249,11 +245,11 @@ fn conv_sample_backward(
         return;
     }
     if let Some(gx) = gx.as_deref_mut() {
-        if !is_full_height_column(g, h) {
+        if sums != Sums::FullHeightGemm {
             gx.fill(0.0); // the paths below accumulate into it
         }
     }
-    if is_depthwise_column(g) {
+    if sums == Sums::DepthwiseRows {
         let kh = g.kernel.0;
         for (o, g_plane) in gout.chunks_exact(l).enumerate() {
             let c = o / out_per_group;
@@ -271,7 +267,7 @@ fn conv_sample_backward(
         return;
     }
     let k = g.in_per_group() * g.kernel.0 * g.kernel.1;
-    if is_full_height_column(g, h) {
+    if sums == Sums::FullHeightGemm {
         matmul((g.out_channels, k, l), (gw, (k, 1)), true, gout, (l, 1), x, (1, l));
         if let Some(gx) = gx {
             matmul(
@@ -316,12 +312,15 @@ pub fn conv_backward(
     let (ho, wo) = g.output_hw(h, w);
     let l = ho * wo;
     let in_len = g.in_channels * h * w;
-    if winograd::applies(g, shape) {
-        if let Some(gx) = gx {
-            transposed_input_gradient(gout, shape, g, weight, gx);
+    let sums = match plan::gradients(g, shape, Isa::chosen(), gx.is_some()) {
+        Gradients::Winograd { input } => {
+            if let Some(gx) = gx {
+                transposed_input_gradient(gout, shape, g, weight, gx, input);
+            }
+            return winograd::weight_gradient(x, shape, g, gout);
         }
-        return winograd::weight_gradient(x, shape, g, gout);
-    }
+        Gradients::PerSample(sums) => sums,
+    };
     let out_len = g.out_channels * l;
     let task_grads = |task: usize, mut gx_task: Option<&mut [f32]>| {
         let mut gw = vec![0.0; weight.len()];
@@ -329,7 +328,7 @@ pub fn conv_backward(
         for b in first..(first + SAMPLES_PER_TASK).min(n) {
             let gxb = gx_task.as_deref_mut().map(|t| &mut t[(b - first) * in_len..][..in_len]);
             let gb = &gout[b * out_len..][..out_len];
-            conv_sample_backward(&x[b * in_len..][..in_len], (h, w), g, weight, gb, &mut gw, gxb);
+            conv_sample_backward(&x[b * in_len..][..in_len], (h, w), g, weight, gb, &mut gw, gxb, sums);
         }
         gw
     };
@@ -349,16 +348,22 @@ pub fn conv_backward(
     gw
 }
 
-/// Input gradient of a single-row convolution of an input of `shape`, as a forward
-/// convolution: the output gradient, zero-padded by kw − 1 − pad, correlated with the
-/// kernel flipped in time and with its channel axes swapped. Through Winograd's
-/// transforms where [`winograd::pays`] for that convolution, else per sample through
-/// [`conv_sample`] (the direct kernel with AVX-512 or AVX2, gemm's bits on every path).
-fn transposed_input_gradient(gout: &[f32], shape: Shape4, g: &ConvGeometry, weight: &[f32], gx: &mut [f32]) {
+/// Input gradient of a single-row convolution of an input of `shape`, as the forward sums
+/// of its [`plan::transposed`] convolution (the kernel flipped in time, its channel axes
+/// swapped), computed as `sums`: Winograd's transforms, or per sample [`conv_sample`]
+/// (gemm's bits on every path).
+fn transposed_input_gradient(
+    gout: &[f32],
+    shape: Shape4,
+    g: &ConvGeometry,
+    weight: &[f32],
+    gx: &mut [f32],
+    sums: Sums,
+) {
     let (n, c, _, w) = shape;
     let (o, kw) = (g.out_channels, g.kernel.1);
-    let out_len = g.output_hw(1, w).1;
-    let transposed = ConvGeometry::new(o, c, (1, kw), kw - 1 - g.time_padding, 1);
+    let (transposed, gout_shape) = plan::transposed(g, shape);
+    let out_len = gout_shape.3;
     // flipped[ch, oc, j] = weight[oc, ch, kw − 1 − j]
     let mut flipped = vec![0.0f32; c * o * kw];
     for (oc, per_output) in weight.chunks_exact(c * kw).enumerate() {
@@ -368,16 +373,14 @@ fn transposed_input_gradient(gout: &[f32], shape: Shape4, g: &ConvGeometry, weig
             }
         }
     }
-    let gout_shape = (n, o, 1, out_len);
-    if winograd::pays(&transposed, gout_shape) {
+    if sums == Sums::Winograd {
         winograd::forward(gout, gout_shape, &transposed, &flipped, gx);
         return;
     }
-    let isa = Isa::chosen();
     gx[..n * c * w]
         .par_chunks_mut(c * w)
         .zip(gout.par_chunks(o * out_len))
-        .for_each(|(gx_b, gout_b)| conv_sample(gout_b, (1, out_len), &transposed, &flipped, gx_b, isa));
+        .for_each(|(gx_b, gout_b)| conv_sample(gout_b, (1, out_len), &transposed, &flipped, gx_b, sums, Isa::chosen()));
 }
 
 /// Per output channel, the sum of its gradient `gout` (n, channels, l) over samples and
@@ -404,7 +407,7 @@ mod tests {
     fn direct_convolution_gives_the_gemm_paths_bits() {
         let (paths, skipped): (Vec<Isa>, Vec<Isa>) = [Isa::Avx512, Isa::Avx2]
             .into_iter()
-            .partition(|&isa| direct::runs_on(isa));
+            .partition(|&isa| plan::direct_runs_on(isa));
         for isa in skipped {
             eprintln!(
                 "direct convolution: skipped the {} path (this CPU cannot run it)",
@@ -426,7 +429,7 @@ mod tests {
             (ConvGeometry::new(2, 7, (3, 2), 2, 1), (4, 62)),
         ];
         for (g, (h, w)) in cases {
-            assert!(direct::applies(&g), "{g:?}");
+            assert!(plan::direct_applies(&g), "{g:?}");
             let x: Vec<f32> = (0..g.in_channels * h * w)
                 .map(|i| ((i * 7919) % 211) as f32 / 37.0 - 2.5)
                 .collect();
@@ -434,15 +437,18 @@ mod tests {
                 .map(|i| ((i * 104_729) % 197) as f32 / 290.0 - 0.3)
                 .collect();
             let (ho, wo) = g.output_hw(h, w);
+            let shape = (1, g.in_channels, h, w);
             let run = |isa| {
                 let mut out = vec![f32::NAN; g.out_channels * ho * wo];
-                conv_sample(&x, (h, w), &g, &weight, &mut out, isa);
+                conv_sample(&x, (h, w), &g, &weight, &mut out, plan::sums(&g, shape, isa, true), isa);
                 out.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
             };
+            assert_ne!(plan::sums(&g, shape, Isa::Baseline, true), Sums::Direct);
             for &isa in &paths {
+                assert_eq!(plan::sums(&g, shape, isa, true), Sums::Direct, "{g:?}");
                 assert_eq!(run(isa), run(Isa::Baseline), "{isa:?}: {g:?} on {h}×{w}");
             }
         }
-        assert!(!direct::applies(&ConvGeometry::new(100, 100, (1, 10), 0, 1)));
+        assert!(!plan::direct_applies(&ConvGeometry::new(100, 100, (1, 10), 0, 1)));
     }
 }

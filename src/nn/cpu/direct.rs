@@ -8,6 +8,7 @@
 use super::buffers::SLACK;
 use super::isa::Isa;
 use super::lanes::{Avx2, Avx512, Lanes};
+use super::plan::{direct_applies, direct_runs_on};
 use super::reduction::UNSPLIT_REDUCTION;
 use crate::nn::ops::ConvGeometry;
 use std::cell::RefCell;
@@ -21,25 +22,11 @@ thread_local! {
     static PADDED: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Whether [`forward_sample`] computes this convolution with gemm's bits.
-pub fn applies(g: &ConvGeometry) -> bool {
-    g.in_per_group() * g.kernel.0 * g.kernel.1 <= UNSPLIT_REDUCTION
-}
-
-/// Whether the kernel runs on the path of `isa` here: AVX-512, or AVX2 with FMA (gemm
-/// fuses its multiply-adds only where the CPU has FMA).
-pub fn runs_on(isa: Isa) -> bool {
-    match isa {
-        Isa::Avx512 => isa.runs_here(),
-        Isa::Avx2 => isa.runs_here() && std::is_x86_feature_detected!("fma"),
-        Isa::Baseline => false,
-    }
-}
-
 /// Forward convolution of one sample `x` (c, h, w) into `out` (out_channels, ho, wo) on the
-/// path of `isa`, which must satisfy [`runs_on`]; `g` must satisfy [`applies`].
+/// path of `isa`, which must satisfy `plan::direct_runs_on`; `g` must satisfy
+/// `plan::direct_applies`.
 pub fn forward_sample(isa: Isa, x: &[f32], (h, w): (usize, usize), g: &ConvGeometry, weight: &[f32], out: &mut [f32]) {
-    assert!(runs_on(isa) && applies(g));
+    assert!(direct_runs_on(isa) && direct_applies(g));
     let (ho, wo) = g.output_hw(h, w);
     assert!(x.len() >= g.in_channels * h * w && weight.len() >= g.weight_len());
     assert!(out.len() >= g.out_channels * ho * wo);
@@ -64,7 +51,7 @@ pub fn forward_sample(isa: Isa, x: &[f32], (h, w): (usize, usize), g: &ConvGeome
             ho,
             wo,
         };
-        // SAFETY: `runs_on(isa)` was asserted above.
+        // SAFETY: `direct_runs_on(isa)` was asserted above.
         unsafe {
             match isa {
                 Isa::Avx512 => convolve_avx512(&rows, g, weight, out),
@@ -76,7 +63,7 @@ pub fn forward_sample(isa: Isa, x: &[f32], (h, w): (usize, usize), g: &ConvGeome
 
 /// `c = a · b` for m×k `a`, k×n `b` and m×n `c`, `a` and `c` row-major with row strides
 /// `lda` and `ldc`, `b` as `layout` says, on the path of `isa`, which must satisfy
-/// [`runs_on`]: the same fused multiply-add chains as gemm's kernels, so the same bits as
+/// `plan::direct_runs_on`: the same fused multiply-add chains as gemm's kernels, so the same bits as
 /// [`matmul`](super::gemm::matmul), where [`computes_product`] holds. A row-major `b` is
 /// read in place, each block of its columns staying in the L1 cache while the rows of `a`
 /// stream past it; a column-major one is copied block by block into that form first.
@@ -91,7 +78,7 @@ pub fn product(
     b: &[f32],
     layout: Layout,
 ) {
-    assert!(runs_on(isa) && computes_product((m, n, k)));
+    assert!(direct_runs_on(isa) && computes_product((m, n, k)));
     assert!(lda >= k && ldc >= n);
     assert!(a.len() >= (m - 1) * lda + k && c.len() >= (m - 1) * ldc + n);
     match layout {
@@ -99,7 +86,7 @@ pub fn product(
         Layout::Columns(ldb) => assert!(ldb >= k && b.len() >= (n - 1) * ldb + k),
     }
     let operands = Operands { a, lda, b, layout, k };
-    // SAFETY: `runs_on(isa)` was asserted above.
+    // SAFETY: `direct_runs_on(isa)` was asserted above.
     unsafe {
         match isa {
             Isa::Avx512 => multiply_avx512(&operands, (m, n), c, ldc),

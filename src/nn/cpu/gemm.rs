@@ -5,6 +5,8 @@ use super::buffers::SLACK;
 #[cfg(target_arch = "x86_64")]
 use super::direct;
 use super::isa::Isa;
+#[cfg(target_arch = "x86_64")]
+use super::plan;
 
 /// `c (+)= a · b` for m×k `a`, k×n `b` and m×n `c`, each given with (row, column)
 /// strides (`a` and `b` may overlap themselves: a Hankel view of one row is `(1, 1)`).
@@ -118,7 +120,7 @@ fn direct_layout(
     (len, (b_rs, b_cs)): (usize, (usize, usize)),
     (c_rs, c_cs): (usize, usize),
 ) -> Option<direct::Layout> {
-    if accumulate || !direct::runs_on(isa) || !direct::computes_product((m, n, k)) {
+    if accumulate || !plan::direct_runs_on(isa) || !direct::computes_product((m, n, k)) {
         return None;
     }
     if a_cs != 1 || a_rs < k || c_cs != 1 || c_rs < n {

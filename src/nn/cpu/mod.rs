@@ -16,11 +16,18 @@ mod elementwise;
 mod gemm;
 #[cfg(target_arch = "x86_64")]
 mod lanes;
+mod plan;
 mod pointwise;
 mod reduction;
 mod winograd;
 
 pub use isa::{Isa, KERNELS_VARIABLE};
+
+/// One line per convolution (name, geometry, input shape, whether its input gradient is
+/// computed): the algorithms the kernel plan picks for it on this CPU's path.
+pub fn describe_plan(layers: &[(String, ConvGeometry, Shape4, bool)]) -> Vec<String> {
+    plan::describe(layers, Isa::chosen())
+}
 
 use super::backend::Backend;
 use super::layers::Layer;

@@ -1,7 +1,7 @@
 //! Winograd's minimal filtering F(4, 5) for 1×5k convolutions (DeepConvNet's 1×5,
 //! EEGNet's 1×15 as three 1×5 chunks): the weight gradients, and the outputs and input
 //! gradients (an input gradient is the output of a transposed convolution) of the
-//! convolutions where it [`pays`]. A tile of 4 outputs from 8 inputs costs 8
+//! convolutions where it pays (`plan::winograd_pays`). A tile of 4 outputs from 8 inputs costs 8
 //! multiplications per pair of channels and chunk instead of 20, the products grouped
 //! into 8 gemms. The transforms come from
 //! interpolation at 0, ±1, ±2, ±½ and ∞ (Lavin & Gray, 2016); against the direct sum
@@ -11,14 +11,13 @@
 use super::buffers::{give_buffer, take_buffer, SLACK};
 use super::elementwise::add_into;
 use super::gemm::matmul;
-use super::reduction::UNSPLIT_REDUCTION;
 use crate::nn::ops::{ConvGeometry, Shape4};
 use rayon::prelude::*;
 use std::sync::OnceLock;
 
 /// Outputs per tile, kernel taps, and inputs per tile (= transformed points).
 const TILE: usize = 4;
-const TAPS: usize = 5;
+use super::plan::WINOGRAD_TAPS as TAPS;
 const POINTS: usize = TILE + TAPS - 1;
 /// Indices of the points 0 and ∞, and of the pairs (+p, −p) among
 /// [0, 1, −1, 2, −2, ½, −½, ∞].
@@ -26,31 +25,6 @@ const SINGLE_POINTS: [usize; 2] = [0, POINTS - 1];
 const POINT_PAIRS: [(usize, usize); 3] = [(1, 2), (3, 4), (5, 6)];
 /// Samples per parallel work item: enough tiles for efficient gemms.
 const SAMPLES_PER_TASK: usize = 8;
-/// Input channels from which a convolution's outputs are cheaper through the transforms
-/// than as a direct sum: each point's product is a gemm of that depth, and shallower ones
-/// do not pay for the transforms. Measured per batch of 64 on one thread against the
-/// direct kernel (AMD EPYC Zen 3, AVX2): 100 → 200 channels 0.65–0.72× its time, 50 → 100
-/// 0.84–0.90×, 25 → 50 0.97–1.04×, EEGNet's 32-channel 1×15 1.24–1.35×; DeepConvNet's
-/// input gradients 100 → 50 and 50 → 25, 8.5 → 6.1 and 4.2 → 4.0 ms. One sample at a time
-/// the transforms lose (1.1–1.6×): a block of 8 samples is what makes the gemms efficient.
-const MIN_CHANNELS: usize = 50;
-
-/// Whether a convolution of an input with `shape` runs through these transforms: a dense
-/// 1×5k kernel over single-row inputs.
-pub fn applies(g: &ConvGeometry, shape: Shape4) -> bool {
-    let (kh, kw) = g.kernel;
-    g.groups == 1 && kh == 1 && kw % TAPS == 0 && shape.2 == 1 && shape.3 + 2 * g.time_padding >= kw
-}
-
-/// Whether [`forward`] computes the outputs of the convolution `g` of an input of `shape`:
-/// it [`applies`], and the input has [`MIN_CHANNELS`], or a reduction (channels × taps)
-/// too long for one fused chain. Decided by the shapes alone, so every instruction-set
-/// path computes the same bits.
-pub fn pays(g: &ConvGeometry, shape: Shape4) -> bool {
-    let c = g.in_channels;
-    applies(g, shape) && (c >= MIN_CHANNELS || c * g.kernel.1 > UNSPLIT_REDUCTION)
-}
-
 /// The convolution `out[b, o, t] = Σ_c Σ_j weight[o, c, j] · x[b, c, t + j − pad]` of an
 /// input of `shape` (zero outside), into `out` (n, o, out_len).
 pub fn forward(x: &[f32], shape: Shape4, g: &ConvGeometry, weight: &[f32], out: &mut [f32]) {
