@@ -1,13 +1,15 @@
-//! `eegrun run` on a search that selects by results (early stopping, TPE): train one step
-//! at a time (a rung of a round), deciding the next from the store, until it is complete.
+//! `eegrun run` on a search that selects by results (early stopping, TPE): the search's
+//! header, `--dry-run`'s listing, and its result. The driving, one step (a rung of a round)
+//! at a time until the search is complete, is `schedule::search_drive`'s.
 
 use super::args::RunArgs;
 use super::launch::{options, print_results, progress};
 use crate::data::Dataset;
 use crate::experiment::Experiment;
+use crate::schedule::search_drive::{self, Drive, Ended, Reporter};
 use crate::schedule::search_state::{decide, SearchRun, SearchState, Step};
-use crate::schedule::{self, planned_state, Outcome, PlannedRun};
-use anyhow::{bail, Result};
+use crate::schedule::{planned_state, PlannedRun, Progress};
+use anyhow::Result;
 
 pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset) -> Result<()> {
     let runs_dir = &args.selection.runs_dir;
@@ -35,74 +37,36 @@ pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset) -
         list(&state);
         return Ok(());
     }
-    loop {
-        let state = decide(experiment, data, runs_dir, true)?;
-        let Step::Train { round, rung, runs } = &state.step else {
-            if let Some(id) = &args.run_id {
-                if !state.runs.iter().any(|r| &r.run.id() == id) {
-                    bail!(
-                        "run id {id} is not a run of search '{}'; see --dry-run",
-                        experiment.name
-                    );
-                }
-                println!("the search is complete; nothing to train");
-                return Ok(());
-            }
+    let drive = Drive {
+        queue: options(args),
+        run_id: args.run_id.clone(),
+    };
+    match search_drive::drive(experiment, data, runs_dir, &drive, &Printed(progress()))? {
+        Ended::Complete(state) => {
             let runs: Vec<PlannedRun> = state.runs.iter().map(|r| r.run.clone()).collect();
             print_results(&runs)?;
             println!("{}", result(&state));
-            return Ok(());
-        };
-        let mut runs = runs.clone();
-        if let Some(id) = &args.run_id {
-            runs.retain(|r| &r.id() == id);
-            if runs.is_empty() {
-                if state.runs.iter().any(|r| &r.run.id() == id) {
-                    println!("run {id} is not trained in the search's current step; nothing to do");
-                    return Ok(());
-                }
-                bail!(
-                    "run id {id} is not a run of search '{}' so far; see --dry-run",
-                    experiment.name
-                );
-            }
         }
-        println!("{}", state.describe_step(runs.len()).unwrap_or_default());
-        // Failed or damaged runs are retrained only with --retry-failed; the rest always.
-        let (broken, healthy): (Vec<PlannedRun>, Vec<PlannedRun>) =
-            runs.iter().cloned().partition(|r| planned_state(r).needs_repair());
-        let mut outcomes = Vec::new();
-        for (part, retry) in [(broken, args.retry_failed), (healthy, false)] {
-            if !part.is_empty() {
-                let options = schedule::Options {
-                    retry_failed: retry,
-                    ..options(args)
-                };
-                outcomes.extend(schedule::execute(&part, data, &options, progress().as_ref())?);
-            }
+        Ended::OneRun(note) => note.iter().for_each(|n| println!("{n}")),
+    }
+    Ok(())
+}
+
+/// The driver's report on the terminal: each step's description, the runs a step could not
+/// train, and the queue's progress.
+struct Printed(Box<dyn Progress>);
+
+impl Reporter for Printed {
+    fn step(&self, description: &str) {
+        println!("{description}");
+    }
+    fn stuck(&self, runs: &[PlannedRun]) {
+        for run in runs {
+            println!("  {}  {}", run.id(), planned_state(run));
         }
-        if args.run_id.is_some() {
-            return match outcomes.into_iter().next() {
-                Some(Outcome::Failed(e)) => bail!("run {} failed: {e}", runs[0].id()),
-                _ => Ok(()),
-            };
-        }
-        if !outcomes.contains(&Outcome::Trained) {
-            for run in &runs {
-                println!("  {}  {}", run.id(), planned_state(run));
-            }
-            bail!(
-                "the search cannot go on: the {} runs of round {}, rung {} listed above could not be trained ({})",
-                runs.len(),
-                round + 1,
-                rung + 1,
-                if args.retry_failed {
-                    "another process holds them, or they failed again"
-                } else {
-                    "failed or damaged runs are retrained with --retry-failed; or another process holds them"
-                }
-            );
-        }
+    }
+    fn progress(&self) -> &dyn Progress {
+        self.0.as_ref()
     }
 }
 

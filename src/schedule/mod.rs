@@ -7,6 +7,7 @@ mod halving;
 mod planned;
 mod progress;
 pub mod rounds;
+pub mod search_drive;
 pub mod search_state;
 
 pub use planned::{describe_state, plan, planned_state, Outcome, PlannedRun};
