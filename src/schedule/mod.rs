@@ -14,12 +14,12 @@ pub use planned::{describe_state, plan, planned_state, Outcome, PlannedRun};
 pub use progress::{LogProgress, Progress, TerminalProgress};
 
 use crate::data::Dataset;
-use crate::store::{now_unix, RunState, State, Status};
+use crate::store::writer::{self, RunWriter};
+use crate::store::RunState;
 use anyhow::Result;
 use epochs::Event;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::Instant;
 
 /// How to run the queue.
 #[derive(Clone, Debug, Default)]
@@ -95,9 +95,8 @@ pub fn execute(
     Ok(outcomes)
 }
 
-/// Trains one run under its lock, recording status, metrics and checkpoints as it goes.
-/// Every failure after the lock is taken is recorded in status.json, so `--retry-failed`
-/// finds it.
+/// Trains one run under its lock; the store's [`RunWriter`] records its status, metrics and
+/// predictions as it goes, and its end.
 fn train_locked(
     run: &PlannedRun,
     data: &Dataset,
@@ -105,11 +104,11 @@ fn train_locked(
     stop: &AtomicBool,
     progress: &dyn Progress,
 ) -> Outcome {
-    let config = &run.record.config;
-    let _lock = match run.dir.try_lock() {
+    let epochs = run.record.config.epochs;
+    let lock = match run.dir.try_lock() {
         Ok(Some(lock)) => lock,
         Ok(None) => return Outcome::Skipped("another eegrun process is training it".into()),
-        Err(e) => return record_failure(run, Status::new(config.epochs), e),
+        Err(e) => return Outcome::Failed(writer::fail_unstarted(&run.dir, epochs, e)),
     };
     match planned_state(run) {
         RunState::Done => return Outcome::Skipped("done".into()),
@@ -118,85 +117,34 @@ fn train_locked(
         }
         _ => {}
     }
-    // A status that cannot be read is replaced: the checkpoint is what training resumes from.
-    let mut status = run
-        .dir
-        .status()
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| Status::new(config.epochs));
-    status.state = State::Running;
-    status.stopped_rung = None;
-    status.attempts += 1;
-    status.error = None;
-    status.host = crate::machine::host();
-    status.cpu = Some(crate::nn::device::cpu_with_kernels());
-    status.threads = Some(threads);
-    status.started_unix.get_or_insert(now_unix());
-    let result = run
-        .dir
-        .write_record(&run.record)
-        .and_then(|()| run.dir.write_status(&status))
-        .and_then(|()| {
-            let mut last = Instant::now();
-            let mut record = |event: Event| -> Result<()> {
-                let (history, predictions) = match event {
-                    Event::Start {
-                        history, predictions, ..
-                    } => (history, predictions),
-                    Event::Epoch { history, predictions } => {
-                        status.seconds += last.elapsed().as_secs_f64();
-                        last = Instant::now();
-                        progress.epoch(run, history.last().expect("an epoch"));
-                        (history, predictions)
-                    }
-                };
-                // What the checkpoint holds is the truth: the files follow it (this also
-                // repairs a finished run whose metrics.csv or status.json was damaged).
-                if !history.is_empty() {
-                    status.predictions_sha256 = Some(run.dir.write_predictions(predictions)?);
+    let mut writer = RunWriter::new(&run.dir, lock, epochs, crate::nn::device::cpu_with_kernels(), threads);
+    let result = writer.begin(&run.record).and_then(|()| {
+        let mut record = |event: Event| -> Result<()> {
+            match event {
+                Event::Start {
+                    history, predictions, ..
+                } => writer.restored(history, predictions),
+                Event::Epoch { history, predictions } => {
+                    progress.epoch(run, history.last().expect("an epoch"));
+                    writer.epoch(history, predictions)
                 }
-                status.metrics_sha256 = Some(run.dir.write_metrics(history)?);
-                status.epochs_done = history.len();
-                status.summary = crate::store::summarize(history);
-                run.dir.write_status(&status)
-            };
-            let checkpoint = run.dir.checkpoint();
-            epochs::train(
-                &run.record.config,
-                run.until,
-                data,
-                threads,
-                Some(&checkpoint),
-                stop,
-                &mut record,
-            )
-        });
-    match result {
-        Ok(()) => {
-            status.finished_unix = Some(now_unix());
-            status.state = if status.epochs_done >= config.epochs {
-                State::Done
-            } else {
-                State::Stopped
-            };
-            match run.dir.write_status(&status) {
-                Ok(()) => Outcome::Trained,
-                Err(e) => record_failure(run, status, e),
             }
-        }
-        Err(e) => record_failure(run, status, e),
-    }
-}
-
-/// Records `error` as the run's failure (as well as the disk allows) and returns it.
-fn record_failure(run: &PlannedRun, mut status: Status, error: anyhow::Error) -> Outcome {
-    let message = format!("{error:#}").replace('\n', " ");
-    status.finished_unix = Some(now_unix());
-    status.state = State::Failed;
-    status.error = Some(message.clone());
-    match run.dir.write_status(&status) {
-        Ok(()) => Outcome::Failed(message),
-        Err(e) => Outcome::Failed(format!("{message} (and the failure could not be recorded: {e:#})")),
+        };
+        epochs::train(
+            &run.record.config,
+            run.until,
+            data,
+            threads,
+            Some(&run.dir.checkpoint()),
+            stop,
+            &mut record,
+        )
+    });
+    match result {
+        Ok(()) => match writer.finish() {
+            Ok(()) => Outcome::Trained,
+            Err(message) => Outcome::Failed(message),
+        },
+        Err(e) => Outcome::Failed(writer.fail(e)),
     }
 }

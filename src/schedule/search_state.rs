@@ -9,7 +9,7 @@ use super::planned::{plan, planned_state, PlannedRun};
 use crate::config::RunSpec;
 use crate::data::Dataset;
 use crate::experiment::{Experiment, Metric};
-use crate::store::{write_atomic, EpochMetrics, RunState, State};
+use crate::store::{write_atomic, writer, EpochMetrics, RunState};
 use anyhow::{anyhow, Context, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -244,25 +244,16 @@ fn ranked_samples(runs: &[SearchRun]) -> Vec<BTreeMap<String, Value>> {
     reached.into_iter().map(|(_, r)| r.sample.clone()).collect()
 }
 
-/// Records in the store the rung (1 = first) that did not promote a run (none: promoted), unless another
-/// process holds it or it is not cleanly stopped (finished, or left mid-epoch).
+/// Records in the store the rung (1 = first) that did not promote a run (none: promoted),
+/// unless another process holds it or it is not cleanly stopped (finished, or left
+/// mid-epoch).
 fn mark_stopped(run: &PlannedRun, rung: Option<usize>) -> Result<()> {
     if !matches!(run.dir.state(), RunState::Stopped { rung: r, .. } if r != rung) {
         return Ok(());
     }
-    let Some(_lock) = run.dir.try_lock()? else {
-        return Ok(());
-    };
-    let Ok(Some(mut status)) = run.dir.status() else {
-        return Ok(());
-    };
-    let clean = matches!(planned_state(run), RunState::Stopped { .. });
-    if !clean || status.stopped_rung == rung {
-        return Ok(());
-    }
-    status.state = State::Stopped;
-    status.stopped_rung = rung;
-    run.dir.write_status(&status)
+    writer::record_rung(&run.dir, rung, || {
+        matches!(planned_state(run), RunState::Stopped { .. })
+    })
 }
 
 /// `search.json`: what was decided, for people and scripts.

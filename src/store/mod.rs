@@ -12,6 +12,7 @@ pub mod predictions;
 pub mod read;
 pub mod record;
 pub mod study;
+pub mod writer;
 
 use anyhow::{Context, Result};
 pub use atomic::write_atomic;
