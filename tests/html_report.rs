@@ -184,18 +184,12 @@ fn activation_and_dropout_studies_have_their_sections() {
 #[test]
 fn a_search_has_the_long_table_figures_and_runs() {
     let dir = out_dir("search");
-    std::fs::write(
-        dir.join("s.toml"),
+    train(
+        &dir,
+        "s.toml",
         "name = \"s\"\ndata = \"synthetic:1:40\"\n[defaults]\nepochs = 2\nbatch_size = 20\nmodel = \"eegnet\"\n\
          [search]\nsamples = 3\nseed = 7\nlr = { log_uniform = [1e-4, 1e-2] }\n",
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
-        .current_dir(&dir)
-        .args(["s.toml", "--jobs", "2", "--threads", "1"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    );
     let html = report(&dir.join("runs"), &dir, &[]);
     let outline = outline(&html);
     for line in [
@@ -552,18 +546,12 @@ fn renders_in_a_headless_browser() {
 #[test]
 fn the_first_screen_states_the_findings_and_every_comparison_is_a_table_row() {
     let dir = out_dir("findings");
-    std::fs::write(
-        dir.join("a.toml"),
+    train(
+        &dir,
+        "a.toml",
         "name = \"a\"\ndata = \"synthetic:1:40\"\n[defaults]\nepochs = 1\nbatch_size = 20\nmodel = \"eegnet\"\n\
          [grid]\nactivation = [\"relu\", \"leaky_relu\", \"elu\"]\nseed = [0, 1, 2]\n",
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
-        .current_dir(&dir)
-        .args(["a.toml", "--jobs", "2", "--threads", "1"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    );
     let html = report(&dir.join("runs"), &dir, &[]);
     let doc = parse(&html);
     let body = doc.descendants().find(|n| n.has_tag_name("body")).unwrap();
@@ -604,19 +592,13 @@ fn the_first_screen_states_the_findings_and_every_comparison_is_a_table_row() {
 #[test]
 fn a_search_report_tells_the_search() {
     let dir = out_dir("halving");
-    std::fs::write(
-        dir.join("h.toml"),
+    train(
+        &dir,
+        "h.toml",
         "name = \"h\"\ndata = \"synthetic:1:80\"\n[defaults]\nepochs = 4\nbatch_size = 16\nval_fraction = 0.25\nmodel = \"eegnet\"\n\
          [search]\nsamples = 4\nseed = 3\nlr = { log_uniform = [1e-4, 1e-2] }\n\
          [search.early_stopping]\nkind = \"successive_halving\"\nmin_epochs = 1\nreduction_factor = 2\n",
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
-        .current_dir(&dir)
-        .args(["h.toml", "--jobs", "2", "--threads", "1"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    );
     let html = report(&dir.join("runs"), &dir, &[]);
     let doc = parse(&html);
     assert!(

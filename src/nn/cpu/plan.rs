@@ -100,15 +100,7 @@ pub fn sums(g: &ConvGeometry, shape: Shape4, isa: Isa, read_back: bool) -> Sums 
     if direct_runs_on(isa) && direct_applies(g) && !is_depthwise_column(g) {
         return Sums::Direct;
     }
-    if is_single_channel_row(g) {
-        Sums::HankelGemm
-    } else if is_depthwise_column(g) {
-        Sums::DepthwiseRows
-    } else if is_full_height_column(g, shape.2) {
-        Sums::FullHeightGemm
-    } else {
-        Sums::Im2colGemm
-    }
+    gemm_layout(g, shape.2, true)
 }
 
 /// How the gradients of `g` over an input of `shape` are computed, with the input gradient
@@ -120,15 +112,21 @@ pub fn gradients(g: &ConvGeometry, shape: Shape4, isa: Isa, input_gradient: bool
             input: sums(&transposed, gout_shape, isa, false),
         };
     }
-    Gradients::PerSample(if is_single_channel_row(g) && !input_gradient {
+    Gradients::PerSample(gemm_layout(g, shape.2, !input_gradient))
+}
+
+/// The layout of `g`'s sums over inputs of height `h` off the direct and Winograd kernels;
+/// rows read as Hankel matrices only where `hankel` allows (not for an input gradient).
+fn gemm_layout(g: &ConvGeometry, h: usize, hankel: bool) -> Sums {
+    if hankel && is_single_channel_row(g) {
         Sums::HankelGemm
     } else if is_depthwise_column(g) {
         Sums::DepthwiseRows
-    } else if is_full_height_column(g, shape.2) {
+    } else if is_full_height_column(g, h) {
         Sums::FullHeightGemm
     } else {
         Sums::Im2colGemm
-    })
+    }
 }
 
 /// The convolution whose forward sums are the input gradient of a single-row `g` over an
