@@ -169,10 +169,8 @@ fn mean_std(values: &[f64]) -> (Option<f64>, Option<f64>) {
     if values.is_empty() {
         return (None, None);
     }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let std = (values.len() > 1).then(|| (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
-    (Some(mean), std)
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    (Some(mean), super::stats::sample_sd(values))
 }
 
 /// Per group of equal `by` values (sorted by them): number of runs and seeds, the states
