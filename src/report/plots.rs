@@ -804,10 +804,14 @@ where
         };
         // Measured before the mesh is drawn: while it draws, the backend is busy.
         let names: Vec<String> = match axis {
-            Axis::Names(names) => names
-                .iter()
-                .map(|n| fit(cell, n, 14, cell.dim_in_pixel().0 / 5))
-                .collect(),
+            Axis::Names(names) => {
+                // Each name within its share of the axis, so that neighbours never touch.
+                let share = cell.dim_in_pixel().0.saturating_sub(100) / names.len().max(1) as u32;
+                names
+                    .iter()
+                    .map(|n| fit(cell, n, 14, share.saturating_sub(8)))
+                    .collect()
+            }
             _ => Vec::new(),
         };
         let x_desc = fit(cell, &x_desc, 15, cell.dim_in_pixel().0 - 80);
