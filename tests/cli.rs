@@ -1,5 +1,9 @@
 //! The binary as a user runs it.
 
+mod common;
+
+use common::Scratch;
+
 use eegrun::nn::Isa;
 use std::process::Command;
 
@@ -28,7 +32,7 @@ fn models_prints_the_reports_parameter_counts() {
 
 #[test]
 fn train_runs_and_writes_metrics() {
-    let dir = std::env::temp_dir().join(format!("eegrun-cli-{}", std::process::id()));
+    let dir = Scratch::new("cli");
     let metrics = dir.join("metrics.json");
     let (code, out, err) = eegrun(&[
         "train",
@@ -50,7 +54,6 @@ fn train_runs_and_writes_metrics() {
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&metrics).unwrap()).unwrap();
     assert_eq!(json["history"].as_array().unwrap().len(), 1);
     assert_eq!(json["config"]["activation"], "leaky_relu");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -88,7 +91,7 @@ fn bad_arguments_fail_with_one_clear_line() {
 /// (exit code, stderr, the metrics' history without wall-clock fields).
 fn train_one_epoch(kernels: Option<&str>, threads: usize, model: &str) -> (i32, String, Vec<serde_json::Value>) {
     let path = kernels.unwrap_or("chosen");
-    let dir = std::env::temp_dir().join(format!("eegrun-epoch-{}-{path}-{threads}-{model}", std::process::id()));
+    let dir = Scratch::new(&format!("epoch-{path}-{threads}-{model}"));
     let metrics = dir.join("metrics.json");
     let mut command = Command::new(env!("CARGO_BIN_EXE_eegrun"));
     if let Some(kernels) = kernels {
@@ -111,7 +114,6 @@ fn train_one_epoch(kernels: Option<&str>, threads: usize, model: &str) -> (i32, 
             history
         },
     );
-    let _ = std::fs::remove_dir_all(dir);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -179,8 +181,7 @@ fn the_thread_count_does_not_change_the_metrics() {
 /// ratio the median of the three rounds' ratios, each listed.
 #[test]
 fn bench_rounds_report_medians_of_paired_ratios() {
-    let dir = std::env::temp_dir().join(format!("eegrun-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = Scratch::new("bench");
     let python = dir.join("python");
     // Called as `python -c CODE` (the import check) or `python SCRIPT ... --json PATH`.
     let script = r#"#!/bin/sh
@@ -212,7 +213,6 @@ echo "{\"history\": [{\"epoch_s\": 99}, {\"epoch_s\": $s}]}" > "$out"
         "--torch-ref",
         reference.to_str().unwrap(),
     ]);
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(code, 0, "{out}{err}");
     let rounds: Vec<f64> = out
         .lines()
@@ -250,4 +250,48 @@ echo "{\"history\": [{\"epoch_s\": 99}, {\"epoch_s\": $s}]}" > "$out"
     let mut sorted = listed.clone();
     sorted.sort_by(f64::total_cmp);
     assert_eq!(row[4], format!("{:.2}", sorted[1]), "{out}");
+}
+
+/// A reference whose --json output has too few epoch times, or is not JSON, is named in a
+/// one-line error (it used to panic on an empty list).
+#[test]
+fn bench_names_a_reference_whose_output_it_cannot_use() {
+    let dir = Scratch::new("bench-bad");
+    let reference = dir.join("torch_ref.py");
+    std::fs::write(&reference, "").unwrap();
+    for (body, needle) in [
+        ("{\"history\": []}", "0 epoch times"),
+        ("{\"history\": [{\"epoch_s\": 3}]}", "1 epoch times"),
+        ("{\"runs\": 1}", "no 'history' list"),
+        ("not json", "not JSON"),
+    ] {
+        let python = dir.join("python");
+        let script = format!(
+            "#!/bin/sh\n[ \"$1\" = \"-c\" ] && exit 0\nwhile [ \"$#\" -gt 1 ]; do [ \"$1\" = \"--json\" ] && out=\"$2\"; shift; done\necho '{body}' > \"$out\"\n"
+        );
+        std::fs::write(&python, script).unwrap();
+        let mut permissions = std::fs::metadata(&python).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+        std::fs::set_permissions(&python, permissions).unwrap();
+        let (code, out, err) = eegrun(&[
+            "bench",
+            "--epochs",
+            "2",
+            "--models",
+            "eegnet",
+            "--threads",
+            "1",
+            "--python",
+            python.to_str().unwrap(),
+            "--torch-ref",
+            reference.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 1, "{body}: {out}{err}");
+        assert!(!err.contains("panicked"), "{body}: {err}");
+        let last = err.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("error: ") && last.contains("torch_ref.py") && last.contains(needle),
+            "{body}: {err}"
+        );
+    }
 }

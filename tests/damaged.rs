@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::Scratch;
+
 use dfdx::prelude::Cpu;
 use eegrun::data::Source;
 use eegrun::experiment::Experiment;
@@ -54,10 +56,8 @@ fn no_panic(out: &Output, what: &str) {
     }
 }
 
-fn workspace(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("eegrun-damaged-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+fn workspace(name: &str) -> Scratch {
+    let dir = Scratch::new(&format!("damaged-{name}"));
     std::fs::write(dir.join("x.toml"), EXPERIMENT).unwrap();
     dir
 }
@@ -215,7 +215,6 @@ fn damaged_run_folders_are_detected_and_rebuilt_exactly() {
                 }
                 assert_eq!(results(&run), want, "{case}: rebuilt metrics differ");
                 assert_eq!(listed_state(&eegrun(&dir, &["x.toml", "--dry-run"])), "done", "{case}");
-                let _ = std::fs::remove_dir_all(dir);
             }
         }
     }
@@ -227,6 +226,4 @@ fn damaged_run_folders_are_detected_and_rebuilt_exactly() {
             "undetected damage: {case}"
         );
     }
-    let _ = std::fs::remove_dir_all(reference);
-    let _ = std::fs::remove_dir_all(partial);
 }

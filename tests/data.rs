@@ -1,8 +1,12 @@
 //! Data loading: the lab layout, NaN handling, and one clear error per kind of bad input.
 
+mod common;
+
+use common::Scratch;
+
 use eegrun::data::{load_dir, synthetic, Source};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Writes a `.npy` blob of f64 values.
 fn npy(shape: &[usize], values: &[f64]) -> Vec<u8> {
@@ -42,20 +46,13 @@ fn lab_signal(n: usize) -> Vec<f64> {
         .collect()
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("eegrun-data-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn error_of(dir: &Path) -> String {
     format!("{:#}", load_dir(dir).expect_err("loading should fail"))
 }
 
 #[test]
 fn pair_layout_is_transposed_and_labels_shifted() {
-    let dir = temp_dir("pair");
+    let dir = Scratch::new("data-pair");
     write_npz(&dir.join("train.npz"), &[3, 750, 2], &lab_signal(3), &[1.0, 2.0, 2.0]);
     write_npz(&dir.join("test.npz"), &[2, 750, 2], &lab_signal(2), &[2.0, 1.0]);
     let data = load_dir(&dir).unwrap();
@@ -68,7 +65,7 @@ fn pair_layout_is_transposed_and_labels_shifted() {
 
 #[test]
 fn lab_files_are_preferred_and_concatenated_in_order() {
-    let dir = temp_dir("lab");
+    let dir = Scratch::new("data-lab");
     for (name, n) in [
         ("S4b_train.npz", 2),
         ("X11b_train.npz", 3),
@@ -89,7 +86,7 @@ fn lab_files_are_preferred_and_concatenated_in_order() {
 
 #[test]
 fn nan_becomes_the_nanmean_of_its_split() {
-    let dir = temp_dir("nan");
+    let dir = Scratch::new("data-nan");
     let mut signal = vec![2.0; 2 * 1500];
     signal[10] = f64::NAN;
     signal[1500] = 5.0; // other trial
@@ -103,7 +100,7 @@ fn nan_becomes_the_nanmean_of_its_split() {
 
 #[test]
 fn bad_inputs_give_one_clear_error_each() {
-    let dir = temp_dir("bad");
+    let dir = Scratch::new("data-bad");
     assert!(error_of(&dir.join("absent")).contains("data folder not found"));
     assert!(error_of(&dir).contains("no data files"));
 
@@ -144,7 +141,7 @@ fn truncated_lab_files_are_reported_as_truncated() {
         );
         return;
     }
-    let dir = temp_dir("truncated");
+    let dir = Scratch::new("data-truncated");
     for name in ["S4b_train.npz", "X11b_train.npz", "S4b_test.npz", "X11b_test.npz"] {
         std::fs::copy(prefix.join(format!("{name}.first-1MiB")), dir.join(name)).unwrap();
     }

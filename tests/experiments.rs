@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::Scratch;
+
 use eegrun::experiment::Experiment;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -26,10 +28,8 @@ fn text(out: &Output) -> String {
 }
 
 /// A fresh folder holding `x.toml` with the given body.
-fn workspace(name: &str, body: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("eegrun-exp-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+fn workspace(name: &str, body: &str) -> Scratch {
+    let dir = Scratch::new(&format!("exp-{name}"));
     std::fs::write(dir.join("x.toml"), body).unwrap();
     dir
 }

@@ -3,6 +3,10 @@
 //! is wrong (exit 1; clap's own usage errors exit 2), never a panic or an abort, and never
 //! a change to finished results.
 
+mod common;
+
+use common::Scratch;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -19,10 +23,8 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn workspace(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("eegrun-hostile-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+fn workspace(name: &str) -> Scratch {
+    let dir = Scratch::new(&format!("hostile-{name}"));
     std::fs::write(
         dir.join("x.toml"),
         "name = \"x\"\ndata = \"synthetic:1:8\"\n[defaults]\nepochs = 1\nbatch_size = 4\n",
@@ -267,7 +269,6 @@ fn hostile_data_files_are_one_line_errors() {
             &["TRIALS must be between 2 and 100000"],
         );
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 // ---- experiment values -------------------------------------------------------------------
@@ -338,7 +339,6 @@ fn hostile_experiment_values_are_refused_before_anything_is_allocated() {
         }
     }
     assert!(!dir.join("runs").exists(), "nothing may be written");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 // ---- the regression gate -----------------------------------------------------------------
@@ -433,7 +433,6 @@ fn the_gate_cannot_be_switched_off() {
         &eegrun(&dir, &["check", runs, "--baseline", b, "--strict"]),
         &["1 not in the baseline"],
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 // ---- Slurm ------------------------------------------------------------------------------
@@ -482,7 +481,6 @@ fn slurm_arguments_cannot_reach_the_shell() {
         let script = std::fs::read_to_string(job.join("job.sbatch")).unwrap();
         assert!(script.contains(&format!("{}/run_ids.txt", job.display())), "{script}");
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -538,5 +536,4 @@ fn a_job_script_with_hostile_paths_runs_only_eegrun() {
         String::from_utf8_lossy(&listing.stdout).contains(" done "),
         "the task trained the run"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -6,14 +6,14 @@
 
 mod common;
 
+use common::Scratch;
+
 use common::{fixtures, golden};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn out_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("eegrun-html-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+fn out_dir(name: &str) -> Scratch {
+    let dir = Scratch::new(&format!("html-{name}"));
     dir
 }
 

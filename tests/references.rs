@@ -4,6 +4,10 @@
 //! (`scripts/crosscheck_references.py` says which and why). Skips with a message where
 //! python3, baycomp or deepsig are missing, unless EEGRUN_REQUIRE_REFERENCES is set (CI).
 
+mod common;
+
+use common::Scratch;
+
 use eegrun::report::stats::{self, Comparison};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -67,7 +71,8 @@ fn numbers_and_clear_verdicts_agree_with_baycomp_and_deepsig() {
             })
         })
         .collect();
-    let path = std::env::temp_dir().join(format!("eegrun-references-{}.json", std::process::id()));
+    let dir = Scratch::new("references");
+    let path = dir.join("cases.json");
     std::fs::write(&path, serde_json::to_vec(&cases).unwrap()).unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/crosscheck_references.py");
     let out = Command::new("python3").arg(script).arg(&path).output().unwrap();

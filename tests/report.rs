@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::{fixtures, golden};
-use std::path::{Path, PathBuf};
+use common::{fixtures, golden, Scratch};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn eegrun(args: &[&str]) -> Output {
@@ -26,14 +26,12 @@ fn succeed_in(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn out_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("eegrun-report-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+fn out_dir(name: &str) -> Scratch {
+    let dir = Scratch::new(&format!("report-{name}"));
     dir
 }
 
-fn summarize(name: &str, extra: &[&str]) -> (String, String, PathBuf) {
+fn summarize(name: &str, extra: &[&str]) -> (String, String, Scratch) {
     let out = out_dir(name);
     let runs = fixtures();
     let mut args = vec!["summarize", runs.to_str().unwrap(), "--out", out.to_str().unwrap()];
@@ -205,7 +203,7 @@ fn check_flags_regressions_and_passes_otherwise() {
 }
 
 /// Trains tiny studies (7 seeds, 1 epoch, 40 trials) and returns their folder.
-fn tiny_studies() -> PathBuf {
+fn tiny_studies() -> Scratch {
     let dir = out_dir("studies");
     let seeds = "seed = [0, 1, 2, 3, 4, 5, 6]";
     for (name, axis) in [

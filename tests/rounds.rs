@@ -4,7 +4,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::Scratch;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 const STUDY: &str = r#"name = "r"
@@ -23,10 +25,8 @@ step = 1
 max = 4
 "#;
 
-fn workspace(name: &str, body: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("eegrun-rounds-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+fn workspace(name: &str, body: &str) -> Scratch {
+    let dir = Scratch::new(&format!("rounds-{name}"));
     std::fs::write(dir.join("r.toml"), body).unwrap();
     dir
 }

@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::Scratch;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -27,10 +29,8 @@ fn text(out: &Output) -> String {
 }
 
 /// A fresh folder holding `x.toml` with the given body.
-fn workspace(name: &str, body: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("eegrun-search-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+fn workspace(name: &str, body: &str) -> Scratch {
+    let dir = Scratch::new(&format!("search-{name}"));
     std::fs::write(dir.join("x.toml"), body).unwrap();
     dir
 }

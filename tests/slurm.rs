@@ -3,6 +3,10 @@
 //! lands in the run store, and summarises; then an early-stopping search runs unattended as
 //! a chain of arrays. Skips, saying why, where Slurm is unavailable.
 
+mod common;
+
+use common::Scratch;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -24,10 +28,8 @@ fn text(out: &Output) -> String {
     )
 }
 
-fn workspace(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("eegrun-slurm-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+fn workspace(name: &str) -> Scratch {
+    let dir = Scratch::new(&format!("slurm-{name}"));
     std::fs::write(
         dir.join("grid.toml"),
         "name = \"grid\"\ndata = \"synthetic:1:64\"\n[defaults]\nepochs = 2\n[grid]\nactivation = [\"relu\", \"elu\"]\nseed = [0, 1]\n",

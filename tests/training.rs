@@ -1,5 +1,9 @@
 //! The training loop: learning, determinism, resume from checkpoints, validation.
 
+mod common;
+
+use common::Scratch;
+
 use dfdx::prelude::*;
 use eegrun::config::{ActivationName, ModelKind, RunFields, RunSpec};
 use eegrun::data::{synthetic, Dataset};
@@ -86,7 +90,7 @@ fn same_seed_gives_identical_metrics() {
 #[test]
 fn resuming_from_a_checkpoint_matches_an_uninterrupted_run() {
     let data = small_data();
-    let dir = std::env::temp_dir().join(format!("eegrun-resume-{}", std::process::id()));
+    let dir = Scratch::new("resume");
     let path = dir.join("checkpoint.bin");
     let uninterrupted = train(config("eegnet", 3), &data);
 
@@ -107,7 +111,6 @@ fn resuming_from_a_checkpoint_matches_an_uninterrupted_run() {
     assert!(e.contains("different configuration"), "{e}");
     std::fs::write(&path, b"EEGRUNCKgarbage").unwrap();
     assert!(format!("{:#}", resumed.load_checkpoint(&path).unwrap_err()).contains("not a valid eegrun checkpoint"));
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

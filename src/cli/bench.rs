@@ -174,13 +174,23 @@ fn torch_epoch_seconds(args: &BenchArgs, model: &str, threads: usize) -> Result<
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(&json)?)?;
+    let text = std::fs::read(&json);
     let _ = std::fs::remove_file(&json);
+    let what = || format!("{}'s --json output", args.torch_ref.display());
+    let summary: serde_json::Value =
+        serde_json::from_slice(&text.with_context(what)?).with_context(|| format!("{}: not JSON", what()))?;
     let times: Vec<f64> = summary["history"]
         .as_array()
-        .context("reference JSON lacks history")?
+        .with_context(|| format!("{}: no 'history' list", what()))?
         .iter()
         .filter_map(|h| h["epoch_s"].as_f64())
         .collect();
+    if times.len() < 2 {
+        bail!(
+            "{}: {} epoch times ('epoch_s'); bench needs at least 2, the first being warm-up",
+            what(),
+            times.len()
+        );
+    }
     Ok(median(&times[1..]))
 }

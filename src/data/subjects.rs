@@ -56,6 +56,7 @@ mod tests {
     #[test]
     fn subjects_are_numbered_in_order_and_counts_must_match() {
         let dir = std::env::temp_dir().join(format!("eegrun-subjects-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         assert_eq!(read(&dir, 3).unwrap(), None);
         std::fs::write(
@@ -68,5 +69,6 @@ mod tests {
         assert!(error.contains("3 rows, but the test split has 4 trials"), "{error}");
         std::fs::write(dir.join(FILE), "index,run\n0,R12\n").unwrap();
         assert!(format!("{:#}", read(&dir, 1).unwrap_err()).contains("no 'subject' column"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

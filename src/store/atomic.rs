@@ -125,6 +125,7 @@ mod tests {
             .filter(|n| n.contains("tmp-"))
             .collect();
         assert!(left.is_empty(), "{left:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -137,5 +138,6 @@ mod tests {
         let meta = std::fs::metadata("/dev/null").unwrap();
         assert!(meta.file_type().is_char_device(), "/dev/null is still a device");
         assert!(std::fs::read_dir(&dir).unwrap().next().is_none(), "nothing left behind");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
