@@ -1,15 +1,14 @@
 //! Direct convolution with AVX-512 or AVX2+FMA: the forward pass of a dense convolution
 //! without im2col. Each output is the same chain of fused multiply-adds, in the same order
 //! (input channel, kernel row, tap), that gemm's kernels compute when the reduction fits one
-//! of its k-blocks (at most [`UNSPLIT_REDUCTION`] terms), so the bits equal the im2col +
+//! of its k-blocks (at most [`UNSPLIT_REDUCTION`](super::reduction::UNSPLIT_REDUCTION) terms), so the bits equal the im2col +
 //! gemm path's. A matrix product is a 1×1 convolution: [`product`] computes the ones gemm
 //! spends more time packing than multiplying, in its own register blocks.
 
 use super::buffers::SLACK;
 use super::isa::Isa;
 use super::lanes::{Avx2, Avx512, Lanes};
-use super::plan::{direct_applies, direct_runs_on};
-use super::reduction::UNSPLIT_REDUCTION;
+use super::plan::{direct_applies, direct_computes_product, direct_runs_on, Layout};
 use crate::nn::ops::ConvGeometry;
 use std::cell::RefCell;
 
@@ -64,7 +63,7 @@ pub fn forward_sample(isa: Isa, x: &[f32], (h, w): (usize, usize), g: &ConvGeome
 /// `c = a · b` for m×k `a`, k×n `b` and m×n `c`, `a` and `c` row-major with row strides
 /// `lda` and `ldc`, `b` as `layout` says, on the path of `isa`, which must satisfy
 /// `plan::direct_runs_on`: the same fused multiply-add chains as gemm's kernels, so the same bits as
-/// [`matmul`](super::gemm::matmul), where [`computes_product`] holds. A row-major `b` is
+/// [`matmul`](super::gemm::matmul), where [`direct_computes_product`] holds. A row-major `b` is
 /// read in place, each block of its columns staying in the L1 cache while the rows of `a`
 /// stream past it; a column-major one is copied block by block into that form first.
 #[allow(clippy::too_many_arguments)]
@@ -78,7 +77,7 @@ pub fn product(
     b: &[f32],
     layout: Layout,
 ) {
-    assert!(direct_runs_on(isa) && computes_product((m, n, k)));
+    assert!(direct_runs_on(isa) && direct_computes_product((m, n, k)));
     assert!(lda >= k && ldc >= n);
     assert!(a.len() >= (m - 1) * lda + k && c.len() >= (m - 1) * ldc + n);
     match layout {
@@ -95,27 +94,11 @@ pub fn product(
     }
 }
 
-/// How [`product`] finds `b[i, j]`.
-#[derive(Clone, Copy, Debug)]
-pub enum Layout {
-    /// At `i·ldb + j`, readable to the last row's n-th value rounded up to [`SLACK`]
-    /// (whole vectors are loaded; the lanes past n are dropped).
-    Rows(usize),
-    /// At `j·ldb + i` (the transpose of a row-major matrix).
-    Columns(usize),
-}
-
 /// Vectors of columns per register block of a [`product`]. With [`Lanes::PRODUCT_ROWS`]
 /// rows and a broadcast value they fill the registers; AVX2 blocks of 4 rows × 3 vectors
 /// spill an accumulator to the stack in this loop (measured on Zen 3: 44 against 85–92
 /// GFLOP/s).
 pub(super) const PRODUCT_VECTORS: usize = 2;
-
-/// Whether [`product`] gives gemm's bits for an m×n×k product: gemm's packed kernels
-/// run it (gemm takes other paths for matrix-vector products and k ≤ 2), in one k-block.
-pub fn computes_product((m, n, k): (usize, usize, usize)) -> bool {
-    m > 1 && n > 1 && (3..=UNSPLIT_REDUCTION).contains(&k)
-}
 
 /// The factors of a [`product`]: `a` (· × k, row stride `lda`) and `b` (k × ·).
 struct Operands<'a> {

@@ -1,25 +1,18 @@
 //! Matrix products: `matmul`, a strided product on the instruction-set path (gemm's
 //! kernels, or the direct product kernel where it gives the same bits faster).
 
-use super::buffers::SLACK;
 #[cfg(target_arch = "x86_64")]
 use super::direct;
 use super::isa::Isa;
-#[cfg(target_arch = "x86_64")]
-use super::plan;
+use super::plan::{self, Product};
 
 /// `c (+)= a · b` for m×k `a`, k×n `b` and m×n `c`, each given with (row, column)
 /// strides (`a` and `b` may overlap themselves: a Hankel view of one row is `(1, 1)`).
 ///
-/// Products that [`direct::product`] computes (`a` and `c` row-major, `b` row-major with
-/// its slack or, from [`MIN_ROWS_TO_PACK`] rows on, column-major; one k-block; no
-/// accumulation) run there on the AVX-512 and AVX2+FMA paths: 1.3–1.5× gemm's speed on
-/// Winograd's point products and their weight-gradient products. Elsewhere, on the
-/// AVX-512 path gemm 0.19's AVX-512 kernels compute it where [`packed_in_both`] holds and
-/// the reduction is longer than [`SHORT_REDUCTION`], and gemm 0.15's (AVX2+FMA where the
-/// CPU has them) the rest. All of these compute each output as fused multiply-add chains
-/// over the same k-blocks (from the same cache formula), so the path never changes the bits;
-/// `tests::every_path_gives_the_same_products` checks this.
+/// [`plan::product`] chooses the kernel: the direct product kernel, gemm 0.19's AVX-512
+/// kernels or gemm 0.15's. All of them compute each output as fused multiply-add chains
+/// over the same k-blocks (from the same cache formula), so the choice never changes the
+/// bits; `tests::every_path_gives_the_same_products` checks this.
 #[allow(clippy::too_many_arguments)]
 pub fn matmul(
     (m, n, k): (usize, usize, usize),
@@ -60,14 +53,6 @@ fn matmul_on(
     assert!(c.len() > (m - 1) * c_rs + (n - 1) * c_cs);
     assert!(k == 0 || a.len() > (m - 1) * a_rs + (k - 1) * a_cs);
     assert!(k == 0 || b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
-    #[cfg(target_arch = "x86_64")]
-    {
-        let b_strides = (b.len(), (b_rs, b_cs));
-        if let Some(layout) = direct_layout(isa, accumulate, (m, n, k), (a_rs, a_cs), b_strides, (c_rs, c_cs)) {
-            direct::product(isa, (m, n, k), c, c_rs, a, a_rs, b, layout);
-            return;
-        }
-    }
     // gemm's arguments: sizes, then each matrix as (pointer, column stride, row stride).
     macro_rules! call {
         ($gemm:expr, $parallelism:expr) => {
@@ -94,70 +79,27 @@ fn matmul_on(
             )
         };
     }
-    // SAFETY: the asserts above keep every index gemm touches inside the slices; gemm 0.19
-    // picks its AVX-512 kernels only where the CPU has AVX-512 F.
-    unsafe {
-        if isa == Isa::Avx512 && k > SHORT_REDUCTION && packed_in_both((m, n, k), a_cs, b_rs) {
+    // SAFETY (both gemm arms): the asserts above keep every index gemm touches inside the
+    // slices; the plan picks gemm 0.19's AVX-512 kernels only where the CPU has AVX-512 F.
+    let b_strides = (b.len(), (b_rs, b_cs));
+    match plan::product(isa, accumulate, (m, n, k), (a_rs, a_cs), b_strides, (c_rs, c_cs)) {
+        #[cfg(target_arch = "x86_64")]
+        Product::Direct(layout) => direct::product(isa, (m, n, k), c, c_rs, a, a_rs, b, layout),
+        #[cfg(not(target_arch = "x86_64"))]
+        Product::Direct(_) => unreachable!("the direct kernels run on x86-64 only"),
+        Product::GemmAvx512 => unsafe {
             call!(
                 gemm_avx512::gemm::f32::get_gemm_fn(),
                 gemm_avx512_common::Parallelism::None
             )
-        } else {
-            call!(gemm::gemm, gemm::Parallelism::None)
-        }
+        },
+        Product::Gemm => unsafe { call!(gemm::gemm, gemm::Parallelism::None) },
     }
-}
-
-/// How [`direct::product`] reads `b` (of `len` values) if it computes this product on the
-/// path of `isa`: `a` and `c` row-major, and `b` row-major with the slack its last row is
-/// read with, or column-major; no accumulation.
-#[cfg(target_arch = "x86_64")]
-fn direct_layout(
-    isa: Isa,
-    accumulate: bool,
-    (m, n, k): (usize, usize, usize),
-    (a_rs, a_cs): (usize, usize),
-    (len, (b_rs, b_cs)): (usize, (usize, usize)),
-    (c_rs, c_cs): (usize, usize),
-) -> Option<direct::Layout> {
-    if accumulate || !plan::direct_runs_on(isa) || !direct::computes_product((m, n, k)) {
-        return None;
-    }
-    if a_cs != 1 || a_rs < k || c_cs != 1 || c_rs < n {
-        return None;
-    }
-    if b_cs == 1 && b_rs >= n && len >= (k - 1) * b_rs + n.next_multiple_of(SLACK) {
-        Some(direct::Layout::Rows(b_rs))
-    } else if b_rs == 1 && b_cs >= k && m >= MIN_ROWS_TO_PACK {
-        Some(direct::Layout::Columns(b_cs))
-    } else {
-        None
-    }
-}
-
-/// Rows of `a` from which [`direct::product`] pays for copying a column-major `b` into
-/// row-major blocks. Zen 3, AVX2, against gemm 0.15: one product of 16 rows took 1.27× its
-/// time, 32 rows 0.87×, 100 and 200 rows 0.73–0.74×; in Winograd's weight gradients per
-/// batch of 64, EEGNet's 32 channels were within noise of gemm (3.0–3.7 against 3.3–3.7
-/// ms), DeepConvNet's 100 and 200 channels took 0.81–0.89× and 0.91–0.98× its time.
-#[cfg(target_arch = "x86_64")]
-const MIN_ROWS_TO_PACK: usize = 50;
-
-/// Reductions up to this length run faster on gemm 0.15's kernels than on gemm 0.19's
-/// (Intel Xeon, 1 thread: 50×746×25 45 against 56 µs, 32×384×32 18 against 23 µs; at 50
-/// terms the two are even, from 100 on gemm 0.19 is ahead).
-const SHORT_REDUCTION: usize = 32;
-
-/// Whether gemm 0.19 runs this product through the packed kernels, as gemm 0.15 does: its
-/// shortcuts for small products (dot products when m·n ≤ 256 and both matrices are
-/// contiguous along k; matrix-vector products when m or n is 1; k ≤ 2) add in other orders.
-fn packed_in_both((m, n, k): (usize, usize, usize), a_cs: usize, b_rs: usize) -> bool {
-    let dot_products = a_cs == 1 && b_rs == 1 && m * n <= 256;
-    m > 1 && n > 1 && k > 2 && !dot_products
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::buffers::SLACK;
     use super::*;
 
     /// Deterministic values in [−0.5, 0.5) with every mantissa bit busy.

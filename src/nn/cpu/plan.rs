@@ -3,8 +3,9 @@
 //! shape and the instruction-set path. Every algorithm gives im2col + gemm's bits except
 //! Winograd's, which only evaluation outputs (read by nothing) and the 1×5k layers'
 //! gradients use (see `conv::conv_forward`); so a plan changes speed, never a training
-//! result. (Which kernel computes each matrix product is `gemm::matmul`'s choice.)
+//! result. Which kernel computes each matrix product ([`product`]) is decided here too.
 
+use super::buffers::SLACK;
 use super::isa::Isa;
 use super::reduction::UNSPLIT_REDUCTION;
 use crate::nn::ops::{ConvGeometry, Shape4};
@@ -177,6 +178,86 @@ pub fn direct_runs_on(isa: Isa) -> bool {
 #[cfg(not(target_arch = "x86_64"))]
 pub fn direct_runs_on(_: Isa) -> bool {
     false
+}
+
+/// Which kernel computes a matrix product (`gemm::matmul`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Product {
+    /// `direct::product`, reading `b` as laid out: 1.3–1.5× gemm's speed on Winograd's
+    /// point products and their weight-gradient products.
+    Direct(Layout),
+    /// gemm 0.19's AVX-512 kernels.
+    GemmAvx512,
+    /// gemm 0.15's kernels (AVX2+FMA where the CPU has them).
+    Gemm,
+}
+
+/// How `direct::product` finds `b[i, j]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// At `i·ldb + j`, readable to the last row's n-th value rounded up to [`SLACK`]
+    /// (whole vectors are loaded; the lanes past n are dropped).
+    Rows(usize),
+    /// At `j·ldb + i` (the transpose of a row-major matrix).
+    Columns(usize),
+}
+
+/// The kernel for `c (+)= a · b` (m×k `a`, k×n `b` of `len` values, each with (row,
+/// column) strides) on the path of `isa`. The direct kernel where it runs, computes the
+/// product ([`direct_computes_product`]) and `a` and `c` are row-major, `b` row-major with
+/// its slack or, from [`MIN_ROWS_TO_PACK`] rows on, column-major, without accumulation;
+/// else on the AVX-512 path gemm 0.19 where [`packed_in_both`] holds and the reduction is
+/// longer than [`SHORT_REDUCTION`]; else gemm 0.15.
+pub fn product(
+    isa: Isa,
+    accumulate: bool,
+    (m, n, k): (usize, usize, usize),
+    (a_rs, a_cs): (usize, usize),
+    (len, (b_rs, b_cs)): (usize, (usize, usize)),
+    (c_rs, c_cs): (usize, usize),
+) -> Product {
+    let direct = !accumulate
+        && direct_runs_on(isa)
+        && direct_computes_product((m, n, k))
+        && a_cs == 1
+        && a_rs >= k
+        && c_cs == 1
+        && c_rs >= n;
+    if direct && b_cs == 1 && b_rs >= n && len >= (k - 1) * b_rs + n.next_multiple_of(SLACK) {
+        Product::Direct(Layout::Rows(b_rs))
+    } else if direct && b_rs == 1 && b_cs >= k && m >= MIN_ROWS_TO_PACK {
+        Product::Direct(Layout::Columns(b_cs))
+    } else if isa == Isa::Avx512 && k > SHORT_REDUCTION && packed_in_both((m, n, k), a_cs, b_rs) {
+        Product::GemmAvx512
+    } else {
+        Product::Gemm
+    }
+}
+
+/// Whether `direct::product` gives gemm's bits for an m×n×k product: gemm's packed kernels
+/// run it (gemm takes other paths for matrix-vector products and k ≤ 2), in one k-block.
+pub fn direct_computes_product((m, n, k): (usize, usize, usize)) -> bool {
+    m > 1 && n > 1 && (3..=UNSPLIT_REDUCTION).contains(&k)
+}
+
+/// Rows of `a` from which `direct::product` pays for copying a column-major `b` into
+/// row-major blocks. Zen 3, AVX2, against gemm 0.15: one product of 16 rows took 1.27× its
+/// time, 32 rows 0.87×, 100 and 200 rows 0.73–0.74×; in Winograd's weight gradients per
+/// batch of 64, EEGNet's 32 channels were within noise of gemm (3.0–3.7 against 3.3–3.7
+/// ms), DeepConvNet's 100 and 200 channels took 0.81–0.89× and 0.91–0.98× its time.
+const MIN_ROWS_TO_PACK: usize = 50;
+
+/// Reductions up to this length run faster on gemm 0.15's kernels than on gemm 0.19's
+/// (Intel Xeon, 1 thread: 50×746×25 45 against 56 µs, 32×384×32 18 against 23 µs; at 50
+/// terms the two are even, from 100 on gemm 0.19 is ahead).
+const SHORT_REDUCTION: usize = 32;
+
+/// Whether gemm 0.19 runs this product through the packed kernels, as gemm 0.15 does: its
+/// shortcuts for small products (dot products when m·n ≤ 256 and both matrices are
+/// contiguous along k; matrix-vector products when m or n is 1; k ≤ 2) add in other orders.
+fn packed_in_both((m, n, k): (usize, usize, usize), a_cs: usize, b_rs: usize) -> bool {
+    let dot_products = a_cs == 1 && b_rs == 1 && m * n <= 256;
+    m > 1 && n > 1 && k > 2 && !dot_products
 }
 
 /// True when each output channel reads one input channel through a (kh × 1) kernel.
