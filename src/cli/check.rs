@@ -2,7 +2,7 @@
 
 use super::args::CheckArgs;
 use crate::report::gate::{self, Baseline, Verdict};
-use crate::report::{scan, summary, RunInfo};
+use crate::report::{scan, summary, Run};
 use crate::store::RunState;
 use anyhow::{bail, Result};
 
@@ -10,9 +10,9 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
     let tolerance = args.tolerance.map(gate::check_tolerance).transpose()?;
     let (runs, warnings) = scan(&args.runs_dir)?;
     warnings.iter().for_each(|w| eprintln!("warning: {w}"));
-    let done: Vec<RunInfo> = runs.into_iter().filter(|r| r.run_state == RunState::Done).collect();
+    let done: Vec<Run> = runs.into_iter().filter(|r| r.run_state == RunState::Done).collect();
     let frame = summary::filter(summary::runs_frame(&done)?, &args.filters)?;
-    let selected: Vec<RunInfo> = summary::kept_runs(&frame, done);
+    let selected: Vec<Run> = summary::kept_runs(&frame, done);
     let current = gate::entries(&selected)?;
     if current.is_empty() {
         bail!(

@@ -29,9 +29,9 @@ pub(super) fn select_runs(dir: &std::path::Path, filters: &[String], what: &str)
 /// The runs of a folder, those `--filter` keeps, and what the folders declare.
 pub(super) struct Selection {
     /// Every run found: findings are judged on these, so a filter never changes them.
-    pub(super) all: Vec<crate::report::RunInfo>,
+    pub(super) all: Vec<crate::report::Run>,
     /// The runs `--filter` keeps.
-    pub(super) kept: Vec<crate::report::RunInfo>,
+    pub(super) kept: Vec<crate::report::Run>,
     pub(super) declared: std::collections::BTreeMap<std::path::PathBuf, crate::store::read::Declaration>,
     pub(super) frame: polars::prelude::DataFrame,
     pub(super) warnings: Vec<String>,

@@ -6,7 +6,7 @@
 use super::stats::{self, Comparison, Verdict};
 use crate::config::{ActivationName, ModelKind};
 use crate::store::predictions::At;
-use crate::store::read::{Declaration, RunInfo};
+use crate::store::read::{Declaration, Run};
 use crate::store::RunState;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,7 +21,7 @@ pub struct Config<'a> {
     /// Its identity ([`crate::store::RunRecord::configuration`]).
     pub key: String,
     /// Its finished run per seed.
-    pub by_seed: BTreeMap<u64, &'a RunInfo>,
+    pub by_seed: BTreeMap<u64, &'a Run>,
 }
 
 /// How a study's configurations came to be.
@@ -156,7 +156,7 @@ pub fn target(subjects: Option<usize>) -> String {
 }
 
 /// How a run shows one of its settings.
-type Show = fn(&RunInfo) -> String;
+type Show = fn(&Run) -> String;
 
 /// Every setting but the model and the seed, with how a run shows it (labels only: which
 /// runs are one configuration is [`crate::store::RunRecord::configuration`]).
@@ -179,7 +179,7 @@ const SETTINGS: [(&str, Show); 12] = [
 ];
 
 /// How many different slopes the group's leaky_relu runs have.
-fn leaky_slopes(group: &[&RunInfo]) -> usize {
+fn leaky_slopes(group: &[&Run]) -> usize {
     group
         .iter()
         .filter_map(|r| match r.record.config.activation {
@@ -191,12 +191,12 @@ fn leaky_slopes(group: &[&RunInfo]) -> usize {
 }
 
 /// Accuracy of a run's predictions at `at`, in [0, 1].
-fn accuracy(run: &RunInfo, at: At) -> Option<f64> {
+fn accuracy(run: &Run, at: At) -> Option<f64> {
     run.predictions.as_ref().and_then(|p| p.accuracy(at))
 }
 
 /// The settings (of [`SETTINGS`]) whose values differ between the runs of `group`.
-pub fn varying(group: &[&RunInfo]) -> Vec<&'static str> {
+pub fn varying(group: &[&Run]) -> Vec<&'static str> {
     SETTINGS
         .iter()
         .filter(|(_, show)| group.iter().any(|r| show(r) != show(group[0])))
@@ -207,7 +207,7 @@ pub fn varying(group: &[&RunInfo]) -> Vec<&'static str> {
 }
 
 /// The value of one of [`SETTINGS`] for `run`, as shown in labels.
-pub fn setting(run: &RunInfo, name: &str) -> String {
+pub fn setting(run: &Run, name: &str) -> String {
     SETTINGS
         .iter()
         .find(|(n, _)| *n == name)
@@ -233,7 +233,7 @@ pub fn significant(value: f64, digits: i32) -> String {
 
 /// The label of `run` among `group`: its values of the `varying` settings, activation
 /// first, numbers with `digits` significant digits.
-fn label_of(run: &RunInfo, varying: &[&str], digits: i32) -> String {
+fn label_of(run: &Run, varying: &[&str], digits: i32) -> String {
     let parts: Vec<String> = SETTINGS
         .iter()
         .filter(|(name, _)| varying.contains(name))
@@ -255,7 +255,7 @@ fn label_of(run: &RunInfo, varying: &[&str], digits: i32) -> String {
 
 /// A label per run of `group` ([`label_of`] over the settings that vary in it): three
 /// significant digits, more where two configurations would otherwise read alike.
-pub fn labels(group: &[&RunInfo]) -> Vec<String> {
+pub fn labels(group: &[&Run]) -> Vec<String> {
     let varying = varying(group);
     let configurations: Vec<String> = group.iter().map(|r| r.record.configuration()).collect();
     let mut digits = 3;
@@ -275,8 +275,8 @@ pub fn labels(group: &[&RunInfo]) -> Vec<String> {
 
 /// The studies in `runs` (finished runs only), in (experiment, model) order, each judged
 /// against its experiment folder's declaration (`declared`, by experiment folder).
-pub fn studies<'a>(runs: &'a [RunInfo], declared: &BTreeMap<PathBuf, Declaration>) -> Vec<Study<'a>> {
-    let mut groups: BTreeMap<(String, PathBuf, ModelKind, String), Vec<&RunInfo>> = BTreeMap::new();
+pub fn studies<'a>(runs: &'a [Run], declared: &BTreeMap<PathBuf, Declaration>) -> Vec<Study<'a>> {
+    let mut groups: BTreeMap<(String, PathBuf, ModelKind, String), Vec<&Run>> = BTreeMap::new();
     for run in runs.iter().filter(|r| r.run_state == RunState::Done) {
         let folder = run.dir.parent().map(|p| p.to_path_buf()).unwrap_or_default();
         let key = (
@@ -301,7 +301,7 @@ fn study<'a>(
     experiment: String,
     model: ModelKind,
     data: String,
-    group: Vec<&'a RunInfo>,
+    group: Vec<&'a Run>,
     declaration: &Declaration,
 ) -> Study<'a> {
     let varying = varying(&group);
@@ -499,7 +499,7 @@ fn at_name(at: At) -> &'static str {
 }
 
 /// A run's value of one of the table metrics.
-fn metric(run: &RunInfo, name: &str) -> Option<f64> {
+fn metric(run: &Run, name: &str) -> Option<f64> {
     let s = run.summary()?;
     match name {
         "highest test" => Some(s.best_test_acc),
@@ -951,7 +951,7 @@ fn overfitting(s: &Study, low: usize, best: usize) -> Claim {
     if low == best {
         return undecided("the lowest rate is also the best".into());
     }
-    let gap = |r: &RunInfo| metric(r, "gap");
+    let gap = |r: &Run| metric(r, "gap");
     let diffs: Vec<f64> = s.configs[low]
         .by_seed
         .iter()

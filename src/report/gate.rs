@@ -13,7 +13,7 @@
 //! check; `--update` replaces the configurations it records and keeps the others.
 
 use super::columns;
-use crate::store::read::RunInfo;
+use crate::store::read::Run;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -96,7 +96,7 @@ pub struct Comparison {
 }
 
 /// The key of a run's configuration: every setting but the seed, as `name=value` pairs.
-fn key(run: &RunInfo) -> String {
+fn key(run: &Run) -> String {
     let c = &run.record.config;
     [
         (columns::EXPERIMENT, run.record.experiment.clone()),
@@ -113,14 +113,14 @@ fn key(run: &RunInfo) -> String {
 }
 
 /// The identity of a run's configuration in a baseline.
-fn configuration(run: &RunInfo) -> String {
+fn configuration(run: &Run) -> String {
     let identity = format!("{} {}", run.record.experiment, run.record.configuration());
     crate::store::sha256_hex(identity.as_bytes())[..16].to_string()
 }
 
 /// Entries of finished runs, one per configuration, in key order; two finished runs of one
 /// configuration and seed (a copied run folder) are an error naming both.
-pub fn entries(runs: &[RunInfo]) -> Result<Vec<Entry>> {
+pub fn entries(runs: &[Run]) -> Result<Vec<Entry>> {
     let mut groups: BTreeMap<(String, String), Vec<(SeedResult, &Path)>> = BTreeMap::new();
     for run in runs {
         if let Some(s) = run.summary() {

@@ -8,7 +8,7 @@
 use super::findings;
 use super::summary;
 use crate::store::predictions::At;
-use crate::store::read::RunInfo;
+use crate::store::read::Run;
 use crate::store::RunState;
 use anyhow::Result;
 use sha2::{Digest, Sha256};
@@ -115,7 +115,7 @@ fn content_security_policy() -> String {
 
 /// The page for `runs` (already filtered), with the scan's warnings.
 pub fn page(
-    runs: &[RunInfo],
+    runs: &[Run],
     studies: &[findings::Study],
     warnings: &[String],
     group_by: &[String],
@@ -179,7 +179,7 @@ pub fn page(
 }
 
 /// "12 runs: 10 done, 1 failed, 1 partial".
-fn counts(runs: &[RunInfo]) -> String {
+fn counts(runs: &[Run]) -> String {
     let mut by_state: Vec<(&str, usize)> = Vec::new();
     for run in runs {
         match by_state.iter_mut().find(|(s, _)| *s == run.state()) {
@@ -252,7 +252,7 @@ fn svg_body(svg: &str) -> &str {
 
 /// Runs that are not done, with their errors, and folders that could not be read.
 /// The runs that need a person: neither done nor stopped by a search (a normal end).
-fn troubled(runs: &[RunInfo]) -> Vec<&RunInfo> {
+fn troubled(runs: &[Run]) -> Vec<&Run> {
     runs.iter()
         .filter(|r| !matches!(r.run_state, RunState::Done | RunState::Stopped { .. }))
         .collect()
@@ -260,7 +260,7 @@ fn troubled(runs: &[RunInfo]) -> Vec<&RunInfo> {
 
 /// The first screen: each study's headline and the lab report's claims with their
 /// verdicts, and how many runs need attention.
-fn summary_box(out: &mut String, runs: &[RunInfo], studies: &[findings::Study]) -> Result<()> {
+fn summary_box(out: &mut String, runs: &[Run], studies: &[findings::Study]) -> Result<()> {
     let compared: Vec<&findings::Study> = studies.iter().filter(|s| s.configs.len() > 1).collect();
     let trouble = troubled(runs).len();
     if compared.is_empty() && trouble == 0 {
@@ -305,7 +305,7 @@ fn summary_box(out: &mut String, runs: &[RunInfo], studies: &[findings::Study]) 
 }
 
 /// Links to the page's sections.
-fn contents(out: &mut String, runs: &[RunInfo], studies: &[findings::Study], warnings: &[String]) -> Result<()> {
+fn contents(out: &mut String, runs: &[Run], studies: &[findings::Study], warnings: &[String]) -> Result<()> {
     let mut entries: Vec<(&str, String)> = Vec::new();
     if !findings::lab_tables(studies).is_empty() {
         entries.push(("tables", "The study in the lab report's layout".into()));
@@ -349,7 +349,7 @@ fn contents(out: &mut String, runs: &[RunInfo], studies: &[findings::Study], war
 /// For each search: its budget, the run it chose (by validation accuracy) with that score
 /// and its test accuracy, a table of its rungs, and its figure (each run's score against
 /// each searched setting), taken out of `figures`.
-fn search_sections(out: &mut String, runs: &[RunInfo], figures: &mut Vec<(String, String)>) -> Result<()> {
+fn search_sections(out: &mut String, runs: &[Run], figures: &mut Vec<(String, String)>) -> Result<()> {
     let (declared, _) = crate::store::read::declarations(runs);
     for search in declared.values().filter_map(|d| d.search.as_ref()) {
         let name = search["experiment"].as_str().unwrap_or_default();
@@ -493,7 +493,7 @@ fn findings_tables(out: &mut String, studies: &[findings::Study]) -> Result<()> 
     Ok(())
 }
 
-fn attention(out: &mut String, runs: &[RunInfo], warnings: &[String]) -> Result<()> {
+fn attention(out: &mut String, runs: &[Run], warnings: &[String]) -> Result<()> {
     let troubled = troubled(runs);
     if troubled.is_empty() && warnings.is_empty() {
         return Ok(());
@@ -518,7 +518,7 @@ fn attention(out: &mut String, runs: &[RunInfo], warnings: &[String]) -> Result<
 
 /// One run, folded: its resolved configuration, state, attempts and timings, per-epoch
 /// metrics and confusion matrices.
-fn run_details(out: &mut String, run: &RunInfo) -> Result<()> {
+fn run_details(out: &mut String, run: &Run) -> Result<()> {
     let config = &run.record.config;
     writeln!(
         out,
@@ -657,8 +657,8 @@ fn curves_svg(history: &[crate::store::EpochMetrics]) -> String {
 }
 
 /// How the page and its runs were made: enough to tell whether two reports compare.
-fn provenance_section(out: &mut String, runs: &[RunInfo], provenance: &Provenance) -> Result<()> {
-    let distinct = |f: &dyn Fn(&RunInfo) -> String| -> String {
+fn provenance_section(out: &mut String, runs: &[Run], provenance: &Provenance) -> Result<()> {
+    let distinct = |f: &dyn Fn(&Run) -> String| -> String {
         let mut values: Vec<String> = runs
             .iter()
             .map(|r| f(r).trim().to_string())

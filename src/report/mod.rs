@@ -9,13 +9,13 @@ pub mod plots;
 pub mod stats;
 pub mod summary;
 
-pub use crate::store::read::{scan, RunInfo};
+pub use crate::store::read::{scan, Run};
 pub use summary::Format;
 
 use anyhow::Result;
 
 /// The grouped summary of `runs` in `format` (shared by `eegrun run` and `summarize`).
-pub fn render_summary(runs: &[RunInfo], group_by: &[String], filters: &[String], format: Format) -> Result<String> {
+pub fn render_summary(runs: &[Run], group_by: &[String], filters: &[String], format: Format) -> Result<String> {
     let frame = summary::filter(summary::runs_frame(runs)?, filters)?;
     let mut grouped = summary::grouped(&frame, group_by)?;
     Ok(match format {

@@ -5,7 +5,7 @@
 
 use super::findings;
 use super::stats::{Comparison, Verdict};
-use crate::store::read::RunInfo;
+use crate::store::read::Run;
 use crate::store::{EpochMetrics, RunState, RunSummary};
 use anyhow::{anyhow, Context, Result};
 use plotters::coord::Shift;
@@ -259,8 +259,8 @@ where
 /// Every figure the runs support, with its file stem: pairwise differences per study,
 /// accuracy curves per experiment and model, the dropout figure per experiment, and a
 /// figure per search.
-fn plots<'a>(runs: &'a [RunInfo], studies: &'a [findings::Study<'a>]) -> Vec<(String, Plot<'a>)> {
-    let mut groups: BTreeMap<(String, String), Vec<&RunInfo>> = BTreeMap::new();
+fn plots<'a>(runs: &'a [Run], studies: &'a [findings::Study<'a>]) -> Vec<(String, Plot<'a>)> {
+    let mut groups: BTreeMap<(String, String), Vec<&Run>> = BTreeMap::new();
     for run in runs.iter().filter(|r| !r.history.is_empty()) {
         groups
             .entry((run.record.experiment.clone(), run.record.config.model.to_string()))
@@ -286,7 +286,7 @@ fn plots<'a>(runs: &'a [RunInfo], studies: &'a [findings::Study<'a>]) -> Vec<(St
     let mut experiments: Vec<&str> = groups.keys().map(|(e, _)| e.as_str()).collect();
     experiments.dedup();
     for experiment in experiments {
-        let of: Vec<(&str, &[&RunInfo])> = groups
+        let of: Vec<(&str, &[&Run])> = groups
             .iter()
             .filter(|((e, _), _)| e == experiment)
             .map(|((_, m), g)| (m.as_str(), g.as_slice()))
@@ -297,7 +297,7 @@ fn plots<'a>(runs: &'a [RunInfo], studies: &'a [findings::Study<'a>]) -> Vec<(St
     }
     let (declared, _) = crate::store::read::declarations(runs);
     for (folder, declaration) in declared.iter().filter(|(_, d)| d.is_search) {
-        let of: Vec<&RunInfo> = runs
+        let of: Vec<&Run> = runs
             .iter()
             .filter(|r| r.dir.parent() == Some(folder.as_path()) && !r.history.is_empty())
             .collect();
@@ -314,7 +314,7 @@ pub fn search_figure_stem(name: &str) -> String {
 }
 
 /// Draws every figure the runs support into `dir` as PNG and SVG; returns the files written.
-pub fn write_all(runs: &[RunInfo], studies: &[findings::Study], dir: &Path) -> Result<Vec<PathBuf>> {
+pub fn write_all(runs: &[Run], studies: &[findings::Study], dir: &Path) -> Result<Vec<PathBuf>> {
     register_font();
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
@@ -328,7 +328,7 @@ pub fn write_all(runs: &[RunInfo], studies: &[findings::Study], dir: &Path) -> R
 }
 
 /// Every figure the runs support as (name, SVG text), for pages that embed them.
-pub fn svgs(runs: &[RunInfo], studies: &[findings::Study]) -> Result<Vec<(String, String)>> {
+pub fn svgs(runs: &[Run], studies: &[findings::Study]) -> Result<Vec<(String, String)>> {
     register_font();
     plots(runs, studies)
         .into_iter()
@@ -368,12 +368,12 @@ fn mean_sd(values: &[f64]) -> (f64, f64) {
 /// accuracy a band of ± one sd over seeds. The [`MOST_COLOURED`] configurations trained
 /// furthest, best first by last test accuracy, get a colour; the rest are thin and grey.
 /// A line of one epoch is a dot.
-fn curves(experiment: &str, model: &str, group: &[&RunInfo]) -> Figure {
-    let mut by_label: BTreeMap<String, Vec<&RunInfo>> = BTreeMap::new();
+fn curves(experiment: &str, model: &str, group: &[&Run]) -> Figure {
+    let mut by_label: BTreeMap<String, Vec<&Run>> = BTreeMap::new();
     for (run, label) in group.iter().zip(findings::labels(group)) {
         by_label.entry(label).or_default().push(run);
     }
-    let series = |runs: &[&RunInfo], f: fn(&EpochMetrics) -> f64| -> (Points, Points) {
+    let series = |runs: &[&Run], f: fn(&EpochMetrics) -> f64| -> (Points, Points) {
         let epochs = runs.iter().map(|r| r.history.len()).min().unwrap_or(0);
         (0..epochs)
             .map(|e| {
@@ -383,10 +383,10 @@ fn curves(experiment: &str, model: &str, group: &[&RunInfo]) -> Figure {
             })
             .unzip()
     };
-    let mut configurations: Vec<(String, Vec<&RunInfo>, Points, Points)> = by_label
+    let mut configurations: Vec<(String, Vec<&Run>, Points, Points)> = by_label
         .into_iter()
         .map(|(name, runs)| {
-            let done: Vec<&RunInfo> = runs.iter().copied().filter(|r| r.run_state == RunState::Done).collect();
+            let done: Vec<&Run> = runs.iter().copied().filter(|r| r.run_state == RunState::Done).collect();
             let (name, runs) = match done.is_empty() {
                 true => (format!("{name} ({})", runs[0].run_state.name()), runs),
                 false => (name, done),
@@ -446,10 +446,10 @@ fn curves(experiment: &str, model: &str, group: &[&RunInfo]) -> Figure {
 /// Final test and final train accuracy against dropout for every model of an experiment
 /// whose done runs differ in dropout (two or more rates) and in nothing else but the seed:
 /// mean over seeds, error bars ± one sd.
-fn dropout_figure(experiment: &str, models: &[(&str, &[&RunInfo])]) -> Option<Figure> {
+fn dropout_figure(experiment: &str, models: &[(&str, &[&Run])]) -> Option<Figure> {
     let mut lines = Vec::new();
     for (m, (model, group)) in models.iter().enumerate().take(MOST_COLOURED) {
-        let done: Vec<&RunInfo> = group
+        let done: Vec<&Run> = group
             .iter()
             .copied()
             .filter(|r| r.run_state == RunState::Done)
@@ -501,8 +501,8 @@ fn dropout_figure(experiment: &str, models: &[(&str, &[&RunInfo])]) -> Option<Fi
 
 /// A search's runs as dots: each run's best validation accuracy against every setting
 /// the search varied, the chosen run marked. `None` without validation scores.
-fn search_figure(runs: &[&RunInfo], chosen: Option<&str>) -> Option<Search> {
-    let scored: Vec<(&RunInfo, f64)> = runs
+fn search_figure(runs: &[&Run], chosen: Option<&str>) -> Option<Search> {
+    let scored: Vec<(&Run, f64)> = runs
         .iter()
         .filter_map(|r| {
             let best = r.history.iter().filter_map(|m| m.val_acc).fold(f64::NAN, f64::max);

@@ -2,7 +2,7 @@
 //! seeds, filters, and output as a table, CSV, JSON, Markdown or Parquet.
 
 use super::columns::{self as col, DEFAULT_GROUP_BY};
-use crate::store::read::RunInfo;
+use crate::store::read::Run;
 use crate::store::{write_atomic, RunState};
 use anyhow::{anyhow, bail, Result};
 use polars::prelude::*;
@@ -43,11 +43,11 @@ fn pct(v: f64) -> f64 {
 }
 
 /// One row per run (accuracies in percent).
-pub fn runs_frame(runs: &[RunInfo]) -> Result<DataFrame> {
-    let text = |f: &dyn Fn(&RunInfo) -> String| runs.iter().map(f).collect::<Vec<String>>();
-    let float = |f: &dyn Fn(&RunInfo) -> Option<f64>| runs.iter().map(f).collect::<Vec<Option<f64>>>();
-    let int = |f: &dyn Fn(&RunInfo) -> i64| runs.iter().map(f).collect::<Vec<i64>>();
-    let summary = |r: &RunInfo| r.summary();
+pub fn runs_frame(runs: &[Run]) -> Result<DataFrame> {
+    let text = |f: &dyn Fn(&Run) -> String| runs.iter().map(f).collect::<Vec<String>>();
+    let float = |f: &dyn Fn(&Run) -> Option<f64>| runs.iter().map(f).collect::<Vec<Option<f64>>>();
+    let int = |f: &dyn Fn(&Run) -> i64| runs.iter().map(f).collect::<Vec<i64>>();
+    let summary = |r: &Run| r.summary();
     let columns = vec![
         Column::new(col::EXPERIMENT.into(), text(&|r| r.record.experiment.clone())),
         Column::new(col::RUN_ID.into(), text(&|r| r.id.clone())),
@@ -107,7 +107,7 @@ pub fn runs_frame(runs: &[RunInfo]) -> Result<DataFrame> {
 
 /// The runs whose rows survived [`filter`]: matched by experiment and run id (one run id
 /// can appear in two experiments: the same spec on the same data).
-pub fn kept_runs(frame: &DataFrame, runs: Vec<RunInfo>) -> Vec<RunInfo> {
+pub fn kept_runs(frame: &DataFrame, runs: Vec<Run>) -> Vec<Run> {
     let kept: std::collections::HashSet<(String, String)> = (0..frame.height())
         .filter_map(|i| {
             Some((

@@ -251,6 +251,24 @@ pub struct Metrics {
     pub sha256: String,
 }
 
+/// A run's status, metrics and predictions files as read ([`RunDir::files`]).
+#[derive(Clone, Debug, Default)]
+pub struct RunFiles {
+    /// status.json, if present.
+    pub status: Option<Status>,
+    /// metrics.csv (empty when absent).
+    pub metrics: Metrics,
+    /// predictions.csv and its SHA-256, if present.
+    pub predictions: Option<(Predictions, String)>,
+}
+
+impl RunFiles {
+    /// The run's state, judged from the three files together.
+    pub fn state(&self) -> RunState {
+        state_of(self.status.as_ref(), &self.metrics, self.predictions.as_ref())
+    }
+}
+
 /// The state of a run with this status (if any), these recorded epochs and, when it has
 /// them, these predictions (with their file's checksum).
 pub fn state_of(status: Option<&Status>, metrics: &Metrics, predictions: Option<&(Predictions, String)>) -> RunState {
@@ -431,11 +449,20 @@ impl RunDir {
         }
     }
 
+    /// The run's status, metrics and predictions files, each read once.
+    pub fn files(&self) -> Result<RunFiles> {
+        Ok(RunFiles {
+            status: self.status()?,
+            metrics: self.read_metrics()?,
+            predictions: self.read_predictions()?,
+        })
+    }
+
     /// The run's state from its status, metrics and predictions files together.
     pub fn state(&self) -> RunState {
-        match (self.status(), self.read_metrics(), self.read_predictions()) {
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => RunState::Unreadable(format!("{e:#}")),
-            (Ok(status), Ok(metrics), Ok(predictions)) => state_of(status.as_ref(), &metrics, predictions.as_ref()),
+        match self.files() {
+            Ok(files) => files.state(),
+            Err(e) => RunState::Unreadable(format!("{e:#}")),
         }
     }
 

@@ -1,14 +1,14 @@
 //! Reading run folders back: config, status and per-epoch metrics.
 
 use crate::store::study::{self, StudyFile};
-use crate::store::{state_of, summarize, EpochMetrics, Predictions, RunDir, RunRecord, RunState, RunSummary, Status};
+use crate::store::{summarize, EpochMetrics, Predictions, RunDir, RunRecord, RunState, RunSummary, Status};
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// One run as found on disk.
 #[derive(Clone, Debug)]
-pub struct RunInfo {
+pub struct Run {
     /// Its folder.
     pub dir: PathBuf,
     /// Its id (the folder's name).
@@ -25,23 +25,26 @@ pub struct RunInfo {
     pub run_state: RunState,
 }
 
-impl RunInfo {
-    /// Reads a run folder (config.json required; status and metrics optional). A metrics
-    /// or status file that cannot be read makes the run `Unreadable`, not an error.
-    pub fn read(dir: &Path) -> Result<Self> {
+impl Run {
+    /// Reads a run folder, each of its files once (config.json required; status, metrics
+    /// and predictions optional). A status, metrics or predictions file that cannot be read
+    /// makes the run `Unreadable`, not an error.
+    pub fn load(dir: &Path) -> Result<Self> {
         let run = RunDir {
             path: dir.to_path_buf(),
         };
         let record = run.record()?.context("no config.json")?;
-        let (status, history, predictions, run_state) = match (run.status(), run.read_metrics(), run.read_predictions())
-        {
-            (Ok(status), Ok(metrics), Ok(predictions)) => {
-                let state = state_of(status.as_ref(), &metrics, predictions.as_ref());
-                (status, metrics.history, predictions.map(|p| p.0), state)
+        let (status, history, predictions, run_state) = match run.files() {
+            Ok(files) => {
+                let state = files.state();
+                (
+                    files.status,
+                    files.metrics.history,
+                    files.predictions.map(|p| p.0),
+                    state,
+                )
             }
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-                (None, Vec::new(), None, RunState::Unreadable(format!("{e:#}")))
-            }
+            Err(e) => (None, Vec::new(), None, RunState::Unreadable(format!("{e:#}"))),
         };
         let mut status = status.unwrap_or_else(|| Status::new(record.config.epochs));
         status.epochs_done = status.epochs_done.max(history.len());
@@ -73,7 +76,7 @@ impl RunInfo {
 
 /// `runs` with each run counted once: a second folder holding the same run of the same
 /// experiment (a copied experiment folder) is left out, with a warning naming both.
-pub fn counted_once(runs: Vec<RunInfo>) -> (Vec<RunInfo>, Vec<String>) {
+pub fn counted_once(runs: Vec<Run>) -> (Vec<Run>, Vec<String>) {
     let mut seen: BTreeMap<(String, String), PathBuf> = BTreeMap::new();
     let mut warnings = Vec::new();
     let kept = runs
@@ -111,7 +114,7 @@ pub struct Declaration {
 
 /// The declarations of the experiment folders that hold `runs`, and a warning for each
 /// declaration that could not be read (its study is then judged without it).
-pub fn declarations(runs: &[RunInfo]) -> (BTreeMap<PathBuf, Declaration>, Vec<String>) {
+pub fn declarations(runs: &[Run]) -> (BTreeMap<PathBuf, Declaration>, Vec<String>) {
     let mut out = BTreeMap::new();
     let mut warnings = Vec::new();
     for folder in runs.iter().filter_map(|r| r.dir.parent()) {
@@ -141,7 +144,7 @@ pub fn declarations(runs: &[RunInfo]) -> (BTreeMap<PathBuf, Declaration>, Vec<St
 
 /// Every run folder under `root` (a runs root, an experiment folder, or one run), sorted by
 /// path, and a warning for each folder that could not be read.
-pub fn scan(root: &Path) -> Result<(Vec<RunInfo>, Vec<String>)> {
+pub fn scan(root: &Path) -> Result<(Vec<Run>, Vec<String>)> {
     if !root.is_dir() {
         bail!("{}: runs folder not found", root.display());
     }
@@ -150,7 +153,7 @@ pub fn scan(root: &Path) -> Result<(Vec<RunInfo>, Vec<String>)> {
     candidates.sort();
     let (mut runs, mut warnings) = (Vec::new(), Vec::new());
     for dir in candidates {
-        match RunInfo::read(&dir) {
+        match Run::load(&dir) {
             Ok(run) if dir.file_name().is_some_and(|n| n.to_string_lossy() != run.id) => warnings.push(format!(
                 "{}: left out: its config.json describes run {} (a copied or edited run folder)",
                 dir.display(),
