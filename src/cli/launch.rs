@@ -1,11 +1,12 @@
 //! What every way of launching an experiment shares (a grid, a search, seed rounds,
 //! Slurm): loading it with its overrides and data, planning its runs, declaring its study,
-//! the queue options, progress display and the closing results table.
+//! how to drive it and the driver's report on the terminal, and the closing results table.
 
 use super::args::{ExperimentArgs, RunArgs};
 use crate::data::{Dataset, Source};
 use crate::experiment::{resolve_path, Experiment};
-use crate::report::{columns, findings, render_summary, Format, RunInfo};
+use crate::report::{columns, findings, render_summary, Format, Run};
+use crate::schedule::drive::{Drive, Reporter};
 use crate::schedule::{self, LogProgress, PlannedRun, Progress, TerminalProgress};
 use crate::store::read::declarations;
 use crate::store::study::{self, StudyFile};
@@ -65,28 +66,51 @@ pub(super) fn study_file(experiment: &Experiment, data: &Dataset, runs: &[Planne
     }
 }
 
-/// The queue options of `eegrun run`.
-pub(super) fn options(args: &RunArgs) -> schedule::Options {
-    schedule::Options {
-        jobs: args.jobs,
-        threads: args.threads,
-        fail_fast: args.fail_fast,
-        retry_failed: args.retry_failed,
+/// How `eegrun run` drives a study: the queue options and the one run asked for.
+pub(super) fn drive_options(args: &RunArgs) -> Drive {
+    Drive {
+        queue: schedule::Options {
+            jobs: args.jobs,
+            threads: args.threads,
+            fail_fast: args.fail_fast,
+            retry_failed: args.retry_failed,
+        },
+        run_id: args.run_id.clone(),
     }
 }
 
-/// A live display on a terminal, else one line per event.
-pub(super) fn progress() -> Box<dyn Progress> {
-    if std::io::stdout().is_terminal() {
-        Box::<TerminalProgress>::default()
-    } else {
-        Box::new(LogProgress)
+/// The driver's report on the terminal: each step's description, the runs a step could not
+/// train, and the queue's progress (a live display on a terminal, else one line per event).
+pub(super) struct Printed(Box<dyn Progress>);
+
+impl Printed {
+    /// The report for this process's standard output.
+    pub(super) fn new() -> Self {
+        if std::io::stdout().is_terminal() {
+            Self(Box::<TerminalProgress>::default())
+        } else {
+            Self(Box::new(LogProgress))
+        }
+    }
+}
+
+impl Reporter for Printed {
+    fn step(&self, description: &str) {
+        println!("{description}");
+    }
+    fn stuck(&self, runs: &[PlannedRun]) {
+        for run in runs {
+            println!("  {}  {}", run.id(), schedule::planned_state(run));
+        }
+    }
+    fn progress(&self) -> &dyn Progress {
+        self.0.as_ref()
     }
 }
 
 /// The results table of these runs, and the report's tables where they apply.
 pub(super) fn print_results(runs: &[PlannedRun]) -> Result<()> {
-    let infos: Vec<RunInfo> = runs.iter().filter_map(|r| RunInfo::read(&r.dir.path).ok()).collect();
+    let infos: Vec<Run> = runs.iter().filter_map(|r| Run::load(&r.dir.path).ok()).collect();
     let by: Vec<String> = columns::DEFAULT_GROUP_BY.iter().map(|s| s.to_string()).collect();
     println!("\n{}", render_summary(&infos, &by, &[], Format::Table)?);
     let (declared, _) = declarations(&infos);

@@ -2,11 +2,12 @@
 //! [`crate::schedule::rounds`], trained by the queue and judged by the findings.
 
 use super::args::RunArgs;
-use super::launch::{options, print_results, progress, study_file};
+use super::launch::{drive_options, print_results, study_file, Printed};
 use crate::config::{RunSpec, SeedRounds};
 use crate::data::Dataset;
 use crate::experiment::Experiment;
-use crate::report::{findings, stats::Verdict, RunInfo};
+use crate::report::{findings, stats::Verdict, Run};
+use crate::schedule::drive::{drive, Ended, Plan};
 use crate::schedule::{self, planned_state, rounds, PlannedRun};
 use crate::store::read::declarations;
 use crate::store::study::{self, StudyFile};
@@ -56,55 +57,42 @@ pub(super) fn replay(
 
 pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset, seeds: SeedRounds) -> Result<()> {
     let runs_dir = &args.selection.runs_dir;
-    if let Some(id) = &args.run_id {
-        return train_one(args, experiment, data, seeds, id);
-    }
     let configs = configurations(experiment)?;
     let plan = |specs: &[RunSpec]| schedule::plan(&experiment.name, specs.to_vec(), data, runs_dir);
     let study = study_file(experiment, data, &plan(&configs)?);
-    if !args.dry_run {
-        study::write(runs_dir, &experiment.name, &study)?;
-    }
-    println!(
-        "experiment {}: seeds in rounds ({} to start, {} more per round where undecided, at most {}; each look at α = {:.4})",
-        experiment.name,
-        seeds.start,
-        seeds.step,
-        seeds.max,
-        seeds.alpha_per_look()
-    );
-    let mut last: Vec<PlannedRun> = Vec::new();
-    let result = rounds::drive(
-        &configs,
-        seeds,
-        |round, specs| {
-            let runs = plan(specs)?;
-            let pending = runs.iter().filter(|r| planned_state(r) != RunState::Done).count();
-            println!("round {round}: {} runs, {pending} to train", runs.len());
-            if args.dry_run {
-                for run in runs.iter().filter(|r| planned_state(r) != RunState::Done) {
-                    println!(
-                        "  {}  {:<10} {}",
-                        run.id(),
-                        planned_state(run),
-                        run.record.config.describe()
-                    );
-                }
-            } else if pending > 0 {
-                schedule::execute(&runs, data, &options(args), progress().as_ref())?;
-            }
-            let done = runs.iter().all(|r| planned_state(r) == RunState::Done);
-            last = runs;
-            Ok(done)
-        },
-        |specs| open_configurations(&configs, &plan(specs)?, data, &study),
-    )?;
-    if args.dry_run {
-        if result.complete {
-            println!("every round is trained: nothing more to train");
+    if args.run_id.is_none() {
+        if !args.dry_run {
+            study::write(runs_dir, &experiment.name, &study)?;
         }
-        return Ok(());
+        println!(
+            "experiment {}: seeds in rounds ({} to start, {} more per round where undecided, at most {}; each look at α = {:.4})",
+            experiment.name,
+            seeds.start,
+            seeds.step,
+            seeds.max,
+            seeds.alpha_per_look()
+        );
     }
+    if args.dry_run {
+        return dry_run(&configs, seeds, &plan, &|specs| {
+            open_configurations(&configs, &plan(specs)?, data, &study)
+        });
+    }
+    let open = |runs: &[PlannedRun]| open_configurations(&configs, runs, data, &study);
+    let rounds = Plan::Rounds {
+        experiment,
+        configs: configs.clone(),
+        seeds,
+        open: &open,
+    };
+    let (result, last) = match drive(&rounds, data, runs_dir, &drive_options(args), &Printed::new())? {
+        Ended::Rounds(result, last) => (result, last),
+        Ended::OneRun(note) => {
+            note.iter().for_each(|n| println!("{n}"));
+            return Ok(());
+        }
+        Ended::Grid(_) | Ended::Search(_) => unreachable!("rounds end as rounds or one run"),
+    };
     print_results(&last)?;
     if !result.complete {
         let broken: Vec<String> = last
@@ -136,27 +124,36 @@ pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset, s
     Ok(())
 }
 
-/// `--run-id` (a Slurm array task): trains that run of the current round.
-fn train_one(args: &RunArgs, experiment: &Experiment, data: &Dataset, seeds: SeedRounds, id: &str) -> Result<()> {
-    let runs_dir = &args.selection.runs_dir;
-    let (result, current, _) = replay(experiment, data, runs_dir, seeds)?;
-    // A round's runs hold every earlier round's: an id not among them is not of this study.
-    let Some(run) = current.iter().find(|r| r.id() == id) else {
-        bail!(
-            "run id {id} is not a run of study '{}' so far (round {}); see --dry-run",
-            experiment.name,
-            result.rounds
-        );
-    };
-    if planned_state(run) == RunState::Done {
-        println!("run {id} is done; nothing to do");
-        return Ok(());
+/// `--dry-run`: each round so far, with its runs still to train, without training.
+fn dry_run(
+    configs: &[RunSpec],
+    seeds: SeedRounds,
+    plan: &dyn Fn(&[RunSpec]) -> Result<Vec<PlannedRun>>,
+    open: &dyn Fn(&[RunSpec]) -> Result<Vec<bool>>,
+) -> Result<()> {
+    let result = rounds::drive(
+        configs,
+        seeds,
+        |round, specs| {
+            let runs = plan(specs)?;
+            let pending: Vec<&PlannedRun> = runs.iter().filter(|r| planned_state(r) != RunState::Done).collect();
+            println!("round {round}: {} runs, {} to train", runs.len(), pending.len());
+            for run in &pending {
+                println!(
+                    "  {}  {:<10} {}",
+                    run.id(),
+                    planned_state(run),
+                    run.record.config.describe()
+                );
+            }
+            Ok(pending.is_empty())
+        },
+        open,
+    )?;
+    if result.complete {
+        println!("every round is trained: nothing more to train");
     }
-    let outcomes = schedule::execute(std::slice::from_ref(run), data, &options(args), progress().as_ref())?;
-    match outcomes.into_iter().next() {
-        Some(schedule::Outcome::Failed(e)) => bail!("run {id} failed: {e}"),
-        _ => Ok(()),
-    }
+    Ok(())
 }
 
 /// For each configuration, whether it takes part in an undecided comparison of the findings
@@ -184,13 +181,13 @@ fn open_configurations(
 }
 
 /// The planned runs as read from their folders.
-fn finished(runs: &[PlannedRun]) -> Vec<RunInfo> {
-    runs.iter().filter_map(|r| RunInfo::read(&r.dir.path).ok()).collect()
+fn finished(runs: &[PlannedRun]) -> Vec<Run> {
+    runs.iter().filter_map(|r| Run::load(&r.dir.path).ok()).collect()
 }
 
 /// The studies of `infos`, judged against this study's declaration (not the one on disk, which
 /// a dry run has not written).
-fn judged<'a>(infos: &'a [RunInfo], study: &StudyFile) -> Vec<findings::Study<'a>> {
+fn judged<'a>(infos: &'a [Run], study: &StudyFile) -> Vec<findings::Study<'a>> {
     let (mut declared, _) = declarations(infos);
     declared.values_mut().for_each(|d| d.study = Some(study.clone()));
     findings::studies(infos, &declared)

@@ -1,9 +1,10 @@
 //! `eegrun run`: plan an experiment, train what is not done, print the results table.
 
 use super::args::RunArgs;
-use super::launch::{declare_study, load, options, plan, print_results, progress};
+use super::launch::{declare_study, drive_options, load, plan, print_results, Printed};
 use crate::experiment::Search;
-use crate::schedule::{self, planned_state, Outcome};
+use crate::schedule::drive::{drive, Ended, Plan};
+use crate::schedule::{planned_state, Outcome};
 use crate::store::RunState;
 use anyhow::{bail, Result};
 
@@ -39,7 +40,17 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
     if args.run_id.is_none() {
         declare_study(&args.selection.runs_dir, &experiment, &data, &runs)?;
     }
-    let outcomes = schedule::execute(&runs, &data, &options(&args), progress().as_ref())?;
+    let runs_dir = &args.selection.runs_dir;
+    let Ended::Grid(outcomes) = drive(
+        &Plan::Grid(&runs),
+        &data,
+        runs_dir,
+        &drive_options(&args),
+        &Printed::new(),
+    )?
+    else {
+        unreachable!("a grid ends as a grid");
+    };
     print_results(&runs)?;
     let states: Vec<RunState> = runs.iter().map(planned_state).collect();
     let broken: Vec<String> = runs

@@ -1,14 +1,14 @@
 //! `eegrun run` on a search that selects by results (early stopping, TPE): the search's
 //! header, `--dry-run`'s listing, and its result. The driving, one step (a rung of a round)
-//! at a time until the search is complete, is `schedule::search_drive`'s.
+//! at a time until the search is complete, is `schedule::drive`'s.
 
 use super::args::RunArgs;
-use super::launch::{options, print_results, progress};
+use super::launch::{drive_options, print_results, Printed};
 use crate::data::Dataset;
 use crate::experiment::Experiment;
-use crate::schedule::search_drive::{self, Drive, Ended, Reporter};
+use crate::schedule::drive::{drive, Ended, Plan};
 use crate::schedule::search_state::{decide, SearchRun, SearchState, Step};
-use crate::schedule::{planned_state, PlannedRun, Progress};
+use crate::schedule::{planned_state, PlannedRun};
 use anyhow::Result;
 
 pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset) -> Result<()> {
@@ -37,37 +37,22 @@ pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset) -
         list(&state);
         return Ok(());
     }
-    let drive = Drive {
-        queue: options(args),
-        run_id: args.run_id.clone(),
-    };
-    match search_drive::drive(experiment, data, runs_dir, &drive, &Printed(progress()))? {
-        Ended::Complete(state) => {
+    match drive(
+        &Plan::Search(experiment),
+        data,
+        runs_dir,
+        &drive_options(args),
+        &Printed::new(),
+    )? {
+        Ended::Search(state) => {
             let runs: Vec<PlannedRun> = state.runs.iter().map(|r| r.run.clone()).collect();
             print_results(&runs)?;
             println!("{}", result(&state));
         }
         Ended::OneRun(note) => note.iter().for_each(|n| println!("{n}")),
+        Ended::Grid(_) | Ended::Rounds(..) => unreachable!("a search ends as a search or one run"),
     }
     Ok(())
-}
-
-/// The driver's report on the terminal: each step's description, the runs a step could not
-/// train, and the queue's progress.
-struct Printed(Box<dyn Progress>);
-
-impl Reporter for Printed {
-    fn step(&self, description: &str) {
-        println!("{description}");
-    }
-    fn stuck(&self, runs: &[PlannedRun]) {
-        for run in runs {
-            println!("  {}  {}", run.id(), planned_state(run));
-        }
-    }
-    fn progress(&self) -> &dyn Progress {
-        self.0.as_ref()
-    }
 }
 
 /// Where each run stands in the search (`--dry-run`), and what comes next.

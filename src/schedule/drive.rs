@@ -1,19 +1,47 @@
-//! A search driven to its end, a step at a time: decide the next step from the store
-//! ([`decide`]), train it, decide again, until the search is complete. What happens is
-//! told to a [`Reporter`]; the CLI only parses, calls this and renders.
+//! A study driven to its end: a grid's runs trained, a search a step at a time (decide the
+//! next step from the store, train it, decide again), seed rounds a round at a time. What
+//! happens is told to a [`Reporter`]; the CLI only parses, calls this and renders, and
+//! `run`'s three kinds of study share it.
 
 use super::planned::{planned_state, Outcome, PlannedRun};
 use super::progress::Progress;
+use super::rounds::{self, Rounds};
 use super::search_state::{decide, SearchState, Step};
-use super::{execute, Options};
+use super::{execute, plan, Options};
+use crate::config::{RunSpec, SeedRounds};
 use crate::data::Dataset;
 use crate::experiment::Experiment;
+use crate::store::RunState;
 use anyhow::{bail, Result};
 use std::path::Path;
 
-/// What a driven search tells whoever runs it.
+/// What a study trains.
+pub enum Plan<'a> {
+    /// These runs (a grid, or the runs of a search that selects nothing), all of them: a
+    /// run id is chosen among them before.
+    Grid(&'a [PlannedRun]),
+    /// The search of this experiment, which selects by results: its steps are decided from
+    /// the store as the runs before them finish.
+    Search(&'a Experiment),
+    /// Seed rounds (`[seeds] until = "decided"`) of this experiment over `configs`. `open`
+    /// judges a finished round's runs: which configurations still take part in an undecided
+    /// comparison (the findings' judgement, which the caller brings).
+    Rounds {
+        /// The experiment.
+        experiment: &'a Experiment,
+        /// Its configurations, seed left at 0.
+        configs: Vec<RunSpec>,
+        /// How seeds are added.
+        seeds: SeedRounds,
+        /// Which configurations are still open after a round with these runs.
+        open: &'a dyn Fn(&[PlannedRun]) -> Result<Vec<bool>>,
+    },
+}
+
+/// What a driven study tells whoever runs it.
 pub trait Reporter {
-    /// A step is about to be trained, described in words.
+    /// A step (a search's rung of a round, a round of seeds) is about to be trained,
+    /// described in words.
     fn step(&self, description: &str);
     /// The runs of a step that could not be trained, before the driver gives up.
     fn stuck(&self, runs: &[PlannedRun]);
@@ -21,7 +49,7 @@ pub trait Reporter {
     fn progress(&self) -> &dyn Progress;
 }
 
-/// How to drive a search.
+/// How to drive a study.
 #[derive(Clone, Debug, Default)]
 pub struct Drive {
     /// The training queue's options; `retry_failed` retrains failed or damaged runs.
@@ -30,17 +58,93 @@ pub struct Drive {
     pub run_id: Option<String>,
 }
 
-/// How a driven search ended.
+/// How a driven study ended.
 pub enum Ended {
-    /// Every run is decided and the choice made.
-    Complete(SearchState),
+    /// The grid's runs were each trained or left alone: their outcomes, in plan order.
+    Grid(Vec<Outcome>),
+    /// Every run of the search is decided and the choice made.
+    Search(SearchState),
+    /// The rounds ran until decided, `max`, or a round whose runs did not all finish: where
+    /// they stand, and the last round's runs.
+    Rounds(Rounds, Vec<PlannedRun>),
     /// The one run asked for was trained, or there was nothing for it to do (said why).
     OneRun(Option<String>),
 }
 
-/// Drives the search of `experiment` on `data` in `runs_dir` until it is complete (or, with
-/// a run id, through that run's part of the current step).
-pub fn drive(
+/// Drives `plan` on `data`, its runs in `runs_dir`, to its end (or, with a run id, through
+/// that run's part of the current step).
+pub fn drive(plan: &Plan, data: &Dataset, runs_dir: &Path, drive: &Drive, reporter: &dyn Reporter) -> Result<Ended> {
+    match plan {
+        Plan::Grid(runs) => execute(runs, data, &drive.queue, reporter.progress()).map(Ended::Grid),
+        Plan::Search(experiment) => drive_search(experiment, data, runs_dir, drive, reporter),
+        Plan::Rounds {
+            experiment,
+            configs,
+            seeds,
+            open,
+        } => drive_rounds(experiment, configs, *seeds, *open, data, runs_dir, drive, reporter),
+    }
+}
+
+/// Seed rounds, each round's runs trained where not done; with a run id, the rounds are
+/// replayed to the current one and that run of it is trained.
+#[allow(clippy::too_many_arguments)]
+fn drive_rounds(
+    experiment: &Experiment,
+    configs: &[RunSpec],
+    seeds: SeedRounds,
+    open: &dyn Fn(&[PlannedRun]) -> Result<Vec<bool>>,
+    data: &Dataset,
+    runs_dir: &Path,
+    drive: &Drive,
+    reporter: &dyn Reporter,
+) -> Result<Ended> {
+    let planned = |specs: &[RunSpec]| plan(&experiment.name, specs.to_vec(), data, runs_dir);
+    let mut last: Vec<PlannedRun> = Vec::new();
+    let result = rounds::drive(
+        configs,
+        seeds,
+        |round, specs| {
+            let runs = planned(specs)?;
+            let pending = runs.iter().filter(|r| planned_state(r) != RunState::Done).count();
+            if drive.run_id.is_none() {
+                reporter.step(&format!("round {round}: {} runs, {pending} to train", runs.len()));
+                if pending > 0 {
+                    execute(&runs, data, &drive.queue, reporter.progress())?;
+                }
+            }
+            let done = runs.iter().all(|r| planned_state(r) == RunState::Done);
+            last = runs;
+            Ok(done)
+        },
+        |specs| open(&planned(specs)?),
+    )?;
+    let Some(id) = &drive.run_id else {
+        return Ok(Ended::Rounds(result, last));
+    };
+    // A round's runs hold every earlier round's: an id not among them is not of this study.
+    let Some(run) = last.iter().find(|r| &r.id() == id) else {
+        bail!(
+            "run id {id} is not a run of study '{}' so far (round {}); see --dry-run",
+            experiment.name,
+            result.rounds
+        );
+    };
+    if planned_state(run) == RunState::Done {
+        return Ok(Ended::OneRun(Some(format!("run {id} is done; nothing to do"))));
+    }
+    match execute(std::slice::from_ref(run), data, &drive.queue, reporter.progress())?
+        .into_iter()
+        .next()
+    {
+        Some(Outcome::Failed(e)) => bail!("run {id} failed: {e}"),
+        _ => Ok(Ended::OneRun(None)),
+    }
+}
+
+/// A search driven until it is complete (or, with a run id, through that run's part of the
+/// current step).
+fn drive_search(
     experiment: &Experiment,
     data: &Dataset,
     runs_dir: &Path,
@@ -56,7 +160,7 @@ pub fn drive(
                     experiment.name
                 ),
                 Some(_) => Ok(Ended::OneRun(Some("the search is complete; nothing to train".into()))),
-                None => Ok(Ended::Complete(state)),
+                None => Ok(Ended::Search(state)),
             };
         };
         let mut runs = runs.clone();
@@ -139,7 +243,7 @@ mod tests {
 
     #[test]
     fn a_halving_search_is_driven_to_its_choice_and_resumes_with_nothing_to_do() {
-        let dir = std::env::temp_dir().join(format!("eegrun-drive-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("eegrun-drive-search-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let experiment = Experiment::parse(
             &dir.join("h.toml"),
@@ -156,7 +260,8 @@ mod tests {
         };
         let drive_to_end = Drive { queue, run_id: None };
         let record = Record::default();
-        let Ended::Complete(state) = drive(&experiment, &data, &dir, &drive_to_end, &record).unwrap() else {
+        let search = Plan::Search(&experiment);
+        let Ended::Search(state) = drive(&search, &data, &dir, &drive_to_end, &record).unwrap() else {
             panic!("the search did not complete");
         };
         // Two steps (rungs at epochs 1 and 2): four runs to the first, one decision there
@@ -168,7 +273,7 @@ mod tests {
         assert!(state.decisions[0].promoted.contains(&chosen));
         // Driven again: nothing left to train, the same choice.
         let again = Record::default();
-        let Ended::Complete(state) = drive(&experiment, &data, &dir, &drive_to_end, &again).unwrap() else {
+        let Ended::Search(state) = drive(&search, &data, &dir, &drive_to_end, &again).unwrap() else {
             panic!("the search did not stay complete");
         };
         assert!(again.0.lock().unwrap().is_empty());
@@ -179,15 +284,72 @@ mod tests {
             ..drive_to_end.clone()
         };
         assert!(matches!(
-            drive(&experiment, &data, &dir, &one, &again),
+            drive(&search, &data, &dir, &one, &again),
             Ok(Ended::OneRun(Some(_)))
         ));
         let unknown = Drive {
             run_id: Some("000000000000".into()),
             ..drive_to_end
         };
-        let error = drive(&experiment, &data, &dir, &unknown, &again).err().unwrap();
+        let error = drive(&search, &data, &dir, &unknown, &again).err().unwrap();
         assert!(error.to_string().contains("is not a run of search 'h'"), "{error}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn rounds_add_seeds_only_where_open_and_a_grid_trains_once() {
+        let dir = std::env::temp_dir().join(format!("eegrun-drive-rounds-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let experiment = Experiment::parse(
+            &dir.join("r.toml"),
+            "name = \"r\"\ndata = \"synthetic:1:40\"\n[defaults]\nepochs = 1\nbatch_size = 20\nmodel = \"eegnet\"\n\
+             [grid]\ndropout = [0.1, 0.5]\n[seeds]\nuntil = \"decided\"\nstart = 2\nstep = 1\nmax = 3\n",
+        )
+        .unwrap();
+        let data = crate::data::Source::parse("synthetic:1:40").unwrap().load().unwrap();
+        let configs = experiment.runs().unwrap();
+        let queue = Options {
+            jobs: Some(2),
+            threads: Some(1),
+            ..Options::default()
+        };
+        let drive_to_end = Drive { queue, run_id: None };
+        // The first configuration stays undecided: it alone gets a third seed.
+        let first_open = |_: &[PlannedRun]| Ok(vec![true, false]);
+        let study = Plan::Rounds {
+            experiment: &experiment,
+            configs: configs.clone(),
+            seeds: experiment.seed_rounds.unwrap(),
+            open: &first_open,
+        };
+        let record = Record::default();
+        let Ended::Rounds(result, last) = drive(&study, &data, &dir, &drive_to_end, &record).unwrap() else {
+            panic!("the rounds did not end as rounds");
+        };
+        assert_eq!(
+            *record.0.lock().unwrap(),
+            vec!["round 1: 4 runs, 4 to train", "round 2: 5 runs, 1 to train"]
+        );
+        assert_eq!((result.counts, result.rounds, result.complete), (vec![3, 2], 2, true));
+        assert!(last.iter().all(|r| planned_state(r) == RunState::Done));
+        // One run of the study: done already, or not of the study.
+        let one = |id: &str| Drive {
+            run_id: Some(id.to_string()),
+            ..drive_to_end.clone()
+        };
+        let done = drive(&study, &data, &dir, &one(&last[0].id()), &record).unwrap();
+        assert!(matches!(done, Ended::OneRun(Some(note)) if note.contains("is done")));
+        let error = drive(&study, &data, &dir, &one("000000000000"), &record).err().unwrap();
+        assert!(error.to_string().contains("is not a run of study 'r'"), "{error}");
+        // The same runs as a grid: all done, so each is left alone.
+        let Ended::Grid(outcomes) = drive(&Plan::Grid(&last), &data, &dir, &drive_to_end, &record).unwrap() else {
+            panic!("a grid did not end as a grid");
+        };
+        assert_eq!(outcomes.len(), 5);
+        assert!(
+            outcomes.iter().all(|o| matches!(o, Outcome::Skipped(_))),
+            "{outcomes:?}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

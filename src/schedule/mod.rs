@@ -2,12 +2,12 @@
 //! checkpoints, trains the rest in parallel (`jobs` runs × `threads` threads each), and
 //! records failures without stopping the others.
 
+pub mod drive;
 pub mod epochs;
 mod halving;
 mod planned;
 mod progress;
 pub mod rounds;
-pub mod search_drive;
 pub mod search_state;
 
 pub use planned::{describe_state, plan, planned_state, Outcome, PlannedRun};
