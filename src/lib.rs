@@ -1,6 +1,7 @@
 //! eegrun: declarative EEG classifier experiments trained with dfdx.
 #![warn(missing_docs)]
 
+pub mod atomic_write;
 pub mod cli;
 pub mod config;
 pub mod data;
@@ -8,6 +9,7 @@ pub mod experiment;
 pub mod machine;
 pub mod nn;
 pub mod report;
+pub mod results;
 pub mod schedule;
 pub mod slurm;
 pub mod store;

@@ -2,8 +2,9 @@
 //! runs `eegrun run … --run-id ID` on the shared run store, so locks, checkpoints and
 //! resume work as for local runs and a failed or preempted task can simply be resubmitted.
 
+use crate::atomic_write::write_atomic;
 use crate::config::Device;
-use crate::store::{now_unix, write_atomic};
+use crate::store::now_unix;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;

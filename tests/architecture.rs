@@ -1,6 +1,7 @@
 //! The module structure stays acyclic: no source file imports a file that (directly or
 //! through others) imports it, and the layers below the engine (config, data, experiment,
-//! store, report, and machine.rs, which they use) never import nn/. Imports are read from
+//! store, report, and machine.rs, which they use) never import nn/, nor nn/ what comes
+//! after it (schedule, store, report, cli). Imports are read from
 //! the source text: `use` trees and `a::b` paths in code, test modules left out.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -229,5 +230,26 @@ fn nothing_below_the_engine_imports_nn() {
                 .map(move |t| format!("{f} → {t}"))
         })
         .collect();
+    assert!(offending.is_empty(), "{}", offending.join("\n"));
+}
+
+#[test]
+fn the_engine_imports_only_what_comes_before_it_and_the_neutral_modules() {
+    let graph = imports();
+    // nn/ trains from a run spec and data; what it produces (results.rs) and how files are
+    // written (atomic_write.rs) are neutral ground the store shares; schedule, store,
+    // report, cli and slurm come after it.
+    let allowed = ["nn/", "config", "data/", "results.rs", "atomic_write.rs", "machine.rs"];
+    let offending: Vec<String> = graph
+        .iter()
+        .filter(|(f, _)| f.starts_with("nn/"))
+        .flat_map(|(f, targets)| {
+            targets
+                .iter()
+                .filter(|t| !allowed.iter().any(|a| t.starts_with(a)))
+                .map(move |t| format!("{f} → {t}"))
+        })
+        .collect();
+    assert!(graph.keys().any(|f| f.starts_with("nn/")), "no nn/ files found");
     assert!(offending.is_empty(), "{}", offending.join("\n"));
 }

@@ -1,8 +1,9 @@
 //! `eegrun report`: one self-contained HTML page of the runs (see `report::html`).
 
 use super::args::ReportArgs;
+use crate::atomic_write::write_atomic;
 use crate::report::html;
-use crate::store::{now_unix, write_atomic};
+use crate::store::now_unix;
 use anyhow::Result;
 
 pub(super) fn command(args: ReportArgs) -> Result<()> {

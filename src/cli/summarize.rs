@@ -1,8 +1,8 @@
 //! `eegrun summarize`: the grouped table, summary.csv/.parquet and the plots.
 
 use super::args::SummarizeArgs;
+use crate::atomic_write::write_atomic;
 use crate::report::{findings, plots, render_summary, summary, Format};
-use crate::store::write_atomic;
 use anyhow::Result;
 
 pub(super) fn command(args: SummarizeArgs) -> Result<()> {

@@ -2,10 +2,11 @@
 //! checkpoints), printing each epoch.
 
 use super::args::TrainArgs;
+use crate::atomic_write::write_atomic;
 use crate::config::RunFields;
 use crate::data::Source;
+use crate::results::{summarize, EpochMetrics};
 use crate::schedule::epochs::{self, Event};
-use crate::store::{summarize, write_atomic, EpochMetrics};
 use anyhow::{anyhow, Context, Result};
 use std::sync::atomic::AtomicBool;
 

@@ -2,7 +2,7 @@
 //! of everything before it at the end, verified on load: a damaged checkpoint is an error
 //! naming the file, never a silent resume.
 
-use crate::store::write_atomic;
+use crate::atomic_write::write_atomic;
 use anyhow::{Context, Result};
 use serde::{de::DeserializeOwned, Serialize};
 use sha2::{Digest, Sha256};

@@ -7,7 +7,7 @@ use super::checkpoint;
 use super::model::{Model, ModelSpec};
 use crate::config::RunSpec;
 use crate::data::{Dataset, Split, CHANNELS, CLASSES, SAMPLES};
-use crate::store::{summarize, EpochMetrics, Predictions, RunSummary};
+use crate::results::{summarize, EpochMetrics, Predictions, RunSummary};
 use anyhow::{bail, ensure, Context, Result};
 use dfdx::prelude::*;
 use rand::{seq::SliceRandom, Rng, SeedableRng};

@@ -5,7 +5,7 @@
 
 use super::stats::{self, Comparison, Verdict};
 use crate::config::{ActivationName, ModelKind};
-use crate::store::predictions::At;
+use crate::results::At;
 use crate::store::read::{Declaration, Run};
 use crate::store::RunState;
 use serde::Serialize;

@@ -351,7 +351,7 @@ pub fn load(path: &Path) -> Result<Baseline> {
 
 /// Writes a baseline file atomically.
 pub fn save(path: &Path, baseline: &Baseline) -> Result<()> {
-    crate::store::write_atomic(path, serde_json::to_string_pretty(baseline)?.as_bytes())
+    crate::atomic_write::write_atomic(path, serde_json::to_string_pretty(baseline)?.as_bytes())
         .with_context(|| format!("{}: cannot write baseline", path.display()))
 }
 

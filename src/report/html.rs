@@ -7,7 +7,7 @@
 
 use super::findings;
 use super::summary;
-use crate::store::predictions::At;
+use crate::results::At;
 use crate::store::read::Run;
 use crate::store::RunState;
 use anyhow::Result;

@@ -320,8 +320,8 @@ pub fn write_all(runs: &[Run], studies: &[findings::Study], dir: &Path) -> Resul
     let mut written = Vec::new();
     for (stem, plot) in plots(runs, studies) {
         let (png, svg) = (dir.join(format!("{stem}.png")), dir.join(format!("{stem}.svg")));
-        crate::store::write_atomic(&png, &plot.png()?)?;
-        crate::store::write_atomic(&svg, plot.svg()?.as_bytes())?;
+        crate::atomic_write::write_atomic(&png, &plot.png()?)?;
+        crate::atomic_write::write_atomic(&svg, plot.svg()?.as_bytes())?;
         written.extend([png, svg]);
     }
     Ok(written)

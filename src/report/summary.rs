@@ -2,8 +2,9 @@
 //! seeds, filters, and output as a table, CSV, JSON, Markdown or Parquet.
 
 use super::columns::{self as col, DEFAULT_GROUP_BY};
+use crate::atomic_write::write_atomic;
 use crate::store::read::Run;
-use crate::store::{write_atomic, RunState};
+use crate::store::RunState;
 use anyhow::{anyhow, bail, Result};
 use polars::prelude::*;
 use std::path::Path;

@@ -6,10 +6,11 @@
 
 use super::halving;
 use super::planned::{plan, planned_state, PlannedRun};
+use crate::atomic_write::write_atomic;
 use crate::config::RunSpec;
 use crate::data::Dataset;
 use crate::experiment::{Experiment, Metric};
-use crate::store::{write_atomic, writer, EpochMetrics, RunState};
+use crate::store::{writer, EpochMetrics, RunState};
 use anyhow::{anyhow, Context, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;

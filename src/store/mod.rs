@@ -5,7 +5,6 @@
 //! `Inconsistent`, one whose files cannot be read is `Unreadable` — never summarised as if
 //! it were fine.
 
-mod atomic;
 mod legacy;
 pub mod metrics;
 pub mod predictions;
@@ -14,11 +13,10 @@ pub mod record;
 pub mod study;
 pub mod writer;
 
+use crate::atomic_write::write_atomic;
+pub use crate::results::{summarize, EpochMetrics, Predictions, RunSummary};
 use anyhow::{Context, Result};
-pub use atomic::write_atomic;
 use fs2::FileExt;
-pub use metrics::{summarize, EpochMetrics, RunSummary};
-pub use predictions::Predictions;
 pub use record::{configuration_key, RunRecord};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -192,7 +190,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Why a finished run's predictions disagree with its metrics, if they do.
 fn predictions_disagree(p: &Predictions, history: &[EpochMetrics]) -> Option<String> {
-    use predictions::At;
+    use crate::results::At;
     let summary = summarize(history)?;
     let checks = [
         ("final", p.accuracy(At::Final), Some(summary.final_test_acc)),

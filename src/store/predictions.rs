@@ -1,70 +1,7 @@
-//! Per-trial test predictions of a run at three epochs — the last, the one with the
-//! highest test accuracy, and (when validating) the one with the best validation
-//! accuracy — so that comparisons can pair test trials as well as seeds, and a confusion
-//! matrix is at hand. Kept as `predictions.csv`: `trial,label,final,best_test,best_val`.
+//! `predictions.csv`: a run's per-trial test predictions, `trial,label,final,best_test,best_val`.
 
+use crate::results::Predictions;
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
-
-/// Predicted classes of every test trial at the three epochs, and the true labels.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Predictions {
-    /// The true class of each test trial.
-    pub labels: Vec<u8>,
-    /// Predicted classes at the last epoch.
-    pub final_epoch: Vec<u8>,
-    /// Predicted classes at the epoch of highest test accuracy.
-    pub best_test: Vec<u8>,
-    /// Empty without a validation split.
-    pub best_val: Vec<u8>,
-}
-
-/// Which epoch's predictions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum At {
-    /// The last epoch.
-    Final,
-    /// The epoch of highest test accuracy.
-    BestTest,
-    /// The epoch of best validation accuracy.
-    BestVal,
-}
-
-impl Predictions {
-    /// The predictions at `at` (empty when there are none).
-    pub fn at(&self, at: At) -> &[u8] {
-        match at {
-            At::Final => &self.final_epoch,
-            At::BestTest => &self.best_test,
-            At::BestVal => &self.best_val,
-        }
-    }
-
-    /// Per trial, 1 when the prediction at `at` is right, else 0.
-    pub fn correct(&self, at: At) -> Vec<u8> {
-        self.at(at)
-            .iter()
-            .zip(&self.labels)
-            .map(|(p, l)| (p == l) as u8)
-            .collect()
-    }
-
-    /// Fraction right at `at` (`None` without predictions there).
-    pub fn accuracy(&self, at: At) -> Option<f64> {
-        let predicted = self.at(at);
-        (!predicted.is_empty())
-            .then(|| predicted.iter().zip(&self.labels).filter(|(p, l)| p == l).count() as f64 / predicted.len() as f64)
-    }
-
-    /// `[[true 0 → predicted 0, true 0 → 1], [true 1 → 0, true 1 → 1]]` at `at`.
-    pub fn confusion(&self, at: At) -> [[usize; 2]; 2] {
-        let mut m = [[0; 2]; 2];
-        for (&p, &l) in self.at(at).iter().zip(&self.labels) {
-            m[(l as usize).min(1)][(p as usize).min(1)] += 1;
-        }
-        m
-    }
-}
 
 /// The file's text.
 pub fn render(p: &Predictions) -> String {
@@ -117,6 +54,7 @@ pub fn parse(text: &str) -> Result<Predictions> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::At;
 
     #[test]
     fn round_trip_accuracy_and_confusion() {

@@ -2,7 +2,8 @@
 //! configurations (the family its findings are corrected over, whatever later sits in the
 //! folder or survives `--filter`) and its margin of practical equivalence.
 
-use super::{configuration_key, write_atomic};
+use super::configuration_key;
+use crate::atomic_write::write_atomic;
 use crate::config::{RunSpec, SeedRounds};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
