@@ -7,7 +7,7 @@ use crate::config::{RunSpec, SeedRounds};
 use crate::data::Dataset;
 use crate::experiment::Experiment;
 use crate::report::{findings, stats::Verdict, Run};
-use crate::schedule::drive::{drive, Ended, Plan};
+use crate::schedule::drive::{drive, Ended, Plan, SeedStudy};
 use crate::schedule::{self, planned_state, rounds, PlannedRun};
 use crate::store::read::declarations;
 use crate::store::study::{self, StudyFile};
@@ -16,7 +16,7 @@ use anyhow::{bail, Result};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The configurations of a study in rounds, refusing one with nothing to compare.
-fn configurations(experiment: &Experiment) -> Result<Vec<RunSpec>> {
+pub(super) fn configurations(experiment: &Experiment) -> Result<Vec<RunSpec>> {
     let configs: Vec<RunSpec> = experiment.runs()?;
     let mut per_model: BTreeMap<String, usize> = BTreeMap::new();
     for c in &configs {
@@ -29,30 +29,6 @@ fn configurations(experiment: &Experiment) -> Result<Vec<RunSpec>> {
         );
     }
     Ok(configs)
-}
-
-/// Where a study in rounds stands, without training: the finished rounds replayed, and the
-/// runs of the first round that is not all done (of the last round when complete).
-pub(super) fn replay(
-    experiment: &Experiment,
-    data: &Dataset,
-    runs_dir: &std::path::Path,
-    seeds: SeedRounds,
-) -> Result<(rounds::Rounds, Vec<PlannedRun>, StudyFile)> {
-    let configs = configurations(experiment)?;
-    let plan = |specs: &[RunSpec]| schedule::plan(&experiment.name, specs.to_vec(), data, runs_dir);
-    let study = study_file(experiment, data, &plan(&configs)?);
-    let mut last = Vec::new();
-    let result = rounds::drive(
-        &configs,
-        seeds,
-        |_, specs| {
-            last = plan(specs)?;
-            Ok(last.iter().all(|r| planned_state(r) == RunState::Done))
-        },
-        |specs| open_configurations(&configs, &plan(specs)?, data, &study),
-    )?;
-    Ok((result, last, study))
 }
 
 pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset, seeds: SeedRounds) -> Result<()> {
@@ -79,12 +55,12 @@ pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset, s
         });
     }
     let open = |runs: &[PlannedRun]| open_configurations(&configs, runs, data, &study);
-    let rounds = Plan::Rounds {
+    let rounds = Plan::Rounds(SeedStudy {
         experiment,
         configs: configs.clone(),
         seeds,
         open: &open,
-    };
+    });
     let (result, last) = match drive(&rounds, data, runs_dir, &drive_options(args), &Printed::new())? {
         Ended::Rounds(result, last) => (result, last),
         Ended::OneRun(note) => {
@@ -158,7 +134,7 @@ fn dry_run(
 
 /// For each configuration, whether it takes part in an undecided comparison of the findings
 /// on these finished runs.
-fn open_configurations(
+pub(super) fn open_configurations(
     configs: &[RunSpec],
     runs: &[PlannedRun],
     data: &Dataset,

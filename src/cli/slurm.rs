@@ -1,37 +1,79 @@
 //! `eegrun slurm`: the experiment's unfinished runs as one Slurm job array. A search that
-//! decides by results is submitted one step (a rung of a round) at a time: each array is
-//! followed by a job that decides and submits the next step when the array has ended.
+//! decides by results, or a study in seed rounds, is submitted one step (a rung of a round,
+//! a round) at a time, as `schedule::drive::next_step` decides it: each array is followed by
+//! a job that decides and submits the next step when the array has ended.
 
 use super::args::SlurmArgs;
-use crate::data::{Dataset, Source};
-use crate::experiment::{Experiment, Search};
-use crate::schedule::planned_state;
-use crate::schedule::search_state::{decide, Step};
+use super::launch::study_file;
+use crate::data::Source;
+use crate::experiment::Search;
+use crate::schedule::drive::{next_step, Ended, Next, Plan, SeedStudy};
+use crate::schedule::{self, planned_state, PlannedRun};
 use crate::slurm::Job;
-use crate::store::RunState;
 use anyhow::{bail, Result};
 
 pub(super) fn command(args: SlurmArgs) -> Result<()> {
     let (experiment, data) = super::launch::load(&args.selection)?;
+    let runs_dir = &args.selection.runs_dir;
     let selects = experiment.search().is_some_and(Search::selects);
-    let step = if selects {
-        search_step(&args, &experiment, &data)?
-    } else if let Some(seeds) = experiment.seed_rounds {
-        round_step(&args, &experiment, &data, seeds)?
-    } else {
-        let runs = super::launch::plan(&args.selection, &experiment, &data)?;
-        let pending: Vec<String> = runs
-            .iter()
-            .filter(|r| planned_state(r) != RunState::Done)
-            .map(|r| r.id())
-            .collect();
-        if pending.is_empty() {
-            println!("all {} runs are done; nothing to submit", runs.len());
+    // A study in rounds is judged by the findings over its declared configurations.
+    let (configs, study) = match experiment.seed_rounds {
+        Some(_) if !selects => {
+            let configs = super::rounds::configurations(&experiment)?;
+            let runs = schedule::plan(&experiment.name, configs.clone(), &data, runs_dir)?;
+            let study = study_file(&experiment, &data, &runs);
+            if !args.dry_run {
+                crate::store::study::write(runs_dir, &experiment.name, &study)?;
+            }
+            (configs, Some(study))
         }
-        (!pending.is_empty()).then_some((pending, runs.len()))
+        _ => (Vec::new(), None),
     };
-    let Some((pending, total_runs)) = step else {
-        return Ok(());
+    let open = |runs: &[PlannedRun]| match &study {
+        Some(study) => super::rounds::open_configurations(&configs, runs, &data, study),
+        None => Ok(Vec::new()),
+    };
+    let grid = match selects || experiment.seed_rounds.is_some() {
+        true => Vec::new(),
+        false => super::launch::plan(&args.selection, &experiment, &data)?,
+    };
+    let plan = match (selects, experiment.seed_rounds) {
+        (true, _) => Plan::Search(&experiment),
+        (false, Some(seeds)) => Plan::Rounds(SeedStudy {
+            experiment: &experiment,
+            configs: configs.clone(),
+            seeds,
+            open: &open,
+        }),
+        (false, None) => Plan::Grid(&grid),
+    };
+    let (pending, total_runs) = match next_step(&plan, &data, runs_dir, !args.dry_run)? {
+        Next::Complete(ended) => {
+            match ended {
+                Ended::Search(state) => println!("{}\nnothing to submit", super::run_search::result(&state)),
+                Ended::Rounds(result, _) => println!(
+                    "study '{}': every round is trained ({} rounds, {} runs); nothing to submit",
+                    experiment.name,
+                    result.rounds,
+                    result.runs()
+                ),
+                _ => println!("all {} runs are done; nothing to submit", grid.len()),
+            }
+            return Ok(());
+        }
+        Next::Train { runs, drawn, at, step } => {
+            // A search or a study in rounds would follow a step with failed runs forever.
+            let kind = match plan {
+                Plan::Grid(_) => None,
+                Plan::Search(_) => Some("search"),
+                Plan::Rounds(_) => Some("study"),
+            };
+            if let Some(kind) = kind {
+                refuse_broken(&runs, &format!("{kind} '{}' is blocked at {at}", experiment.name))?;
+                println!("{kind} '{}', {step}", experiment.name);
+            }
+            (runs.iter().map(PlannedRun::id).collect::<Vec<_>>(), drawn)
+        }
     };
     let sel = &args.selection;
     let data = match sel.data.as_deref().map(Source::parse).transpose()? {
@@ -39,9 +81,9 @@ pub(super) fn command(args: SlurmArgs) -> Result<()> {
         _ => sel.data.clone(),
     };
     let device = sel.device.or(args.gpus_per_task.map(|_| crate::config::Device::Cuda));
-    let follow_up = match selects || experiment.seed_rounds.is_some() {
-        true => Some(follow_up_args()?),
-        false => None,
+    let follow_up = match plan {
+        Plan::Grid(_) => None,
+        Plan::Search(_) | Plan::Rounds(_) => Some(follow_up_args()?),
     };
     let job = Job {
         experiment_name: experiment.name.clone(),
@@ -62,74 +104,8 @@ pub(super) fn command(args: SlurmArgs) -> Result<()> {
     crate::slurm::submit(&job, args.dry_run)
 }
 
-/// The search's current step: the ids to train and the number of runs drawn so far; none
-/// when the search is complete. Refuses a step with failed or damaged runs.
-fn search_step(args: &SlurmArgs, experiment: &Experiment, data: &Dataset) -> Result<Option<(Vec<String>, usize)>> {
-    let state = decide(experiment, data, &args.selection.runs_dir, !args.dry_run)?;
-    let Step::Train { round, rung, runs } = &state.step else {
-        println!("{}\nnothing to submit", super::run_search::result(&state));
-        return Ok(None);
-    };
-    refuse_broken(
-        runs,
-        &format!(
-            "search '{}' is blocked at round {}, rung {}",
-            experiment.name,
-            round + 1,
-            rung + 1
-        ),
-    )?;
-    println!(
-        "search '{}', {}",
-        experiment.name,
-        state.describe_step(runs.len()).unwrap_or_default()
-    );
-    Ok(Some((runs.iter().map(|r| r.id()).collect(), state.runs.len())))
-}
-
-/// A study in rounds: the current round's unfinished runs and its size; none when every
-/// round is trained. Records the study's declaration (not on a dry run).
-fn round_step(
-    args: &SlurmArgs,
-    experiment: &Experiment,
-    data: &Dataset,
-    seeds: crate::config::SeedRounds,
-) -> Result<Option<(Vec<String>, usize)>> {
-    let runs_dir = &args.selection.runs_dir;
-    let (result, current, study) = super::rounds::replay(experiment, data, runs_dir, seeds)?;
-    if !args.dry_run {
-        crate::store::study::write(runs_dir, &experiment.name, &study)?;
-    }
-    if result.complete {
-        println!(
-            "study '{}': every round is trained ({} rounds, {} runs); nothing to submit",
-            experiment.name,
-            result.rounds,
-            result.runs()
-        );
-        return Ok(None);
-    }
-    refuse_broken(
-        &current,
-        &format!("study '{}' is blocked at round {}", experiment.name, result.rounds),
-    )?;
-    let pending: Vec<String> = current
-        .iter()
-        .filter(|r| planned_state(r) != RunState::Done)
-        .map(|r| r.id())
-        .collect();
-    println!(
-        "study '{}', round {}: {} runs, {} to train",
-        experiment.name,
-        result.rounds,
-        current.len(),
-        pending.len()
-    );
-    Ok(Some((pending, current.len())))
-}
-
 /// Refuses a step with failed or damaged runs, naming them after `what`.
-fn refuse_broken(runs: &[crate::schedule::PlannedRun], what: &str) -> Result<()> {
+fn refuse_broken(runs: &[PlannedRun], what: &str) -> Result<()> {
     let broken: Vec<String> = runs
         .iter()
         .map(|r| (r.id(), planned_state(r)))

@@ -23,19 +23,21 @@ pub enum Plan<'a> {
     /// The search of this experiment, which selects by results: its steps are decided from
     /// the store as the runs before them finish.
     Search(&'a Experiment),
-    /// Seed rounds (`[seeds] until = "decided"`) of this experiment over `configs`. `open`
-    /// judges a finished round's runs: which configurations still take part in an undecided
-    /// comparison (the findings' judgement, which the caller brings).
-    Rounds {
-        /// The experiment.
-        experiment: &'a Experiment,
-        /// Its configurations, seed left at 0.
-        configs: Vec<RunSpec>,
-        /// How seeds are added.
-        seeds: SeedRounds,
-        /// Which configurations are still open after a round with these runs.
-        open: &'a dyn Fn(&[PlannedRun]) -> Result<Vec<bool>>,
-    },
+    /// Seed rounds.
+    Rounds(SeedStudy<'a>),
+}
+
+/// A study in seed rounds (`[seeds] until = "decided"`).
+pub struct SeedStudy<'a> {
+    /// The experiment.
+    pub experiment: &'a Experiment,
+    /// Its configurations, seed left at 0.
+    pub configs: Vec<RunSpec>,
+    /// How seeds are added.
+    pub seeds: SeedRounds,
+    /// Which configurations still take part in an undecided comparison once a round's runs
+    /// are finished (the findings' judgement, which the caller brings).
+    pub open: &'a dyn Fn(&[PlannedRun]) -> Result<Vec<bool>>,
 }
 
 /// What a driven study tells whoever runs it.
@@ -74,72 +76,135 @@ pub enum Ended {
 /// Drives `plan` on `data`, its runs in `runs_dir`, to its end (or, with a run id, through
 /// that run's part of the current step).
 pub fn drive(plan: &Plan, data: &Dataset, runs_dir: &Path, drive: &Drive, reporter: &dyn Reporter) -> Result<Ended> {
-    match plan {
-        Plan::Grid(runs) => execute(runs, data, &drive.queue, reporter.progress()).map(Ended::Grid),
-        Plan::Search(experiment) => drive_search(experiment, data, runs_dir, drive, reporter),
-        Plan::Rounds {
-            experiment,
-            configs,
-            seeds,
-            open,
-        } => drive_rounds(experiment, configs, *seeds, *open, data, runs_dir, drive, reporter),
+    match (plan, &drive.run_id) {
+        (Plan::Grid(runs), _) => execute(runs, data, &drive.queue, reporter.progress()).map(Ended::Grid),
+        (Plan::Search(experiment), _) => drive_search(experiment, data, runs_dir, drive, reporter),
+        (Plan::Rounds(study), None) => {
+            let (result, last) = run_rounds(study, data, runs_dir, Some((&drive.queue, reporter)))?;
+            Ok(Ended::Rounds(result, last))
+        }
+        (Plan::Rounds(study), Some(id)) => {
+            let (result, current) = run_rounds(study, data, runs_dir, None)?;
+            // A round's runs hold every earlier round's: an id not among them is not of this study.
+            let Some(run) = current.iter().find(|r| &r.id() == id) else {
+                bail!(
+                    "run id {id} is not a run of study '{}' so far (round {}); see --dry-run",
+                    study.experiment.name,
+                    result.rounds
+                );
+            };
+            if planned_state(run) == RunState::Done {
+                return Ok(Ended::OneRun(Some(format!("run {id} is done; nothing to do"))));
+            }
+            match execute(std::slice::from_ref(run), data, &drive.queue, reporter.progress())?.first() {
+                Some(Outcome::Failed(e)) => bail!("run {id} failed: {e}"),
+                _ => Ok(Ended::OneRun(None)),
+            }
+        }
     }
 }
 
-/// Seed rounds, each round's runs trained where not done; with a run id, the rounds are
-/// replayed to the current one and that run of it is trained.
-#[allow(clippy::too_many_arguments)]
-fn drive_rounds(
-    experiment: &Experiment,
-    configs: &[RunSpec],
-    seeds: SeedRounds,
-    open: &dyn Fn(&[PlannedRun]) -> Result<Vec<bool>>,
+/// Where a study stands, without training.
+pub enum Next {
+    /// Runs to train next.
+    Train {
+        /// The runs of the step that are not done.
+        runs: Vec<PlannedRun>,
+        /// The runs the study has drawn so far.
+        drawn: usize,
+        /// Where the study is ("round 2, rung 1"; empty for a grid).
+        at: String,
+        /// The step in words.
+        step: String,
+    },
+    /// Nothing is left to train: how the study ended (a grid's with no outcomes).
+    Complete(Ended),
+}
+
+/// The step `plan` trains next, decided from the store as [`drive`] decides it, without
+/// training; `record` writes the decisions taken so far (a search's search.json and stopped
+/// runs) as [`drive`] does. `eegrun slurm` submits it, and its follow-up job asks again.
+pub fn next_step(plan: &Plan, data: &Dataset, runs_dir: &Path, record: bool) -> Result<Next> {
+    let not_done = |runs: &[PlannedRun]| -> Vec<PlannedRun> {
+        runs.iter()
+            .filter(|r| planned_state(r) != RunState::Done)
+            .cloned()
+            .collect()
+    };
+    Ok(match plan {
+        Plan::Grid(runs) => match not_done(runs) {
+            pending if pending.is_empty() => Next::Complete(Ended::Grid(Vec::new())),
+            pending => Next::Train {
+                step: format!("{} of {} runs to train", pending.len(), runs.len()),
+                runs: pending,
+                drawn: runs.len(),
+                at: String::new(),
+            },
+        },
+        Plan::Search(experiment) => {
+            let state = decide(experiment, data, runs_dir, record)?;
+            match &state.step {
+                Step::Train { round, rung, runs } => Next::Train {
+                    step: state.describe_step(runs.len()).unwrap_or_default(),
+                    at: format!("round {}, rung {}", round + 1, rung + 1),
+                    drawn: state.runs.len(),
+                    runs: runs.clone(),
+                },
+                Step::Complete => Next::Complete(Ended::Search(state)),
+            }
+        }
+        Plan::Rounds(study) => {
+            let (result, current) = run_rounds(study, data, runs_dir, None)?;
+            if result.complete {
+                Next::Complete(Ended::Rounds(result, current))
+            } else {
+                let pending = not_done(&current);
+                Next::Train {
+                    step: format!(
+                        "round {}: {} runs, {} to train",
+                        result.rounds,
+                        current.len(),
+                        pending.len()
+                    ),
+                    at: format!("round {}", result.rounds),
+                    drawn: current.len(),
+                    runs: pending,
+                }
+            }
+        }
+    })
+}
+
+/// The rounds of `study` up to the first whose runs are not all done, and that round's runs
+/// (the last round's when all are done). With `train`, each round's unfinished runs are
+/// trained first, and the round reported.
+fn run_rounds(
+    study: &SeedStudy,
     data: &Dataset,
     runs_dir: &Path,
-    drive: &Drive,
-    reporter: &dyn Reporter,
-) -> Result<Ended> {
-    let planned = |specs: &[RunSpec]| plan(&experiment.name, specs.to_vec(), data, runs_dir);
+    train: Option<(&Options, &dyn Reporter)>,
+) -> Result<(Rounds, Vec<PlannedRun>)> {
+    let planned = |specs: &[RunSpec]| plan(&study.experiment.name, specs.to_vec(), data, runs_dir);
     let mut last: Vec<PlannedRun> = Vec::new();
     let result = rounds::drive(
-        configs,
-        seeds,
+        &study.configs,
+        study.seeds,
         |round, specs| {
             let runs = planned(specs)?;
-            let pending = runs.iter().filter(|r| planned_state(r) != RunState::Done).count();
-            if drive.run_id.is_none() {
+            if let Some((queue, reporter)) = train {
+                let pending = runs.iter().filter(|r| planned_state(r) != RunState::Done).count();
                 reporter.step(&format!("round {round}: {} runs, {pending} to train", runs.len()));
                 if pending > 0 {
-                    execute(&runs, data, &drive.queue, reporter.progress())?;
+                    execute(&runs, data, queue, reporter.progress())?;
                 }
             }
             let done = runs.iter().all(|r| planned_state(r) == RunState::Done);
             last = runs;
             Ok(done)
         },
-        |specs| open(&planned(specs)?),
+        |specs| (study.open)(&planned(specs)?),
     )?;
-    let Some(id) = &drive.run_id else {
-        return Ok(Ended::Rounds(result, last));
-    };
-    // A round's runs hold every earlier round's: an id not among them is not of this study.
-    let Some(run) = last.iter().find(|r| &r.id() == id) else {
-        bail!(
-            "run id {id} is not a run of study '{}' so far (round {}); see --dry-run",
-            experiment.name,
-            result.rounds
-        );
-    };
-    if planned_state(run) == RunState::Done {
-        return Ok(Ended::OneRun(Some(format!("run {id} is done; nothing to do"))));
-    }
-    match execute(std::slice::from_ref(run), data, &drive.queue, reporter.progress())?
-        .into_iter()
-        .next()
-    {
-        Some(Outcome::Failed(e)) => bail!("run {id} failed: {e}"),
-        _ => Ok(Ended::OneRun(None)),
-    }
+    Ok((result, last))
 }
 
 /// A search driven until it is complete (or, with a run id, through that run's part of the
@@ -316,12 +381,17 @@ mod tests {
         let drive_to_end = Drive { queue, run_id: None };
         // The first configuration stays undecided: it alone gets a third seed.
         let first_open = |_: &[PlannedRun]| Ok(vec![true, false]);
-        let study = Plan::Rounds {
+        let study = Plan::Rounds(SeedStudy {
             experiment: &experiment,
             configs: configs.clone(),
             seeds: experiment.seed_rounds.unwrap(),
             open: &first_open,
+        });
+        // Before training, the next step is the first round, all of it.
+        let Next::Train { runs, drawn, at, .. } = next_step(&study, &data, &dir, false).unwrap() else {
+            panic!("an untrained study is complete");
         };
+        assert_eq!((runs.len(), drawn, at.as_str()), (4, 4, "round 1"));
         let record = Record::default();
         let Ended::Rounds(result, last) = drive(&study, &data, &dir, &drive_to_end, &record).unwrap() else {
             panic!("the rounds did not end as rounds");
@@ -332,6 +402,10 @@ mod tests {
         );
         assert_eq!((result.counts, result.rounds, result.complete), (vec![3, 2], 2, true));
         assert!(last.iter().all(|r| planned_state(r) == RunState::Done));
+        assert!(matches!(
+            next_step(&study, &data, &dir, false).unwrap(),
+            Next::Complete(Ended::Rounds(..))
+        ));
         // One run of the study: done already, or not of the study.
         let one = |id: &str| Drive {
             run_id: Some(id.to_string()),
