@@ -216,20 +216,28 @@ fn no_file_imports_a_file_that_imports_it() {
     assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
 }
 
+/// The imports "file → target" from files that `from` accepts to targets that `to` accepts.
+fn imports_between(
+    graph: &BTreeMap<String, BTreeSet<String>>,
+    from: impl Fn(&str) -> bool,
+    to: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    graph
+        .iter()
+        .filter(|(f, _)| from(f))
+        .flat_map(|(f, targets)| targets.iter().filter(|t| to(t)).map(move |t| format!("{f} → {t}")))
+        .collect()
+}
+
 #[test]
 fn nothing_below_the_engine_imports_nn() {
     let graph = imports();
     let below = ["config", "data/", "experiment/", "store/", "report/", "machine.rs"];
-    let offending: Vec<String> = graph
-        .iter()
-        .filter(|(f, _)| below.iter().any(|b| f.starts_with(b)))
-        .flat_map(|(f, targets)| {
-            targets
-                .iter()
-                .filter(|t| t.starts_with("nn/"))
-                .map(move |t| format!("{f} → {t}"))
-        })
-        .collect();
+    let offending = imports_between(
+        &graph,
+        |f| below.iter().any(|b| f.starts_with(b)),
+        |t| t.starts_with("nn/"),
+    );
     assert!(offending.is_empty(), "{}", offending.join("\n"));
 }
 
@@ -240,16 +248,11 @@ fn the_engine_imports_only_what_comes_before_it_and_the_neutral_modules() {
     // written (atomic_write.rs) are neutral ground the store shares; schedule, store,
     // report, cli and slurm come after it.
     let allowed = ["nn/", "config", "data/", "results.rs", "atomic_write.rs", "machine.rs"];
-    let offending: Vec<String> = graph
-        .iter()
-        .filter(|(f, _)| f.starts_with("nn/"))
-        .flat_map(|(f, targets)| {
-            targets
-                .iter()
-                .filter(|t| !allowed.iter().any(|a| t.starts_with(a)))
-                .map(move |t| format!("{f} → {t}"))
-        })
-        .collect();
+    let offending = imports_between(
+        &graph,
+        |f| f.starts_with("nn/"),
+        |t| !allowed.iter().any(|a| t.starts_with(a)),
+    );
     assert!(graph.keys().any(|f| f.starts_with("nn/")), "no nn/ files found");
     assert!(offending.is_empty(), "{}", offending.join("\n"));
 }

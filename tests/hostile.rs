@@ -5,19 +5,11 @@
 
 mod common;
 
-use common::Scratch;
+use common::{eegrun, Scratch};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn eegrun(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_eegrun"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run eegrun")
-}
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Scratch;
+use common::{eegrun, Scratch};
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -29,14 +29,6 @@ fn workspace(name: &str, body: &str) -> Scratch {
     let dir = Scratch::new(&format!("rounds-{name}"));
     std::fs::write(dir.join("r.toml"), body).unwrap();
     dir
-}
-
-fn eegrun(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_eegrun"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn text(out: &Output) -> String {

@@ -3,6 +3,7 @@
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// A fresh, empty folder `eegrun-NAME-PID` in the system's temporary folder. Dropped, it is
 /// removed, unless the test is failing: then it is kept for a look, and its path printed.
@@ -67,4 +68,13 @@ pub fn run_folders(experiment: &Path) -> Vec<PathBuf> {
         .unwrap_or_default();
     dirs.sort();
     dirs
+}
+
+/// Runs the eegrun binary in `dir` with `args`, and returns what it did.
+pub fn eegrun(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_eegrun"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run eegrun")
 }
