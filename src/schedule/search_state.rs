@@ -6,12 +6,11 @@
 
 use super::halving;
 use super::planned::{plan, planned_state, PlannedRun};
-use crate::atomic_write::write_atomic;
 use crate::config::RunSpec;
 use crate::data::Dataset;
 use crate::experiment::{Experiment, Metric};
-use crate::store::{writer, EpochMetrics, RunState};
-use anyhow::{anyhow, Context, Result};
+use crate::store::{search_record, writer, EpochMetrics, RunState};
+use anyhow::{anyhow, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -285,10 +284,7 @@ fn finish(state: SearchState, experiment: &Experiment, runs_dir: &Path, record: 
             chosen: state.chosen().map(|r| r.run.id()),
             decisions: &state.decisions,
         };
-        let path = runs_dir.join(&experiment.name).join("search.json");
-        std::fs::create_dir_all(runs_dir.join(&experiment.name))
-            .with_context(|| format!("{}: cannot create", runs_dir.display()))?;
-        write_atomic(&path, &serde_json::to_vec_pretty(&file)?)?;
+        search_record::write(runs_dir, &experiment.name, &file)?;
     }
     Ok(state)
 }

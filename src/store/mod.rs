@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod predictions;
 pub mod read;
 pub mod record;
+pub mod search_record;
 pub mod study;
 pub mod writer;
 

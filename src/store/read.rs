@@ -1,5 +1,6 @@
 //! Reading run folders back: config, status and per-epoch metrics.
 
+use crate::store::search_record;
 use crate::store::study::{self, StudyFile};
 use crate::store::{summarize, EpochMetrics, Predictions, RunDir, RunRecord, RunState, RunSummary, Status};
 use anyhow::{bail, Context, Result};
@@ -126,7 +127,7 @@ pub fn declarations(runs: &[Run]) -> (BTreeMap<PathBuf, Declaration>, Vec<String
             Ok(s) => declaration.study = s,
             Err(e) => warnings.push(format!("{e:#}")),
         }
-        let search = folder.join("search.json");
+        let search = folder.join(search_record::FILE);
         if let Ok(bytes) = std::fs::read(&search) {
             declaration.is_search = true;
             match serde_json::from_slice::<serde_json::Value>(&bytes) {
