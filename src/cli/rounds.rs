@@ -14,9 +14,10 @@ use crate::store::study::{self, StudyFile};
 use crate::store::{configuration_key, RunState};
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 /// The configurations of a study in rounds, refusing one with nothing to compare.
-pub(super) fn configurations(experiment: &Experiment) -> Result<Vec<RunSpec>> {
+fn configurations(experiment: &Experiment) -> Result<Vec<RunSpec>> {
     let configs: Vec<RunSpec> = experiment.runs()?;
     let mut per_model: BTreeMap<String, usize> = BTreeMap::new();
     for c in &configs {
@@ -31,11 +32,19 @@ pub(super) fn configurations(experiment: &Experiment) -> Result<Vec<RunSpec>> {
     Ok(configs)
 }
 
+/// A study in rounds: its configurations (refused when there is nothing to compare) and
+/// its declaration, which `run` and `slurm` record before the first round.
+pub(super) fn declared(experiment: &Experiment, data: &Dataset, runs_dir: &Path) -> Result<(Vec<RunSpec>, StudyFile)> {
+    let configs = configurations(experiment)?;
+    let runs = schedule::plan(&experiment.name, configs.clone(), data, runs_dir)?;
+    let study = study_file(experiment, data, &runs);
+    Ok((configs, study))
+}
+
 pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset, seeds: SeedRounds) -> Result<()> {
     let runs_dir = &args.selection.runs_dir;
-    let configs = configurations(experiment)?;
+    let (configs, study) = declared(experiment, data, runs_dir)?;
     let plan = |specs: &[RunSpec]| schedule::plan(&experiment.name, specs.to_vec(), data, runs_dir);
-    let study = study_file(experiment, data, &plan(&configs)?);
     if args.run_id.is_none() {
         if !args.dry_run {
             study::write(runs_dir, &experiment.name, &study)?;

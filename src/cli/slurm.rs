@@ -4,11 +4,10 @@
 //! a job that decides and submits the next step when the array has ended.
 
 use super::args::SlurmArgs;
-use super::launch::study_file;
 use crate::data::Source;
 use crate::experiment::Search;
 use crate::schedule::drive::{next_step, Ended, Next, Plan, SeedStudy};
-use crate::schedule::{self, planned_state, PlannedRun};
+use crate::schedule::{planned_state, PlannedRun};
 use crate::slurm::Job;
 use anyhow::{bail, Result};
 
@@ -19,9 +18,7 @@ pub(super) fn command(args: SlurmArgs) -> Result<()> {
     // A study in rounds is judged by the findings over its declared configurations.
     let (configs, study) = match experiment.seed_rounds {
         Some(_) if !selects => {
-            let configs = super::rounds::configurations(&experiment)?;
-            let runs = schedule::plan(&experiment.name, configs.clone(), &data, runs_dir)?;
-            let study = study_file(&experiment, &data, &runs);
+            let (configs, study) = super::rounds::declared(&experiment, &data, runs_dir)?;
             if !args.dry_run {
                 crate::store::study::write(runs_dir, &experiment.name, &study)?;
             }

@@ -114,7 +114,7 @@ pub enum Next {
         drawn: usize,
         /// Where the study is ("round 2, rung 1"; empty for a grid).
         at: String,
-        /// The step in words.
+        /// The step in words (empty for a grid, whose one step is all of it).
         step: String,
     },
     /// Nothing is left to train: how the study ended (a grid's with no outcomes).
@@ -135,7 +135,7 @@ pub fn next_step(plan: &Plan, data: &Dataset, runs_dir: &Path, record: bool) -> 
         Plan::Grid(runs) => match not_done(runs) {
             pending if pending.is_empty() => Next::Complete(Ended::Grid(Vec::new())),
             pending => Next::Train {
-                step: format!("{} of {} runs to train", pending.len(), runs.len()),
+                step: String::new(),
                 runs: pending,
                 drawn: runs.len(),
                 at: String::new(),
