@@ -9,6 +9,13 @@ activation (`<model>_<act>.npz`), from that state, on a fixed batch of 8 trials:
 For EEGNet + relu also the parameters after two Adam steps (lr 1e-3, weight decay 0.01)
 that reuse the train-mode gradients (`adam.<name>`).
 
+Other shapes and architectures (`shapes/<case>.npz`, ELU, see SHAPE_CASES): the state and
+the batch come from closed formulas (`formula_state`, `formula_input`) that the Rust test
+computes too, so only PyTorch's outputs are stored: train and eval logits and loss, every
+parameter's gradient, the running statistics after the train-mode pass, and (EEGNet) the
+parameters after two Adam steps on those gradients — computed in float64, with PyTorch's
+own float32 error beside each (see write_shape_cases).
+
 Models come from the lab's reference, torch_ref.py (see --reference).
 Usage: python3 scripts/make_fixtures.py [--reference ../shared/reference/torch_ref.py]
 """
@@ -49,6 +56,115 @@ def set_state(model, seed):
                 t.copy_((torch.rand(t.shape, generator=gen) * 2 - 1) * bound)
 
 
+# (case name, model, channels, samples, classes, architecture arguments of build_model)
+SHAPE_CASES = (
+    ("eegnet_22x480x3", "eegnet", 22, 480, 3, {}),
+    ("deepconvnet_22x480x3", "deepconvnet", 22, 480, 3, {}),
+    ("eegnet_64x160x4", "eegnet", 64, 160, 4, {}),
+    ("deepconvnet_64x160x4", "deepconvnet", 64, 160, 4, {}),
+    ("eegnet_3x1000x2", "eegnet", 3, 1000, 2, {}),
+    ("deepconvnet_3x1000x2", "deepconvnet", 3, 1000, 2, {}),
+    ("eegnet_64x160x4_f1-8_d4_kernel33", "eegnet", 64, 160, 4, {"f1": 8, "d": 4, "kernel": 33}),
+    ("deepconvnet_3x1000x2_kernel7", "deepconvnet", 3, 1000, 2, {"kernel": 7}),
+)
+SHAPE_BATCH = 6
+
+
+def formula_state(model):
+    """Every tensor of the state dict, the k-th in order, element i (flattened): running
+    variances 1 + 0.5 sin(1.3 i + k), running means 0.2 sin(...), BatchNorm weights
+    1 + 0.2 sin(...), everything else sin(...) / sqrt(fan-in) (fan-in: the elements of one
+    output unit; 16 for a bias). The same formula is in tests/torch_fixtures.rs."""
+    with torch.no_grad():
+        k = 0
+        for name, t in model.state_dict().items():
+            if name.endswith("num_batches_tracked"):
+                continue
+            wave = np.sin(1.3 * np.arange(t.numel(), dtype=np.float64) + k)
+            if name.endswith("running_var"):
+                v = 1.0 + 0.5 * wave
+            elif name.endswith("running_mean"):
+                v = 0.2 * wave
+            elif t.dim() == 1 and "classify" not in name and name.endswith("weight"):
+                v = 1.0 + 0.2 * wave
+            else:
+                fan_in = t[0].numel() if t.dim() > 1 else 16
+                v = wave / np.sqrt(fan_in)
+            t.copy_(torch.from_numpy(v.astype(np.float32)).reshape(t.shape))
+            k += 1
+
+
+def formula_input(batch, chans, samples, classes):
+    """x[i] (flattened (N, 1, C, T)) = 3 sin(1.618033988749895 i + 0.5 sin(0.1 i)); y[n] = n mod K."""
+    i = np.arange(batch * chans * samples, dtype=np.float64)
+    x = (3.0 * np.sin(1.618033988749895 * i + 0.5 * np.sin(0.1 * i))).astype(np.float32)
+    y = np.arange(batch) % classes
+    return torch.from_numpy(x.reshape(batch, 1, chans, samples)), torch.from_numpy(y.astype(np.int64))
+
+
+def shape_case_outputs(ref, model_name, shape, x, y, dtype):
+    """Train and eval logits and loss, every gradient, the running statistics after the
+    train-mode pass and (EEGNet) two Adam steps, computed in `dtype`."""
+    out = {}
+    model = ref.build_model(model_name, "elu", 0.0, **shape)
+    formula_state(model)
+    model = model.to(dtype)
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+    x = x.to(dtype)
+    model.train()
+    logits = model(x)
+    loss = torch.nn.functional.cross_entropy(logits, y)
+    model.zero_grad()
+    loss.backward()
+    out["train.logits"] = logits.detach().double().numpy().reshape(-1)
+    out["train.loss"] = np.array([loss.item()])
+    for name, p in model.named_parameters():
+        out[f"train.grad.{name}"] = p.grad.double().numpy().reshape(-1).copy()
+    for name, b in model.named_buffers():
+        if "running" in name:
+            out[f"train.after.{name}"] = b.double().numpy().reshape(-1).copy()
+    if model_name == "eegnet":  # Adam is the same for both models; EEGNet's are smaller
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=0.01)
+        grads = [p.grad.clone() for p in model.parameters()]
+        for _ in range(2):
+            for p, g in zip(model.parameters(), grads):
+                p.grad = g.clone()
+            opt.step()
+        for name, p in model.named_parameters():
+            out[f"adam.{name}"] = p.detach().double().numpy().reshape(-1).copy()
+    model = ref.build_model(model_name, "elu", 0.0, **shape).to(dtype)
+    model.load_state_dict(initial)
+    model.eval()
+    with torch.no_grad():
+        logits = model(x)
+    out["eval.logits"] = logits.double().numpy().reshape(-1)
+    out["eval.loss"] = np.array([torch.nn.functional.cross_entropy(logits, y).item()])
+    return out, ref.count_params(model)
+
+
+def write_shape_cases(ref, out_dir):
+    """The cases' outputs computed in float64 (stored as float32): the exact values both
+    float32 engines approximate. Beside each, `f32err.<key>`: how far PyTorch's own float32
+    computation lands from them, as a fraction of the tensor's scale (its largest
+    magnitude) — some sums cancel so much that float32 in any order loses digits there."""
+    os.makedirs(out_dir, exist_ok=True)
+    for case, model_name, chans, samples, classes, arch in SHAPE_CASES:
+        x, y = formula_input(SHAPE_BATCH, chans, samples, classes)
+        shape = dict(chans=chans, samples=samples, classes=classes, **arch)
+        exact, params = shape_case_outputs(ref, model_name, shape, x, y, torch.float64)
+        single, _ = shape_case_outputs(ref, model_name, shape, x, y, torch.float32)
+        out = {k: v.astype(np.float32) for k, v in exact.items()}
+        for k, v in exact.items():
+            scale = max(np.abs(v).max(), 1e-30)
+            out[f"f32err.{k}"] = np.array([np.abs(single[k] - v).max() / scale], dtype=np.float32)
+        out["params"] = np.array([params], dtype=np.float32)
+        path = os.path.join(out_dir, f"{case}.npz")
+        np.savez_compressed(path, **out)
+        worst = max((v[0], k) for k, v in out.items() if k.startswith("f32err."))
+        print(f"wrote {path}: {params} parameters, train loss {out['train.loss'][0]:.6f}; "
+              f"PyTorch float32's largest error {worst[0]:.1e} of scale ({worst[1][7:]})")
+
+
 def state_arrays(model):
     return {f"state.{k}": v.detach().numpy().astype(np.float32).reshape(-1)
             for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
@@ -62,6 +178,7 @@ def main():
     args = ap.parse_args()
     ref = load_reference(args.reference)
     os.makedirs(args.out, exist_ok=True)
+    write_shape_cases(ref, os.path.join(args.out, "shapes"))
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(1234)
     x = (3.0 * torch.randn(BATCH, 1, 2, 750, generator=gen)).float()

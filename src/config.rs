@@ -186,6 +186,195 @@ impl fmt::Display for Activation {
     }
 }
 
+/// EEGNet's architecture, with `torch_ref.py`'s names (the lab's values by default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EegNetArch {
+    /// Temporal filters F1 (16).
+    pub f1: usize,
+    /// Depth multiplier D: spatial filters per temporal filter (2).
+    pub d: usize,
+    /// Pointwise (separable) filters F2 (32).
+    pub f2: usize,
+    /// Temporal kernel length, odd ('same' padding k // 2) (51).
+    pub kernel: usize,
+    /// Separable kernel length, odd (15).
+    pub separable_kernel: usize,
+    /// First average-pooling width (4).
+    pub pool1: usize,
+    /// Second average-pooling width (8).
+    pub pool2: usize,
+}
+
+impl Default for EegNetArch {
+    fn default() -> Self {
+        Self {
+            f1: 16,
+            d: 2,
+            f2: 32,
+            kernel: 51,
+            separable_kernel: 15,
+            pool1: 4,
+            pool2: 8,
+        }
+    }
+}
+
+/// DeepConvNet's architecture, with `torch_ref.py`'s names (the lab's values by default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DeepConvNetArch {
+    /// The five filter counts: temporal, spatial, then the three conv blocks
+    /// ([25, 25, 50, 100, 200]).
+    pub filters: [usize; 5],
+    /// Temporal kernel length of every (1, k) convolution, no padding (5).
+    pub kernel: usize,
+    /// Max-pooling width (2).
+    pub pool: usize,
+}
+
+impl Default for DeepConvNetArch {
+    fn default() -> Self {
+        Self {
+            filters: [25, 25, 50, 100, 200],
+            kernel: 5,
+            pool: 2,
+        }
+    }
+}
+
+/// `[defaults.eegnet]`, `eegnet.f1 = …`: EEGNet's architecture fields as written.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EegNetFields {
+    /// Temporal filters F1, 1 to 256 [default: 16].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub f1: Option<usize>,
+    /// Depth multiplier D, 1 to 16 [default: 2].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub d: Option<usize>,
+    /// Pointwise filters F2, 1 to 1024 [default: 32].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub f2: Option<usize>,
+    /// Temporal kernel length, odd, 1 to 1023 [default: 51].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<usize>,
+    /// Separable kernel length, odd, 1 to 1023 [default: 15].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub separable_kernel: Option<usize>,
+    /// First pooling width, 1 to 64 [default: 4].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool1: Option<usize>,
+    /// Second pooling width, 1 to 64 [default: 8].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool2: Option<usize>,
+}
+
+/// `[defaults.deepconvnet]`, `deepconvnet.kernel = …`: DeepConvNet's architecture fields
+/// as written.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeepConvNetFields {
+    /// Five filter counts, each 1 to 1024 [default: [25, 25, 50, 100, 200]].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<usize>>,
+    /// Temporal kernel length, 1 to 64 [default: 5].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<usize>,
+    /// Max-pooling width, 1 to 16 [default: 2].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<usize>,
+}
+
+/// A whole number in `lo..=hi`, else a message naming the field and the range.
+fn bounded(name: &str, v: usize, lo: usize, hi: usize) -> Result<usize, String> {
+    check((lo..=hi).contains(&v), || {
+        format!("{name} must be from {lo} to {hi}, got {v}")
+    })?;
+    Ok(v)
+}
+
+/// An odd kernel length in `1..=hi` (EEGNet's 'same' padding k // 2 needs an odd length).
+fn odd(name: &str, v: usize, hi: usize) -> Result<usize, String> {
+    bounded(name, v, 1, hi)?;
+    check(v % 2 == 1, || {
+        format!("{name} must be odd ('same' padding k // 2, as torch_ref.py), got {v}")
+    })?;
+    Ok(v)
+}
+
+impl EegNetFields {
+    /// Fills the lab's values and checks each field's range.
+    pub fn resolve(&self) -> Result<EegNetArch, String> {
+        let lab = EegNetArch::default();
+        Ok(EegNetArch {
+            f1: bounded("eegnet.f1", self.f1.unwrap_or(lab.f1), 1, 256)?,
+            d: bounded("eegnet.d", self.d.unwrap_or(lab.d), 1, 16)?,
+            f2: bounded("eegnet.f2", self.f2.unwrap_or(lab.f2), 1, 1024)?,
+            kernel: odd("eegnet.kernel", self.kernel.unwrap_or(lab.kernel), 1023)?,
+            separable_kernel: odd(
+                "eegnet.separable_kernel",
+                self.separable_kernel.unwrap_or(lab.separable_kernel),
+                1023,
+            )?,
+            pool1: bounded("eegnet.pool1", self.pool1.unwrap_or(lab.pool1), 1, 64)?,
+            pool2: bounded("eegnet.pool2", self.pool2.unwrap_or(lab.pool2), 1, 64)?,
+        })
+    }
+
+    /// The fields of `arch` that differ from the lab's; `None` when none does.
+    fn written(arch: &EegNetArch) -> Option<Self> {
+        let lab = EegNetArch::default();
+        let differs = |v: usize, d: usize| (v != d).then_some(v);
+        let fields = Self {
+            f1: differs(arch.f1, lab.f1),
+            d: differs(arch.d, lab.d),
+            f2: differs(arch.f2, lab.f2),
+            kernel: differs(arch.kernel, lab.kernel),
+            separable_kernel: differs(arch.separable_kernel, lab.separable_kernel),
+            pool1: differs(arch.pool1, lab.pool1),
+            pool2: differs(arch.pool2, lab.pool2),
+        };
+        (fields != Self::default()).then_some(fields)
+    }
+}
+
+impl DeepConvNetFields {
+    /// Fills the lab's values and checks each field's range.
+    pub fn resolve(&self) -> Result<DeepConvNetArch, String> {
+        let lab = DeepConvNetArch::default();
+        let filters = match &self.filters {
+            None => lab.filters,
+            Some(counts) => {
+                let five: [usize; 5] = counts.as_slice().try_into().map_err(|_| {
+                    format!(
+                        "deepconvnet.filters takes five filter counts (temporal, spatial, three blocks), got {}",
+                        counts.len()
+                    )
+                })?;
+                for count in five {
+                    bounded("each of deepconvnet.filters", count, 1, 1024)?;
+                }
+                five
+            }
+        };
+        Ok(DeepConvNetArch {
+            filters,
+            kernel: bounded("deepconvnet.kernel", self.kernel.unwrap_or(lab.kernel), 1, 64)?,
+            pool: bounded("deepconvnet.pool", self.pool.unwrap_or(lab.pool), 1, 16)?,
+        })
+    }
+
+    /// The fields of `arch` that differ from the lab's; `None` when none does.
+    fn written(arch: &DeepConvNetArch) -> Option<Self> {
+        let lab = DeepConvNetArch::default();
+        let fields = Self {
+            filters: (arch.filters != lab.filters).then(|| arch.filters.to_vec()),
+            kernel: (arch.kernel != lab.kernel).then_some(arch.kernel),
+            pool: (arch.pool != lab.pool).then_some(arch.pool),
+        };
+        (fields != Self::default()).then_some(fields)
+    }
+}
+
 /// The most epochs a run may ask for.
 pub const MAX_EPOCHS: usize = 1_000_000;
 /// The largest batch size a run may ask for.
@@ -242,6 +431,12 @@ pub struct RunFields {
     /// cpu or cuda [default: cpu].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<Device>,
+    /// EEGNet's architecture (used by EEGNet runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eegnet: Option<EegNetFields>,
+    /// DeepConvNet's architecture (used by DeepConvNet runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deepconvnet: Option<DeepConvNetFields>,
 }
 
 /// The field names, in declaration order (the order of grid axes and messages).
@@ -262,6 +457,56 @@ pub const FIELDS: [&str; 15] = [
     "val_fraction",
     "device",
 ];
+
+/// The architecture fields, scoped by model (`eegnet.f1` applies to EEGNet runs only), in
+/// the order of grid axes and messages after [`FIELDS`].
+pub const ARCHITECTURE_FIELDS: [&str; 10] = [
+    "eegnet.f1",
+    "eegnet.d",
+    "eegnet.f2",
+    "eegnet.kernel",
+    "eegnet.separable_kernel",
+    "eegnet.pool1",
+    "eegnet.pool2",
+    "deepconvnet.filters",
+    "deepconvnet.kernel",
+    "deepconvnet.pool",
+];
+
+/// A field's place in the order of grid axes: [`FIELDS`], then [`ARCHITECTURE_FIELDS`];
+/// `None` for an unknown key.
+pub fn field_position(key: &str) -> Option<usize> {
+    FIELDS.iter().chain(&ARCHITECTURE_FIELDS).position(|f| *f == key)
+}
+
+/// The model an architecture field belongs to (`eegnet.f1` → EEGNet); `None` for the
+/// other fields.
+pub fn field_model(key: &str) -> Option<ModelKind> {
+    let (model, _) = key.split_once('.')?;
+    model.parse().ok()
+}
+
+/// Fields as dotted keys and values (`eegnet.f1` = 8) nested as TOML tables
+/// (`eegnet = { f1 = 8 }`), the form [`RunFields`] reads.
+pub fn nest_fields<'a>(fields: impl IntoIterator<Item = (&'a String, &'a toml::Value)>) -> toml::Table {
+    let mut table = toml::Table::new();
+    for (key, value) in fields {
+        match key.split_once('.') {
+            Some((scope, field)) => {
+                let inner = table
+                    .entry(scope.to_string())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                if let toml::Value::Table(inner) = inner {
+                    inner.insert(field.to_string(), value.clone());
+                }
+            }
+            None => {
+                table.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    table
+}
 
 /// Everything that determines a training run (the data aside), resolved and checked.
 /// Made only by [`RunFields::resolve`] (serde goes through it too).
@@ -296,6 +541,10 @@ pub struct RunSpec {
     pub val_fraction: f64,
     /// Where the tensors live.
     pub device: Device,
+    /// EEGNet's architecture (the lab's unless the run is an EEGNet run that sets it).
+    pub eegnet: EegNetArch,
+    /// DeepConvNet's architecture (the lab's unless the run is a DeepConvNet run that sets it).
+    pub deepconvnet: DeepConvNetArch,
 }
 
 impl Default for RunSpec {
@@ -342,6 +591,26 @@ impl RunFields {
             seed: self.seed.unwrap_or(0),
             val_fraction: self.val_fraction.unwrap_or(0.0),
             device: self.device.unwrap_or(Device::Cpu),
+            eegnet: self
+                .eegnet
+                .as_ref()
+                .map_or(Ok(EegNetArch::default()), EegNetFields::resolve)?,
+            deepconvnet: self
+                .deepconvnet
+                .as_ref()
+                .map_or(Ok(DeepConvNetArch::default()), DeepConvNetFields::resolve)?,
+        };
+        // A model's architecture is scoped to its runs: the other model's is the lab's,
+        // so it changes neither the id nor the configuration.
+        let spec = match model {
+            ModelKind::EegNet => RunSpec {
+                deepconvnet: DeepConvNetArch::default(),
+                ..spec
+            },
+            ModelKind::DeepConvNet => RunSpec {
+                eegnet: EegNetArch::default(),
+                ..spec
+            },
         };
         let unit = |name: &str, v: f64| check((0.0..1.0).contains(&v), || format!("{name} must be in [0, 1), got {v}"));
         // What the engine computes with (f32) must be finite too (1e39 is not), and a
@@ -383,12 +652,17 @@ impl RunFields {
     }
 
     /// Checks one field on its own, as found in a file or `--set` (`key` must be in
-    /// [`FIELDS`]); the message says what is wrong (the caller names the key).
+    /// [`FIELDS`] or [`ARCHITECTURE_FIELDS`]); the message says what is wrong (the caller
+    /// names the key).
     pub fn check_field(key: &str, value: toml::Value) -> Result<(), String> {
-        if !FIELDS.contains(&key) {
-            return Err(format!("unknown key; expected one of {}", FIELDS.join(", ")));
+        if field_position(key).is_none() {
+            return Err(format!(
+                "unknown key; expected one of {}, or an architecture field: {}",
+                FIELDS.join(", "),
+                ARCHITECTURE_FIELDS.join(", ")
+            ));
         }
-        let table = toml::Table::from_iter([(key.to_string(), value)]);
+        let table = nest_fields([(&key.to_string(), &value)]);
         let fields: RunFields = table
             .try_into()
             .map_err(|e: toml::de::Error| e.message().trim().to_string())?;
@@ -434,6 +708,8 @@ impl From<RunSpec> for RunFields {
             seed: Some(spec.seed),
             val_fraction: Some(spec.val_fraction),
             device: Some(spec.device),
+            eegnet: EegNetFields::written(&spec.eegnet),
+            deepconvnet: DeepConvNetFields::written(&spec.deepconvnet),
         }
     }
 }
@@ -448,10 +724,35 @@ impl TryFrom<RunFields> for RunSpec {
 impl RunSpec {
     /// The settings that usually vary, for listings: `model=eegnet activation=relu …`.
     pub fn describe(&self) -> String {
+        let architecture = self.architecture();
         format!(
-            "model={} activation={} dropout={} batch_size={} lr={} seed={}",
-            self.model, self.activation, self.dropout, self.batch_size, self.lr, self.seed
+            "model={} activation={} dropout={} batch_size={} lr={} seed={}{}{architecture}",
+            self.model,
+            self.activation,
+            self.dropout,
+            self.batch_size,
+            self.lr,
+            self.seed,
+            if architecture.is_empty() { "" } else { " " }
         )
+    }
+
+    /// The architecture fields of this run's model that differ from the lab's, as
+    /// `eegnet.f1=8 eegnet.kernel=33` (empty for the lab's architecture).
+    pub fn architecture(&self) -> String {
+        let fields = RunFields::from(*self);
+        let table = match self.model {
+            ModelKind::EegNet => fields.eegnet.map(|f| toml::Table::try_from(f)),
+            ModelKind::DeepConvNet => fields.deepconvnet.map(|f| toml::Table::try_from(f)),
+        };
+        let Some(Ok(table)) = table else {
+            return String::new();
+        };
+        table
+            .iter()
+            .map(|(k, v)| format!("{}.{k}={}", self.model, v.to_string().replace(' ', "")))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 

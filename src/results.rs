@@ -119,12 +119,115 @@ impl Predictions {
             .then(|| predicted.iter().zip(&self.labels).filter(|(p, l)| p == l).count() as f64 / predicted.len() as f64)
     }
 
-    /// `[[true 0 → predicted 0, true 0 → 1], [true 1 → 0, true 1 → 1]]` at `at`.
-    pub fn confusion(&self, at: At) -> [[usize; 2]; 2] {
-        let mut m = [[0; 2]; 2];
+    /// The classes these predictions can tell apart: one more than the largest label or
+    /// prediction.
+    pub fn classes(&self) -> usize {
+        [&self.labels, &self.final_epoch, &self.best_test, &self.best_val]
+            .iter()
+            .flat_map(|v| v.iter())
+            .max()
+            .map_or(0, |&c| c as usize + 1)
+    }
+
+    /// `m[true][predicted]` counts at `at`, over [`Predictions::classes`] classes.
+    pub fn confusion(&self, at: At) -> Vec<Vec<usize>> {
+        let k = self.classes();
+        let mut m = vec![vec![0; k]; k];
         for (&p, &l) in self.at(at).iter().zip(&self.labels) {
-            m[(l as usize).min(1)][(p as usize).min(1)] += 1;
+            m[l as usize][p as usize] += 1;
         }
         m
+    }
+
+    /// Balanced accuracy at `at`: the mean over the classes present in the test set of each
+    /// class's recall (`None` without predictions there).
+    pub fn balanced_accuracy(&self, at: At) -> Option<f64> {
+        if self.at(at).is_empty() {
+            return None;
+        }
+        let m = self.confusion(at);
+        let recalls: Vec<f64> = m
+            .iter()
+            .enumerate()
+            .filter_map(|(k, row)| {
+                let n: usize = row.iter().sum();
+                (n > 0).then(|| row[k] as f64 / n as f64)
+            })
+            .collect();
+        Some(recalls.iter().sum::<f64>() / recalls.len() as f64)
+    }
+
+    /// Cohen's kappa at `at`: (observed − expected agreement) / (1 − expected), the expected
+    /// agreement from the label and prediction margins; 0 where the expected agreement is
+    /// 1 (one class only). `None` without predictions there.
+    pub fn kappa(&self, at: At) -> Option<f64> {
+        if self.at(at).is_empty() {
+            return None;
+        }
+        let m = self.confusion(at);
+        let n = self.labels.len() as f64;
+        let observed = (0..m.len()).map(|k| m[k][k]).sum::<usize>() as f64 / n;
+        let expected: f64 = (0..m.len())
+            .map(|k| {
+                let truly: usize = m[k].iter().sum();
+                let predicted: usize = m.iter().map(|row| row[k]).sum();
+                truly as f64 * predicted as f64 / (n * n)
+            })
+            .sum();
+        Some(if expected >= 1.0 {
+            0.0
+        } else {
+            (observed - expected) / (1.0 - expected)
+        })
+    }
+}
+
+/// The chance level of plain accuracy on `labels` (0..classes−1): the majority class's share,
+/// what always guessing that class scores. 0 for no labels.
+pub fn chance_level(labels: &[u8], classes: usize) -> f64 {
+    let mut counts = vec![0usize; classes.max(1)];
+    for &l in labels {
+        if let Some(c) = counts.get_mut(l as usize) {
+            *c += 1;
+        }
+    }
+    let most = counts.into_iter().max().unwrap_or(0);
+    if labels.is_empty() {
+        0.0
+    } else {
+        most as f64 / labels.len() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn balanced_accuracy_kappa_and_chance_on_three_classes() {
+        // Half the trials are class 0 ("rest"); a model that always says 0 scores the
+        // chance level, a balanced accuracy of 1/3 and a kappa of 0.
+        let labels = vec![0, 0, 0, 0, 1, 1, 2, 2];
+        let always_rest = Predictions {
+            labels: labels.clone(),
+            final_epoch: vec![0; 8],
+            ..Predictions::default()
+        };
+        assert_eq!(chance_level(&labels, 3), 0.5);
+        assert_eq!(always_rest.accuracy(At::Final), Some(0.5));
+        assert!((always_rest.balanced_accuracy(At::Final).unwrap() - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(always_rest.kappa(At::Final), Some(0.0));
+        assert_eq!(
+            always_rest.confusion(At::Final),
+            vec![vec![4, 0, 0], vec![2, 0, 0], vec![2, 0, 0]]
+        );
+        let perfect = Predictions {
+            final_epoch: labels.clone(),
+            labels,
+            ..Predictions::default()
+        };
+        assert_eq!(perfect.balanced_accuracy(At::Final), Some(1.0));
+        assert_eq!(perfect.kappa(At::Final), Some(1.0));
+        assert_eq!(perfect.balanced_accuracy(At::BestVal), None);
     }
 }

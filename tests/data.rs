@@ -167,24 +167,38 @@ fn real_stand_in_data_loads() {
 
 #[test]
 fn synthetic_source_is_seeded_and_shaped_like_the_lab() {
-    let a = synthetic::generate(3, 1080);
+    let a = synthetic::generate(3, 1080, eegrun::data::Shape::LAB);
     assert_eq!(
         (a.train.len(), a.test.len(), a.train.x.len()),
         (1080, 1080, 1080 * 1500)
     );
-    assert_eq!(a.fingerprint, synthetic::generate(3, 1080).fingerprint);
-    assert_ne!(a.fingerprint, synthetic::generate(4, 1080).fingerprint);
+    assert_eq!(
+        a.fingerprint,
+        synthetic::generate(3, 1080, eegrun::data::Shape::LAB).fingerprint
+    );
+    assert_ne!(
+        a.fingerprint,
+        synthetic::generate(4, 1080, eegrun::data::Shape::LAB).fingerprint
+    );
     let ones = a.train.y.iter().filter(|&&l| l == 1).count();
     assert!((400..680).contains(&ones), "classes roughly balanced: {ones}");
     assert_eq!(
         Source::parse("synthetic:3").unwrap(),
-        Source::Synthetic { seed: 3, trials: 1080 }
+        Source::Synthetic {
+            seed: 3,
+            trials: 1080,
+            shape: eegrun::data::Shape::LAB
+        }
     );
     assert!(Source::parse("synthetic:x").is_err());
     assert!(Source::parse("synthetic:1:1").is_err());
     assert_eq!(
         Source::parse("synthetic:2:64").unwrap(),
-        Source::Synthetic { seed: 2, trials: 64 }
+        Source::Synthetic {
+            seed: 2,
+            trials: 64,
+            shape: eegrun::data::Shape::LAB
+        }
     );
-    assert_eq!(synthetic::generate(2, 64).train.len(), 64);
+    assert_eq!(synthetic::generate(2, 64, eegrun::data::Shape::LAB).train.len(), 64);
 }

@@ -12,10 +12,11 @@ use eegrun::store::EpochMetrics;
 
 /// A small synthetic data set (160 train / 160 test trials).
 fn small_data() -> Dataset {
-    let full = synthetic::generate(1, 160);
+    let full = synthetic::generate(1, 160, eegrun::data::Shape::LAB);
     let first: Vec<usize> = (0..160).collect();
     Dataset::new(
         "synthetic subset".into(),
+        eegrun::data::Shape::LAB,
         full.train.select(&first),
         full.test.select(&first),
     )
@@ -52,7 +53,7 @@ fn train(config: RunSpec, data: &Dataset) -> Trainer<Cpu> {
 
 #[test]
 fn eegnet_learns_the_synthetic_rhythms() {
-    let data = synthetic::generate(0, 1080);
+    let data = synthetic::generate(0, 1080, eegrun::data::Shape::LAB);
     let trainer = train(
         RunSpec {
             epochs: 3,

@@ -27,6 +27,46 @@ fn thread_count(text: &str) -> Result<usize, String> {
     }
 }
 
+/// `--set eegnet.f1=8`: an architecture field and its value (see `config::ARCHITECTURE_FIELDS`),
+/// checked on its own.
+fn architecture_setting(text: &str) -> Result<(String, toml::Value), String> {
+    let (key, raw) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected KEY=VALUE, e.g. eegnet.f1=8, got '{text}'"))?;
+    let key = key.trim();
+    if !crate::config::ARCHITECTURE_FIELDS.contains(&key) {
+        return Err(format!(
+            "'{key}' is not an architecture field; expected one of {}",
+            crate::config::ARCHITECTURE_FIELDS.join(", ")
+        ));
+    }
+    let value = toml::from_str::<toml::Table>(&format!("v = {}", raw.trim()))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .ok_or_else(|| format!("{key}: expected a number (or a list of five for deepconvnet.filters), got '{raw}'"))?;
+    crate::config::RunFields::check_field(key, value.clone()).map_err(|e| format!("{key}: {e}"))?;
+    Ok((key.to_string(), value))
+}
+
+/// Architecture fields from `--set` as the run fields they set (the rest left unset).
+pub fn architecture_fields(settings: &[(String, toml::Value)]) -> Result<crate::config::RunFields, String> {
+    crate::config::nest_fields(settings.iter().map(|(k, v)| (k, v)))
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().trim().to_string())
+}
+
+/// Options of `eegrun models`.
+#[derive(Args, Debug)]
+pub struct ModelsArgs {
+    /// Build the models for this data's shape (channels, samples, classes): a folder, or
+    /// `synthetic:SEED:TRIALS:CxTxK`; the lab's 2 × 750, 2 classes when omitted
+    #[arg(long)]
+    pub data: Option<String>,
+    /// An architecture field, e.g. --set eegnet.f1=8 --set deepconvnet.kernel=7 (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = architecture_setting)]
+    pub set: Vec<(String, toml::Value)>,
+}
+
 /// Options of `eegrun run`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -203,8 +243,9 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.0)]
     pub val_fraction: f64,
     /// A folder holding the lab's four files (S4b_train.npz, X11b_train.npz,
-    /// S4b_test.npz, X11b_test.npz) or train.npz + test.npz; `synthetic[:SEED]` for the
-    /// built-in data; `auto` uses data/ when it holds files, else synthetic
+    /// S4b_test.npz, X11b_test.npz) or train.npz + test.npz, of any shape (signal (N, T, C),
+    /// label 1..K); `synthetic[:SEED[:TRIALS[:CxTxK]]]` for the built-in data; `auto` uses
+    /// data/ when it holds files, else synthetic
     #[arg(long, default_value = "auto")]
     pub data: String,
     /// Threads for this run, 1 to 1024 [default: all cores]
@@ -219,6 +260,10 @@ pub struct TrainArgs {
     /// Save a checkpoint here after every epoch; resume from it if it exists
     #[arg(long)]
     pub checkpoint: Option<PathBuf>,
+    /// An architecture field, e.g. --set eegnet.f1=8 --set eegnet.kernel=33 (repeatable; the
+    /// README lists them with their ranges)
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = architecture_setting)]
+    pub set: Vec<(String, toml::Value)>,
 }
 
 /// Options of `eegrun bench`.
@@ -241,6 +286,11 @@ pub struct BenchArgs {
     /// Activation of the measured models
     #[arg(long, default_value = "elu", value_parser = str::parse::<ActivationName>)]
     pub activation: ActivationName,
+    /// The data to time on: `synthetic` (the lab's shape, 1080 + 1080 trials, as the
+    /// reference's own synthetic data), `synthetic:SEED:TRIALS:CxTxK` for another shape, or a
+    /// folder (the reference reads the same files)
+    #[arg(long, default_value = "synthetic")]
+    pub data: String,
     /// PyTorch reference script; skipped when missing or when torch is not importable
     #[arg(long, default_value = "../shared/reference/torch_ref.py")]
     pub torch_ref: PathBuf,

@@ -3,8 +3,7 @@
 
 use super::args::BenchArgs;
 use crate::config::{Device, ModelKind, RunFields};
-use crate::data::synthetic;
-use crate::data::Dataset;
+use crate::data::{npz, Dataset, Shape, Source};
 use crate::schedule::epochs::{self, Event};
 use anyhow::{anyhow, bail, Context, Result};
 use std::sync::atomic::AtomicBool;
@@ -13,9 +12,48 @@ pub(super) fn command(args: BenchArgs) -> Result<()> {
     if args.epochs < 2 {
         bail!("--epochs must be ≥ 2 (the first epoch is a warm-up)");
     }
-    let data = synthetic::generate(0, synthetic::TRIALS);
+    let source = Source::parse(&args.data)?;
+    let data = source.load()?;
     let on_gpu = args.device == Device::Cuda;
     let torch = !args.no_torch && !on_gpu && torch_available(&args);
+    // The reference reads the same trials: its own synthetic data where it is eegrun's
+    // default, else files (written here for synthetic data of another size or shape).
+    let exported = scratch_dir();
+    let reference_data = match &source {
+        Source::Synthetic {
+            seed: 0,
+            trials: 1080,
+            shape,
+        } if *shape == Shape::LAB => ReferenceData::Synthetic,
+        Source::Synthetic { .. } if torch => {
+            std::fs::create_dir_all(&exported)?;
+            npz::write_split(&exported.join("train.npz"), &data.train, data.shape)?;
+            npz::write_split(&exported.join("test.npz"), &data.test, data.shape)?;
+            ReferenceData::Files(exported.clone())
+        }
+        Source::Synthetic { .. } => ReferenceData::Synthetic,
+        Source::Dir(dir) | Source::Auto(dir) => ReferenceData::Files(dir.clone()),
+    };
+    let result = measure(&args, &data, torch, on_gpu, &reference_data);
+    let _ = std::fs::remove_dir_all(&exported);
+    result
+}
+
+/// What the reference trains on.
+enum ReferenceData {
+    /// Its own synthetic data (the lab's shape, 1080 + 1080 trials, the same as eegrun's
+    /// `synthetic`).
+    Synthetic,
+    /// A train.npz/test.npz pair or the lab's four files.
+    Files(std::path::PathBuf),
+}
+
+/// A folder for the data bench hands the reference, removed when bench ends.
+fn scratch_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("eegrun-bench-data-{}", std::process::id()))
+}
+
+fn measure(args: &BenchArgs, data: &Dataset, torch: bool, on_gpu: bool, reference_data: &ReferenceData) -> Result<()> {
     let threads = if on_gpu { vec![1] } else { args.threads.clone() };
     let configs: Vec<(ModelKind, usize)> = args
         .models
@@ -24,6 +62,7 @@ pub(super) fn command(args: BenchArgs) -> Result<()> {
         .collect();
     println!("CPU: {}", crate::nn::device::cpu_with_kernels());
     println!("device: {}", args.device);
+    println!("data: {} ({})", data.description, data.shape);
     println!(
         "seconds per epoch ({} train + {} eval trials, batch 64), median of epochs 2..={}",
         data.train.len(),
@@ -34,11 +73,11 @@ pub(super) fn command(args: BenchArgs) -> Result<()> {
     let mut rounds: Vec<Vec<(f64, Option<f64>)>> = vec![Vec::new(); configs.len()];
     for round in 0..args.rounds {
         for (&(model, threads), measured) in configs.iter().zip(&mut rounds) {
-            let reference = || torch_epoch_seconds(&args, model.name(), threads);
+            let reference = || torch_epoch_seconds(args, reference_data, model.name(), threads);
             // Alternating who goes first spreads a slow stretch of the machine over both.
             let torch_first = torch && round % 2 == 1;
             let early = if torch_first { Some(reference()?) } else { None };
-            let ours = eegrun_epoch_seconds(&args, &data, model, threads)?;
+            let ours = eegrun_epoch_seconds(args, data, model, threads)?;
             let theirs = match early {
                 Some(t) => Some(t),
                 None if torch => Some(reference()?),
@@ -157,11 +196,16 @@ fn torch_available(args: &BenchArgs) -> bool {
 }
 
 /// Median epoch time of the PyTorch reference (epochs after the first).
-fn torch_epoch_seconds(args: &BenchArgs, model: &str, threads: usize) -> Result<f64> {
+fn torch_epoch_seconds(args: &BenchArgs, data: &ReferenceData, model: &str, threads: usize) -> Result<f64> {
     let json = std::env::temp_dir().join(format!("eegrun-bench-{}-{model}-{threads}.json", std::process::id()));
-    let out = std::process::Command::new(&args.python)
-        .arg(&args.torch_ref)
-        .args(["--model", model, "--act", args.activation.name(), "--data", "synthetic"])
+    let mut command = std::process::Command::new(&args.python);
+    command.arg(&args.torch_ref);
+    match data {
+        ReferenceData::Synthetic => command.args(["--data", "synthetic"]),
+        ReferenceData::Files(dir) => command.args(["--data", "real", "--data-dir"]).arg(dir),
+    };
+    let out = command
+        .args(["--model", model, "--act", args.activation.name()])
         .args(["--epochs", &args.epochs.to_string(), "--threads", &threads.to_string()])
         .arg("--json")
         .arg(&json)

@@ -16,7 +16,7 @@ mod slurm;
 mod summarize;
 mod train;
 
-use args::{BenchArgs, CheckArgs, ReportArgs, RunArgs, SlurmArgs, SummarizeArgs, TrainArgs};
+use args::{BenchArgs, CheckArgs, ModelsArgs, ReportArgs, RunArgs, SlurmArgs, SummarizeArgs, TrainArgs};
 use clap::{CommandFactory, Parser, Subcommand};
 
 /// Train the lab's EEG classifiers (EEGNet, DeepConvNet) with dfdx.
@@ -91,8 +91,11 @@ pub enum Command {
     ///
     /// Example: eegrun check runs/ --baseline baselines/eegmmidb-nightly.json --strict
     Check(CheckArgs),
-    /// Print each model's layers, output shapes and parameter counts.
-    Models,
+    /// Print each model's layers, output shapes and parameter counts, for the lab's data or
+    /// another data set's shape, with the lab's or another architecture.
+    ///
+    /// Example: eegrun models --data ../shared/data/eegmmidb-3class-22ch --set eegnet.f1=8
+    Models(ModelsArgs),
     /// Show the devices this binary can train on (cpu; cuda in a CUDA build) and what this
     /// machine offers: the CPU's model and instruction sets, the GPUs the NVIDIA driver
     /// reports, or why CUDA is not usable here.
@@ -114,10 +117,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Summarize(args) => summarize::command(args),
         Command::Report(args) => report::command(args),
         Command::Check(args) => check::command(args),
-        Command::Models => {
-            models::command();
-            Ok(())
-        }
+        Command::Models(args) => models::command(args),
         Command::Bench(args) => bench::command(args),
         Command::Devices => {
             devices::command();

@@ -1,29 +1,71 @@
-//! `eegrun models`: each model's layers, output shapes and parameter counts.
+//! `eegrun models`: each model's layers, output shapes and parameter counts, for the lab's
+//! data or another data set's shape and architecture.
 
-use crate::config::ModelKind;
+use super::args::{architecture_fields, ModelsArgs};
+use crate::config::{ModelKind, RunFields};
+use crate::data::{Shape, Source};
 use crate::nn::model::{Model, ModelSpec};
 use crate::nn::Activation;
+use anyhow::{anyhow, Result};
 use dfdx::prelude::Cpu;
 
-/// Each model as shown by `models` and `devices`: ELU, the lab's dropout, on the CPU.
-pub(super) fn shown() -> Vec<(ModelKind, Model<Cpu>)> {
+/// Each model as shown by `models` and `devices`: ELU, the lab's dropout, on the CPU, for
+/// `shape` with the architecture of `fields` (a model whose window is too short is left
+/// out, with the reason).
+pub(super) fn shown(shape: Shape, fields: &RunFields) -> Vec<(ModelKind, Result<Model<Cpu>, String>)> {
     let dev = Cpu::default();
     ModelKind::ALL
         .iter()
         .map(|&kind| {
-            let spec = ModelSpec {
-                kind,
-                activation: Activation::Elu { alpha: 1.0 },
-                dropout: kind.default_dropout() as f32,
+            let run = RunFields {
+                model: Some(kind),
+                ..fields.clone()
             };
-            (kind, Model::new(&dev, spec, &mut rand::rngs::mock::StepRng::new(0, 1)))
+            let model = run.resolve().and_then(|run| {
+                let spec = ModelSpec {
+                    activation: Activation::Elu { alpha: 1.0 },
+                    ..ModelSpec::new(&run, shape)
+                };
+                spec.check()?;
+                Ok(Model::new(&dev, spec, &mut rand::rngs::mock::StepRng::new(0, 1)))
+            });
+            (kind, model)
         })
         .collect()
 }
 
-pub(super) fn command() {
-    for (kind, model) in shown() {
-        println!("{kind} (input [-1, 1, 2, 750], activation shown as ELU)");
+pub(super) fn command(args: ModelsArgs) -> Result<()> {
+    let shape = match &args.data {
+        None => Shape::LAB,
+        Some(source) => {
+            let data = Source::parse(source)?.load()?;
+            println!("data: {} ({})\n", data.description, data.shape);
+            data.shape
+        }
+    };
+    let fields = architecture_fields(&args.set).map_err(|e| anyhow!("--set {e}"))?;
+    let mut refused = 0;
+    for (kind, model) in shown(shape, &fields) {
+        let model = match model {
+            Ok(model) => model,
+            Err(e) => {
+                println!("{kind}: not built: {e}\n");
+                refused += 1;
+                continue;
+            }
+        };
+        let run = RunFields {
+            model: Some(kind),
+            ..fields.clone()
+        };
+        let architecture = run.resolve().map(|r| r.architecture()).unwrap_or_default();
+        println!(
+            "{kind} (input [-1, 1, {}, {}], {} classes, activation shown as ELU{}{architecture})",
+            shape.channels,
+            shape.samples,
+            shape.classes,
+            if architecture.is_empty() { "" } else { ", " }
+        );
         println!("{:<34} {:<22} {:>9}", "Layer", "Output shape", "Params");
         println!("{}", "-".repeat(67));
         for (layer, shape, params) in model.summary() {
@@ -32,4 +74,8 @@ pub(super) fn command() {
         println!("{}", "-".repeat(67));
         println!("{:<57} {:>9}\n", "Total params", model.parameter_count());
     }
+    if refused == ModelKind::ALL.len() {
+        anyhow::bail!("no model can be built for {shape} with this architecture (reasons above)");
+    }
+    Ok(())
 }

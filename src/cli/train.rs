@@ -11,6 +11,7 @@ use anyhow::{anyhow, Context, Result};
 use std::sync::atomic::AtomicBool;
 
 pub(super) fn command(args: TrainArgs) -> Result<()> {
+    let architecture = super::args::architecture_fields(&args.set).map_err(|e| anyhow!("--set {e}"))?;
     let spec = RunFields {
         model: Some(args.model),
         activation: Some(args.activation),
@@ -23,18 +24,25 @@ pub(super) fn command(args: TrainArgs) -> Result<()> {
         seed: Some(args.seed),
         val_fraction: Some(args.val_fraction),
         device: Some(args.device),
+        eegnet: architecture.eegnet,
+        deepconvnet: architecture.deepconvnet,
         ..RunFields::default()
     }
     .resolve()
     .map_err(|e| anyhow!(e))?;
     let data = Source::parse(&args.data)?.load()?;
     println!(
-        "data: {} — {} train / {} test trials (fingerprint {})",
+        "data: {} — {} train / {} test trials of {}; chance {:.2}% (the majority class of the test set) (fingerprint {})",
         data.description,
         data.train.len(),
         data.test.len(),
+        data.shape,
+        100.0 * crate::results::chance_level(&data.test.y, data.shape.classes),
         data.fingerprint
     );
+    crate::nn::model::ModelSpec::new(&spec, data.shape)
+        .check()
+        .map_err(|e| anyhow!("{e} (data: {}, {})", data.description, data.shape))?;
     let mut history = Vec::new();
     let mut show = |event: Event| -> Result<()> {
         match event {
@@ -46,9 +54,13 @@ pub(super) fn command(args: TrainArgs) -> Result<()> {
                 if let (Some(path), false) = (&args.checkpoint, restored.is_empty()) {
                     println!("resumed from {} after epoch {}", path.display(), restored.len());
                 }
+                let architecture = spec.architecture();
                 println!(
-                    "model: {} ({parameters} parameters), activation {}, dropout {}",
-                    spec.model, spec.activation, spec.dropout
+                    "model: {} ({parameters} parameters), activation {}, dropout {}{}{architecture}",
+                    spec.model,
+                    spec.activation,
+                    spec.dropout,
+                    if architecture.is_empty() { "" } else { ", " }
                 );
             }
             Event::Epoch { history: so_far, .. } => {

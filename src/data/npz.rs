@@ -189,6 +189,52 @@ fn parse_shape(text: &str) -> Result<Vec<usize>> {
         .collect()
 }
 
+/// Writes `split` of `shape` as the files eegrun and `torch_ref.py` read: `signal`
+/// (N, T, C) as `<f4` and `label` 1..K as `<f8`, stored uncompressed as `numpy.savez` does.
+pub fn write_split(path: &Path, split: &super::Split, shape: super::Shape) -> Result<()> {
+    let npy = |descr: &str, dims: &[usize], body: Vec<u8>| {
+        let dims: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
+        let tuple = if dims.len() == 1 {
+            format!("({},)", dims[0])
+        } else {
+            format!("({})", dims.join(", "))
+        };
+        let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {tuple}, }}");
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend((header.len() as u16).to_le_bytes());
+        bytes.extend(header.as_bytes());
+        bytes.extend(body);
+        bytes
+    };
+    let (c, t) = (shape.channels, shape.samples);
+    let mut signal = Vec::with_capacity(split.x.len() * 4);
+    for i in 0..split.len() {
+        let trial = split.trial(i);
+        for time in 0..t {
+            for channel in 0..c {
+                signal.extend(trial[channel * t + time].to_le_bytes());
+            }
+        }
+    }
+    let labels = split.y.iter().flat_map(|&y| (y as f64 + 1.0).to_le_bytes()).collect();
+    let file = std::fs::File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+    let mut zip = zip::ZipWriter::new(file);
+    let stored = zip::write::FileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in [
+        ("signal.npy", npy("<f4", &[split.len(), t, c], signal)),
+        ("label.npy", npy("<f8", &[split.len()], labels)),
+    ] {
+        zip.start_file(name, stored)?;
+        std::io::Write::write_all(&mut zip, &bytes)?;
+    }
+    zip.finish()?;
+    Ok(())
+}
+
 /// Parses one `.npy` blob (format versions 1–3, C order, the dtypes in [`ACCEPTED_DTYPES`]).
 pub fn parse_npy(bytes: &[u8]) -> Result<Array> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {

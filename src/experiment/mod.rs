@@ -9,7 +9,7 @@ mod tpe;
 
 pub use search_space::{EarlyStopping, Metric, Sampler, Search};
 
-use crate::config::{RunFields, RunSpec, SeedRounds, FIELDS};
+use crate::config::{field_model, field_position, nest_fields, ModelKind, RunFields, RunSpec, SeedRounds};
 use anyhow::{anyhow, bail, Result};
 use distribution::Distribution;
 use serde::Deserialize;
@@ -29,13 +29,69 @@ struct ExperimentFile {
     #[serde(default)]
     defaults: BTreeMap<Spanned<String>, Spanned<Value>>,
     #[serde(default)]
-    grid: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<Value>>>>,
+    grid: BTreeMap<Spanned<String>, Spanned<GridEntry>>,
     /// `samples`, an optional `seed`, and one distribution per field.
     search: Option<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
     /// How findings are judged: `rope` (points).
     findings: Option<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
     /// Seeds trained in rounds until decided: `until`, `start`, `step`, `max`.
     seeds: Option<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
+}
+
+/// A `[grid]` entry: an axis (`lr = [..]`), or a model's architecture axes
+/// (`[grid.eegnet] f1 = [8, 16]`), each value with its place in the file.
+enum GridEntry {
+    Axis(Vec<Spanned<Value>>),
+    Scoped(BTreeMap<Spanned<String>, Spanned<Vec<Spanned<Value>>>>),
+}
+
+impl<'de> Deserialize<'de> for GridEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entry;
+        impl<'de> serde::de::Visitor<'de> for Entry {
+            type Value = GridEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of values, or a model's table of lists ([grid.eegnet] f1 = [8, 16])")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<GridEntry, A::Error> {
+                let mut values = Vec::new();
+                while let Some(v) = seq.next_element()? {
+                    values.push(v);
+                }
+                Ok(GridEntry::Axis(values))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<GridEntry, A::Error> {
+                let mut axes = BTreeMap::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    axes.insert(key, map.next_value()?);
+                }
+                Ok(GridEntry::Scoped(axes))
+            }
+        }
+        d.deserialize_any(Entry)
+    }
+}
+
+/// Entries of `[defaults]` or `[search]` with a model's table (`[defaults.eegnet] f1 = 8`)
+/// spread into scoped keys (`eegnet.f1`), each with the span of its table; other entries
+/// as they are.
+fn spread_scoped(
+    entries: &BTreeMap<Spanned<String>, Spanned<Value>>,
+    is_leaf: impl Fn(&Value) -> bool,
+) -> Vec<(String, Range<usize>, Range<usize>, Value)> {
+    let mut out = Vec::new();
+    for (key, value) in entries {
+        let k = key.get_ref();
+        match value.get_ref() {
+            Value::Table(table) if k.parse::<ModelKind>().is_ok() && !is_leaf(value.get_ref()) => {
+                for (field, v) in table {
+                    out.push((format!("{k}.{field}"), key.span(), value.span(), v.clone()));
+                }
+            }
+            v => out.push((k.clone(), key.span(), value.span(), v.clone())),
+        }
+    }
+    out
 }
 
 /// One run of a search round: the sample it was drawn from and its resolved spec.
@@ -58,7 +114,7 @@ pub struct Experiment {
     pub data: String,
     /// Values shared by every run.
     pub defaults: BTreeMap<String, Value>,
-    /// Axes of the cartesian product, in [`FIELDS`] order.
+    /// Axes of the cartesian product, in `config::FIELDS` then `config::ARCHITECTURE_FIELDS` order.
     pub grid: Vec<(String, Vec<Value>)>,
     /// Number of search samples and their fields (none: one sample, nothing drawn).
     search: Option<Search>,
@@ -234,30 +290,63 @@ impl Experiment {
             None => "auto".into(),
         };
         let mut defaults = BTreeMap::new();
-        for (key, value) in &file.defaults {
-            let k = key.get_ref();
-            check_field(k, value.get_ref()).map_err(|m| at.error(key.span(), format!("defaults.{k}: {m}")))?;
-            defaults.insert(k.clone(), value.get_ref().clone());
+        for (k, key_span, _, value) in spread_scoped(&file.defaults, |_| false) {
+            check_field(&k, &value).map_err(|m| at.error(key_span, format!("defaults.{k}: {m}")))?;
+            defaults.insert(k, value);
         }
+        let mut axes: Vec<(String, Range<usize>, &Spanned<Vec<Spanned<Value>>>)> = Vec::new();
+        for (key, entry) in &file.grid {
+            match entry.get_ref() {
+                GridEntry::Axis(_) => {}
+                GridEntry::Scoped(scoped) if key.get_ref().parse::<ModelKind>().is_ok() => {
+                    for (field, values) in scoped {
+                        axes.push((format!("{}.{}", key.get_ref(), field.get_ref()), field.span(), values));
+                    }
+                    continue;
+                }
+                GridEntry::Scoped(_) => {
+                    let m = format!(
+                        "grid.{}: a table here names a model's architecture ([grid.eegnet] or [grid.deepconvnet]); other settings take a list, e.g. lr = [1e-3, 1e-4]",
+                        key.get_ref()
+                    );
+                    return Err(at.error(key.span(), m));
+                }
+            }
+        }
+        let plain: Vec<(String, Range<usize>, Spanned<Vec<Spanned<Value>>>)> = file
+            .grid
+            .iter()
+            .filter_map(|(key, entry)| match entry.get_ref() {
+                GridEntry::Axis(values) => Some((
+                    key.get_ref().clone(),
+                    key.span(),
+                    Spanned::new(
+                        entry.span(),
+                        values
+                            .iter()
+                            .map(|v| Spanned::new(v.span(), v.get_ref().clone()))
+                            .collect(),
+                    ),
+                )),
+                GridEntry::Scoped(_) => None,
+            })
+            .collect();
+        axes.extend(plain.iter().map(|(k, span, values)| (k.clone(), span.clone(), values)));
         let mut grid = Vec::new();
-        for (key, values) in &file.grid {
-            let k = key.get_ref();
-            if !FIELDS.contains(&k.as_str()) {
-                let m = check_field(k, &Value::Boolean(false)).unwrap_err();
-                return Err(at.error(key.span(), format!("grid.{k}: {m}")));
+        for (k, key_span, values) in axes {
+            if field_position(&k).is_none() {
+                let m = check_field(&k, &Value::Boolean(false)).unwrap_err();
+                return Err(at.error(key_span, format!("grid.{k}: {m}")));
             }
             if values.get_ref().is_empty() {
                 return Err(at.error(values.span(), format!("grid.{k} is empty: give at least one value")));
             }
             for v in values.get_ref() {
-                check_field(k, v.get_ref()).map_err(|m| at.error(v.span(), format!("grid.{k}: {m}")))?;
+                check_field(&k, v.get_ref()).map_err(|m| at.error(v.span(), format!("grid.{k}: {m}")))?;
             }
-            grid.push((
-                k.clone(),
-                values.get_ref().iter().map(|v| v.get_ref().clone()).collect(),
-            ));
+            grid.push((k, values.get_ref().iter().map(|v| v.get_ref().clone()).collect()));
         }
-        grid.sort_by_key(|(k, _)| FIELDS.iter().position(|f| f == k));
+        grid.sort_by_key(|(k, _)| field_position(k));
         let search = match &file.search {
             None => None,
             Some(section) => Some(Self::parse_search(&at, section, &grid)?),
@@ -316,32 +405,35 @@ impl Experiment {
         grid: &[(String, Vec<Value>)],
     ) -> Result<Search> {
         let mut search = Search::empty();
-        for (key, value) in section.get_ref() {
-            let k = key.get_ref().as_str();
+        // A distribution is a one-entry table of a list: `{ choice = [..] }`.
+        let is_distribution = |v: &Value| {
+            v.as_table()
+                .is_some_and(|t| t.len() == 1 && t.values().all(Value::is_array))
+        };
+        for (k, key_span, value_span, value) in spread_scoped(section.get_ref(), is_distribution) {
+            let k = k.as_str();
             if search_space::OPTIONS.contains(&k) {
-                search
-                    .set_option(k, value.get_ref())
-                    .map_err(|m| at.error(value.span(), m))?;
+                search.set_option(k, &value).map_err(|m| at.error(value_span, m))?;
                 continue;
             }
             if grid.iter().any(|(g, _)| g == k) {
                 let message = format!("search.{k}: '{k}' is also a grid key; give it in one place");
-                return Err(at.error(key.span(), message));
+                return Err(at.error(key_span, message));
             }
-            if !FIELDS.contains(&k) {
+            if field_position(k).is_none() {
                 let m = check_field(k, &Value::Boolean(false)).unwrap_err();
                 return Err(at.error(
-                    key.span(),
+                    key_span,
                     format!(
                         "search.{k}: {m} (or a search setting: {})",
                         search_space::OPTIONS.join(", ")
                     ),
                 ));
             }
-            let dist = Distribution::parse(k, value.get_ref())
-                .map_err(|m| at.error(value.span(), format!("search.{k}: {m}")))?;
+            let dist =
+                Distribution::parse(k, &value).map_err(|m| at.error(value_span.clone(), format!("search.{k}: {m}")))?;
             for v in dist.extremes() {
-                check_field(k, &v).map_err(|m| at.error(value.span(), format!("search.{k}: {m}")))?;
+                check_field(k, &v).map_err(|m| at.error(value_span.clone(), format!("search.{k}: {m}")))?;
             }
             search.fields.push((k.to_string(), dist));
         }
@@ -401,7 +493,7 @@ impl Experiment {
                         check_field(key, v).map_err(|m| anyhow!("--set {key}: {m}"))?;
                     }
                     self.grid.push((key.to_string(), values));
-                    self.grid.sort_by_key(|(k, _)| FIELDS.iter().position(|f| f == k));
+                    self.grid.sort_by_key(|(k, _)| field_position(k));
                 }
                 value => {
                     check_field(key, &value).map_err(|m| anyhow!("--set {key}: {m}"))?;
@@ -530,27 +622,58 @@ impl Experiment {
                 })
                 .collect();
         }
-        let mut candidates = Vec::with_capacity(points.len() * samples.len());
+        let mut candidates: Vec<Candidate> = Vec::with_capacity(points.len() * samples.len());
         for point in &points {
             for sample in samples {
-                let table: toml::Table = point
-                    .iter()
-                    .chain(sample)
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
+                let table = nest_fields(point.iter().chain(sample));
                 let fields: RunFields = table
                     .try_into()
                     .map_err(|e: toml::de::Error| anyhow!("{}", e.message().trim()))?;
                 let spec = fields
                     .resolve()
                     .map_err(|e| anyhow!("experiment '{}': {e}", self.name))?;
-                candidates.push(Candidate {
-                    sample: sample.clone(),
-                    spec,
-                });
+                // An architecture axis of one model multiplies only that model's runs:
+                // the other model's runs it leaves the same, and they are listed once.
+                if !candidates.iter().any(|c| c.spec == spec) {
+                    candidates.push(Candidate {
+                        sample: sample.clone(),
+                        spec,
+                    });
+                }
             }
         }
+        self.check_scoped(&candidates)?;
         Ok(candidates)
+    }
+
+    /// Refuses an architecture field of a model that no run of the study trains.
+    fn check_scoped(&self, candidates: &[Candidate]) -> Result<()> {
+        let keys = self
+            .defaults
+            .keys()
+            .map(|k| ("defaults", k))
+            .chain(self.grid.iter().map(|(k, _)| ("grid", k)))
+            .chain(
+                self.search
+                    .iter()
+                    .flat_map(|s| s.fields.iter().map(|(k, _)| ("search", k))),
+            );
+        for (section, key) in keys {
+            let Some(model) = field_model(key) else { continue };
+            if !candidates.iter().any(|c| c.spec.model == model) {
+                let trained: Vec<String> = ModelKind::ALL
+                    .iter()
+                    .filter(|m| candidates.iter().any(|c| c.spec.model == **m))
+                    .map(|m| m.to_string())
+                    .collect();
+                bail!(
+                    "experiment '{}': {section}.{key} sets {model}'s architecture, but the study trains no {model} runs (model = {})",
+                    self.name,
+                    trained.join(", ")
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Data source, as written.

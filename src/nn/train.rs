@@ -6,7 +6,7 @@ use super::backend::Backend;
 use super::checkpoint;
 use super::model::{Model, ModelSpec};
 use crate::config::RunSpec;
-use crate::data::{Dataset, Split, CHANNELS, CLASSES, SAMPLES};
+use crate::data::{Dataset, Shape, Split};
 use crate::results::{summarize, EpochMetrics, Predictions, RunSummary};
 use anyhow::{bail, ensure, Context, Result};
 use dfdx::prelude::*;
@@ -53,6 +53,7 @@ pub struct Trainer<D: Backend> {
     val: Option<Split>,
     test: Split,
     data_fingerprint: String,
+    shape: Shape,
 }
 
 /// An RNG for one purpose of one epoch: a pure function of (seed, purpose, epoch), so a
@@ -69,17 +70,20 @@ const VALIDATION: u64 = 3;
 impl<D: Backend> Trainer<D> {
     /// A fresh run: model initialised from the seed, validation split carved out if asked.
     pub fn new(dev: D, config: RunSpec, data: &Dataset) -> Result<Self> {
-        let spec = ModelSpec::from(&config);
+        let spec = ModelSpec::new(&config, data.shape);
         ensure!(
             !data.train.is_empty() && !data.test.is_empty(),
             "{}: empty train or test split",
             data.description
         );
+        spec.check()
+            .map_err(|e| anyhow::anyhow!("{e} (data: {}, {})", data.description, data.shape))?;
         let model = Model::new(&dev, spec, &mut stream(config.seed, INIT, 0));
         let adam = Adam::new(&dev, adam_config(&config), &model.learnable_lengths());
-        check_hold_out(&data.train, config.val_fraction)?;
+        check_hold_out(&data.train, data.shape.classes, config.val_fraction)?;
         let (train, val) = hold_out(
             &data.train,
+            data.shape.classes,
             config.val_fraction as f32,
             &mut stream(config.seed, VALIDATION, 0),
         );
@@ -97,6 +101,7 @@ impl<D: Backend> Trainer<D> {
             val,
             test: data.test.clone(),
             data_fingerprint: data.fingerprint.clone(),
+            shape: data.shape,
         })
     }
 
@@ -116,7 +121,7 @@ impl<D: Backend> Trainer<D> {
         for batch in order.chunks(self.config.batch_size) {
             let Batch { x, targets, labels } = self.batch(&self.train, batch);
             let logits = self.model.forward(x.traced(Gradients::leaky()), true, &mut rng);
-            correct += count_correct(&logits.retaped::<NoneTape>().as_vec(), &labels);
+            correct += count_correct(&logits.retaped::<NoneTape>().as_vec(), self.shape.classes, &labels);
             let loss = cross_entropy_with_logits_loss(logits, targets);
             let loss_value = loss.retaped::<NoneTape>().as_vec()[0];
             if !loss_value.is_finite() {
@@ -167,8 +172,8 @@ impl<D: Backend> Trainer<D> {
             let Batch { x, targets, labels } = self.batch(split, batch);
             let logits = self.model.forward(x, false, &mut no_rng);
             let values = logits.as_vec();
-            correct += count_correct(&values, &labels);
-            predicted.extend(values.chunks(CLASSES).map(|row| arg_max(row) as u8));
+            correct += count_correct(&values, self.shape.classes, &labels);
+            predicted.extend(values.chunks(self.shape.classes).map(|row| arg_max(row) as u8));
             let loss = cross_entropy_with_logits_loss(logits, targets);
             loss_sum += loss.as_vec()[0] as f64 * batch.len() as f64;
         }
@@ -181,13 +186,18 @@ impl<D: Backend> Trainer<D> {
         let n = indices.len();
         let x: Vec<f32> = indices.iter().flat_map(|&i| split.trial(i).iter().copied()).collect();
         let labels: Vec<u8> = indices.iter().map(|&i| split.y[i]).collect();
+        let Shape {
+            channels,
+            samples,
+            classes,
+        } = self.shape;
         let onehot = labels
             .iter()
-            .flat_map(|&l| (0..CLASSES).map(move |c| (c == l as usize) as u8 as f32))
+            .flat_map(|&l| (0..classes).map(move |c| (c == l as usize) as u8 as f32))
             .collect();
         Batch {
-            x: self.dev.tensor_from_vec(x, (n, 1, CHANNELS, SAMPLES)),
-            targets: self.dev.tensor_from_vec(onehot, (n, CLASSES)),
+            x: self.dev.tensor_from_vec(x, (n, 1, channels, samples)),
+            targets: self.dev.tensor_from_vec(onehot, (n, classes)),
             labels,
         }
     }
@@ -268,7 +278,7 @@ impl<D: Backend> Trainer<D> {
     }
 }
 
-/// A mini-batch: input (n, 1, 2, 750), one-hot targets (n, 2) and the labels.
+/// A mini-batch: input (n, 1, C, T), one-hot targets (n, K) and the labels.
 struct Batch<D: Backend> {
     x: Tensor<super::ops::Shape4, f32, D>,
     targets: Tensor<(usize, usize), f32, D>,
@@ -276,13 +286,14 @@ struct Batch<D: Backend> {
 }
 
 /// Splits off a class-balanced validation set of `fraction` of each class.
-/// Checks that `fraction` of each class of `split` holds out at least one trial and leaves at
-/// least one to train on (as [`hold_out`] rounds), naming the counts it became.
-pub fn check_hold_out(split: &Split, fraction: f64) -> Result<()> {
+/// Checks that `fraction` of each of the `classes` classes of `split` holds out at least one
+/// trial and leaves at least one to train on (as [`hold_out`] rounds), naming the counts it
+/// became.
+pub fn check_hold_out(split: &Split, classes: usize, fraction: f64) -> Result<()> {
     if fraction <= 0.0 {
         return Ok(());
     }
-    for class in 0..CLASSES as u8 {
+    for class in 0..classes as u8 {
         let members = split.y.iter().filter(|&&y| y == class).count();
         let held = (members as f32 * fraction as f32).round() as usize;
         ensure!(
@@ -298,12 +309,12 @@ pub fn check_hold_out(split: &Split, fraction: f64) -> Result<()> {
     Ok(())
 }
 
-fn hold_out(split: &Split, fraction: f32, rng: &mut impl Rng) -> (Split, Option<Split>) {
+fn hold_out(split: &Split, classes: usize, fraction: f32, rng: &mut impl Rng) -> (Split, Option<Split>) {
     if fraction <= 0.0 {
         return (split.clone(), None);
     }
     let (mut train, mut val) = (Vec::new(), Vec::new());
-    for class in 0..CLASSES as u8 {
+    for class in 0..classes as u8 {
         let mut members: Vec<usize> = (0..split.len()).filter(|&i| split.y[i] == class).collect();
         members.shuffle(rng);
         let held = (members.len() as f32 * fraction).round() as usize;
@@ -320,9 +331,9 @@ fn arg_max(row: &[f32]) -> usize {
     (1..row.len()).fold(0, |best, c| if row[c] > row[best] { c } else { best })
 }
 
-fn count_correct(logits: &[f32], labels: &[u8]) -> usize {
+fn count_correct(logits: &[f32], classes: usize, labels: &[u8]) -> usize {
     logits
-        .chunks(CLASSES)
+        .chunks(classes)
         .zip(labels)
         .filter(|(row, &label)| arg_max(row) == label as usize)
         .count()

@@ -563,6 +563,8 @@ fn run_details(out: &mut String, run: &Run) -> Result<()> {
     pairs(out, &rows);
     writeln!(out, "<pre>{}</pre>", escape(&serde_json::to_string_pretty(config)?))?;
     if let Some(predictions) = &run.predictions {
+        // Classes as the data files number them (1..K).
+        let k = predictions.classes();
         let mut rows = Vec::new();
         for (name, at) in [
             ("final epoch", At::Final),
@@ -573,15 +575,19 @@ fn run_details(out: &mut String, run: &Run) -> Result<()> {
                 continue;
             }
             let m = predictions.confusion(at);
-            rows.push(vec![
-                name.to_string(),
-                m[0][0].to_string(),
-                m[0][1].to_string(),
-                m[1][0].to_string(),
-                m[1][1].to_string(),
-            ]);
+            let mut row = vec![name.to_string()];
+            row.extend(m.iter().flatten().map(|n| n.to_string()));
+            row.push(format!(
+                "{:.2}",
+                100.0 * predictions.balanced_accuracy(at).unwrap_or(0.0)
+            ));
+            row.push(format!("{:.3}", predictions.kappa(at).unwrap_or(0.0)));
+            rows.push(row);
         }
-        let header = ["confusion (true → predicted)", "0 → 0", "0 → 1", "1 → 0", "1 → 1"].map(String::from);
+        let mut header = vec!["confusion (label true → predicted)".to_string()];
+        header.extend((1..=k).flat_map(|t| (1..=k).map(move |p| format!("{t} → {p}"))));
+        header.push("balanced acc %".into());
+        header.push("Cohen's κ".into());
         table(out, &header, &rows);
     }
     if run.history.len() > 1 {

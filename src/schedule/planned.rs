@@ -62,8 +62,13 @@ pub fn plan(name: &str, specs: Vec<RunSpec>, data: &Dataset, runs_dir: &Path) ->
     fractions.sort_by(f64::total_cmp);
     fractions.dedup();
     for fraction in fractions {
-        crate::nn::train::check_hold_out(&data.train, fraction)
+        crate::nn::train::check_hold_out(&data.train, data.shape.classes, fraction)
             .map_err(|e| anyhow::anyhow!("experiment '{name}' on {}: {e}", data.description))?;
+    }
+    for spec in &specs {
+        crate::nn::model::ModelSpec::new(spec, data.shape)
+            .check()
+            .map_err(|e| anyhow::anyhow!("experiment '{name}' on {} ({}): {e}", data.description, data.shape))?;
     }
     let runs: Vec<PlannedRun> = specs
         .into_iter()

@@ -18,8 +18,8 @@ pub fn render(p: &Predictions) -> String {
     csv
 }
 
-/// Parses the file: trials 0, 1, … in order, classes 0 or 1, the best_val column all
-/// filled or all empty.
+/// Parses the file: trials 0, 1, … in order, classes 0..K−1 (K at most
+/// `data::dataset::MAX_CLASSES`), the best_val column all filled or all empty.
 pub fn parse(text: &str) -> Result<Predictions> {
     let mut lines = text.lines();
     if lines.next() != Some("trial,label,final,best_test,best_val") {
@@ -31,8 +31,15 @@ pub fn parse(text: &str) -> Result<Predictions> {
         let class = |k: usize| -> Result<Option<u8>> {
             match f.get(k).copied() {
                 Some("") if k == 4 => Ok(None),
-                Some(v @ ("0" | "1")) => Ok(Some(v.parse()?)),
-                _ => bail!("line {}: field {k} is not a class (0 or 1)", i + 2),
+                Some(v) => match v.parse::<u8>() {
+                    Ok(c) if (c as usize) < crate::data::dataset::MAX_CLASSES && v == c.to_string() => Ok(Some(c)),
+                    _ => bail!(
+                        "line {}: field {k} is not a class (0 to {})",
+                        i + 2,
+                        crate::data::dataset::MAX_CLASSES - 1
+                    ),
+                },
+                None => bail!("line {}: field {k} is missing", i + 2),
             }
         };
         if f.len() != 5 || f[0].parse::<usize>().ok() != Some(i) {
@@ -67,7 +74,7 @@ mod tests {
         assert_eq!(parse(&render(&p)).unwrap(), p);
         assert_eq!(p.accuracy(At::Final), Some(0.75));
         assert_eq!(p.accuracy(At::BestVal), None);
-        assert_eq!(p.confusion(At::Final), [[2, 0], [1, 1]]);
+        assert_eq!(p.confusion(At::Final), vec![vec![2, 0], vec![1, 1]]);
         assert_eq!(p.correct(At::Final), vec![1, 1, 0, 1]);
         assert!(parse("trial,label,final,best_test,best_val\n0,1,2,1,\n").is_err());
     }
