@@ -26,6 +26,9 @@ pub const EPOCHS: &str = "epochs";
 /// (every training setting but the seed, and the data), so runs that differ in any setting are
 /// never pooled.
 pub const CONFIG: &str = "config";
+/// The architecture fields of a run's model that differ from the lab's
+/// (`eegnet.f1=8 eegnet.kernel=33`; empty for the lab's architecture).
+pub const ARCHITECTURE: &str = "architecture";
 /// The run's state (done, partial, stopped, failed, …).
 pub const STATUS: &str = "status";
 /// The early-stopping rung (1 = first) that stopped a run; empty for others.

@@ -149,6 +149,7 @@ pub fn page(
     )?;
     let frame = summary::runs_frame(runs)?;
     if frame.height() > 0 {
+        let group_by = &summary::shown_group_by(&frame, group_by);
         let (header, rows) = summary::display_grouped(&summary::grouped(&frame, group_by)?, group_by)?;
         out.push_str("<div class=\"scroll\">\n<table class=\"sortable\">\n<caption>Means over each configuration's done runs (partial, failed and stopped runs are counted, not averaged); click a heading to sort</caption>\n");
         rows_of(&mut out, &header, &rows);

@@ -17,6 +17,7 @@ use anyhow::Result;
 /// The grouped summary of `runs` in `format` (shared by `eegrun run` and `summarize`).
 pub fn render_summary(runs: &[Run], group_by: &[String], filters: &[String], format: Format) -> Result<String> {
     let frame = summary::filter(summary::runs_frame(runs)?, filters)?;
+    let group_by = &summary::shown_group_by(&frame, group_by);
     let mut grouped = summary::grouped(&frame, group_by)?;
     Ok(match format {
         Format::Table => summary::render_text(&summary::display_grouped(&grouped, group_by)?, false),

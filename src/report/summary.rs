@@ -102,6 +102,7 @@ pub fn runs_frame(runs: &[Run]) -> Result<DataFrame> {
             col::WALL_SECONDS.into(),
             float(&|r| Some((r.status.seconds * 10.0).round() / 10.0)),
         ),
+        Column::new(col::ARCHITECTURE.into(), text(&|r| r.record.config.architecture())),
     ];
     Ok(DataFrame::new_infer_height(columns)?)
 }
@@ -172,6 +173,26 @@ fn mean_std(values: &[f64]) -> (Option<f64>, Option<f64>) {
     }
     let mean = values.iter().sum::<f64>() / values.len() as f64;
     (Some(mean), super::stats::sample_sd(values))
+}
+
+/// The grouping shown for `by`: the default grouping gains the architecture column (before
+/// `config`) where some run's architecture is not the lab's, so its tables name it.
+pub fn shown_group_by(df: &DataFrame, by: &[String]) -> Vec<String> {
+    let mut by = by.to_vec();
+    let default = by.iter().map(String::as_str).eq(DEFAULT_GROUP_BY.iter().copied());
+    let varied = df
+        .column(col::ARCHITECTURE)
+        .ok()
+        .and_then(|c| {
+            c.str()
+                .ok()
+                .map(|s| (0..s.len()).any(|i| s.get(i).is_some_and(|v| !v.is_empty())))
+        })
+        .unwrap_or(false);
+    if default && varied {
+        by.insert(by.len() - 1, col::ARCHITECTURE.to_string());
+    }
+    by
 }
 
 /// Per group of equal `by` values (sorted by them): number of runs and seeds, the states
