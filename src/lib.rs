@@ -2,9 +2,11 @@
 #![warn(missing_docs)]
 
 pub mod atomic_write;
+pub mod bounded_read;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod escape;
 pub mod experiment;
 pub mod machine;
 pub mod nn;

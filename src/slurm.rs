@@ -211,6 +211,7 @@ fn sbatch(args: &[String], script: &Path) -> Result<String> {
 /// A new folder `<time>[-K]` under `jobs` that no other submission holds (`create_dir` fails
 /// when the folder exists, so two submissions in the same second get two folders).
 fn claim_job_dir(jobs: &Path) -> Result<PathBuf> {
+    crate::atomic_write::own_folder(jobs)?;
     std::fs::create_dir_all(jobs).with_context(|| format!("{}: cannot create", jobs.display()))?;
     let time = now_unix();
     for k in 0..1000 {

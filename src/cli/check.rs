@@ -29,15 +29,17 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
             Err(e) => return Err(e.context("refusing to replace it: fix or remove it first")),
         };
         let tolerance = tolerance.or(old.as_ref().map(|b| b.tolerance)).unwrap_or(3.0);
-        let before = old.as_ref().map_or(0, |b| b.entries.len());
-        let baseline: Baseline = gate::merged(old, &current, tolerance);
+        let (baseline, counts): (Baseline, _) = gate::merged(old, &current, tolerance);
         gate::save(&args.baseline, &baseline)?;
-        let kept = baseline.entries.len() - current.len();
+        let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         println!(
-            "recorded {} configurations in {} (tolerance {tolerance} points); kept {kept} recorded before that these runs do not have ({before} before, {} now)",
-            current.len(),
+            "recorded {} of {} in {} (tolerance {tolerance} points); kept {} recorded before that these runs do not replace ({} before, {} now)",
+            plural(counts.written, "seed", "seeds"),
+            plural(current.len(), "configuration", "configurations"),
             args.baseline.display(),
-            baseline.entries.len()
+            plural(counts.kept, "seed", "seeds"),
+            plural(counts.before, "seed", "seeds"),
+            plural(counts.after, "seed", "seeds"),
         );
         return Ok(());
     }

@@ -1,7 +1,7 @@
 //! `eegrun report`: one self-contained HTML page of the runs (see `report::html`).
 
 use super::args::ReportArgs;
-use crate::atomic_write::write_atomic;
+use crate::atomic_write::write_output;
 use crate::report::html;
 use crate::store::now_unix;
 use anyhow::Result;
@@ -18,7 +18,7 @@ pub(super) fn command(args: ReportArgs) -> Result<()> {
         made_unix: now_unix(),
     };
     let page = html::page(selected, &selection.studies(), warnings, &args.group_by, &provenance)?;
-    write_atomic(&args.output, page.as_bytes())?;
+    write_output(&args.output, page.as_bytes())?;
     eprintln!(
         "wrote {} ({} runs, {} kB)",
         args.output.display(),

@@ -85,11 +85,23 @@ pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset, s
             .filter(|r| planned_state(r) != RunState::Done)
             .map(|r| format!("{} {}", r.id(), planned_state(r)))
             .collect();
+        if broken.is_empty() {
+            // Every run is done now, yet this process could not take the round: another
+            // process held its runs and decided it.
+            bail!(
+                "round {}: another eegrun process held this study's runs; nothing is lost — rerun to go on from the finished rounds",
+                result.rounds
+            );
+        }
         broken.iter().for_each(|line| println!("{line}"));
         bail!(
-            "round {}: {} runs did not finish (listed above); rerun, or --retry-failed",
+            "round {}: {} did not finish (listed above); rerun, or --retry-failed",
             result.rounds,
-            broken.len()
+            if broken.len() == 1 {
+                "1 run".to_string()
+            } else {
+                format!("{} runs", broken.len())
+            }
         );
     }
     let infos = finished(&last);

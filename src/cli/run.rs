@@ -78,13 +78,22 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
         bail!("{unfinished} runs did not finish: {first}");
     }
     if unfinished > 0 {
+        let held = outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::Skipped(why) if why.starts_with("another eegrun process")))
+            .count();
+        let why = if args.retry_failed {
+            "--retry-failed trains only failed runs; run without it for the rest".to_string()
+        } else if held > 0 {
+            format!("{held} held by another eegrun process; rerun when it is done")
+        } else if args.fail_fast {
+            "--fail-fast stopped them".to_string()
+        } else {
+            "their states are listed by --dry-run".to_string()
+        };
         bail!(
-            "{unfinished} runs did not finish ({})",
-            if args.retry_failed {
-                "--retry-failed trains only failed runs; run without it for the rest"
-            } else {
-                "another process holds them, or --fail-fast stopped them"
-            }
+            "{unfinished} {} did not finish ({why})",
+            if unfinished == 1 { "run" } else { "runs" }
         );
     }
     Ok(())

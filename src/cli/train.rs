@@ -2,7 +2,7 @@
 //! checkpoints), printing each epoch.
 
 use super::args::TrainArgs;
-use crate::atomic_write::write_atomic;
+use crate::atomic_write::write_output;
 use crate::config::RunFields;
 use crate::data::Source;
 use crate::results::{summarize, EpochMetrics};
@@ -94,7 +94,7 @@ pub(super) fn command(args: TrainArgs) -> Result<()> {
     }
     if let Some(path) = &args.metrics {
         let json = serde_json::json!({"config": spec, "summary": summary, "history": history});
-        write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
+        write_output(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
     }
     Ok(())
 }

@@ -163,7 +163,12 @@ pub fn load_dir(dir: &Path) -> Result<Dataset> {
     let test = load_split(dir, &test_files)?;
     let shape = shape_of(dir, &train, &test)?;
     let test_subjects = match test_files[..] {
-        [single] if single == PAIR[1] => subjects::read(dir, test.split.len())?,
+        [single] if single == PAIR[1] => {
+            // The training split's file is read by the same strict reader, so a damaged one
+            // is found before any run relies on it.
+            subjects::read_file(dir, subjects::TRAIN_FILE, train.split.len())?;
+            subjects::read(dir, test.split.len())?
+        }
         _ => None,
     };
     let mut data = Dataset::new(

@@ -255,7 +255,8 @@ fn check_field(key: &str, value: &Value) -> Result<(), String> {
 impl Experiment {
     /// Reads and validates an experiment file.
     pub fn load(path: &Path) -> Result<Self> {
-        let source = std::fs::read_to_string(path).map_err(|e| anyhow!("{}: cannot read: {e}", path.display()))?;
+        let source = crate::bounded_read::read_text(path, crate::bounded_read::RECORD_LIMIT)?
+            .ok_or_else(|| anyhow!("{}: cannot read: no such file", path.display()))?;
         Self::parse(path, &source)
     }
 
@@ -478,6 +479,12 @@ impl Experiment {
                     .set_option(option, &value)
                     .map_err(|m| anyhow!("--set {key}: {m}"))?;
                 continue;
+            }
+            if key == "seed" && self.seed_rounds.is_some() {
+                bail!(
+                    "--set {key}: experiment '{}' chooses its seeds in rounds ([seeds] until = \"decided\"); change [seeds] start, step or max instead",
+                    self.name
+                );
             }
             self.grid.retain(|(k, _)| k != key);
             if let Some(search) = &mut self.search {

@@ -651,7 +651,13 @@ pub fn p_text(p: f64) -> String {
 /// equivalence p where that is the question.
 fn evidence(c: &Comparison, equivalence: bool) -> String {
     let Some((low, high)) = c.interval else {
-        return format!("({} seed, {} test trials: no interval)", c.seeds, c.trials);
+        if c.seeds < 2 {
+            return format!("({} seed, {} test trials: no interval)", c.seeds, c.trials);
+        }
+        return format!(
+            "({} seeds, {} test trials: every seed and trial shows the same difference, no spread to judge it by: no interval)",
+            c.seeds, c.trials
+        );
     };
     let test = if equivalence {
         format!(

@@ -10,7 +10,8 @@
 //! but the seed, and the data's fingerprint), recorded as `configuration`; baselines
 //! recorded before it are matched by their shorter key, with a warning. Two finished runs of
 //! one configuration and seed are refused; a recorded seed with no finished run fails the
-//! check; `--update` replaces the configurations it records and keeps the others.
+//! check; `--update` adds or replaces the (configuration, seed) pairs of finished runs and
+//! keeps every other recorded pair; a seed recorded twice is refused.
 
 use super::columns;
 use crate::store::read::Run;
@@ -173,18 +174,70 @@ fn matching<'a>(recorded: &Entry, current: &'a [Entry]) -> Option<&'a Entry> {
     }
 }
 
-/// The baseline after recording `current`: its configurations replaced or added, every
-/// other configuration kept (a filtered update never drops what it did not see).
-pub fn merged(old: Option<Baseline>, current: &[Entry], tolerance: f64) -> Baseline {
-    let mut entries: Vec<Entry> = old
-        .map(|b| b.entries)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|e| matching(e, current).is_none())
-        .collect();
-    entries.extend(current.iter().cloned());
+/// What [`merged`] did, counted in (configuration, seed) pairs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// Pairs written from the finished runs (new or replacing a recorded value).
+    pub written: usize,
+    /// Recorded pairs kept because no finished run replaced them.
+    pub kept: usize,
+    /// Pairs in the baseline before and after.
+    pub before: usize,
+    /// See `before`.
+    pub after: usize,
+}
+
+/// The baseline after recording `current`: a set of (configuration, seed). Each finished
+/// run's seed is added or replaces its recorded value; every recorded seed that no finished
+/// run replaces is kept — of the configurations these runs have too, and of every other (a
+/// filtered update, or one after a failed run, never drops what it did not see). An entry of
+/// means only (eegrun 0.1) is replaced by the runs' seeds.
+pub fn merged(old: Option<Baseline>, current: &[Entry], tolerance: f64) -> (Baseline, Recorded) {
+    let old = old.map(|b| b.entries).unwrap_or_default();
+    let pairs = |entries: &[Entry]| {
+        entries
+            .iter()
+            .map(|e| {
+                if e.per_seed.is_empty() {
+                    e.runs
+                } else {
+                    e.per_seed.len()
+                }
+            })
+            .sum::<usize>()
+    };
+    let mut counts = Recorded {
+        before: pairs(&old),
+        written: current.iter().map(|e| e.per_seed.len()).sum(),
+        ..Recorded::default()
+    };
+    let mut entries: Vec<Entry> = old.iter().filter(|e| matching(e, current).is_none()).cloned().collect();
+    counts.kept = pairs(&entries);
+    for now in current {
+        let mut per_seed = now.per_seed.clone();
+        if let Some(recorded) = old.iter().find(|e| matching(e, std::slice::from_ref(now)).is_some()) {
+            let kept: Vec<SeedResult> = recorded
+                .per_seed
+                .iter()
+                .filter(|r| !per_seed.iter().any(|c| c.seed == r.seed))
+                .cloned()
+                .collect();
+            counts.kept += kept.len();
+            per_seed.extend(kept);
+        }
+        per_seed.sort_by_key(|r| r.seed);
+        let mean = |f: fn(&SeedResult) -> f64| per_seed.iter().map(f).sum::<f64>() / per_seed.len() as f64;
+        entries.push(Entry {
+            runs: per_seed.len(),
+            best_test_acc: mean(|r| r.best_test_acc),
+            final_test_acc: mean(|r| r.final_test_acc),
+            per_seed,
+            ..now.clone()
+        });
+    }
     entries.sort_by(|a, b| a.key.cmp(&b.key));
-    Baseline { tolerance, entries }
+    counts.after = pairs(&entries);
+    (Baseline { tolerance, entries }, counts)
 }
 
 /// Two-sided 95% quantiles of Student's t for 1–30 degrees of freedom.
@@ -307,7 +360,9 @@ pub fn check_tolerance(tolerance: f64) -> Result<f64> {
 /// Reads a baseline file, refusing one that could not fail a check: no entries, a bad
 /// tolerance, accuracies outside 0–100 or non-finite, or a key recorded twice.
 pub fn load(path: &Path) -> Result<Baseline> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read baseline", path.display()))?;
+    let text = crate::bounded_read::read_text(path, crate::bounded_read::TABLE_LIMIT)
+        .with_context(|| format!("{}: cannot read baseline", path.display()))?
+        .with_context(|| format!("{}: cannot read baseline: no such file", path.display()))?;
     let baseline: Baseline =
         serde_json::from_str(&text).with_context(|| format!("{}: not a valid baseline file", path.display()))?;
     let bad = |what: String| anyhow::anyhow!("{}: not a valid baseline file: {what}", path.display());
@@ -326,6 +381,13 @@ pub fn load(path: &Path) -> Result<Baseline> {
                     e.key
                 )));
             }
+        }
+        let mut seeds = std::collections::HashSet::new();
+        if let Some(twice) = e.per_seed.iter().find(|r| !seeds.insert(r.seed)) {
+            return Err(bad(format!(
+                "'{}': seed {} recorded twice (a baseline is a set of configurations and seeds)",
+                e.key, twice.seed
+            )));
         }
         let seeds_ok = e.per_seed.is_empty() || e.per_seed.len() == e.runs;
         let finite = e
@@ -437,10 +499,25 @@ mod tests {
             tolerance: 2.0,
             entries: vec![entry("k", &[75.0]), entry("other", &[60.0])],
         };
-        let after = merged(Some(two), &[entry("k", &[70.0])], 2.0);
+        let (after, counts) = merged(Some(two), &[entry("k", &[70.0])], 2.0);
         let keys: Vec<&str> = after.entries.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["k", "other"]);
         assert_eq!(after.entries[0].final_test_acc, 70.0);
+        assert_eq!((counts.written, counts.kept, counts.before, counts.after), (1, 1, 2, 2));
+        // Seeds 0-2 recorded; only seed 0 finished now: seeds 1 and 2 stay recorded.
+        let three = Baseline {
+            tolerance: 2.0,
+            entries: vec![entry("k", &[75.0, 76.0, 77.0])],
+        };
+        let (after, counts) = merged(Some(three), &[entry("k", &[70.0])], 2.0);
+        let seeds: Vec<(u64, f64)> = after.entries[0]
+            .per_seed
+            .iter()
+            .map(|r| (r.seed, r.final_test_acc))
+            .collect();
+        assert_eq!(seeds, [(0, 70.0), (1, 76.0), (2, 77.0)]);
+        assert_eq!(after.entries[0].runs, 3);
+        assert_eq!((counts.written, counts.kept, counts.before, counts.after), (1, 2, 3, 3));
     }
 
     #[test]

@@ -22,29 +22,7 @@ pub struct Provenance {
     pub made_unix: u64,
 }
 
-/// `text` with the five XML-special characters escaped, and the characters XML forbids
-/// (control characters but tab and line ends, NUL included) or that reorder text (bidi
-/// controls, which can make "evil" render as "live") shown as `[U+XXXX]`.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c.is_control()
-                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{fffe}' | '\u{ffff}') =>
-            {
-                out.push_str(&format!("[U+{:04X}]", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::escape::html as escape;
 
 const STYLE: &str = "
 body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.45; }
@@ -400,10 +378,15 @@ fn search_sections(out: &mut String, runs: &[Run], figures: &mut Vec<(String, St
             let best = d["scores"][0][1]
                 .as_f64()
                 .map_or("-".into(), |v| format!("{:.2}%", 100.0 * v));
+            // A count as written, or "?" where the record holds anything else.
+            let count = |key: &str| d[key].as_u64().map_or("?".to_string(), |v| v.to_string());
             writeln!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{scores}</td><td>{best}</td><td>{promoted}</td><td>{}</td></tr>",
-                d["round"], d["rung"], d["epoch"], scores.saturating_sub(promoted)
+                count("round"),
+                count("rung"),
+                count("epoch"),
+                scores.saturating_sub(promoted)
             )?;
         }
         out.push_str("</table></div>\n");

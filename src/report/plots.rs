@@ -177,8 +177,10 @@ fn area_of<DB: DrawingBackend, X: Ranged, Y: Ranged>(chart: &ChartContext<DB, Ca
     (x.start, y.start, x.end, y.end)
 }
 
-/// `text` shortened with "…" until it fits `width` pixels in the sans-serif font of `size`.
+/// `text` with its hidden characters shown (`escape::visible`), shortened with "…" until it
+/// fits `width` pixels in the sans-serif font of `size`.
 fn fit<DB: DrawingBackend>(area: &Area<DB>, text: &str, size: u32, width: u32) -> String {
+    let text = &crate::escape::visible(text);
     let style: TextStyle = ("sans-serif", size).into();
     let wide = |t: &str| area.estimate_text_size(t, &style).is_ok_and(|(w, _)| w > width);
     if !wide(text) {
@@ -316,6 +318,7 @@ pub fn search_figure_stem(name: &str) -> String {
 /// Draws every figure the runs support into `dir` as PNG and SVG; returns the files written.
 pub fn write_all(runs: &[Run], studies: &[findings::Study], dir: &Path) -> Result<Vec<PathBuf>> {
     register_font();
+    crate::atomic_write::own_folder(dir)?;
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     for (stem, plot) in plots(runs, studies) {
@@ -624,7 +627,7 @@ where
         .y_label_area_size(label_width + 24)
         .build_cartesian_2d(-reach..reach, -0.5..(n as f64 - 0.5))
         .map_err(|e| err(&e))?;
-    let labels: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let labels: Vec<String> = rows.iter().map(|r| crate::escape::visible(&r.0)).collect();
     chart
         .configure_mesh()
         .y_labels(n)

@@ -14,8 +14,13 @@
 //!   noise shrink with seeds, the cluster part — the test set's own sampling — does not;
 //! - t = d̄ / √V on Satterthwaite's degrees of freedom gives the two-sided p-value (A ≠ B)
 //!   and, with the margin ±R, the equivalence p-value (two one-sided tests). With two seeds,
-//!   V = s²/n + (cluster part)⁺ (s² of the two per-seed differences) on one degree of
-//!   freedom: the simulation found the general form too liberal or too timid there;
+//!   V = max(s²/n, interaction) + (cluster part)⁺ (s² of the two per-seed differences) on one
+//!   degree of freedom: the simulation found the general form too liberal or too timid
+//!   there, and two seeds that show the very same difference (s² = 0) still carry each
+//!   seed's trial noise, which the interaction measures (tests/decision_rule.rs, near-identical
+//!   configurations). A variance of 0 — every seed and cluster shows the same difference —
+//!   decides nothing but identity: a difference of exactly 0 on every trial is equivalent,
+//!   any other is undecided;
 //! - Holm's correction runs over the study's declared family, separately for the two tests.
 //!
 //! Verdicts: "A better" (or "B better") when the adjusted difference p < α; else
@@ -109,27 +114,45 @@ impl Comparison {
     }
 
     /// Seeds that would detect a true difference of ±rope with 80% power at the family's
-    /// Holm-first level (normal approximation): `Ok(n)`, or `Err(reason)` when no seed count
-    /// can (the test trials alone leave too wide an interval) or when one seed cannot tell.
+    /// Holm-first level: the smallest n with rope ≥ (t(1 − level/2) + t(power)) · √V(n),
+    /// t on n − 1 degrees of freedom (the rule's own at two seeds; Satterthwaite's are at
+    /// least as many from three on), V(n) the per-seed variance over n plus the test set's
+    /// part. `Ok(n)` (more than [`MOST_SEEDS`] as `MOST_SEEDS + 1`), or `Err(reason)` when no
+    /// seed count can or when one seed cannot tell.
     pub fn seeds_needed(&self) -> Result<usize, String> {
-        if self.seeds < 2 {
+        if self.seeds < 2 || !self.per_seed_variance.is_finite() {
             return Err("one seed shows no seed-to-seed spread, train at least 2".into());
         }
         let level = self.alpha / self.family.max(1) as f64;
+        let detects = |n: usize| {
+            let df = (n - 1) as f64;
+            let quantiles = t_quantile(1.0 - level / 2.0, df) + t_quantile(POWER, df);
+            quantiles * (self.per_seed_variance / n as f64 + self.fixed_variance).sqrt() <= self.rope
+        };
         let z = normal_quantile(1.0 - level / 2.0) + normal_quantile(POWER);
-        let room = (self.rope / z).powi(2) - self.fixed_variance;
-        if room <= 0.0 {
+        if z * self.fixed_variance.sqrt() >= self.rope {
             return Err(format!(
-                "no seed count can: the test set alone leaves ±{:.2} points",
+                "no seed count can: with the test set's own variance alone, the smallest difference detectable with 80% power is ±{:.2} points",
                 100.0 * z * self.fixed_variance.sqrt()
             ));
         }
-        let needed = (self.per_seed_variance / room).ceil().max(2.0);
-        Ok(if needed > MOST_SEEDS as f64 {
-            MOST_SEEDS + 1
-        } else {
-            needed as usize
-        })
+        if detects(2) {
+            return Ok(2);
+        }
+        if !detects(MOST_SEEDS) {
+            return Ok(MOST_SEEDS + 1);
+        }
+        // Bisection: detects(high) holds, detects(low) does not.
+        let (mut low, mut high) = (2, MOST_SEEDS);
+        while high - low > 1 {
+            let mid = (low + high) / 2;
+            if detects(mid) {
+                high = mid;
+            } else {
+                low = mid;
+            }
+        }
+        Ok(high)
     }
 }
 
@@ -227,23 +250,30 @@ pub fn compare(a: &[Vec<u8>], b: &[Vec<u8>], cluster: &[usize], rope: f64, alpha
     // With two seeds the clipped seed part is too unstable: the seed means' own variance
     // (which holds the interaction) stands in for both (tests/decision_rule.rs).
     let variance = if n == 2 {
-        v_seed + cluster_part
+        v_seed.max(v_interaction) + cluster_part
     } else {
         seed_part + v_interaction + cluster_part
     };
     out.seed_mean_variance = v_seed;
     out.interaction_variance = v_interaction;
-    out.per_seed_variance = nf * if n == 2 { v_seed } else { seed_part + v_interaction };
+    out.per_seed_variance = nf
+        * if n == 2 {
+            v_seed.max(v_interaction)
+        } else {
+            seed_part + v_interaction
+        };
     out.fixed_variance = cluster_part;
     if variance <= 0.0 {
-        // Identical differences on every seed and cluster: the difference is known exactly.
-        out.se = Some(0.0);
-        out.df = f64::INFINITY;
-        out.interval = Some((difference, difference));
-        out.p = if difference == 0.0 { 1.0 } else { 0.0 };
-        out.p_equivalent = if difference.abs() < rope { 0.0 } else { 1.0 };
-        out.p_adjusted = out.p;
-        out.p_equivalent_adjusted = out.p_equivalent;
+        // Every seed and cluster shows the same difference: the data show no spread to
+        // judge a nonzero difference by (no verdict from a variance of 0); a difference of
+        // exactly 0 on every trial of every seed is the same predictions, equivalent.
+        if a == b {
+            out.se = Some(0.0);
+            out.df = f64::INFINITY;
+            out.interval = Some((0.0, 0.0));
+            out.p_equivalent = 0.0;
+            out.p_equivalent_adjusted = 0.0;
+        }
         return out;
     }
     // Satterthwaite over the three mean squares; with two seeds, their one degree of
@@ -260,7 +290,8 @@ pub fn compare(a: &[Vec<u8>], b: &[Vec<u8>], cluster: &[usize], rope: f64, alpha
     let half = t_quantile(1.0 - alpha / 2.0, df) * se;
     out.se = Some(se);
     out.df = df;
-    out.interval = Some((difference - half, difference + half));
+    // A difference of accuracies lies in [−1, 1]; so does its interval.
+    out.interval = Some(((difference - half).max(-1.0), (difference + half).min(1.0)));
     out.p = (2.0 * (1.0 - t_cdf((difference / se).abs(), df))).min(1.0);
     let below = 1.0 - t_cdf((difference + rope) / se, df);
     let above = t_cdf((difference - rope) / se, df);

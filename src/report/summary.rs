@@ -395,6 +395,9 @@ pub fn display_grouped(g: &DataFrame, by: &[String]) -> Result<(Vec<String>, Vec
 
 /// Renders header + rows as an aligned text table or a Markdown table.
 pub fn render_text((header, rows): &(Vec<String>, Vec<Vec<String>>), markdown: bool) -> String {
+    // Cells come from records (experiment names, settings): hidden characters shown.
+    let shown = |cells: &[String]| cells.iter().map(|c| crate::escape::visible(c)).collect::<Vec<_>>();
+    let (header, rows) = (&shown(header), &rows.iter().map(|r| shown(r)).collect::<Vec<_>>());
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
             rows.iter()

@@ -81,6 +81,11 @@ pub fn plan(name: &str, specs: Vec<RunSpec>, data: &Dataset, runs_dir: &Path) ->
             }
         })
         .collect();
+    // Temporary files a killed writer left (`kill -9` mid-write) go now; a live one's stay.
+    for run in &runs {
+        crate::atomic_write::remove_stale_temporaries(&run.dir.path);
+    }
+    crate::atomic_write::remove_stale_temporaries(&runs_dir.join(name));
     let mut ids: Vec<&str> = runs.iter().map(|r| r.dir.path.to_str().unwrap_or_default()).collect();
     ids.sort_unstable();
     let before = ids.len();

@@ -15,6 +15,7 @@ pub mod study;
 pub mod writer;
 
 use crate::atomic_write::write_atomic;
+use crate::bounded_read::{read_regular, RECORD_LIMIT, TABLE_LIMIT};
 pub use crate::results::{summarize, EpochMetrics, Predictions, RunSummary};
 use anyhow::{Context, Result};
 use fs2::FileExt;
@@ -290,7 +291,8 @@ pub fn state_of(status: Option<&Status>, metrics: &Metrics, predictions: Option<
             };
             match disagreement(status, metrics).or_else(predictions_problem) {
                 Some(why) => RunState::Inconsistent(why),
-                None if status.state == State::Done => RunState::Done,
+                // Stopped after its every epoch is done, whatever the status says.
+                None if status.state == State::Done || history.len() >= status.epochs => RunState::Done,
                 None => RunState::Stopped {
                     done: history.len(),
                     epochs: status.epochs,
@@ -369,14 +371,13 @@ impl RunDir {
     /// does not exist).
     pub fn read_predictions(&self) -> Result<Option<(Predictions, String)>> {
         let path = self.predictions();
-        match std::fs::read(&path) {
-            Ok(bytes) => {
+        match read_regular(&path, RECORD_LIMIT)? {
+            Some(bytes) => {
                 let text = std::str::from_utf8(&bytes).with_context(|| format!("{}: not text", path.display()))?;
                 let p = predictions::parse(text).with_context(|| format!("{}", path.display()))?;
                 Ok(Some((p, sha256_hex(&bytes))))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("{}: cannot read", path.display())),
+            None => Ok(None),
         }
     }
 
@@ -400,12 +401,11 @@ impl RunDir {
     /// Parses `name` in the run folder; `None` when the file does not exist.
     fn read_json<T: serde::de::DeserializeOwned>(&self, name: &str, what: &str) -> Result<Option<T>> {
         let path = self.path.join(name);
-        match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(
+        match read_regular(&path, RECORD_LIMIT)? {
+            Some(bytes) => Ok(Some(
                 serde_json::from_slice(&bytes).with_context(|| format!("{}: damaged {what} file", path.display()))?,
             )),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("{}: cannot read", path.display())),
+            None => Ok(None),
         }
     }
 
@@ -435,16 +435,15 @@ impl RunDir {
     /// The epochs in `metrics.csv` (none when the file does not exist) and its checksum.
     pub fn read_metrics(&self) -> Result<Metrics> {
         let path = self.metrics();
-        match std::fs::read(&path) {
-            Ok(bytes) => {
+        match read_regular(&path, TABLE_LIMIT)? {
+            Some(bytes) => {
                 let text = std::str::from_utf8(&bytes).with_context(|| format!("{}: not text", path.display()))?;
                 Ok(Metrics {
                     history: metrics::parse(text).with_context(|| format!("{}", path.display()))?,
                     sha256: sha256_hex(&bytes),
                 })
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Metrics::default()),
-            Err(e) => Err(e).with_context(|| format!("{}: cannot read", path.display())),
+            None => Ok(Metrics::default()),
         }
     }
 

@@ -128,15 +128,25 @@ pub fn declarations(runs: &[Run]) -> (BTreeMap<PathBuf, Declaration>, Vec<String
             Err(e) => warnings.push(format!("{e:#}")),
         }
         let search = folder.join(search_record::FILE);
-        if let Ok(bytes) = std::fs::read(&search) {
-            declaration.is_search = true;
-            match serde_json::from_slice::<serde_json::Value>(&bytes) {
-                Ok(v) => {
-                    declaration.chosen = v["chosen"].as_str().map(String::from);
-                    declaration.search = Some(v);
+        match crate::bounded_read::read_regular(&search, crate::bounded_read::RECORD_LIMIT) {
+            Ok(None) => {}
+            // A grid study declares itself in study.json; a search.json beside it is not
+            // this folder's (copied in, or left by an earlier search of the same name).
+            Ok(Some(_)) if declaration.study.is_some() => warnings.push(format!(
+                "{}: ignored: this folder's study.json declares a grid study, not a search",
+                search.display()
+            )),
+            Ok(Some(bytes)) => {
+                declaration.is_search = true;
+                match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                    Ok(v) => {
+                        declaration.chosen = v["chosen"].as_str().map(String::from);
+                        declaration.search = Some(v);
+                    }
+                    Err(e) => warnings.push(format!("{}: not a search record: {e}", search.display())),
                 }
-                Err(e) => warnings.push(format!("{}: not a search record: {e}", search.display())),
             }
+            Err(e) => warnings.push(format!("{e:#}")),
         }
         out.insert(folder.to_path_buf(), declaration);
     }

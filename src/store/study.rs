@@ -4,6 +4,7 @@
 
 use super::configuration_key;
 use crate::atomic_write::write_atomic;
+use crate::bounded_read::{read_regular, RECORD_LIMIT};
 use crate::config::{RunSpec, SeedRounds};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -61,14 +62,63 @@ pub fn write(runs_dir: &Path, experiment: &str, study: &StudyFile) -> Result<()>
     write_atomic(&path(runs_dir, experiment), &serde_json::to_vec_pretty(study)?)
 }
 
-/// The declaration in the experiment folder `dir`, if it has one.
+/// The most test trials whose subjects a declaration may list.
+const MOST_TRIALS: usize = 10_000_000;
+
+impl StudyFile {
+    /// Checks every value against the ranges the experiment file has (α in (0, 0.5], rope
+    /// in [0, 1) as a fraction, seed rounds within `[seeds]`'s limits, subject ids numbered
+    /// 0, 1, … in order of first appearance); the message names the field and the value.
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.alpha > 0.0 && self.alpha <= 0.5) {
+            return Err(format!("alpha {}: expected a level in (0, 0.5]", self.alpha));
+        }
+        if !(self.rope.is_finite() && (0.0..1.0).contains(&self.rope)) {
+            return Err(format!(
+                "rope {}: expected a margin in [0, 1) (a fraction of accuracy; 0.01 = 1 point)",
+                self.rope
+            ));
+        }
+        if let Some(r) = self.seed_rounds {
+            if !(r.start >= 2 && r.step >= 1 && r.start <= r.max && r.max <= 1000) {
+                return Err(format!(
+                    "seed_rounds {r:?}: expected start ≥ 2, step ≥ 1 and start ≤ max ≤ 1000"
+                ));
+            }
+        }
+        if let Some(subjects) = &self.test_subjects {
+            if subjects.len() > MOST_TRIALS {
+                return Err(format!(
+                    "test_subjects: {} entries, more than {MOST_TRIALS}",
+                    subjects.len()
+                ));
+            }
+            let mut next = 0u32;
+            for (i, &s) in subjects.iter().enumerate() {
+                if s > next {
+                    return Err(format!(
+                        "test_subjects[{i}] = {s}: subjects are numbered 0, 1, … in order of first appearance (expected at most {next})"
+                    ));
+                }
+                next = next.max(s + 1);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The declaration in the experiment folder `dir`, if it has one: read as a regular file of
+/// at most [`RECORD_LIMIT`] bytes and checked ([`StudyFile::check`]); a damaged one is an
+/// error naming the file (callers warn and fall back to what the runs declare).
 pub fn read(dir: &Path) -> Result<Option<StudyFile>> {
     let path = dir.join("study.json");
-    match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .with_context(|| format!("{}: not a study declaration", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("{}: cannot read", path.display())),
-    }
+    let Some(bytes) = read_regular(&path, RECORD_LIMIT)? else {
+        return Ok(None);
+    };
+    let study: StudyFile = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: damaged: not a study declaration", path.display()))?;
+    study
+        .check()
+        .map_err(|e| anyhow::anyhow!("{}: damaged: {e}; its declaration is ignored", path.display()))?;
+    Ok(Some(study))
 }

@@ -16,11 +16,15 @@ pub struct RunWriter {
 }
 
 impl RunWriter {
-    /// An attempt at the run in `dir` of `epochs` epochs, under `lock`, on this machine's
-    /// `cpu` with `threads` threads. A status that cannot be read is replaced: the
-    /// checkpoint is what training resumes from. Nothing is written yet ([`Self::begin`]).
+    /// An attempt at the run in `dir` of `epochs` epochs (its config's), under `lock`, on this
+    /// machine's `cpu` with `threads` threads. A status that cannot be read is replaced, and
+    /// one that names other epochs is corrected: the config and the checkpoint are what
+    /// training resumes from. Nothing is written yet ([`Self::begin`]).
     pub fn new(dir: &RunDir, lock: RunLock, epochs: usize, cpu: String, threads: usize) -> Self {
         let mut status = dir.status().ok().flatten().unwrap_or_else(|| Status::new(epochs));
+        // The run's config is what it trains: a status that says otherwise (edited, or
+        // left by another version) is rebuilt from it, so repair always converges.
+        status.epochs = epochs;
         status.state = State::Running;
         status.stopped_rung = None;
         status.attempts += 1;
