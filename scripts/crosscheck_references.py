@@ -2,7 +2,13 @@
 """Cross-checks eegrun's findings against baycomp and deepsig (tests/references.rs).
 
 Input: a JSON file of cases, each with eegrun's comparison of A against B (difference,
-standard error, degrees of freedom, p-values, verdict) and the per-seed accuracies.
+standard error, degrees of freedom, p-values, verdict) and the raw material: each seed's
+per-trial correctness of A and of B, and each trial's cluster (subject).
+
+First, eegrun's estimate is recomputed here from the raw material, independently of eegrun's
+code (`crossed_estimate`, from the formulas in docs/findings.md): the difference, its
+crossed random-effects variance and Satterthwaite's degrees of freedom must equal eegrun's
+(within 1e-9 relative). Baycomp is then fed these recomputed inputs, not eegrun's.
 
 Where the methods coincide, the numbers must agree:
 - eegrun's t statistic on its own variance and degrees of freedom is a Student posterior
@@ -26,15 +32,49 @@ from baycomp.single import CorrelatedTTest, Posterior
 from deepsig import aso
 
 
+def crossed_estimate(correct_a, correct_b, cluster):
+    """The mean of A − B over seeds and trials, the variance of that mean and its degrees of
+    freedom (docs/findings.md): seed part, seeds × clusters interaction and cluster part from
+    the seeds × clusters table of summed differences; with two seeds the larger of the seed
+    and interaction parts plus the cluster part, on 1 degree of freedom."""
+    d = np.asarray(correct_a, float) - np.asarray(correct_b, float)  # seeds × trials
+    n, total = d.shape
+    cluster = np.asarray(cluster)
+    groups = cluster.max() + 1
+    x = np.zeros((n, groups))
+    for g in range(groups):
+        x[:, g] = d[:, cluster == g].sum(axis=1)
+    size = np.bincount(cluster, minlength=groups).astype(float)
+    seed_means = x.sum(axis=1) / total
+    mean = seed_means.mean()
+    v_seed = seed_means.var(ddof=1) / n
+    cluster_mean = x.mean(axis=0)
+    v_cluster = groups / (groups - 1) * ((cluster_mean - size * mean) ** 2).sum() / total ** 2
+    residual = ((x - cluster_mean[None, :] - size[None, :] * (seed_means[:, None] - mean)) ** 2).sum()
+    v_interaction = groups / (groups - 1) * residual / ((n - 1) * total ** 2 * n)
+    cluster_part = max(v_cluster - v_interaction, 0.0)
+    if n == 2:
+        return mean, max(v_seed, v_interaction) + cluster_part, 1.0
+    variance = max(v_seed - v_interaction, 0.0) + v_interaction + cluster_part
+    df = variance ** 2 / (v_seed ** 2 / (n - 1) + v_cluster ** 2 / (groups - 1)
+                          + v_interaction ** 2 / ((n - 1) * (groups - 1)))
+    return mean, variance, df
+
+
 def main(path):
     cases = json.load(open(path))
     for case in cases:
         name, rope = case["name"], case["rope"]
         a, b = np.array(case["per_seed_a"]), np.array(case["per_seed_b"])
+        mean, variance, df = crossed_estimate(case["correct_a"], case["correct_b"], case["cluster"])
+        close = lambda x, y: abs(x - y) <= 1e-9 * max(abs(x), abs(y), 1e-12)
+        assert close(mean, case["difference"]), (name, "difference", mean, case["difference"])
+        assert close(variance, case["se"] ** 2), (name, "variance", variance, case["se"] ** 2)
+        assert close(df, case["df"]), (name, "df", df, case["df"])
         # baycomp's Posterior is over y − x: pass x = B, y = A so that it is over A − B.
-        posterior = Posterior(case["difference"], case["se"] ** 2, case["df"], rope, 0, 0)
+        posterior = Posterior(mean, variance, df, rope, 0, 0)
         left, within, right = posterior.probs()
-        zero = Posterior(case["difference"], case["se"] ** 2, case["df"], 0, 0, 0)
+        zero = Posterior(mean, variance, df, 0, 0, 0)
         below, above = zero.probs()
         p_two_sided = min(1.0, 2 * min(below, above))
         p_equivalent = max(left, right)

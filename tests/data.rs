@@ -72,7 +72,8 @@ fn lab_files_are_preferred_and_concatenated_in_order() {
         ("S4b_test.npz", 1),
         ("X11b_test.npz", 1),
     ] {
-        write_npz(&dir.join(name), &[n, 750, 2], &lab_signal(n), &vec![1.0; n]);
+        let labels: Vec<f64> = (0..n).map(|i| 1.0 + (i % 2) as f64).collect();
+        write_npz(&dir.join(name), &[n, 750, 2], &lab_signal(n), &labels);
     }
     write_npz(&dir.join("train.npz"), &[1, 750, 2], &lab_signal(1), &[1.0]);
     let data = load_dir(&dir).unwrap();
@@ -109,17 +110,37 @@ fn bad_inputs_give_one_clear_error_each() {
     assert!(e.contains("incomplete lab data") && e.contains("X11b_test.npz"), "{e}");
     std::fs::remove_file(dir.join("S4b_train.npz")).unwrap();
 
+    // Any shape, but train and test must agree on channels and window.
     write_npz(&dir.join("train.npz"), &[1, 750, 3], &vec![0.0; 2250], &[1.0]);
     write_npz(&dir.join("test.npz"), &[1, 750, 2], &lab_signal(1), &[1.0]);
     let e = error_of(&dir);
     assert!(
-        e.contains("train.npz") && e.contains("[1, 750, 3]") && e.contains("expected (N, 750, 2)"),
+        e.contains("train.npz") && e.contains("750 samples × 3 channels") && e.contains("750 × 2"),
+        "{e}"
+    );
+    write_npz(&dir.join("train.npz"), &[2, 750], &vec![0.0; 1500], &[1.0, 2.0]);
+    let e = error_of(&dir);
+    assert!(
+        e.contains("train.npz") && e.contains("expected 3 axes (trials, samples, channels)"),
         "{e}"
     );
 
+    // Labels 1..K with every class in the training split.
     write_npz(&dir.join("train.npz"), &[2, 750, 2], &lab_signal(2), &[1.0, 3.0]);
     let e = error_of(&dir);
-    assert!(e.contains("train.npz") && e.contains("label[1] is 3"), "{e}");
+    assert!(
+        e.contains("train.npz") && e.contains("label 2 has no training trials"),
+        "{e}"
+    );
+    write_npz(&dir.join("train.npz"), &[2, 750, 2], &lab_signal(2), &[0.0, 1.0]);
+    let e = error_of(&dir);
+    assert!(e.contains("label[0] is 0") && e.contains("add 1"), "{e}");
+    write_npz(&dir.join("train.npz"), &[2, 750, 2], &lab_signal(2), &[1.0, 1.5]);
+    let e = error_of(&dir);
+    assert!(
+        e.contains("label[1] is 1.5, expected a whole number from 1 to K"),
+        "{e}"
+    );
 
     write_npz(&dir.join("train.npz"), &[2, 750, 2], &lab_signal(2), &[1.0]);
     let e = error_of(&dir);

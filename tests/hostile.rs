@@ -529,3 +529,134 @@ fn a_job_script_with_hostile_paths_runs_only_eegrun() {
         "the task trained the run"
     );
 }
+
+/// Every string a hostile or careless collaborator can put in a record.
+const HOSTILE: &str = "<form action=//evil>&\"'\u{202e}evil\u{1b}[31m\u{7}\u{0}</form>";
+
+#[test]
+fn hostile_records_render_as_text_and_the_page_stays_well_formed() {
+    let dir = workspace("hostile-records");
+    std::fs::write(
+        dir.join("x.toml"),
+        "name = \"h\"\ndata = \"synthetic:0:24\"\n[defaults]\nepochs = 1\nbatch_size = 8\n[grid]\nactivation = [\"relu\", \"elu\"]\nseed = [0, 1]\n",
+    )
+    .unwrap();
+    let out = eegrun(&dir, &["x.toml", "--jobs", "1", "--threads", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Every run's experiment name, and a rung table planted as a search record.
+    for run in common::run_folders(&dir.join("runs/h")) {
+        let path = run.join("config.json");
+        let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        config["experiment"] = HOSTILE.into();
+        std::fs::write(&path, serde_json::to_vec(&config).unwrap()).unwrap();
+    }
+    let page = dir.join("report.html");
+    let out = eegrun(&dir, &["report", "runs", "-o", page.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &stderr(&out);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+        "raw controls reached the terminal: {text:?}"
+    );
+    assert!(out.status.success(), "{text}");
+    {
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(
+            !html.contains('\u{202e}') && !html.contains('\u{1b}') && !html.contains('\u{0}'),
+            "raw controls in the page"
+        );
+        let options = roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        };
+        let doc = roxmltree::Document::parse_with_options(&html, options).expect("the page is well-formed XML");
+        assert!(
+            doc.descendants().all(|n| !n.has_tag_name("form")),
+            "a <form> from a record became an element"
+        );
+    }
+}
+
+#[test]
+fn a_search_record_rendered_from_hostile_fields_stays_text() {
+    let dir = workspace("hostile-search");
+    std::fs::write(
+        dir.join("x.toml"),
+        "name = \"s\"\ndata = \"synthetic:0:24\"\n[defaults]\nepochs = 1\nbatch_size = 8\n[grid]\nseed = [0]\n",
+    )
+    .unwrap();
+    assert!(eegrun(&dir, &["x.toml", "--jobs", "1", "--threads", "1"])
+        .status
+        .success());
+    // A search record planted where no study.json claims the folder.
+    std::fs::remove_file(dir.join("runs/s/study.json")).unwrap();
+    let record = serde_json::json!({
+        "metric": HOSTILE, "rounds": 1, "complete": true, "chosen": HOSTILE,
+        "decisions": [{"round": HOSTILE, "rung": "<form action=x>", "epoch": {"<b>": 1}, "scores": [[HOSTILE, 0.5]], "promoted": []}]
+    });
+    std::fs::write(dir.join("runs/s/search.json"), serde_json::to_vec(&record).unwrap()).unwrap();
+    let page = dir.join("report.html");
+    let out = eegrun(&dir, &["report", "runs", "-o", page.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = std::fs::read_to_string(&page).unwrap();
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(&html, options).expect("the page is well-formed XML");
+    assert!(doc
+        .descendants()
+        .all(|n| !n.has_tag_name("form") && !n.has_tag_name("b")));
+    let policy = doc
+        .descendants()
+        .find(|n| n.attribute("http-equiv") == Some("Content-Security-Policy"))
+        .and_then(|n| n.attribute("content"))
+        .unwrap();
+    assert!(policy.contains("form-action 'none'"), "{policy}");
+}
+
+#[test]
+fn fifos_and_endless_files_are_refused_not_waited_on() {
+    let dir = workspace("fifo");
+    std::fs::write(
+        dir.join("x.toml"),
+        "name = \"f\"\ndata = \"synthetic:0:24\"\n[defaults]\nepochs = 1\nbatch_size = 8\n[grid]\nseed = [0, 1]\n",
+    )
+    .unwrap();
+    assert!(eegrun(&dir, &["x.toml", "--jobs", "1", "--threads", "1"])
+        .status
+        .success());
+    let fifo = |path: &Path| {
+        let _ = std::fs::remove_file(path);
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    };
+    // study.json and search.json as FIFOs: summarize warns and goes on.
+    fifo(&dir.join("runs/f/study.json"));
+    fifo(&dir.join("runs/f/search.json"));
+    // eegrun's own output names as FIFOs: replaced, never written into and waited on.
+    fifo(&dir.join("runs/findings.json"));
+    fifo(&dir.join("runs/summary.parquet"));
+    let out = eegrun(&dir, &["summarize", "runs"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is a FIFO (named pipe), not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(std::fs::symlink_metadata(dir.join("runs/findings.json"))
+        .unwrap()
+        .is_file());
+    // A baseline that is a link to /dev/zero: one line, no gigabyte read.
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.json")).unwrap();
+    let out = eegrun(&dir, &["check", "runs", "--baseline", "zero.json"]);
+    assert_error(&out, &["zero.json", "is a device"]);
+    // A run's metrics.csv as a FIFO: the run is unreadable, said so.
+    let run = &common::run_folders(&dir.join("runs/f"))[0];
+    fifo(&run.join("metrics.csv"));
+    let out = eegrun(&dir, &["x.toml", "--dry-run"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("is a FIFO"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -80,7 +80,11 @@ fn the_page_is_well_formed_and_loads_nothing() {
     use sha2::Digest;
     let hash = base64::engine::general_purpose::STANDARD
         .encode(sha2::Sha256::digest(scripts[0].text().unwrap_or_default().as_bytes()));
-    assert!(policy.ends_with(&format!("script-src 'sha256-{hash}'")), "{policy}");
+    assert!(policy.contains(&format!("script-src 'sha256-{hash}';")), "{policy}");
+    assert!(
+        policy.contains("form-action 'none'"),
+        "forms may post nowhere: {policy}"
+    );
     for node in doc.descendants().filter(|n| n.is_element()) {
         let tag = node.tag_name().name();
         assert!(

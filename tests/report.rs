@@ -456,7 +456,7 @@ fn the_gate_tells_configurations_apart_by_every_setting() {
     std::fs::write(dir.join("e.toml"), body).unwrap();
     succeed_in(&dir, &["e.toml"]);
     let said = succeed_in(&dir, &["check", "runs", "--baseline", "b.json", "--update"]);
-    assert!(said.contains("recorded 2 configurations"), "{said}");
+    assert!(said.contains("recorded 2 seeds of 2 configurations"), "{said}");
 }
 
 #[test]

@@ -191,7 +191,7 @@ fn parse_shape(text: &str) -> Result<Vec<usize>> {
 
 /// Writes `split` of `shape` as the files eegrun and `torch_ref.py` read: `signal`
 /// (N, T, C) as `<f4` and `label` 1..K as `<f8`, stored uncompressed as `numpy.savez` does.
-pub fn write_split(path: &Path, split: &super::Split, shape: super::Shape) -> Result<()> {
+pub fn write_split(path: &Path, split: &super::dataset::Split, shape: super::dataset::Shape) -> Result<()> {
     let npy = |descr: &str, dims: &[usize], body: Vec<u8>| {
         let dims: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
         let tuple = if dims.len() == 1 {

@@ -43,6 +43,10 @@ pub const FINAL_TEST_ACC: &str = "final_test_acc";
 pub const FINAL_TRAIN_ACC: &str = "final_train_acc";
 /// Final train minus final test accuracy, points.
 pub const TRAIN_TEST_GAP: &str = "train_test_gap";
+/// Balanced accuracy (mean recall over the classes) at the last epoch, percent.
+pub const FINAL_BALANCED_ACC: &str = "final_balanced_acc";
+/// Cohen's kappa at the last epoch.
+pub const FINAL_KAPPA: &str = "final_kappa";
 /// Training and evaluation time, seconds.
 pub const WALL_SECONDS: &str = "wall_seconds";
 

@@ -88,7 +88,7 @@ document.querySelectorAll('table.sortable th').forEach(function (th) {
 fn content_security_policy() -> String {
     use base64::Engine;
     let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(SORT_SCRIPT.as_bytes()));
-    format!("default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'")
+    format!("default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'; form-action 'none'; base-uri 'none'")
 }
 
 /// The page for `runs` (already filtered), with the scan's warnings.

@@ -19,9 +19,10 @@ pub fn render_summary(runs: &[Run], group_by: &[String], filters: &[String], for
     let frame = summary::filter(summary::runs_frame(runs)?, filters)?;
     let group_by = &summary::shown_group_by(&frame, group_by);
     let mut grouped = summary::grouped(&frame, group_by)?;
+    let chance = summary::chance_lines(runs).join("\n");
     Ok(match format {
-        Format::Table => summary::render_text(&summary::display_grouped(&grouped, group_by)?, false),
-        Format::Markdown => summary::render_text(&summary::display_grouped(&grouped, group_by)?, true),
+        Format::Table => summary::render_text(&summary::display_grouped(&grouped, group_by)?, false) + &chance,
+        Format::Markdown => summary::render_text(&summary::display_grouped(&grouped, group_by)?, true) + &chance,
         Format::Csv | Format::Json => summary::render_data(&mut grouped, format)?,
     })
 }

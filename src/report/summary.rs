@@ -103,6 +103,19 @@ pub fn runs_frame(runs: &[Run]) -> Result<DataFrame> {
             float(&|r| Some((r.status.seconds * 10.0).round() / 10.0)),
         ),
         Column::new(col::ARCHITECTURE.into(), text(&|r| r.record.config.architecture())),
+        Column::new(
+            col::FINAL_BALANCED_ACC.into(),
+            float(&|r| {
+                r.predictions
+                    .as_ref()?
+                    .balanced_accuracy(crate::results::At::Final)
+                    .map(pct)
+            }),
+        ),
+        Column::new(
+            col::FINAL_KAPPA.into(),
+            float(&|r| r.predictions.as_ref()?.kappa(crate::results::At::Final)),
+        ),
     ];
     Ok(DataFrame::new_infer_height(columns)?)
 }
@@ -173,6 +186,27 @@ fn mean_std(values: &[f64]) -> (Option<f64>, Option<f64>) {
     }
     let mean = values.iter().sum::<f64>() / values.len() as f64;
     (Some(mean), super::stats::sample_sd(values))
+}
+
+/// One line per data set of `runs` stating plain accuracy's chance level: the share of the
+/// test set's majority class, what always answering it scores (50% on the 3-class
+/// stand-in, whose test set is half rest); from the first run with predictions of each.
+pub fn chance_lines(runs: &[Run]) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    runs.iter()
+        .filter_map(|r| Some((r, r.predictions.as_ref()?)))
+        .filter(|(r, _)| seen.insert(r.record.data_fingerprint.clone()))
+        .map(|(r, p)| {
+            let classes = p.classes();
+            format!(
+                "chance level on {} ({} classes, {} test trials): {:.2}% (always the majority class)\n",
+                r.record.data,
+                classes,
+                p.labels.len(),
+                100.0 * crate::results::chance_level(&p.labels, classes)
+            )
+        })
+        .collect()
 }
 
 /// The grouping shown for `by`: the default grouping gains the architecture column (before

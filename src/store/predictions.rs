@@ -76,6 +76,11 @@ mod tests {
         assert_eq!(p.accuracy(At::BestVal), None);
         assert_eq!(p.confusion(At::Final), vec![vec![2, 0], vec![1, 1]]);
         assert_eq!(p.correct(At::Final), vec![1, 1, 0, 1]);
-        assert!(parse("trial,label,final,best_test,best_val\n0,1,2,1,\n").is_err());
+        assert!(
+            parse("trial,label,final,best_test,best_val\n0,1,2,1,\n").is_ok(),
+            "3 classes"
+        );
+        assert!(parse("trial,label,final,best_test,best_val\n0,1,64,1,\n").is_err());
+        assert!(parse("trial,label,final,best_test,best_val\n0,1,01,1,\n").is_err());
     }
 }
