@@ -742,8 +742,8 @@ impl RunSpec {
     pub fn architecture(&self) -> String {
         let fields = RunFields::from(*self);
         let table = match self.model {
-            ModelKind::EegNet => fields.eegnet.map(|f| toml::Table::try_from(f)),
-            ModelKind::DeepConvNet => fields.deepconvnet.map(|f| toml::Table::try_from(f)),
+            ModelKind::EegNet => fields.eegnet.map(toml::Table::try_from),
+            ModelKind::DeepConvNet => fields.deepconvnet.map(toml::Table::try_from),
         };
         let Some(Ok(table)) = table else {
             return String::new();

@@ -72,6 +72,15 @@ impl<'de> Deserialize<'de> for GridEntry {
     }
 }
 
+/// One grid axis as written: its key (scoped ones as `eegnet.f1`), where the key and the
+/// list are, and the values with their places.
+struct Axis<'a> {
+    key: String,
+    key_span: Range<usize>,
+    values_span: Range<usize>,
+    values: &'a [Spanned<Value>],
+}
+
 /// Entries of `[defaults]` or `[search]` with a model's table (`[defaults.eegnet] f1 = 8`)
 /// spread into scoped keys (`eegnet.f1`), each with the span of its table; other entries
 /// as they are.
@@ -295,15 +304,26 @@ impl Experiment {
             check_field(&k, &value).map_err(|m| at.error(key_span, format!("defaults.{k}: {m}")))?;
             defaults.insert(k, value);
         }
-        let mut axes: Vec<(String, Range<usize>, &Spanned<Vec<Spanned<Value>>>)> = Vec::new();
+        // Every axis as (key, its place, the list's place, the values): plain ones and each
+        // model's architecture axes ([grid.eegnet] f1 = [..] → eegnet.f1).
+        let mut axes: Vec<Axis> = Vec::new();
         for (key, entry) in &file.grid {
             match entry.get_ref() {
-                GridEntry::Axis(_) => {}
+                GridEntry::Axis(values) => axes.push(Axis {
+                    key: key.get_ref().clone(),
+                    key_span: key.span(),
+                    values_span: entry.span(),
+                    values,
+                }),
                 GridEntry::Scoped(scoped) if key.get_ref().parse::<ModelKind>().is_ok() => {
                     for (field, values) in scoped {
-                        axes.push((format!("{}.{}", key.get_ref(), field.get_ref()), field.span(), values));
+                        axes.push(Axis {
+                            key: format!("{}.{}", key.get_ref(), field.get_ref()),
+                            key_span: field.span(),
+                            values_span: values.span(),
+                            values: values.get_ref(),
+                        });
                     }
-                    continue;
                 }
                 GridEntry::Scoped(_) => {
                     let m = format!(
@@ -314,38 +334,19 @@ impl Experiment {
                 }
             }
         }
-        let plain: Vec<(String, Range<usize>, Spanned<Vec<Spanned<Value>>>)> = file
-            .grid
-            .iter()
-            .filter_map(|(key, entry)| match entry.get_ref() {
-                GridEntry::Axis(values) => Some((
-                    key.get_ref().clone(),
-                    key.span(),
-                    Spanned::new(
-                        entry.span(),
-                        values
-                            .iter()
-                            .map(|v| Spanned::new(v.span(), v.get_ref().clone()))
-                            .collect(),
-                    ),
-                )),
-                GridEntry::Scoped(_) => None,
-            })
-            .collect();
-        axes.extend(plain.iter().map(|(k, span, values)| (k.clone(), span.clone(), values)));
         let mut grid = Vec::new();
-        for (k, key_span, values) in axes {
+        for Axis { key: k, key_span, values_span, values } in axes {
             if field_position(&k).is_none() {
                 let m = check_field(&k, &Value::Boolean(false)).unwrap_err();
                 return Err(at.error(key_span, format!("grid.{k}: {m}")));
             }
-            if values.get_ref().is_empty() {
-                return Err(at.error(values.span(), format!("grid.{k} is empty: give at least one value")));
+            if values.is_empty() {
+                return Err(at.error(values_span, format!("grid.{k} is empty: give at least one value")));
             }
-            for v in values.get_ref() {
+            for v in values {
                 check_field(&k, v.get_ref()).map_err(|m| at.error(v.span(), format!("grid.{k}: {m}")))?;
             }
-            grid.push((k, values.get_ref().iter().map(|v| v.get_ref().clone()).collect()));
+            grid.push((k, values.iter().map(|v| v.get_ref().clone()).collect()));
         }
         grid.sort_by_key(|(k, _)| field_position(k));
         let search = match &file.search {
