@@ -335,7 +335,13 @@ impl Experiment {
             }
         }
         let mut grid = Vec::new();
-        for Axis { key: k, key_span, values_span, values } in axes {
+        for Axis {
+            key: k,
+            key_span,
+            values_span,
+            values,
+        } in axes
+        {
             if field_position(&k).is_none() {
                 let m = check_field(&k, &Value::Boolean(false)).unwrap_err();
                 return Err(at.error(key_span, format!("grid.{k}: {m}")));

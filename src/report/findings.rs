@@ -160,7 +160,7 @@ type Show = fn(&Run) -> String;
 
 /// Every setting but the model and the seed, with how a run shows it (labels only: which
 /// runs are one configuration is [`crate::store::RunRecord::configuration`]).
-const SETTINGS: [(&str, Show); 12] = [
+const SETTINGS: [(&str, Show); 22] = [
     ("activation", |r| r.record.config.activation.to_string()),
     ("leaky_slope", |r| match r.record.config.activation {
         crate::config::Activation::LeakyRelu { slope } => slope.to_string(),
@@ -176,6 +176,20 @@ const SETTINGS: [(&str, Show); 12] = [
     ("eps", |r| r.record.config.eps.to_string()),
     ("val_fraction", |r| r.record.config.val_fraction.to_string()),
     ("device", |r| r.record.config.device.to_string()),
+    ("eegnet.f1", |r| r.record.config.eegnet.f1.to_string()),
+    ("eegnet.d", |r| r.record.config.eegnet.d.to_string()),
+    ("eegnet.f2", |r| r.record.config.eegnet.f2.to_string()),
+    ("eegnet.kernel", |r| r.record.config.eegnet.kernel.to_string()),
+    ("eegnet.separable_kernel", |r| {
+        r.record.config.eegnet.separable_kernel.to_string()
+    }),
+    ("eegnet.pool1", |r| r.record.config.eegnet.pool1.to_string()),
+    ("eegnet.pool2", |r| r.record.config.eegnet.pool2.to_string()),
+    ("deepconvnet.filters", |r| {
+        format!("{:?}", r.record.config.deepconvnet.filters).replace(' ', "")
+    }),
+    ("deepconvnet.kernel", |r| r.record.config.deepconvnet.kernel.to_string()),
+    ("deepconvnet.pool", |r| r.record.config.deepconvnet.pool.to_string()),
 ];
 
 /// How many different slopes the group's leaky_relu runs have.
