@@ -15,13 +15,15 @@ fn main() {
         Err(e) if matches!(e.kind(), ErrorKind::InvalidValue | ErrorKind::ValueValidation) => {
             let text = e.to_string();
             let message = text.split("\n\nFor more information").next().unwrap_or_default();
-            eprintln!("{}", message.trim_end().replace('\n', "\\n"));
+            let line = message.trim_end().replace('\n', "\\n");
+            eprintln!("{}", eegrun::escape::visible(&line));
             std::process::exit(1);
         }
         Err(e) => e.exit(),
     };
     if let Err(e) = eegrun::cli::run(cli) {
-        eprintln!("error: {e:#}");
+        // One line, whatever a path or a record in the message holds.
+        eprintln!("error: {}", eegrun::escape::visible(&format!("{e:#}")));
         std::process::exit(1);
     }
 }

@@ -119,6 +119,26 @@ impl Predictions {
             .then(|| predicted.iter().zip(&self.labels).filter(|(p, l)| p == l).count() as f64 / predicted.len() as f64)
     }
 
+    /// Per trial, its share of the score at `at`: 1 or 0 for plain accuracy; for balanced
+    /// accuracy, right (1) or wrong (0) times T / (K · n_k) — T trials, K classes present, n_k
+    /// trials of the trial's class — so that the mean over trials is the balanced accuracy
+    /// and comparisons can pair trials as they do for accuracy.
+    pub fn scores(&self, at: At, balanced: bool) -> Vec<f64> {
+        let correct = self.correct(at);
+        if !balanced {
+            return correct.into_iter().map(f64::from).collect();
+        }
+        let mut counts = vec![0usize; self.classes()];
+        self.labels.iter().for_each(|&l| counts[l as usize] += 1);
+        let present = counts.iter().filter(|&&n| n > 0).count() as f64;
+        let total = self.labels.len() as f64;
+        correct
+            .iter()
+            .zip(&self.labels)
+            .map(|(&c, &l)| c as f64 * total / (present * counts[l as usize] as f64))
+            .collect()
+    }
+
     /// The classes these predictions can tell apart: one more than the largest label or
     /// prediction.
     pub fn classes(&self) -> usize {
@@ -229,5 +249,14 @@ mod tests {
         assert_eq!(perfect.balanced_accuracy(At::Final), Some(1.0));
         assert_eq!(perfect.kappa(At::Final), Some(1.0));
         assert_eq!(perfect.balanced_accuracy(At::BestVal), None);
+        // The mean of the balanced scores is the balanced accuracy.
+        let mixed = Predictions {
+            final_epoch: vec![0, 1, 0, 0, 1, 0, 2, 1],
+            ..perfect
+        };
+        let scores = mixed.scores(At::Final, true);
+        let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+        assert!((mean - mixed.balanced_accuracy(At::Final).unwrap()).abs() < 1e-12);
+        assert_eq!(mixed.scores(At::Final, false).iter().sum::<f64>(), 5.0);
     }
 }

@@ -660,3 +660,39 @@ fn fifos_and_endless_files_are_refused_not_waited_on() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn repair_rebuilds_a_status_that_disagrees_with_the_config() {
+    let dir = workspace("repair");
+    std::fs::write(
+        dir.join("x.toml"),
+        "name = \"r\"\ndata = \"synthetic:0:24\"\n[defaults]\nepochs = 2\nbatch_size = 8\n[grid]\nseed = [0]\n",
+    )
+    .unwrap();
+    assert!(eegrun(&dir, &["x.toml", "--jobs", "1", "--threads", "1"])
+        .status
+        .success());
+    let run = &common::run_folders(&dir.join("runs/r"))[0];
+    let path = run.join("status.json");
+    let mut status: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    status["epochs"] = 3.into();
+    std::fs::write(&path, serde_json::to_vec(&status).unwrap()).unwrap();
+    // Repair ends the run as its own study kind can have it: done, at its config's epochs.
+    let out = eegrun(&dir, &["x.toml", "--retry-failed", "--jobs", "1", "--threads", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(
+        (status["state"].as_str(), status["epochs"].as_u64()),
+        (Some("done"), Some(2)),
+        "{status}"
+    );
+    // A plain rerun has nothing to do and blames nobody; summarize counts the run.
+    let out = eegrun(&dir, &["x.toml", "--jobs", "1", "--threads", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = eegrun(&dir, &["summarize", "runs"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 done"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

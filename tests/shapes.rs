@@ -271,3 +271,29 @@ fn a_grid_over_the_architecture_trains_at_another_shape() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("eegnet.f1=4"), "{text}");
 }
+
+#[test]
+fn findings_can_compare_balanced_accuracy() {
+    let dir = Scratch::new("shape-balanced");
+    std::fs::write(
+        dir.join("x.toml"),
+        "name = \"b\"\ndata = \"synthetic:0:48:4x128x3\"\n[defaults]\nepochs = 1\nbatch_size = 8\n[grid]\nactivation = [\"relu\", \"elu\"]\nseed = [0, 1, 2]\n[grid.eegnet]\nkernel = [15]\n[findings]\nmetric = \"balanced_accuracy\"\n",
+    )
+    .unwrap();
+    let out = eegrun(&dir, &["x.toml", "--jobs", "1", "--threads", "1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let study: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("runs/b/study.json")).unwrap()).unwrap();
+    assert_eq!(study["metric"], "balanced_accuracy");
+    let out = eegrun(&dir, &["summarize", "runs"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("final-epoch balanced test accuracy"), "{text}");
+    let bad = "name = \"b\"\n[findings]\nmetric = \"f1\"\n";
+    let e = format!("{:#}", Experiment::parse(Path::new("x.toml"), bad).unwrap_err());
+    assert!(
+        e.contains(
+            "x.toml:3:10: findings.metric: unknown findings metric 'f1': expected accuracy or balanced_accuracy"
+        ),
+        "{e}"
+    );
+}

@@ -9,7 +9,9 @@ use anyhow::{bail, Result};
 pub(super) fn command(args: CheckArgs) -> Result<()> {
     let tolerance = args.tolerance.map(gate::check_tolerance).transpose()?;
     let (runs, warnings) = scan(&args.runs_dir)?;
-    warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+    warnings
+        .iter()
+        .for_each(|w| eprintln!("warning: {}", crate::escape::visible(w)));
     let done: Vec<Run> = runs.into_iter().filter(|r| r.run_state == RunState::Done).collect();
     let frame = summary::filter(summary::runs_frame(&done)?, &args.filters)?;
     let selected: Vec<Run> = summary::kept_runs(&frame, done);
@@ -108,7 +110,7 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
         let seeds: Vec<String> = c.missing_seeds.iter().map(u64::to_string).collect();
         eprintln!(
             "error: {}: recorded seeds with no finished run now: {}",
-            c.key,
+            crate::escape::visible(&c.key),
             if seeds.is_empty() {
                 "all".into()
             } else {

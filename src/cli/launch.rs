@@ -63,6 +63,7 @@ pub(super) fn study_file(experiment: &Experiment, data: &Dataset, runs: &[Planne
             .map_or(crate::config::ALPHA, |r| r.alpha_per_look()),
         seed_rounds: experiment.seed_rounds,
         test_subjects: data.test_subjects.clone(),
+        metric: experiment.findings_metric,
     }
 }
 

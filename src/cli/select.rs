@@ -11,7 +11,9 @@ pub(super) fn select_runs(dir: &std::path::Path, filters: &[String], what: &str)
     warnings.extend(duplicates);
     let (declared, unreadable) = declarations(&all);
     warnings.extend(unreadable);
-    warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+    warnings
+        .iter()
+        .for_each(|w| eprintln!("warning: {}", crate::escape::visible(w)));
     let frame = summary::filter(summary::runs_frame(&all)?, filters)?;
     if frame.height() == 0 {
         let after = if filters.is_empty() { "" } else { " (after --filter)" };

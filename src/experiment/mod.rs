@@ -9,7 +9,9 @@ mod tpe;
 
 pub use search_space::{EarlyStopping, Metric, Sampler, Search};
 
-use crate::config::{field_model, field_position, nest_fields, ModelKind, RunFields, RunSpec, SeedRounds};
+use crate::config::{
+    field_model, field_position, nest_fields, FindingsMetric, ModelKind, RunFields, RunSpec, SeedRounds,
+};
 use anyhow::{anyhow, bail, Result};
 use distribution::Distribution;
 use serde::Deserialize;
@@ -134,6 +136,8 @@ pub struct Experiment {
     pub rope: f64,
     /// `[seeds] until = "decided"`: seeds added in rounds (none: the grid's seeds).
     pub seed_rounds: Option<SeedRounds>,
+    /// What the findings compare (`[findings] metric`; plain accuracy by default).
+    pub findings_metric: FindingsMetric,
 }
 
 /// The most seeds per configuration `[seeds] max` may ask for.
@@ -186,6 +190,15 @@ fn parse_seed_rounds(
         return Err((max_span, format!("seeds.max = {max}: below seeds.start = {start}")));
     }
     Ok(SeedRounds { start, step, max })
+}
+
+/// `[findings] metric`: `accuracy` or `balanced_accuracy`.
+fn parse_metric(value: &Value) -> Result<FindingsMetric, String> {
+    value
+        .as_str()
+        .ok_or_else(|| format!("findings.metric: expected \"accuracy\" or \"balanced_accuracy\", got {value}"))?
+        .parse()
+        .map_err(|e: String| format!("findings.metric: {e}"))
 }
 
 /// `[findings] rope`: accuracy points (0 ≤ rope < 100, finite), as a fraction.
@@ -360,14 +373,16 @@ impl Experiment {
             Some(section) => Some(Self::parse_search(&at, section, &grid)?),
         };
         let mut rope = crate::config::DEFAULT_ROPE;
+        let mut findings_metric = FindingsMetric::Accuracy;
         if let Some(section) = &file.findings {
             for (key, value) in section.get_ref() {
                 match key.get_ref().as_str() {
                     "rope" => rope = parse_rope(value.get_ref()).map_err(|m| at.error(value.span(), m))?,
+                    "metric" => findings_metric = parse_metric(value.get_ref()).map_err(|m| at.error(value.span(), m))?,
                     other => {
                         return Err(at.error(
                             key.span(),
-                            format!("findings.{other}: unknown setting (the [findings] table takes rope = POINTS)"),
+                            format!("findings.{other}: unknown setting (the [findings] table takes rope = POINTS and metric = \"accuracy\" or \"balanced_accuracy\")"),
                         ))
                     }
                 }
@@ -403,6 +418,7 @@ impl Experiment {
             max_runs: DEFAULT_MAX_RUNS,
             rope,
             seed_rounds,
+            findings_metric,
         };
         Ok(experiment)
     }
@@ -475,6 +491,10 @@ impl Experiment {
             let value = parse_value(raw.trim());
             if key == "findings.rope" {
                 self.rope = parse_rope(&value).map_err(|m| anyhow!("--set {m}"))?;
+                continue;
+            }
+            if key == "findings.metric" {
+                self.findings_metric = parse_metric(&value).map_err(|m| anyhow!("--set {m}"))?;
                 continue;
             }
             if let Some(option) = key.strip_prefix("search.") {

@@ -49,6 +49,8 @@ pub struct Study<'a> {
     pub configs: Vec<Config<'a>>,
     /// Which epoch's test predictions the comparisons use.
     pub at: At,
+    /// True when the comparisons are of balanced accuracy (`[findings] metric`).
+    pub balanced: bool,
     /// The compared pairs (i, j) with their comparison of i against j.
     pub comparisons: Vec<(usize, usize, Comparison)>,
     /// Everything the study says, as data.
@@ -207,6 +209,14 @@ fn leaky_slopes(group: &[&Run]) -> usize {
 /// Accuracy of a run's predictions at `at`, in [0, 1].
 fn accuracy(run: &Run, at: At) -> Option<f64> {
     run.predictions.as_ref().and_then(|p| p.accuracy(at))
+}
+
+/// The findings' metric of a run at `at`: accuracy, or balanced accuracy.
+fn metric_of(run: &Run, at: At, balanced: bool) -> Option<f64> {
+    match balanced {
+        false => accuracy(run, at),
+        true => run.predictions.as_ref().and_then(|p| p.balanced_accuracy(at)),
+    }
 }
 
 /// The settings (of [`SETTINGS`]) whose values differ between the runs of `group`.
@@ -400,7 +410,11 @@ fn study<'a>(
         _ => format!("{family_text}, and the over-fitting test"),
     };
     let subjects = declaration.study.as_ref().and_then(|s| s.test_subjects.as_deref());
-    let mut comparisons = compare_pairs(&configs, &pairs, at, rope, alpha, subjects);
+    let balanced = declaration
+        .study
+        .as_ref()
+        .is_some_and(|s| s.metric == crate::config::FindingsMetric::BalancedAccuracy);
+    let mut comparisons = compare_pairs(&configs, &pairs, at, balanced, rope, alpha, subjects);
     let grouped = comparisons
         .first()
         .map(|(_, _, c)| c.clusters)
@@ -418,13 +432,14 @@ fn study<'a>(
         varying,
         configs,
         at,
+        balanced,
         comparisons,
         findings: StudyFindings {
             experiment: String::new(),
             model: String::new(),
             data_fingerprint: String::new(),
             kind,
-            accuracy: at_name(at),
+            accuracy: at_name(at, balanced),
             varying: Vec::new(),
             rope_points: 100.0 * rope,
             family: family_text,
@@ -465,14 +480,15 @@ fn compare_pairs(
     configs: &[Config],
     pairs: &[(usize, usize)],
     at: At,
+    balanced: bool,
     rope: f64,
     alpha: f64,
     subjects: Option<&[u32]>,
 ) -> Vec<(usize, usize, Comparison)> {
     let mut out = Vec::new();
     for &(i, j) in pairs {
-        let correct = |c: &Config, seed: &u64| c.by_seed[seed].predictions.as_ref().map(|p| p.correct(at));
-        let shared: Vec<(Vec<u8>, Vec<u8>)> = configs[i]
+        let correct = |c: &Config, seed: &u64| c.by_seed[seed].predictions.as_ref().map(|p| p.scores(at, balanced));
+        let shared: Vec<(Vec<f64>, Vec<f64>)> = configs[i]
             .by_seed
             .keys()
             .filter(|s| configs[j].by_seed.contains_key(s))
@@ -481,12 +497,16 @@ fn compare_pairs(
             .collect();
         // One data set per study, so one test set; never pair vectors of other lengths.
         let trials = shared.first().map_or(0, |(a, _)| a.len());
-        let shared: Vec<(Vec<u8>, Vec<u8>)> = shared.into_iter().filter(|(a, _)| a.len() == trials).collect();
+        let shared: Vec<(Vec<f64>, Vec<f64>)> = shared.into_iter().filter(|(a, _)| a.len() == trials).collect();
         if shared.is_empty() {
             continue;
         }
-        let (a, b): (Vec<Vec<u8>>, Vec<Vec<u8>>) = shared.into_iter().unzip();
-        out.push((i, j, stats::compare(&a, &b, &clusters(trials, subjects), rope, alpha)));
+        let (a, b): (Vec<Vec<f64>>, Vec<Vec<f64>>) = shared.into_iter().unzip();
+        out.push((
+            i,
+            j,
+            stats::compare_scores(&a, &b, &clusters(trials, subjects), rope, alpha),
+        ));
     }
     out
 }
@@ -503,12 +523,15 @@ fn mean_sd(values: &[f64]) -> String {
     }
 }
 
-/// Name of the accuracy that `at` selects.
-fn at_name(at: At) -> &'static str {
-    match at {
-        At::Final => "final-epoch test accuracy",
-        At::BestTest => "highest test accuracy",
-        At::BestVal => "test accuracy at the best validation epoch",
+/// Name of the accuracy that `at` selects (balanced: the mean of the classes' recalls).
+fn at_name(at: At, balanced: bool) -> &'static str {
+    match (at, balanced) {
+        (At::Final, false) => "final-epoch test accuracy",
+        (At::BestTest, false) => "highest test accuracy",
+        (At::BestVal, false) => "test accuracy at the best validation epoch",
+        (At::Final, true) => "final-epoch balanced test accuracy",
+        (At::BestTest, true) => "balanced test accuracy at the highest-test epoch",
+        (At::BestVal, true) => "balanced test accuracy at the best validation epoch",
     }
 }
 
@@ -760,7 +783,11 @@ fn oriented(s: &Study, a: usize, b: usize) -> Option<Comparison> {
 /// The findings of a study as data.
 fn describe_study(s: &Study, chosen: Option<usize>, gap_test: bool) -> StudyFindings {
     let mean = |c: &Config| {
-        let v: Vec<f64> = c.by_seed.values().filter_map(|r| accuracy(r, s.at)).collect();
+        let v: Vec<f64> = c
+            .by_seed
+            .values()
+            .filter_map(|r| metric_of(r, s.at, s.balanced))
+            .collect();
         (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
     };
     let configurations = s
@@ -815,7 +842,7 @@ fn describe_study(s: &Study, chosen: Option<usize>, gap_test: bool) -> StudyFind
                 Some(_) => format!(
                     "the search chose {} by validation accuracy (selected on validation data; {} here {:.2}%)",
                     s.configs[top].label,
-                    at_name(s.at),
+                    at_name(s.at, s.balanced),
                     100.0 * mean(&s.configs[top]).unwrap_or(f64::NAN)
                 ),
                 None => format!(
@@ -828,7 +855,7 @@ fn describe_study(s: &Study, chosen: Option<usize>, gap_test: bool) -> StudyFind
                 "{} {} ({}): {lead}; better than: {}; practically equivalent: {}; worse than: {}; undecided against: {}.",
                 s.experiment,
                 s.model,
-                at_name(s.at),
+                at_name(s.at, s.balanced),
                 against(|v| v == Verdict::ABetter),
                 against(|v| v == Verdict::Equivalent),
                 against(|v| v == Verdict::BBetter),

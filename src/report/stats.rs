@@ -182,6 +182,13 @@ fn t_quantile(q: f64, df: f64) -> f64 {
 /// t's cluster (0, 1, …; subjects, or one per trial). Needs at least one seed and equally
 /// long trial vectors. Holm fields are those of a family of one until [`holm`] runs.
 pub fn compare(a: &[Vec<u8>], b: &[Vec<u8>], cluster: &[usize], rope: f64, alpha: f64) -> Comparison {
+    let scores = |v: &[Vec<u8>]| -> Vec<Vec<f64>> { v.iter().map(|s| s.iter().map(|&c| c as f64).collect()).collect() };
+    compare_scores(&scores(a), &scores(b), cluster, rope, alpha)
+}
+
+/// [`compare`] on per-trial scores whose mean is the metric compared (1/0 for accuracy;
+/// weighted by class for balanced accuracy, `results::Predictions::scores`).
+pub fn compare_scores(a: &[Vec<f64>], b: &[Vec<f64>], cluster: &[usize], rope: f64, alpha: f64) -> Comparison {
     assert!(!a.is_empty() && a.len() == b.len(), "paired seeds");
     let trials = cluster.len();
     assert!(
@@ -196,7 +203,7 @@ pub fn compare(a: &[Vec<u8>], b: &[Vec<u8>], cluster: &[usize], rope: f64, alpha
     for (t, &g) in cluster.iter().enumerate() {
         size[g] += 1.0;
         for s in 0..n {
-            x[s][g] += a[s][t] as f64 - b[s][t] as f64;
+            x[s][g] += a[s][t] - b[s][t];
         }
     }
     let total = trials as f64;

@@ -5,7 +5,7 @@
 use super::configuration_key;
 use crate::atomic_write::write_atomic;
 use crate::bounded_read::{read_regular, RECORD_LIMIT};
-use crate::config::{RunSpec, SeedRounds};
+use crate::config::{FindingsMetric, RunSpec, SeedRounds};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -28,6 +28,13 @@ pub struct StudyFile {
     /// Each test trial's subject, where the data names them: findings group trials by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_subjects: Option<Vec<u32>>,
+    /// What the findings compare (plain accuracy unless the experiment says otherwise).
+    #[serde(default, skip_serializing_if = "is_accuracy")]
+    pub metric: FindingsMetric,
+}
+
+fn is_accuracy(metric: &FindingsMetric) -> bool {
+    *metric == FindingsMetric::Accuracy
 }
 
 fn default_alpha() -> f64 {
