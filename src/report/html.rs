@@ -272,7 +272,12 @@ fn summary_box(out: &mut String, runs: &[Run], studies: &[findings::Study]) -> R
     if trouble > 0 {
         writeln!(
             out,
-            "<li class=\"problem-link\"><a href=\"#attention\">{trouble} runs need attention</a></li>"
+            "<li class=\"problem-link\"><a href=\"#attention\">{}</a></li>",
+            if trouble == 1 {
+                "1 run needs attention".to_string()
+            } else {
+                format!("{trouble} runs need attention")
+            }
         )?;
     }
     out.push_str("</ul>\n");
