@@ -146,20 +146,16 @@ named_enum!(
 
 named_enum!(
     /// What findings compare (`[findings] metric`).
+    #[derive(Default)]
     FindingsMetric, "findings metric", {
-        /// Plain accuracy: the share of test trials right (the lab's number).
+        /// Plain accuracy: the share of test trials right (the lab's number; the default).
+        #[default]
         Accuracy = "accuracy",
         /// Balanced accuracy: the mean over the classes of each class's recall (chance is
         /// 1/K whatever the classes' shares).
         BalancedAccuracy = "balanced_accuracy"
     }
 );
-
-impl Default for FindingsMetric {
-    fn default() -> Self {
-        FindingsMetric::Accuracy
-    }
-}
 
 impl ModelKind {
     /// The lab's dropout for this model (EEGNet 0.25, DeepConvNet 0.5).

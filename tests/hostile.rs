@@ -548,6 +548,7 @@ fn hostile_records_render_as_text_and_the_page_stays_well_formed() {
         let path = run.join("config.json");
         let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         config["experiment"] = HOSTILE.into();
+        config["data"] = HOSTILE.into();
         std::fs::write(&path, serde_json::to_vec(&config).unwrap()).unwrap();
     }
     let page = dir.join("report.html");
@@ -589,19 +590,45 @@ fn a_search_record_rendered_from_hostile_fields_stays_text() {
         .success());
     // A search record planted where no study.json claims the folder.
     std::fs::remove_file(dir.join("runs/s/study.json")).unwrap();
+    // Every string field hostile, every number well-typed: rendered, as text.
     let record = serde_json::json!({
-        "metric": HOSTILE, "rounds": 1, "complete": true, "chosen": HOSTILE,
-        "decisions": [{"round": HOSTILE, "rung": "<form action=x>", "epoch": {"<b>": 1}, "scores": [[HOSTILE, 0.5]], "promoted": []}]
+        "experiment": HOSTILE, "metric": HOSTILE, "rungs": [1], "rounds": 1, "complete": true,
+        "epochs_trained": 1, "epochs_if_all_trained_fully": 1, "chosen": HOSTILE,
+        "decisions": [{"round": 1, "rung": 1, "epoch": 1, "scores": [[HOSTILE, 0.5]], "promoted": [HOSTILE]}]
     });
     std::fs::write(dir.join("runs/s/search.json"), serde_json::to_vec(&record).unwrap()).unwrap();
     let page = dir.join("report.html");
     let out = eegrun(&dir, &["report", "runs", "-o", page.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("Search: &lt;form"),
+        "the search section is rendered, escaped"
+    );
     let options = roxmltree::ParsingOptions {
         allow_dtd: true,
         ..Default::default()
     };
+    let doc = roxmltree::Document::parse_with_options(&html, options).expect("the page is well-formed XML");
+    assert!(doc
+        .descendants()
+        .all(|n| !n.has_tag_name("form") && !n.has_tag_name("b")));
+    // Markup where numbers belong (a round, a rung, an epoch): a damaged record, said so and
+    // left out.
+    let damaged = serde_json::json!({
+        "experiment": "s", "metric": "val_acc", "rounds": 1, "complete": true, "chosen": null,
+        "epochs_trained": 1, "epochs_if_all_trained_fully": 1,
+        "decisions": [{"round": HOSTILE, "rung": "<form action=x>", "epoch": {"<b>": 1}, "scores": [], "promoted": []}]
+    });
+    std::fs::write(dir.join("runs/s/search.json"), serde_json::to_vec(&damaged).unwrap()).unwrap();
+    let out = eegrun(&dir, &["report", "runs", "-o", page.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("damaged search record, ignored"),
+        "{}",
+        stderr(&out)
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
     let doc = roxmltree::Document::parse_with_options(&html, options).expect("the page is well-formed XML");
     assert!(doc
         .descendants()

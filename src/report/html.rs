@@ -300,7 +300,7 @@ fn contents(out: &mut String, runs: &[Run], studies: &[findings::Study], warning
     let searches: Vec<String> = crate::store::read::declarations(runs)
         .0
         .values()
-        .filter_map(|d| Some(d.search.as_ref()?["experiment"].as_str()?.to_string()))
+        .filter_map(|d| Some(d.search.as_ref()?.experiment.clone()))
         .collect();
     let search_entries: Vec<(String, String)> = searches
         .iter()
@@ -336,28 +336,24 @@ fn contents(out: &mut String, runs: &[Run], studies: &[findings::Study], warning
 fn search_sections(out: &mut String, runs: &[Run], figures: &mut Vec<(String, String)>) -> Result<()> {
     let (declared, _) = crate::store::read::declarations(runs);
     for search in declared.values().filter_map(|d| d.search.as_ref()) {
-        let name = search["experiment"].as_str().unwrap_or_default();
+        let name = search.experiment.as_str();
         writeln!(out, "<h2 id=\"search-{0}\">Search: {0}</h2>", escape(name))?;
-        let metric = search["metric"].as_str().unwrap_or("val_acc");
-        let (trained, full) = (
-            search["epochs_trained"].as_u64().unwrap_or(0),
-            search["epochs_if_all_trained_fully"].as_u64().unwrap_or(0),
-        );
+        let metric = search.metric.as_str();
+        let (trained, full) = (search.epochs_trained, search.epochs_if_all_trained_fully);
         writeln!(
             out,
             "<p>{} round(s), ranked by {}; {}; {trained} epochs trained of {full} had every sample trained fully ({:.0}%).</p>",
-            search["rounds"].as_u64().unwrap_or(1),
+            search.rounds,
             escape(metric),
-            if search["complete"] == true { "complete" } else { "not complete yet" },
+            if search.complete { "complete" } else { "not complete yet" },
             100.0 * trained as f64 / full.max(1) as f64
         )?;
-        if let Some(chosen) = search["chosen"].as_str() {
-            let score = search["decisions"]
-                .as_array()
-                .and_then(|d| d.last())
-                .and_then(|d| d["scores"].as_array())
-                .and_then(|s| s.iter().find(|p| p[0] == chosen))
-                .and_then(|p| p[1].as_f64());
+        if let Some(chosen) = search.chosen.as_deref() {
+            let score = search
+                .decisions
+                .last()
+                .and_then(|d| d.scores.iter().find(|(run, _)| run == chosen))
+                .map(|(_, score)| *score);
             let run = runs.iter().find(|r| r.id == chosen);
             let summary = run.and_then(|r| r.summary());
             let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", 100.0 * v));
@@ -377,20 +373,18 @@ fn search_sections(out: &mut String, runs: &[Run], figures: &mut Vec<(String, St
             )?;
         }
         out.push_str("<div class=\"scroll\"><table>\n<caption>Each rung: the runs that reached it, the best score, and how many went on (the others stopped there, a normal end)</caption>\n<tr><th>round</th><th>rung</th><th>epoch</th><th>runs</th><th>best score</th><th>promoted</th><th>stopped</th></tr>\n");
-        for d in search["decisions"].as_array().into_iter().flatten() {
-            let scores = d["scores"].as_array().map_or(0, Vec::len);
-            let promoted = d["promoted"].as_array().map_or(0, Vec::len);
-            let best = d["scores"][0][1]
-                .as_f64()
-                .map_or("-".into(), |v| format!("{:.2}%", 100.0 * v));
-            // A count as written, or "?" where the record holds anything else.
-            let count = |key: &str| d[key].as_u64().map_or("?".to_string(), |v| v.to_string());
+        for d in &search.decisions {
+            let (scores, promoted) = (d.scores.len(), d.promoted.len());
+            let best = d
+                .scores
+                .first()
+                .map_or("-".into(), |(_, v)| format!("{:.2}%", 100.0 * v));
             writeln!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{scores}</td><td>{best}</td><td>{promoted}</td><td>{}</td></tr>",
-                count("round"),
-                count("rung"),
-                count("epoch"),
+                d.round,
+                d.rung,
+                d.epoch,
                 scores.saturating_sub(promoted)
             )?;
         }

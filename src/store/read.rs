@@ -109,8 +109,8 @@ pub struct Declaration {
     pub is_search: bool,
     /// The search's chosen run id.
     pub chosen: Option<String>,
-    /// `search.json` as written, for the report's search section.
-    pub search: Option<serde_json::Value>,
+    /// `search.json`, read and checked, for the report's search section.
+    pub search: Option<search_record::SearchRecord>,
 }
 
 /// The declarations of the experiment folders that hold `runs`, and a warning for each
@@ -138,12 +138,12 @@ pub fn declarations(runs: &[Run]) -> (BTreeMap<PathBuf, Declaration>, Vec<String
             )),
             Ok(Some(bytes)) => {
                 declaration.is_search = true;
-                match serde_json::from_slice::<serde_json::Value>(&bytes) {
-                    Ok(v) => {
-                        declaration.chosen = v["chosen"].as_str().map(String::from);
-                        declaration.search = Some(v);
+                match search_record::SearchRecord::parse(&bytes) {
+                    Ok(record) => {
+                        declaration.chosen = record.chosen.clone();
+                        declaration.search = Some(record);
                     }
-                    Err(e) => warnings.push(format!("{}: not a search record: {e}", search.display())),
+                    Err(e) => warnings.push(format!("{}: damaged search record, ignored: {e}", search.display())),
                 }
             }
             Err(e) => warnings.push(format!("{e:#}")),
