@@ -723,3 +723,18 @@ fn repair_rebuilds_a_status_that_disagrees_with_the_config() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn a_seed_override_on_a_study_that_chooses_its_seeds_says_why() {
+    let dir = workspace("rounds-seed");
+    std::fs::write(
+        dir.join("x.toml"),
+        "name = \"r\"\ndata = \"synthetic:0:24\"\n[defaults]\nepochs = 1\nbatch_size = 8\n[seeds]\nuntil = \"decided\"\nstart = 2\nstep = 1\nmax = 3\n",
+    )
+    .unwrap();
+    for set in ["seed=7", "seed=[0,1]"] {
+        let out = eegrun(&dir, &["x.toml", "--set", set, "--dry-run"]);
+        assert_error(&out, &["--set seed", "chooses its seeds in rounds"]);
+    }
+    assert!(!dir.join("runs").exists());
+}
