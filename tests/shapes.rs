@@ -270,6 +270,18 @@ fn a_grid_over_the_architecture_trains_at_another_shape() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("eegnet.f1=4"), "{text}");
+    assert!(
+        text.contains("chance level on synthetic (seed 0, 24 trials, 4x128x3) (3 classes, 24 test trials)"),
+        "{text}"
+    );
+    let out = eegrun(&dir, &["report", "runs", "-o", "report.html"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(
+        page.contains("<p class=\"chance\">chance level on synthetic"),
+        "the report states the chance level"
+    );
+    assert!(page.contains("eegnet.f1=4"), "the report names the architecture");
 }
 
 #[test]

@@ -132,6 +132,9 @@ pub fn page(
         out.push_str("<div class=\"scroll\">\n<table class=\"sortable\">\n<caption>Means over each configuration's done runs (partial, failed and stopped runs are counted, not averaged); click a heading to sort</caption>\n");
         rows_of(&mut out, &header, &rows);
         out.push_str("</table>\n</div>\n");
+        for line in summary::chance_lines(runs) {
+            writeln!(out, "<p class=\"chance\">{}</p>", escape(line.trim_end()))?;
+        }
     } else {
         out.push_str("<p>No finished runs.</p>\n");
     }
