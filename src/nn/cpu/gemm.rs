@@ -144,6 +144,14 @@ mod tests {
             (33, 47, 1025),
             (5, 3, 4099),
             (32, 384, 33),
+            // Other shapes (issue 39): EEGNet's Hankel weight gradient at 22 × 480, the
+            // full-height spatial layer of DeepConvNet at 22 and 64 channels and its weight
+            // gradient, and a 1×7 layer's im2col product.
+            (16, 51, 10560),
+            (25, 476, 550),
+            (25, 156, 1600),
+            (25, 1600, 156),
+            (50, 240, 175),
         ];
         let paths = crate::nn::cpu::isa::paths_to_test();
         for (m, n, k) in shapes {
