@@ -102,6 +102,18 @@ def formula_input(batch, chans, samples, classes):
     return torch.from_numpy(x.reshape(batch, 1, chans, samples)), torch.from_numpy(y.astype(np.int64))
 
 
+def two_adam_steps(model):
+    """The parameters after two Adam steps (lr 1e-3, weight decay 0.01), each fed the
+    gradients the model holds now, by name (flattened)."""
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=0.01)
+    grads = [p.grad.clone() for p in model.parameters()]
+    for _ in range(2):
+        for p, g in zip(model.parameters(), grads):
+            p.grad = g.clone()
+        opt.step()
+    return {name: p.detach().numpy().reshape(-1).copy() for name, p in model.named_parameters()}
+
+
 def shape_case_outputs(ref, model_name, shape, x, y, dtype):
     """Train and eval logits and loss, every gradient, the running statistics after the
     train-mode pass and (EEGNet) two Adam steps, computed in `dtype`."""
@@ -124,14 +136,8 @@ def shape_case_outputs(ref, model_name, shape, x, y, dtype):
         if "running" in name:
             out[f"train.after.{name}"] = b.double().numpy().reshape(-1).copy()
     if model_name == "eegnet":  # Adam is the same for both models; EEGNet's are smaller
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=0.01)
-        grads = [p.grad.clone() for p in model.parameters()]
-        for _ in range(2):
-            for p, g in zip(model.parameters(), grads):
-                p.grad = g.clone()
-            opt.step()
-        for name, p in model.named_parameters():
-            out[f"adam.{name}"] = p.detach().double().numpy().reshape(-1).copy()
+        for name, values in two_adam_steps(model).items():
+            out[f"adam.{name}"] = values.astype(np.float64)
     model = ref.build_model(model_name, "elu", 0.0, **shape).to(dtype)
     model.load_state_dict(initial)
     model.eval()
@@ -206,14 +212,8 @@ def main():
                 if "running" in name:
                     out[f"train.after.{name}"] = b.numpy().reshape(-1).copy()
             if model_name == "eegnet" and act == "relu":
-                opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=0.01)
-                grads = [p.grad.clone() for p in model.parameters()]
-                for _ in range(2):
-                    for p, g in zip(model.parameters(), grads):
-                        p.grad = g.clone()
-                    opt.step()
-                for name, p in model.named_parameters():
-                    out[f"adam.{name}"] = p.detach().numpy().reshape(-1).copy()
+                for name, values in two_adam_steps(model).items():
+                    out[f"adam.{name}"] = values
 
             model = ref.build_model(model_name, act, 0.0)
             model.load_state_dict(initial)

@@ -183,6 +183,27 @@ fn deepconvnet_elu_matches_pytorch() {
     check(ModelKind::DeepConvNet, "elu");
 }
 
+/// Two Adam steps (lr 1e-3, weight decay 0.01, as the fixtures') on `model`'s learnable
+/// tensors `names`, each step fed PyTorch's train-mode gradients from fixture `f`.
+fn two_adam_steps(dev: &Cpu, model: &mut Model<Cpu>, names: &[String], lengths: &[usize], f: &BTreeMap<String, Array>) {
+    let config = AdamConfig {
+        lr: 1e-3,
+        betas: (0.9, 0.999),
+        eps: 1e-8,
+        weight_decay: 0.01,
+    };
+    let mut adam = Adam::new(dev, config, lengths);
+    for _ in 0..2 {
+        let mut grads = Gradients::leaky();
+        for (name, p) in names.iter().zip(model.learnable_mut()) {
+            let g = &f[&format!("train.grad.{name}")].data;
+            let slot = grads.get_or_alloc_mut(&*p).unwrap();
+            slot.iter_mut().zip(g).for_each(|(s, v)| *s = *v as f32);
+        }
+        adam.update(model.learnable_mut(), &grads);
+    }
+}
+
 /// Two Adam steps (lr 1e-3, weight decay 0.01) fed PyTorch's gradients land on
 /// PyTorch's parameters.
 #[test]
@@ -197,22 +218,7 @@ fn adam_matches_pytorch() {
         .map(|t| t.name.clone())
         .collect();
     let lengths = model.learnable_lengths();
-    let config = AdamConfig {
-        lr: 1e-3,
-        betas: (0.9, 0.999),
-        eps: 1e-8,
-        weight_decay: 0.01,
-    };
-    let mut adam = Adam::new(&dev, config, &lengths);
-    for _ in 0..2 {
-        let mut grads = Gradients::leaky();
-        for (name, p) in names.iter().zip(model.learnable_mut()) {
-            let g = &f[&format!("train.grad.{name}")].data;
-            let slot = grads.get_or_alloc_mut(&*p).unwrap();
-            slot.iter_mut().zip(g).for_each(|(s, v)| *s = *v as f32);
-        }
-        adam.update(model.learnable_mut(), &grads);
-    }
+    two_adam_steps(&dev, &mut model, &names, &lengths, &f);
     for (name, p) in names.iter().zip(model.learnable_mut()) {
         assert_close(&format!("adam {name}"), &p.as_vec(), &f[&format!("adam.{name}")].data);
     }
@@ -381,24 +387,10 @@ fn check_shape(case: &str, kind: ModelKind, shape: Shape, eegnet: EegNetArch, de
             .filter(|t| t.learnable)
             .map(|t| t.name.clone())
             .collect();
-        let config = AdamConfig {
-            lr: 1e-3,
-            betas: (0.9, 0.999),
-            eps: 1e-8,
-            weight_decay: 0.01,
-        };
         // PyTorch's gradients, as the lab's Adam fixture feeds them (the vanishing ones
         // differ in their rounding, which Adam's normalisation would magnify).
-        let mut adam = Adam::new(&dev, config, &model.learnable_lengths());
-        for _ in 0..2 {
-            let mut theirs = Gradients::leaky();
-            for (name, p) in names.iter().zip(model.learnable_mut()) {
-                let g = &f[&format!("train.grad.{name}")].data;
-                let slot = theirs.get_or_alloc_mut(&*p).unwrap();
-                slot.iter_mut().zip(g).for_each(|(s, v)| *s = *v as f32);
-            }
-            adam.update(model.learnable_mut(), &theirs);
-        }
+        let lengths = model.learnable_lengths();
+        two_adam_steps(&dev, &mut model, &names, &lengths, &f);
         for (name, p) in names.iter().zip(model.learnable_mut()) {
             close(&format!("adam.{name}"), &p.as_vec());
         }
