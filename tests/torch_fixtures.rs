@@ -184,15 +184,23 @@ fn deepconvnet_elu_matches_pytorch() {
 }
 
 /// Two Adam steps (lr 1e-3, weight decay 0.01, as the fixtures') on `model`'s learnable
-/// tensors `names`, each step fed PyTorch's train-mode gradients from fixture `f`.
-fn two_adam_steps(dev: &Cpu, model: &mut Model<Cpu>, names: &[String], lengths: &[usize], f: &BTreeMap<String, Array>) {
+/// tensors, each step fed PyTorch's train-mode gradients from fixture `f`; returns the
+/// tensors' names, in the order of `learnable_mut`.
+fn two_adam_steps(dev: &Cpu, model: &mut Model<Cpu>, f: &BTreeMap<String, Array>) -> Vec<String> {
+    let names: Vec<String> = model
+        .tensors()
+        .iter()
+        .filter(|t| t.learnable)
+        .map(|t| t.name.clone())
+        .collect();
+    let lengths = model.learnable_lengths();
     let config = AdamConfig {
         lr: 1e-3,
         betas: (0.9, 0.999),
         eps: 1e-8,
         weight_decay: 0.01,
     };
-    let mut adam = Adam::new(dev, config, lengths);
+    let mut adam = Adam::new(dev, config, &lengths);
     for _ in 0..2 {
         let mut grads = Gradients::leaky();
         for (name, p) in names.iter().zip(model.learnable_mut()) {
@@ -202,6 +210,7 @@ fn two_adam_steps(dev: &Cpu, model: &mut Model<Cpu>, names: &[String], lengths: 
         }
         adam.update(model.learnable_mut(), &grads);
     }
+    names
 }
 
 /// Two Adam steps (lr 1e-3, weight decay 0.01) fed PyTorch's gradients land on
@@ -211,14 +220,7 @@ fn adam_matches_pytorch() {
     let dev = Cpu::default();
     let f = fixture("eegnet_relu.npz");
     let mut model = model_from_fixture(ModelKind::EegNet, Activation::Relu);
-    let names: Vec<String> = model
-        .tensors()
-        .iter()
-        .filter(|t| t.learnable)
-        .map(|t| t.name.clone())
-        .collect();
-    let lengths = model.learnable_lengths();
-    two_adam_steps(&dev, &mut model, &names, &lengths, &f);
+    let names = two_adam_steps(&dev, &mut model, &f);
     for (name, p) in names.iter().zip(model.learnable_mut()) {
         assert_close(&format!("adam {name}"), &p.as_vec(), &f[&format!("adam.{name}")].data);
     }
@@ -381,16 +383,9 @@ fn check_shape(case: &str, kind: ModelKind, shape: Shape, eegnet: EegNetArch, de
         close(&key, &ours);
     }
     if kind == ModelKind::EegNet {
-        let names: Vec<String> = model
-            .tensors()
-            .iter()
-            .filter(|t| t.learnable)
-            .map(|t| t.name.clone())
-            .collect();
         // PyTorch's gradients, as the lab's Adam fixture feeds them (the vanishing ones
         // differ in their rounding, which Adam's normalisation would magnify).
-        let lengths = model.learnable_lengths();
-        two_adam_steps(&dev, &mut model, &names, &lengths, &f);
+        let names = two_adam_steps(&dev, &mut model, &f);
         for (name, p) in names.iter().zip(model.learnable_mut()) {
             close(&format!("adam.{name}"), &p.as_vec());
         }
