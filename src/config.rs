@@ -767,6 +767,16 @@ impl RunSpec {
             .collect::<Vec<_>>()
             .join(" ")
     }
+
+    /// The model's temporal kernel in seconds at `sfreq` Hz, for tables
+    /// ("kernel 51 = 0.319 s at 160 Hz").
+    pub fn kernel_in_seconds(&self, sfreq: f64) -> String {
+        let kernel = match self.model {
+            ModelKind::EegNet => self.eegnet.kernel,
+            ModelKind::DeepConvNet => self.deepconvnet.kernel,
+        };
+        format!("kernel {kernel} = {:.3} s at {sfreq} Hz", kernel as f64 / sfreq)
+    }
 }
 
 #[cfg(test)]

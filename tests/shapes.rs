@@ -19,8 +19,8 @@ fn write_pair(dir: &Path, shape: Shape, train: &[u8], test: &[u8]) {
         y: labels.to_vec(),
         trial_len: shape.trial_len(),
     };
-    npz::write_split(&dir.join("train.npz"), &split(train), shape).unwrap();
-    npz::write_split(&dir.join("test.npz"), &split(test), shape).unwrap();
+    npz::write_split(&dir.join("train.npz"), &split(train), shape, None).unwrap();
+    npz::write_split(&dir.join("test.npz"), &split(test), shape, None).unwrap();
 }
 
 fn shape(channels: usize, samples: usize, classes: usize) -> Shape {
@@ -77,6 +77,7 @@ fn bad_labels_and_shapes_are_refused_naming_what_was_found() {
             trial_len: 120,
         },
         s,
+        None,
     )
     .unwrap();
     let e = error_of(&dir);
@@ -102,6 +103,7 @@ fn bad_labels_and_shapes_are_refused_naming_what_was_found() {
             trial_len: 160,
         },
         shape(4, 40, 2),
+        None,
     )
     .unwrap();
     let e = error_of(&dir);
@@ -113,12 +115,84 @@ fn bad_labels_and_shapes_are_refused_naming_what_was_found() {
         y: vec![255],
         trial_len: 120,
     };
-    npz::write_split(&dir.join("train.npz"), &zero, s).unwrap(); // 255 + 1 = 256 > 64 classes
+    npz::write_split(&dir.join("train.npz"), &zero, s, None).unwrap(); // 255 + 1 = 256 > 64 classes
     let e = error_of(&dir);
     assert!(
         e.contains("label[0] is 256, expected a whole number from 1 to K (at most 64)"),
         "{e}"
     );
+}
+
+#[test]
+fn a_stated_sampling_rate_is_read_checked_and_shows_kernels_in_seconds() {
+    let dir = Scratch::new("shape-sfreq");
+    let s = shape(3, 120, 2);
+    let split = |n: usize| Split {
+        x: (0..n * s.trial_len()).map(|i| (i % 89) as f32).collect(),
+        y: (0..n).map(|i| (i % 2) as u8).collect(),
+        trial_len: s.trial_len(),
+    };
+    let write = |train: Option<f64>, test: Option<f64>| {
+        npz::write_split(&dir.join("train.npz"), &split(8), s, train).unwrap();
+        npz::write_split(&dir.join("test.npz"), &split(4), s, test).unwrap();
+    };
+    write(None, None);
+    let without = load_dir(&dir).unwrap();
+    assert_eq!(without.sfreq, None);
+    write(Some(160.0), Some(160.0));
+    let with = load_dir(&dir).unwrap();
+    assert_eq!(with.sfreq, Some(160.0));
+    assert_eq!(
+        with.fingerprint, without.fingerprint,
+        "the rate is not part of the data's identity"
+    );
+
+    write(Some(160.0), None);
+    let e = error_of(&dir);
+    assert!(
+        e.contains("test.npz: no sfreq but") && e.contains("train.npz has sfreq 160"),
+        "{e}"
+    );
+    write(Some(160.0), Some(128.0));
+    let e = error_of(&dir);
+    assert!(e.contains("test.npz: sfreq 128 but"), "{e}");
+    for bad in [0.0, -250.0, f64::NAN, 1e9] {
+        write(Some(bad), Some(bad));
+        let e = error_of(&dir);
+        assert!(
+            e.contains("train.npz: sfreq is")
+                && e.contains("expected the sampling rate in Hz, above 0 and at most 100000"),
+            "{e}"
+        );
+    }
+
+    // Tables show the temporal kernel in seconds; the run's id does not move.
+    write(Some(160.0), Some(160.0));
+    let runs = Scratch::new("shape-sfreq-runs");
+    let file = runs.join("k.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"k\"\ndata = {:?}\n[defaults]\nmodel = \"eegnet\"\nepochs = 1\nseed = 0\n[grid.eegnet]\nkernel = [33, 51]\n",
+            dir.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = eegrun(&runs, &["run", "k.toml", "--runs-dir", "runs"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = eegrun(&runs, &["summarize", "runs"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("eegnet.kernel=33 (kernel 33 = 0.206 s at 160 Hz)")
+            && text.contains("kernel 51 = 0.319 s at 160 Hz"),
+        "{text}"
+    );
+    let record = std::fs::read_dir(runs.join("runs/k"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("config.json")).ok())
+        .next()
+        .unwrap();
+    assert!(record.contains("\"data_sfreq\": 160.0"), "{record}");
 }
 
 #[test]

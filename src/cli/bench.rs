@@ -27,8 +27,8 @@ pub(super) fn command(args: BenchArgs) -> Result<()> {
         } if *shape == Shape::LAB => ReferenceData::Synthetic,
         Source::Synthetic { .. } if torch => {
             std::fs::create_dir_all(&exported)?;
-            npz::write_split(&exported.join("train.npz"), &data.train, data.shape)?;
-            npz::write_split(&exported.join("test.npz"), &data.test, data.shape)?;
+            npz::write_split(&exported.join("train.npz"), &data.train, data.shape, data.sfreq)?;
+            npz::write_split(&exported.join("test.npz"), &data.test, data.shape, data.sfreq)?;
             ReferenceData::Files(exported.clone())
         }
         Source::Synthetic { .. } => ReferenceData::Synthetic,

@@ -35,12 +35,12 @@ pub(super) fn shown(shape: Shape, fields: &RunFields) -> Vec<(ModelKind, Result<
 }
 
 pub(super) fn command(args: ModelsArgs) -> Result<()> {
-    let shape = match &args.data {
-        None => Shape::LAB,
+    let (shape, sfreq) = match &args.data {
+        None => (Shape::LAB, None),
         Some(source) => {
             let data = Source::parse(source)?.load()?;
             println!("data: {} ({})\n", data.description, data.shape);
-            data.shape
+            (data.shape, data.sfreq)
         }
     };
     let fields = architecture_fields(&args.set).map_err(|e| anyhow!("--set {e}"))?;
@@ -58,7 +58,17 @@ pub(super) fn command(args: ModelsArgs) -> Result<()> {
             model: Some(kind),
             ..fields.clone()
         };
-        let architecture = run.resolve().map(|r| r.architecture()).unwrap_or_default();
+        let architecture = run
+            .resolve()
+            .map(|r| {
+                let fields = r.architecture();
+                match sfreq {
+                    Some(hz) if fields.is_empty() => r.kernel_in_seconds(hz),
+                    Some(hz) => format!("{fields}, {}", r.kernel_in_seconds(hz)),
+                    None => fields,
+                }
+            })
+            .unwrap_or_default();
         println!(
             "{kind} (input [-1, 1, {}, {}], {} classes, activation shown as ELU{}{architecture})",
             shape.channels,

@@ -54,7 +54,11 @@ pub(super) fn command(args: TrainArgs) -> Result<()> {
                 if let (Some(path), false) = (&args.checkpoint, restored.is_empty()) {
                     println!("resumed from {} after epoch {}", path.display(), restored.len());
                 }
-                let architecture = spec.architecture();
+                let mut architecture = spec.architecture();
+                if let Some(hz) = data.sfreq {
+                    let sep = if architecture.is_empty() { "" } else { ", " };
+                    architecture = format!("{architecture}{sep}{}", spec.kernel_in_seconds(hz));
+                }
                 println!(
                     "model: {} ({parameters} parameters), activation {}, dropout {}{}{architecture}",
                     spec.model,

@@ -132,6 +132,9 @@ pub struct Dataset {
     pub fingerprint: String,
     /// Each test trial's subject (0, 1, …), where the data names them (`data::subjects`).
     pub test_subjects: Option<Vec<u32>>,
+    /// Samples per second, where the files state it (an `sfreq` array); it shows kernel
+    /// lengths in seconds and is not part of the fingerprint.
+    pub sfreq: Option<f64>,
 }
 
 impl Dataset {
@@ -161,6 +164,7 @@ impl Dataset {
             test,
             fingerprint: format!("{hash:016x}"),
             test_subjects: None,
+            sfreq: None,
         }
     }
 }

@@ -162,6 +162,7 @@ pub fn load_dir(dir: &Path) -> Result<Dataset> {
     let train = load_split(dir, &train_files)?;
     let test = load_split(dir, &test_files)?;
     let shape = shape_of(dir, &train, &test)?;
+    let sfreq = sampling_rate(&train, &test)?;
     let test_subjects = match test_files[..] {
         [single] if single == PAIR[1] => {
             // The training split's file is read by the same strict reader, so a damaged one
@@ -187,7 +188,48 @@ pub fn load_dir(dir: &Path) -> Result<Dataset> {
         test.split,
     );
     data.test_subjects = test_subjects;
+    data.sfreq = sfreq;
     Ok(data)
+}
+
+/// The highest sampling rate eegrun accepts, in Hz.
+pub const MAX_SFREQ: f64 = 100_000.0;
+
+/// A file's optional `sfreq`: one positive, finite number of samples per second.
+fn read_sfreq(path: &Path) -> Result<Option<f64>> {
+    let Some(array) = npz::read_optional(path, "sfreq")? else {
+        return Ok(None);
+    };
+    match array.data[..] {
+        [hz] if hz > 0.0 && hz <= MAX_SFREQ => Ok(Some(hz)),
+        [hz] => bail!(
+            "{}: sfreq is {hz:?}, expected the sampling rate in Hz, above 0 and at most {MAX_SFREQ}",
+            path.display()
+        ),
+        _ => bail!(
+            "{}: sfreq has shape {:?}, expected one number (the sampling rate in Hz)",
+            path.display(),
+            array.shape
+        ),
+    }
+}
+
+/// The data set's sampling rate: stated by every file with one value, or by none.
+fn sampling_rate(train: &Loaded, test: &Loaded) -> Result<Option<f64>> {
+    let stated: Vec<&(String, Option<f64>)> = train.sfreq.iter().chain(&test.sfreq).collect();
+    let first = stated[0];
+    match stated.iter().find(|(_, hz)| *hz != first.1) {
+        None => Ok(first.1),
+        Some((file, hz)) => {
+            let said = |hz: &Option<f64>| hz.map_or("no sfreq".to_string(), |hz| format!("sfreq {hz}"));
+            bail!(
+                "{file}: {} but {} has {}; every file of a data set states the same sampling rate, or none does",
+                said(hz),
+                first.0,
+                said(&first.1)
+            )
+        }
+    }
 }
 
 /// The largest signal magnitude read: its square summed over a batch of trials stays finite
@@ -201,6 +243,8 @@ struct Loaded {
     channels: usize,
     samples: usize,
     largest_label: u8,
+    /// Each file and the sampling rate it states.
+    sfreq: Vec<(String, Option<f64>)>,
 }
 
 /// The data set's shape from its two splits: they agree on channels and samples, the labels
@@ -262,9 +306,11 @@ fn load_split(dir: &Path, files: &[&str]) -> Result<Loaded> {
     let (mut x, mut y) = (Vec::new(), Vec::new());
     let mut window: Option<(usize, usize, String)> = None;
     let mut largest_label = 0u8;
+    let mut sfreq = Vec::new();
     for name in files {
         let path = dir.join(name);
         let arrays = npz::read_arrays(&path, &["signal", "label"])?;
+        sfreq.push((path.display().to_string(), read_sfreq(&path)?));
         let (signal, label) = (&arrays[0], &arrays[1]);
         let [n, samples, channels] = signal.shape[..] else {
             bail!(
@@ -364,5 +410,6 @@ fn load_split(dir: &Path, files: &[&str]) -> Result<Loaded> {
         channels,
         samples,
         largest_label,
+        sfreq,
     })
 }

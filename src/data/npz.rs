@@ -96,6 +96,17 @@ pub fn read_arrays(path: &Path, names: &[&str]) -> Result<Vec<Array>> {
         .collect()
 }
 
+/// Reads the array `name` from an `.npz` file if the file holds one.
+pub fn read_optional(path: &Path, name: &str) -> Result<Option<Array>> {
+    let file = std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let archive = zip::ZipArchive::new(file).with_context(|| format!("{}: not a readable .npz", path.display()))?;
+    let entry = format!("{name}.npy");
+    if !archive.file_names().any(|n| n == entry) {
+        return Ok(None);
+    }
+    Ok(read_arrays(path, &[name])?.pop())
+}
+
 /// Reads every array of an `.npz` file, by entry name without the `.npy` suffix.
 pub fn read_all(path: &Path) -> Result<std::collections::BTreeMap<String, Array>> {
     let file = std::fs::File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
@@ -190,8 +201,14 @@ fn parse_shape(text: &str) -> Result<Vec<usize>> {
 }
 
 /// Writes `split` of `shape` as the files eegrun and `torch_ref.py` read: `signal`
-/// (N, T, C) as `<f4` and `label` 1..K as `<f8`, stored uncompressed as `numpy.savez` does.
-pub fn write_split(path: &Path, split: &super::dataset::Split, shape: super::dataset::Shape) -> Result<()> {
+/// (N, T, C) as `<f4`, `label` 1..K as `<f8` and, where given, `sfreq` as a `<f8` scalar,
+/// stored uncompressed as `numpy.savez` does.
+pub fn write_split(
+    path: &Path,
+    split: &super::dataset::Split,
+    shape: super::dataset::Shape,
+    sfreq: Option<f64>,
+) -> Result<()> {
     let npy = |descr: &str, dims: &[usize], body: Vec<u8>| {
         let dims: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
         let tuple = if dims.len() == 1 {
@@ -224,10 +241,14 @@ pub fn write_split(path: &Path, split: &super::dataset::Split, shape: super::dat
     let file = std::fs::File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
     let mut zip = zip::ZipWriter::new(file);
     let stored = zip::write::FileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (name, bytes) in [
+    let mut arrays = vec![
         ("signal.npy", npy("<f4", &[split.len(), t, c], signal)),
         ("label.npy", npy("<f8", &[split.len()], labels)),
-    ] {
+    ];
+    if let Some(hz) = sfreq {
+        arrays.push(("sfreq.npy", npy("<f8", &[], hz.to_le_bytes().to_vec())));
+    }
+    for (name, bytes) in arrays {
         zip.start_file(name, stored)?;
         std::io::Write::write_all(&mut zip, &bytes)?;
     }

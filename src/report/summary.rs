@@ -102,7 +102,7 @@ pub fn runs_frame(runs: &[Run]) -> Result<DataFrame> {
             col::WALL_SECONDS.into(),
             float(&|r| Some((r.status.seconds * 10.0).round() / 10.0)),
         ),
-        Column::new(col::ARCHITECTURE.into(), text(&|r| r.record.config.architecture())),
+        Column::new(col::ARCHITECTURE.into(), text(&architecture)),
         Column::new(
             col::FINAL_BALANCED_ACC.into(),
             float(&|r| {
@@ -118,6 +118,17 @@ pub fn runs_frame(runs: &[Run]) -> Result<DataFrame> {
         ),
     ];
     Ok(DataFrame::new_infer_height(columns)?)
+}
+
+/// The architecture fields that differ from the lab's, and the temporal kernel in seconds
+/// where the data states its sampling rate.
+fn architecture(run: &Run) -> String {
+    let fields = run.record.config.architecture();
+    match run.record.data_sfreq {
+        None => fields,
+        Some(hz) if fields.is_empty() => run.record.config.kernel_in_seconds(hz),
+        Some(hz) => format!("{fields} ({})", run.record.config.kernel_in_seconds(hz)),
+    }
 }
 
 /// The runs whose rows survived [`filter`]: matched by experiment and run id (one run id

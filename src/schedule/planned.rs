@@ -73,7 +73,8 @@ pub fn plan(name: &str, specs: Vec<RunSpec>, data: &Dataset, runs_dir: &Path) ->
     let runs: Vec<PlannedRun> = specs
         .into_iter()
         .map(|spec| {
-            let record = RunRecord::new(name, spec, &data.description, &data.fingerprint);
+            let mut record = RunRecord::new(name, spec, &data.description, &data.fingerprint);
+            record.data_sfreq = data.sfreq;
             PlannedRun {
                 dir: RunDir::new(runs_dir, &record),
                 until: record.config.epochs,

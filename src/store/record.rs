@@ -16,6 +16,9 @@ pub struct RunRecord {
     pub data: String,
     /// The data's fingerprint.
     pub data_fingerprint: String,
+    /// The data's sampling rate in Hz, where its files state one (not part of the id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_sfreq: Option<f64>,
     /// The id of a record read in eegrun 0.1's form (see `legacy`).
     #[serde(skip)]
     pub(super) legacy_id: Option<String>,
@@ -29,6 +32,7 @@ impl RunRecord {
             config,
             data: data.into(),
             data_fingerprint: data_fingerprint.into(),
+            data_sfreq: None,
             legacy_id: None,
         }
     }
