@@ -1,0 +1,366 @@
+//! Studies from finished runs: their configurations, their declared family of comparisons
+//! (Holm-adjusted), and their findings with the headline.
+
+use super::claims::lab_claims;
+use super::labels::{labels, varying};
+use super::model::{oriented, ComparisonFindings, Config, ConfigFindings, Kind, Study, StudyFindings};
+use super::sentences::sentence;
+use crate::config::{ActivationName, ModelKind};
+use crate::report::stats::{self, Comparison, Verdict};
+use crate::results::At;
+use crate::store::read::{Declaration, Run};
+use crate::store::RunState;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// The studies in `runs` (finished runs only), in (experiment, model) order, each judged
+/// against its experiment folder's declaration (`declared`, by experiment folder).
+pub fn studies<'a>(runs: &'a [Run], declared: &BTreeMap<PathBuf, Declaration>) -> Vec<Study<'a>> {
+    let mut groups: BTreeMap<(String, PathBuf, ModelKind, String), Vec<&Run>> = BTreeMap::new();
+    for run in runs.iter().filter(|r| r.run_state == RunState::Done) {
+        let folder = run.dir.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+        let key = (
+            run.record.experiment.clone(),
+            folder,
+            run.record.config.model,
+            run.record.data_fingerprint.clone(),
+        );
+        groups.entry(key).or_default().push(run);
+    }
+    groups
+        .into_iter()
+        .map(|((experiment, folder, model, data), group)| {
+            let declaration = declared.get(&folder).cloned().unwrap_or_default();
+            study(experiment, model, data, group, &declaration)
+        })
+        .collect()
+}
+
+/// One study from its finished runs and its folder's declaration.
+fn study<'a>(
+    experiment: String,
+    model: ModelKind,
+    data: String,
+    group: Vec<&'a Run>,
+    declaration: &Declaration,
+) -> Study<'a> {
+    let varying = varying(&group);
+    let labels = labels(&group);
+    let mut configs: Vec<Config> = Vec::new();
+    for (run, label) in group.iter().zip(labels) {
+        let key = run.record.configuration();
+        let index = match configs.iter().position(|c| c.key == key) {
+            Some(i) => i,
+            None => {
+                configs.push(Config {
+                    label,
+                    key,
+                    by_seed: BTreeMap::new(),
+                });
+                configs.len() - 1
+            }
+        };
+        configs[index].by_seed.entry(run.record.config.seed).or_insert(run);
+    }
+    configs.sort_by(|a, b| {
+        order_key(a)
+            .partial_cmp(&order_key(b))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let validated = group.iter().all(|r| accuracy(r, At::BestVal).is_some());
+    let at = if validated { At::BestVal } else { At::Final };
+    let rope = declaration
+        .study
+        .as_ref()
+        .map_or(crate::config::DEFAULT_ROPE, |s| s.rope);
+    let alpha = declaration.study.as_ref().map_or(stats::ALPHA, |s| s.alpha);
+    let chosen = declaration
+        .chosen
+        .as_ref()
+        .and_then(|id| configs.iter().position(|c| c.by_seed.values().any(|r| &r.id == id)));
+    let kind = if declaration.is_search {
+        Kind::Search
+    } else {
+        Kind::Designed
+    };
+    // The family: a search's chosen configuration against each other one; a designed
+    // study's every pair of its declared configurations (plus any found beyond them).
+    let (pairs, family, family_text): (Vec<(usize, usize)>, usize, String) = match (kind, chosen) {
+        (Kind::Search, Some(c)) => {
+            let pairs: Vec<(usize, usize)> = (0..configs.len()).filter(|&j| j != c).map(|j| (c, j)).collect();
+            let n = pairs.len();
+            (
+                pairs,
+                n,
+                format!("the search's chosen configuration against the {n} other fully trained ones"),
+            )
+        }
+        (Kind::Search, None) => (Vec::new(), 0, "none: the search's chosen run has not finished".into()),
+        (Kind::Designed, _) => {
+            let mut keys: BTreeSet<String> = declaration
+                .study
+                .as_ref()
+                .map(|s| s.configuration_keys(model, &data).into_iter().collect())
+                .unwrap_or_default();
+            let declared = !keys.is_empty();
+            keys.extend(configs.iter().map(|c| c.key.clone()));
+            let k = keys.len();
+            let pairs = (0..configs.len())
+                .flat_map(|i| (i + 1..configs.len()).map(move |j| (i, j)))
+                .collect();
+            let source = if declared {
+                "declared by the study (study.json)"
+            } else {
+                "found in the folder (no study.json)"
+            };
+            (
+                pairs,
+                k * (k.saturating_sub(1)) / 2,
+                format!("every pair of the {k} configurations {source}"),
+            )
+        }
+    };
+    let extra = usize::from(kind == Kind::Designed && varying == ["dropout"] && configs.len() >= 3);
+    let family_text = match extra {
+        0 => family_text,
+        _ => format!("{family_text}, and the over-fitting test"),
+    };
+    let subjects = declaration.study.as_ref().and_then(|s| s.test_subjects.as_deref());
+    let balanced = declaration
+        .study
+        .as_ref()
+        .is_some_and(|s| s.metric == crate::config::FindingsMetric::BalancedAccuracy);
+    let mut comparisons = compare_pairs(&configs, &pairs, at, balanced, rope, alpha, subjects);
+    let grouped = comparisons
+        .first()
+        .map(|(_, _, c)| c.clusters)
+        .filter(|&g| comparisons.first().is_some_and(|(_, _, c)| g < c.trials));
+    let mut stats_only: Vec<Comparison> = comparisons.iter().map(|(_, _, c)| c.clone()).collect();
+    stats::holm(&mut stats_only, family + extra);
+    comparisons
+        .iter_mut()
+        .zip(stats_only)
+        .for_each(|((_, _, c), adjusted)| *c = adjusted);
+    let mut s = Study {
+        experiment,
+        model,
+        data,
+        varying,
+        configs,
+        at,
+        balanced,
+        comparisons,
+        findings: StudyFindings {
+            experiment: String::new(),
+            model: String::new(),
+            data_fingerprint: String::new(),
+            kind,
+            accuracy: at_name(at, balanced),
+            varying: Vec::new(),
+            rope_points: 100.0 * rope,
+            family: family_text,
+            family_size: family + extra,
+            target: target(grouped),
+            configurations: Vec::new(),
+            chosen: chosen.map(|_| String::new()),
+            headline: String::new(),
+            comparisons: Vec::new(),
+            claims: Vec::new(),
+        },
+    };
+    s.findings = describe_study(&s, chosen, extra > 0);
+    s
+}
+
+/// One sentence on what a study's findings are about: new seeds and new subjects where the
+/// data names its test trials' subjects (trials are then grouped by subject), else new seeds
+/// and new test trials.
+pub fn target(subjects: Option<usize>) -> String {
+    match subjects {
+        Some(n) => format!(
+            "Claims are about the expected test accuracy over new training seeds and new subjects from the population of this test set's {n} subjects (trials grouped by subject)."
+        ),
+        None => "Claims are about the expected test accuracy over new training seeds and new test trials from the population of this test set.".into(),
+    }
+}
+
+/// Accuracy of a run's predictions at `at`, in [0, 1].
+fn accuracy(run: &Run, at: At) -> Option<f64> {
+    run.predictions.as_ref().and_then(|p| p.accuracy(at))
+}
+
+/// The findings' metric of a run at `at`: accuracy, or balanced accuracy.
+fn metric_of(run: &Run, at: At, balanced: bool) -> Option<f64> {
+    match balanced {
+        false => accuracy(run, at),
+        true => run.predictions.as_ref().and_then(|p| p.balanced_accuracy(at)),
+    }
+}
+
+/// Report order: activations as the report lists them, then numeric settings ascending.
+fn order_key(c: &Config) -> (usize, f64, String) {
+    let run = c.by_seed.values().next().expect("a run");
+    let activation = ActivationName::ALL
+        .iter()
+        .position(|a| *a == run.record.config.activation.name())
+        .unwrap_or(0);
+    (activation, run.record.config.dropout, c.label.clone())
+}
+
+/// The test trials' clusters: their subjects where the study declares them for this many
+/// trials, else one cluster per trial.
+fn clusters(trials: usize, subjects: Option<&[u32]>) -> Vec<usize> {
+    match subjects {
+        Some(s) if s.len() == trials => s.iter().map(|&g| g as usize).collect(),
+        _ => (0..trials).collect(),
+    }
+}
+
+/// The listed pairs that share seeds with predictions, each before Holm.
+fn compare_pairs(
+    configs: &[Config],
+    pairs: &[(usize, usize)],
+    at: At,
+    balanced: bool,
+    rope: f64,
+    alpha: f64,
+    subjects: Option<&[u32]>,
+) -> Vec<(usize, usize, Comparison)> {
+    let mut out = Vec::new();
+    for &(i, j) in pairs {
+        let correct = |c: &Config, seed: &u64| c.by_seed[seed].predictions.as_ref().map(|p| p.scores(at, balanced));
+        let shared: Vec<(Vec<f64>, Vec<f64>)> = configs[i]
+            .by_seed
+            .keys()
+            .filter(|s| configs[j].by_seed.contains_key(s))
+            .filter_map(|s| Some((correct(&configs[i], s)?, correct(&configs[j], s)?)))
+            .filter(|(a, b)| !a.is_empty() && a.len() == b.len())
+            .collect();
+        // One data set per study, so one test set; never pair vectors of other lengths.
+        let trials = shared.first().map_or(0, |(a, _)| a.len());
+        let shared: Vec<(Vec<f64>, Vec<f64>)> = shared.into_iter().filter(|(a, _)| a.len() == trials).collect();
+        if shared.is_empty() {
+            continue;
+        }
+        let (a, b): (Vec<Vec<f64>>, Vec<Vec<f64>>) = shared.into_iter().unzip();
+        out.push((
+            i,
+            j,
+            stats::compare_scores(&a, &b, &clusters(trials, subjects), rope, alpha),
+        ));
+    }
+    out
+}
+
+/// Name of the accuracy that `at` selects (balanced: the mean of the classes' recalls).
+fn at_name(at: At, balanced: bool) -> &'static str {
+    match (at, balanced) {
+        (At::Final, false) => "final-epoch test accuracy",
+        (At::BestTest, false) => "highest test accuracy",
+        (At::BestVal, false) => "test accuracy at the best validation epoch",
+        (At::Final, true) => "final-epoch balanced test accuracy",
+        (At::BestTest, true) => "balanced test accuracy at the highest-test epoch",
+        (At::BestVal, true) => "balanced test accuracy at the best validation epoch",
+    }
+}
+
+/// The findings of a study as data.
+fn describe_study(s: &Study, chosen: Option<usize>, gap_test: bool) -> StudyFindings {
+    let mean = |c: &Config| {
+        let v: Vec<f64> = c
+            .by_seed
+            .values()
+            .filter_map(|r| metric_of(r, s.at, s.balanced))
+            .collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let configurations = s
+        .configs
+        .iter()
+        .map(|c| ConfigFindings {
+            label: c.label.clone(),
+            seeds: c.by_seed.keys().copied().collect(),
+            mean_accuracy: mean(c).map(|m| 100.0 * m),
+            runs: c.by_seed.values().map(|r| r.id.clone()).collect(),
+        })
+        .collect();
+    let comparisons = s
+        .comparisons
+        .iter()
+        .map(|(i, j, c)| ComparisonFindings {
+            a: s.configs[*i].label.clone(),
+            b: s.configs[*j].label.clone(),
+            verdict: c.verdict(),
+            sentence: sentence(&s.configs[*i].label, &s.configs[*j].label, c),
+            seeds_needed: c.seeds_needed(),
+            statistics: c.clone(),
+        })
+        .collect();
+    let best = (0..s.configs.len())
+        .filter(|&i| mean(&s.configs[i]).is_some())
+        .max_by(|&a, &b| {
+            mean(&s.configs[a])
+                .partial_cmp(&mean(&s.configs[b]))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    let anchor = chosen.or(best);
+    let headline = match (s.configs.len(), anchor) {
+        (0 | 1, _) => format!("{} {}: one configuration, nothing to compare.", s.experiment, s.model),
+        (_, None) => format!(
+            "{} {}: no per-trial test predictions (runs of eegrun 0.1), nothing to compare.",
+            s.experiment, s.model
+        ),
+        (_, Some(top)) => {
+            let against = |want: fn(Verdict) -> bool| -> String {
+                let names: Vec<&str> = (0..s.configs.len())
+                    .filter(|&i| i != top && oriented(s, top, i).is_some_and(|c| want(c.verdict())))
+                    .map(|i| s.configs[i].label.as_str())
+                    .collect();
+                if names.is_empty() {
+                    "none".into()
+                } else {
+                    names.join(", ")
+                }
+            };
+            let lead = match chosen {
+                Some(_) => format!(
+                    "the search chose {} by validation accuracy (selected on validation data; {} here {:.2}%)",
+                    s.configs[top].label,
+                    at_name(s.at, s.balanced),
+                    100.0 * mean(&s.configs[top]).unwrap_or(f64::NAN)
+                ),
+                None => format!(
+                    "highest mean {} {:.2}%",
+                    s.configs[top].label,
+                    100.0 * mean(&s.configs[top]).unwrap_or(f64::NAN)
+                ),
+            };
+            format!(
+                "{} {} ({}): {lead}; better than: {}; practically equivalent: {}; worse than: {}; undecided against: {}.",
+                s.experiment,
+                s.model,
+                at_name(s.at, s.balanced),
+                against(|v| v == Verdict::ABetter),
+                against(|v| v == Verdict::Equivalent),
+                against(|v| v == Verdict::BBetter),
+                against(|v| v == Verdict::Undecided),
+            )
+        }
+    };
+    let claims = match (s.findings.kind, best) {
+        (Kind::Designed, Some(best)) => lab_claims(s, best, gap_test),
+        _ => Vec::new(),
+    };
+    StudyFindings {
+        experiment: s.experiment.clone(),
+        model: s.model.to_string(),
+        data_fingerprint: s.data.clone(),
+        varying: s.varying.clone(),
+        configurations,
+        chosen: chosen.map(|c| s.configs[c].label.clone()),
+        headline,
+        comparisons,
+        claims,
+        ..s.findings.clone()
+    }
+}

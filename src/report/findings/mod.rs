@@ -1,0 +1,28 @@
+//! What a study's finished runs say, as data: the report's tables in its layout, every
+//! comparison of the study's declared family with its verdict (see [`super::stats`]), and,
+//! for designed studies, the lab report's claims answered. `findings.json`, `summarize`'s
+//! text and the HTML report are all rendered from [`StudyFindings`].
+//!
+//! One job per file: `model` (the data), `labels` (settings and labels), `families` (studies,
+//! their families and findings), `sentences` (a verdict in words), `claims` (the lab report's
+//! claims), `lab_tables` (the lab's layout) and one renderer per format (`text`, `markdown`,
+//! `json`).
+
+mod claims;
+mod families;
+mod json;
+mod lab_tables;
+mod labels;
+mod markdown;
+mod model;
+mod sentences;
+mod text;
+
+pub use families::{studies, target};
+pub use json::to_json;
+pub use lab_tables::{lab_tables, tables, LabTable};
+pub use labels::{labels, setting, significant, varying};
+pub use markdown::markdown;
+pub use model::{Claim, ClaimVerdict, ComparisonFindings, Config, ConfigFindings, Kind, Study, StudyFindings};
+pub use sentences::p_text;
+pub use text::{comparisons, findings, targets};

@@ -1,0 +1,156 @@
+//! The findings as data: a study's configurations and comparisons, and what `findings.json`
+//! holds of them.
+
+use crate::config::ModelKind;
+use crate::report::stats::{Comparison, Verdict};
+use crate::results::At;
+use crate::store::read::Run;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One configuration of a study: its label (the settings that vary, seed aside), its key
+/// ([`crate::store::RunRecord::configuration`]) and its finished runs by seed.
+pub struct Config<'a> {
+    /// Its varying settings, e.g. "relu" or "dropout 0.5".
+    pub label: String,
+    /// Its identity ([`crate::store::RunRecord::configuration`]).
+    pub key: String,
+    /// Its finished run per seed.
+    pub by_seed: BTreeMap<u64, &'a Run>,
+}
+
+/// How a study's configurations came to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A grid: every configuration was chosen before training.
+    Designed,
+    /// A search: configurations were sampled and promoted by validation accuracy.
+    Search,
+}
+
+/// The finished runs of one model in one experiment on one data set, grouped into
+/// configurations (runs on different data never share test trials, so never pair).
+pub struct Study<'a> {
+    /// The experiment's name.
+    pub experiment: String,
+    /// The network.
+    pub model: ModelKind,
+    /// The data's fingerprint.
+    pub data: String,
+    /// Which settings vary between configurations (e.g. `["activation"]`).
+    pub varying: Vec<&'static str>,
+    /// The configurations, in the study's order.
+    pub configs: Vec<Config<'a>>,
+    /// Which epoch's test predictions the comparisons use.
+    pub at: At,
+    /// True when the comparisons are of balanced accuracy (`[findings] metric`).
+    pub balanced: bool,
+    /// The compared pairs (i, j) with their comparison of i against j.
+    pub comparisons: Vec<(usize, usize, Comparison)>,
+    /// Everything the study says, as data.
+    pub findings: StudyFindings,
+}
+
+/// A study's findings, as written to `findings.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct StudyFindings {
+    /// The experiment's name.
+    pub experiment: String,
+    /// The network.
+    pub model: String,
+    /// The data's fingerprint.
+    pub data_fingerprint: String,
+    /// A designed study or a search.
+    pub kind: Kind,
+    /// Which accuracy the comparisons use.
+    pub accuracy: &'static str,
+    /// Which settings vary between configurations.
+    pub varying: Vec<&'static str>,
+    /// Margin of practical equivalence, in points.
+    pub rope_points: f64,
+    /// What population the claims are about, in one sentence.
+    pub target: String,
+    /// How the family of comparisons was defined, and its size.
+    pub family: String,
+    /// How many comparisons the family holds (Holm's m).
+    pub family_size: usize,
+    /// Each configuration with its seeds and mean accuracy.
+    pub configurations: Vec<ConfigFindings>,
+    /// A search's chosen configuration (by validation accuracy).
+    pub chosen: Option<String>,
+    /// One sentence: the study's headline.
+    pub headline: String,
+    /// Every compared pair.
+    pub comparisons: Vec<ComparisonFindings>,
+    /// The lab report's claims (designed studies only).
+    pub claims: Vec<Claim>,
+}
+
+/// One configuration in `findings.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConfigFindings {
+    /// Its varying settings.
+    pub label: String,
+    /// The seeds it has finished.
+    pub seeds: Vec<u64>,
+    /// Mean accuracy over seeds, in percent.
+    pub mean_accuracy: Option<f64>,
+    /// Its run ids.
+    pub runs: Vec<String>,
+}
+
+/// One comparison in `findings.json`: the statistics and the verdict in words.
+#[derive(Clone, Debug, Serialize)]
+pub struct ComparisonFindings {
+    /// The first configuration's label.
+    pub a: String,
+    /// The second configuration's label.
+    pub b: String,
+    /// A better, B better, equivalent or undecided.
+    pub verdict: Verdict,
+    /// The verdict in one sentence.
+    pub sentence: String,
+    /// Seeds that would detect ±rope with 80% power, or why no count can.
+    pub seeds_needed: Result<usize, String>,
+    /// The test's numbers.
+    pub statistics: Comparison,
+}
+
+/// What a lab-report claim comes to here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimVerdict {
+    /// The data support the claim.
+    Supported,
+    /// The data support its opposite (or equality where it claims a difference).
+    Contradicted,
+    /// The data decide neither.
+    Undecided,
+}
+
+/// A lab-report claim with its verdict and the evidence in one sentence.
+#[derive(Clone, Debug, Serialize)]
+pub struct Claim {
+    /// The lab report's claim.
+    pub claim: String,
+    /// What the data say about it.
+    pub verdict: ClaimVerdict,
+    /// The verdict in one sentence, with the evidence.
+    pub sentence: String,
+}
+
+/// The comparison of configurations `a` and `b` of a study, oriented as a − b.
+pub(super) fn oriented(s: &Study, a: usize, b: usize) -> Option<Comparison> {
+    s.comparisons
+        .iter()
+        .find_map(|(i, j, c)| match (*i == a && *j == b, *i == b && *j == a) {
+            (true, _) => Some(c.clone()),
+            (_, true) => Some(Comparison {
+                difference: -c.difference,
+                interval: c.interval.map(|(low, high)| (-high, -low)),
+                ..c.clone()
+            }),
+            _ => None,
+        })
+}
