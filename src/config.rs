@@ -145,6 +145,22 @@ named_enum!(
 );
 
 named_enum!(
+    /// Which trials train and test each model (`protocol`; see `data::units`).
+    #[derive(Default)]
+    Protocol, "protocol", {
+        /// One model on every subject's training trials, tested on every test trial (the
+        /// lab's; the default).
+        #[default]
+        Pooled = "pooled",
+        /// One model per subject: its training trials, tested on its test trials.
+        WithinSubject = "within-subject",
+        /// Subjects left out in folds: trained on the other subjects' training trials,
+        /// tested on the held-out subjects' test trials.
+        CrossSubject = "cross-subject"
+    }
+);
+
+named_enum!(
     /// What findings compare (`[findings] metric`).
     #[derive(Default)]
     FindingsMetric, "findings metric", {
@@ -444,6 +460,12 @@ pub struct RunFields {
     /// cpu or cuda [default: cpu].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<Device>,
+    /// pooled, within-subject or cross-subject [default: pooled].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<Protocol>,
+    /// Folds of a cross-subject protocol [default: one subject per fold].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folds: Option<usize>,
     /// EEGNet's architecture (used by EEGNet runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eegnet: Option<EegNetFields>,
@@ -453,7 +475,7 @@ pub struct RunFields {
 }
 
 /// The field names, in declaration order (the order of grid axes and messages).
-pub const FIELDS: [&str; 15] = [
+pub const FIELDS: [&str; 17] = [
     "model",
     "activation",
     "leaky_slope",
@@ -469,6 +491,8 @@ pub const FIELDS: [&str; 15] = [
     "seed",
     "val_fraction",
     "device",
+    "protocol",
+    "folds",
 ];
 
 /// The architecture fields, scoped by model (`eegnet.f1` applies to EEGNet runs only), in
@@ -554,6 +578,10 @@ pub struct RunSpec {
     pub val_fraction: f64,
     /// Where the tensors live.
     pub device: Device,
+    /// Which trials train and test each model.
+    pub protocol: Protocol,
+    /// A cross-subject protocol's folds (0: one subject per fold; always 0 for the others).
+    pub folds: usize,
     /// EEGNet's architecture (the lab's unless the run is an EEGNet run that sets it).
     pub eegnet: EegNetArch,
     /// DeepConvNet's architecture (the lab's unless the run is a DeepConvNet run that sets it).
@@ -604,6 +632,8 @@ impl RunFields {
             seed: self.seed.unwrap_or(0),
             val_fraction: self.val_fraction.unwrap_or(0.0),
             device: self.device.unwrap_or(Device::Cpu),
+            protocol: self.protocol.unwrap_or_default(),
+            folds: self.folds.unwrap_or(0),
             eegnet: self
                 .eegnet
                 .as_ref()
@@ -651,6 +681,15 @@ impl RunFields {
         check(spec.weight_decay >= 0.0 && finite(spec.weight_decay), || {
             format!("weight_decay must be ≥ 0 and finite, got {}", shown(spec.weight_decay))
         })?;
+        check(spec.folds == 0 || (2..=MAX_FOLDS).contains(&spec.folds), || {
+            format!("folds must be at least 2 and at most {MAX_FOLDS}, got {}", spec.folds)
+        })?;
+        // Folds belong to the cross-subject protocol: the others' runs leave them out, so a
+        // grid over protocols does not multiply them.
+        let spec = match spec.protocol {
+            Protocol::CrossSubject => spec,
+            _ => RunSpec { folds: 0, ..spec },
+        };
         unit("val_fraction", spec.val_fraction)?;
         check(
             spec.val_fraction == 0.0 || (spec.val_fraction as f32) >= f32::MIN_POSITIVE,
@@ -682,6 +721,9 @@ impl RunFields {
         fields.resolve().map(|_| ())
     }
 }
+
+/// The most folds of a cross-subject protocol (the data's subjects bound them too).
+pub const MAX_FOLDS: usize = 10_000;
 
 /// The largest leaky slope: beyond it a negative input's output outgrows the inputs'
 /// scale and training breaks down as "loss is NaN" instead of a clear error.
@@ -721,6 +763,9 @@ impl From<RunSpec> for RunFields {
             seed: Some(spec.seed),
             val_fraction: Some(spec.val_fraction),
             device: Some(spec.device),
+            // Left out at their defaults, so pooled runs keep the ids they always had.
+            protocol: (spec.protocol != Protocol::Pooled).then_some(spec.protocol),
+            folds: (spec.folds != 0).then_some(spec.folds),
             eegnet: EegNetFields::written(&spec.eegnet),
             deepconvnet: DeepConvNetFields::written(&spec.deepconvnet),
         }

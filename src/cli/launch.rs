@@ -24,7 +24,18 @@ pub(super) fn load(args: &ExperimentArgs) -> Result<(Experiment, Dataset)> {
     }
     experiment.apply_overrides(&overrides)?;
     experiment.check_runs()?;
+    let per_subject = experiment.varies_protocol();
+    if per_subject && (experiment.search().is_some() || experiment.seed_rounds.is_some()) {
+        anyhow::bail!(
+            "experiment '{}': a per-subject protocol runs as a grid; searches and [seeds] rounds over subjects are not built yet (issue #40)",
+            experiment.name
+        );
+    }
     let data = Source::parse(args.data.as_deref().unwrap_or(experiment.data_source()))?.load()?;
+    let data = match experiment.subjects.is_empty() {
+        true => data,
+        false => crate::data::units::restrict(&data, &experiment.subjects)?,
+    };
     Ok((experiment, data))
 }
 
@@ -64,6 +75,10 @@ pub(super) fn study_file(experiment: &Experiment, data: &Dataset, runs: &[Planne
         seed_rounds: experiment.seed_rounds,
         test_subjects: data.test_subjects.clone(),
         metric: experiment.findings_metric,
+        subject_names: match runs.iter().any(|r| r.record.unit.is_some()) {
+            true => data.subject_names.clone(),
+            false => Vec::new(),
+        },
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::args::RunArgs;
 use super::launch::{declare_study, drive_options, load, plan, print_results, Printed};
+use crate::data::units::Unit;
 use crate::experiment::Search;
 use crate::schedule::drive::{drive, Ended, Plan};
 use crate::schedule::{planned_state, Outcome};
@@ -28,8 +29,16 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
     }
     if args.dry_run {
         for run in &runs {
+            let unit = match &run.record.unit {
+                Some(Unit {
+                    fold: Some((k, n)),
+                    subjects,
+                }) => format!("  [fold {k}/{n}, held out: {}]", subjects.join(" ")),
+                Some(u) => format!("  [subject {}]", u.label()),
+                None => String::new(),
+            };
             println!(
-                "  {}  {:<22} {}",
+                "  {}  {:<22} {}{unit}",
                 run.id(),
                 planned_state(run),
                 run.record.config.describe()

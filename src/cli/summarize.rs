@@ -14,6 +14,7 @@ pub(super) fn command(args: SummarizeArgs) -> Result<()> {
     let studies = selection.studies();
     let text = [
         findings::tables(&studies),
+        findings::subjects_text(&studies),
         findings::comparisons(&studies),
         findings::findings(&studies),
     ]
@@ -32,6 +33,9 @@ pub(super) fn command(args: SummarizeArgs) -> Result<()> {
     }
     write_atomic(&out.join("findings.txt"), text.as_bytes())?;
     write_atomic(&out.join("findings.json"), &findings::to_json(&studies)?)?;
+    if !findings::subject_tables(&studies).is_empty() {
+        write_atomic(&out.join("subjects.csv"), findings::subjects_csv(&studies).as_bytes())?;
+    }
     let written = if args.no_plots {
         Vec::new()
     } else {

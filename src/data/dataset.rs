@@ -132,6 +132,10 @@ pub struct Dataset {
     pub fingerprint: String,
     /// Each test trial's subject (0, 1, …), where the data names them (`data::subjects`).
     pub test_subjects: Option<Vec<u32>>,
+    /// Each training trial's subject, where the data names them.
+    pub train_subjects: Option<Vec<u32>>,
+    /// The subjects' names (S001), by number.
+    pub subject_names: Vec<String>,
     /// Samples per second, where the files state it (an `sfreq` array); it shows kernel
     /// lengths in seconds and is not part of the fingerprint.
     pub sfreq: Option<f64>,
@@ -164,6 +168,8 @@ impl Dataset {
             test,
             fingerprint: format!("{hash:016x}"),
             test_subjects: None,
+            train_subjects: None,
+            subject_names: Vec::new(),
             sfreq: None,
         }
     }

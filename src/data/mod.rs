@@ -4,6 +4,7 @@ pub mod dataset;
 pub mod npz;
 pub mod subjects;
 pub mod synthetic;
+pub mod units;
 
 use anyhow::{bail, Result};
 pub use dataset::{Dataset, Shape, Split};
@@ -163,14 +164,9 @@ pub fn load_dir(dir: &Path) -> Result<Dataset> {
     let test = load_split(dir, &test_files)?;
     let shape = shape_of(dir, &train, &test)?;
     let sfreq = sampling_rate(&train, &test)?;
-    let test_subjects = match test_files[..] {
-        [single] if single == PAIR[1] => {
-            // The training split's file is read by the same strict reader, so a damaged one
-            // is found before any run relies on it.
-            subjects::read_file(dir, subjects::TRAIN_FILE, train.split.len())?;
-            subjects::read(dir, test.split.len())?
-        }
-        _ => None,
+    let subjects = match test_files[..] {
+        [single] if single == PAIR[1] => subjects::read_both(dir, train.split.len(), test.split.len())?,
+        _ => subjects::BothSplits::default(),
     };
     let mut data = Dataset::new(
         format!(
@@ -187,7 +183,9 @@ pub fn load_dir(dir: &Path) -> Result<Dataset> {
         train.split,
         test.split,
     );
-    data.test_subjects = test_subjects;
+    data.test_subjects = subjects.test;
+    data.train_subjects = subjects.train;
+    data.subject_names = subjects.names;
     data.sfreq = sfreq;
     Ok(data)
 }

@@ -84,6 +84,45 @@ pub fn read(dir: &Path, trials: usize) -> Result<Option<Vec<u32>>> {
     Ok(read_file(dir, FILE, trials)?.map(|s| s.of_trial))
 }
 
+/// The subjects of both splits, numbered together: the test split's in order of first
+/// appearance (as [`read`] numbers them), then subjects found only in the training split.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BothSplits {
+    /// Each subject's name, by number.
+    pub names: Vec<String>,
+    /// Each training trial's subject, where `trials_train.csv` is present.
+    pub train: Option<Vec<u32>>,
+    /// Each test trial's subject, where `trials_test.csv` is present.
+    pub test: Option<Vec<u32>>,
+}
+
+/// Reads both splits' trials files (each optional) with one numbering of the subjects.
+pub fn read_both(dir: &Path, train_trials: usize, test_trials: usize) -> Result<BothSplits> {
+    let test = read_file(dir, FILE, test_trials)?;
+    let train = read_file(dir, TRAIN_FILE, train_trials)?;
+    let mut names: Vec<String> = test.as_ref().map(|t| t.names.clone()).unwrap_or_default();
+    let train = train.map(|t| {
+        t.of_trial
+            .iter()
+            .map(|&i| {
+                let name = &t.names[i as usize];
+                match names.iter().position(|n| n == name) {
+                    Some(k) => k as u32,
+                    None => {
+                        names.push(name.clone());
+                        names.len() as u32 - 1
+                    }
+                }
+            })
+            .collect()
+    });
+    Ok(BothSplits {
+        names,
+        train,
+        test: test.map(|t| t.of_trial),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

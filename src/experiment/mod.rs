@@ -28,6 +28,12 @@ struct ExperimentFile {
     #[serde(default)]
     description: String,
     data: Option<Spanned<String>>,
+    /// `pooled` (the default), `within-subject` or `cross-subject`: a default of every run.
+    protocol: Option<Spanned<Value>>,
+    /// A cross-subject protocol's folds: a default of every run.
+    folds: Option<Spanned<Value>>,
+    /// The subjects the study keeps, by name (default: all).
+    subjects: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     defaults: BTreeMap<Spanned<String>, Spanned<Value>>,
     #[serde(default)]
@@ -138,6 +144,8 @@ pub struct Experiment {
     pub seed_rounds: Option<SeedRounds>,
     /// What the findings compare (`[findings] metric`; plain accuracy by default).
     pub findings_metric: FindingsMetric,
+    /// The subjects the study keeps (`subjects = [...]`; empty: all).
+    pub subjects: Vec<String>,
 }
 
 /// The most seeds per configuration `[seeds] max` may ask for.
@@ -282,6 +290,21 @@ impl Experiment {
         Self::parse(path, &source)
     }
 
+    /// True when some run may follow a per-subject protocol (`protocol` other than pooled in
+    /// the defaults, the grid or the search).
+    pub fn varies_protocol(&self) -> bool {
+        let per_subject = |v: &Value| v.as_str().is_some_and(|p| p != "pooled");
+        self.defaults.get("protocol").is_some_and(per_subject)
+            || self
+                .grid
+                .iter()
+                .any(|(k, values)| k == "protocol" && values.iter().any(per_subject))
+            || self
+                .search
+                .as_ref()
+                .is_some_and(|s| s.fields.iter().any(|(k, _)| k == "protocol"))
+    }
+
     /// Parses and validates experiment text (`path` is used in messages).
     pub fn parse(path: &Path, source: &str) -> Result<Self> {
         let at = Located { file: path, source };
@@ -316,6 +339,41 @@ impl Experiment {
         for (k, key_span, _, value) in spread_scoped(&file.defaults, |_| false) {
             check_field(&k, &value).map_err(|m| at.error(key_span, format!("defaults.{k}: {m}")))?;
             defaults.insert(k, value);
+        }
+        // `protocol` and `folds` sit beside `data` (they say which trials train each model)
+        // and act as defaults of every run, so a grid axis or `--set` may vary them.
+        for (key, value) in [("protocol", &file.protocol), ("folds", &file.folds)] {
+            let Some(value) = value else { continue };
+            check_field(key, value.get_ref()).map_err(|m| at.error(value.span(), format!("{key}: {m}")))?;
+            if defaults.contains_key(key) {
+                return Err(at.error(
+                    value.span(),
+                    format!("{key} is also in [defaults]; give it in one place"),
+                ));
+            }
+            defaults.insert(key.to_string(), value.get_ref().clone());
+        }
+        let mut subjects: Vec<String> = Vec::new();
+        if let Some(list) = &file.subjects {
+            if list.get_ref().is_empty() {
+                return Err(at.error(
+                    list.span(),
+                    "subjects is empty: name at least one subject, or leave it out for all",
+                ));
+            }
+            for name in list.get_ref() {
+                let text = name.get_ref().trim();
+                if text.is_empty() || text.len() > 100 {
+                    return Err(at.error(
+                        name.span(),
+                        "subjects: a subject's name as the trials CSV writes it (S001), 1 to 100 characters",
+                    ));
+                }
+                if subjects.iter().any(|s| s == text) {
+                    return Err(at.error(name.span(), format!("subjects: {text} is listed twice")));
+                }
+                subjects.push(text.to_string());
+            }
         }
         // Every axis as (key, its place, the list's place, the values): plain ones and each
         // model's architecture axes ([grid.eegnet] f1 = [..] → eegnet.f1).
@@ -419,6 +477,7 @@ impl Experiment {
             rope,
             seed_rounds,
             findings_metric,
+            subjects,
         };
         Ok(experiment)
     }

@@ -30,6 +30,12 @@ pub const CONFIG: &str = "config";
 /// (`eegnet.f1=8 eegnet.kernel=33`; empty for the lab's architecture), and its temporal kernel
 /// in seconds where the data states its sampling rate (`kernel 33 = 0.206 s at 160 Hz`).
 pub const ARCHITECTURE: &str = "architecture";
+/// Which trials trained and tested the run: pooled, within-subject or cross-subject.
+pub const PROTOCOL: &str = "protocol";
+/// A per-subject protocol's subject, or a fold's held-out subjects (space-separated).
+pub const SUBJECT: &str = "subject";
+/// A cross-subject run's fold, "k/n".
+pub const FOLD: &str = "fold";
 /// The run's state (done, partial, stopped, failed, …).
 pub const STATUS: &str = "status";
 /// The early-stopping rung (1 = first) that stopped a run; empty for others.

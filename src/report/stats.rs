@@ -161,6 +161,16 @@ fn normal_quantile(q: f64) -> f64 {
     statrs::distribution::Normal::standard().inverse_cdf(q)
 }
 
+/// P(X ≥ `successes`) for X ~ Binomial(`trials`, `p`): the one-sided p-value of a count
+/// above chance.
+pub fn binomial_upper_tail(successes: u64, trials: u64, p: f64) -> f64 {
+    use statrs::distribution::{Binomial, DiscreteCDF};
+    match (successes, Binomial::new(p.clamp(0.0, 1.0), trials)) {
+        (0, _) | (_, Err(_)) => 1.0,
+        (k, Ok(b)) => b.sf(k - 1),
+    }
+}
+
 /// Student t's distribution function with `df` degrees of freedom.
 fn t_cdf(x: f64, df: f64) -> f64 {
     match StudentsT::new(0.0, 1.0, df) {
@@ -393,6 +403,14 @@ mod tests {
 
     fn one_per_trial(trials: usize) -> Vec<usize> {
         (0..trials).collect()
+    }
+
+    #[test]
+    fn the_binomial_tail_matches_scipy() {
+        // scipy.stats.binom.sf(k - 1, n, p)
+        assert!((binomial_upper_tail(8, 10, 0.5) - 0.0546875).abs() < 1e-12);
+        assert!((binomial_upper_tail(30, 40, 0.5) - 0.0011107168866146822).abs() < 1e-12);
+        assert_eq!(binomial_upper_tail(0, 10, 0.3), 1.0);
     }
 
     #[test]

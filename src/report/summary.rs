@@ -103,6 +103,26 @@ pub fn runs_frame(runs: &[Run]) -> Result<DataFrame> {
             float(&|r| Some((r.status.seconds * 10.0).round() / 10.0)),
         ),
         Column::new(col::ARCHITECTURE.into(), text(&architecture)),
+        Column::new(col::PROTOCOL.into(), text(&|r| r.record.config.protocol.to_string())),
+        Column::new(
+            col::SUBJECT.into(),
+            text(&|r| {
+                r.record
+                    .unit
+                    .as_ref()
+                    .map_or_else(String::new, |u| u.subjects.join(" "))
+            }),
+        ),
+        Column::new(
+            col::FOLD.into(),
+            text(&|r| {
+                r.record
+                    .unit
+                    .as_ref()
+                    .and_then(|u| u.fold)
+                    .map_or_else(String::new, |(k, n)| format!("{k}/{n}"))
+            }),
+        ),
         Column::new(
             col::FINAL_BALANCED_ACC.into(),
             float(&|r| {

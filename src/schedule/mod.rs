@@ -117,6 +117,8 @@ fn train_locked(
         }
         _ => {}
     }
+    let sliced = run.trials.as_ref().map(|t| t.slice(data));
+    let data = sliced.as_ref().unwrap_or(data);
     let mut writer = RunWriter::new(&run.dir, lock, epochs, crate::nn::device::cpu_with_kernels(), threads);
     let result = writer.begin(&run.record).and_then(|()| {
         let mut record = |event: Event| -> Result<()> {

@@ -2,6 +2,7 @@
 //! spec and the data; the run's id and its configuration (every setting but the seed).
 
 use crate::config::RunSpec;
+use crate::data::units::Unit;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -19,6 +20,9 @@ pub struct RunRecord {
     /// The data's sampling rate in Hz, where its files state one (not part of the id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_sfreq: Option<f64>,
+    /// The subject or fold of a per-subject protocol's run (part of the id; absent: pooled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<Unit>,
     /// The id of a record read in eegrun 0.1's form (see `legacy`).
     #[serde(skip)]
     pub(super) legacy_id: Option<String>,
@@ -33,6 +37,7 @@ impl RunRecord {
             data: data.into(),
             data_fingerprint: data_fingerprint.into(),
             data_sfreq: None,
+            unit: None,
             legacy_id: None,
         }
     }
@@ -43,7 +48,12 @@ impl RunRecord {
         if let Some(id) = &self.legacy_id {
             return id.clone();
         }
-        let identity = serde_json::json!({"config": self.config, "data_fingerprint": self.data_fingerprint});
+        let identity = match &self.unit {
+            None => serde_json::json!({"config": self.config, "data_fingerprint": self.data_fingerprint}),
+            Some(unit) => {
+                serde_json::json!({"config": self.config, "data_fingerprint": self.data_fingerprint, "unit": unit})
+            }
+        };
         short_hash(identity.to_string().as_bytes())
     }
 
@@ -55,8 +65,8 @@ impl RunRecord {
 
     /// True when both records describe the same run (whatever form each was read in).
     pub fn same_run(&self, other: &RunRecord) -> bool {
-        (&self.experiment, &self.config, &self.data_fingerprint)
-            == (&other.experiment, &other.config, &other.data_fingerprint)
+        (&self.experiment, &self.config, &self.data_fingerprint, &self.unit)
+            == (&other.experiment, &other.config, &other.data_fingerprint, &other.unit)
     }
 }
 

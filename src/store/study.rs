@@ -31,6 +31,10 @@ pub struct StudyFile {
     /// What the findings compare (plain accuracy unless the experiment says otherwise).
     #[serde(default, skip_serializing_if = "is_accuracy")]
     pub metric: FindingsMetric,
+    /// The subjects' names by number (`test_subjects` counts into it), for studies with a
+    /// per-subject protocol: their runs' test trials are placed back in the test set's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subject_names: Vec<String>,
 }
 
 fn is_accuracy(metric: &FindingsMetric) -> bool {
@@ -109,6 +113,24 @@ impl StudyFile {
                 }
                 next = next.max(s + 1);
             }
+            if !self.subject_names.is_empty() && (next as usize) > self.subject_names.len() {
+                return Err(format!(
+                    "subject_names: {} names, but test_subjects counts {next} subjects",
+                    self.subject_names.len()
+                ));
+            }
+        }
+        if self.subject_names.len() > MOST_TRIALS {
+            return Err(format!(
+                "subject_names: {} entries, more than {MOST_TRIALS}",
+                self.subject_names.len()
+            ));
+        }
+        if let Some(name) = self.subject_names.iter().find(|n| n.is_empty() || n.len() > 100) {
+            return Err(format!(
+                "subject_names: '{}' is not a subject's name (1 to 100 characters)",
+                crate::escape::visible(name)
+            ));
         }
         Ok(())
     }

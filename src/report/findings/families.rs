@@ -3,9 +3,9 @@
 
 use super::claims::lab_claims;
 use super::labels::{labels, varying};
-use super::model::{oriented, ComparisonFindings, Config, ConfigFindings, Kind, Study, StudyFindings};
+use super::model::{oriented, unit_of, ComparisonFindings, Config, ConfigFindings, Kind, Study, StudyFindings};
 use super::sentences::sentence;
-use crate::config::{ActivationName, ModelKind};
+use crate::config::{ActivationName, ModelKind, Protocol};
 use crate::report::stats::{self, Comparison, Verdict};
 use crate::results::At;
 use crate::store::read::{Declaration, Run};
@@ -60,13 +60,18 @@ fn study<'a>(
                 configs.len() - 1
             }
         };
-        configs[index].by_seed.entry(run.record.config.seed).or_insert(run);
+        configs[index]
+            .by_seed
+            .entry((run.record.config.seed, unit_of(run)))
+            .or_insert(run);
     }
     configs.sort_by(|a, b| {
         order_key(a)
             .partial_cmp(&order_key(b))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
+    let protocol =
+        Some(group[0].record.config.protocol).filter(|p| group.iter().all(|r| r.record.config.protocol == *p));
     let validated = group.iter().all(|r| accuracy(r, At::BestVal).is_some());
     let at = if validated { At::BestVal } else { At::Final };
     let rope = declaration
@@ -126,11 +131,16 @@ fn study<'a>(
         _ => format!("{family_text}, and the over-fitting test"),
     };
     let subjects = declaration.study.as_ref().and_then(|s| s.test_subjects.as_deref());
+    let names = declaration
+        .study
+        .as_ref()
+        .map_or(&[][..], |s| s.subject_names.as_slice());
     let balanced = declaration
         .study
         .as_ref()
         .is_some_and(|s| s.metric == crate::config::FindingsMetric::BalancedAccuracy);
-    let mut comparisons = compare_pairs(&configs, &pairs, at, balanced, rope, alpha, subjects);
+    let layout = TestLayout { subjects, names };
+    let mut comparisons = compare_pairs(&configs, &pairs, at, balanced, rope, alpha, &layout);
     let grouped = comparisons
         .first()
         .map(|(_, _, c)| c.clusters)
@@ -160,7 +170,7 @@ fn study<'a>(
             rope_points: 100.0 * rope,
             family: family_text,
             family_size: family + extra,
-            target: target(grouped),
+            target: target(grouped, protocol),
             configurations: Vec::new(),
             chosen: chosen.map(|_| String::new()),
             headline: String::new(),
@@ -172,15 +182,27 @@ fn study<'a>(
     s
 }
 
-/// One sentence on what a study's findings are about: new seeds and new subjects where the
-/// data names its test trials' subjects (trials are then grouped by subject), else new seeds
-/// and new test trials.
-pub fn target(subjects: Option<usize>) -> String {
-    match subjects {
-        Some(n) => format!(
-            "Claims are about the expected test accuracy over new training seeds and new subjects from the population of this test set's {n} subjects (trials grouped by subject)."
+/// One sentence on what a study's findings are about. Where the data names its test trials'
+/// subjects, trials are grouped by subject and the claim depends on the protocol: new trials
+/// of subjects also trained on (pooled), or new subjects (within-subject: each with a model
+/// of its own; cross-subject: never trained on). Else new seeds and new test trials.
+pub fn target(subjects: Option<usize>, protocol: Option<Protocol>) -> String {
+    let Some(n) = subjects else {
+        return "Claims are about the expected test accuracy over new training seeds and new test trials from the population of this test set.".into();
+    };
+    match protocol {
+        Some(Protocol::Pooled) => format!(
+            "Claims are about the expected test accuracy over new training seeds and new test trials of this test set's {n} subjects, whose other trials were trained on (pooled protocol: not about new subjects; trials grouped by subject)."
         ),
-        None => "Claims are about the expected test accuracy over new training seeds and new test trials from the population of this test set.".into(),
+        Some(Protocol::WithinSubject) => format!(
+            "Claims are about the expected test accuracy over new training seeds and new subjects like this test set's {n}, each with a model of its own trained on its own trials (within-subject protocol; trials grouped by subject)."
+        ),
+        Some(Protocol::CrossSubject) => format!(
+            "Claims are about the expected test accuracy over new training seeds and new subjects never trained on, like this test set's {n} (cross-subject protocol: each tested by a model trained on the other subjects; trials grouped by subject)."
+        ),
+        None => format!(
+            "Claims are about the expected test accuracy over new training seeds and new test trials of this test set's {n} subjects under the protocols compared (trials grouped by subject)."
+        ),
     }
 }
 
@@ -216,6 +238,52 @@ fn clusters(trials: usize, subjects: Option<&[u32]>) -> Vec<usize> {
     }
 }
 
+/// Where the test trials' subjects are, as the study declared them: each trial's subject
+/// number and the subjects' names (empty for a pooled study).
+struct TestLayout<'a> {
+    subjects: Option<&'a [u32]>,
+    names: &'a [String],
+}
+
+/// A configuration's scores per seed over the whole test set: a pooled run's own, or the
+/// runs of a per-subject protocol's units placed at their subjects' test trials, in the test
+/// set's order (so protocols pair trial by trial). A seed whose units do not cover every
+/// test trial (some unfinished, or no declared layout) is left out.
+fn scores_by_seed(c: &Config, at: At, balanced: bool, layout: &TestLayout) -> BTreeMap<u64, Vec<f64>> {
+    let mut out: BTreeMap<u64, Vec<Option<f64>>> = BTreeMap::new();
+    let mut broken = BTreeSet::new();
+    for ((seed, _), run) in &c.by_seed {
+        let Some(scores) = run.predictions.as_ref().map(|p| p.scores(at, balanced)) else {
+            broken.insert(*seed);
+            continue;
+        };
+        let Some(unit) = &run.record.unit else {
+            out.insert(*seed, scores.into_iter().map(Some).collect());
+            continue;
+        };
+        let (Some(subjects), false) = (layout.subjects, layout.names.is_empty()) else {
+            broken.insert(*seed);
+            continue;
+        };
+        let placed: Vec<usize> = (0..subjects.len())
+            .filter(|&i| {
+                let name = layout.names.get(subjects[i] as usize);
+                name.is_some_and(|n| unit.subjects.contains(n))
+            })
+            .collect();
+        let slots = out.entry(*seed).or_insert_with(|| vec![None; subjects.len()]);
+        if placed.len() != scores.len() || slots.len() != subjects.len() {
+            broken.insert(*seed);
+            continue;
+        }
+        placed.iter().zip(scores).for_each(|(&i, v)| slots[i] = Some(v));
+    }
+    out.into_iter()
+        .filter(|(seed, _)| !broken.contains(seed))
+        .filter_map(|(seed, v)| Some((seed, v.into_iter().collect::<Option<Vec<f64>>>()?)))
+        .collect()
+}
+
 /// The listed pairs that share seeds with predictions, each before Holm.
 fn compare_pairs(
     configs: &[Config],
@@ -224,16 +292,17 @@ fn compare_pairs(
     balanced: bool,
     rope: f64,
     alpha: f64,
-    subjects: Option<&[u32]>,
+    layout: &TestLayout,
 ) -> Vec<(usize, usize, Comparison)> {
+    let scores: Vec<BTreeMap<u64, Vec<f64>>> = configs
+        .iter()
+        .map(|c| scores_by_seed(c, at, balanced, layout))
+        .collect();
     let mut out = Vec::new();
     for &(i, j) in pairs {
-        let correct = |c: &Config, seed: &u64| c.by_seed[seed].predictions.as_ref().map(|p| p.scores(at, balanced));
-        let shared: Vec<(Vec<f64>, Vec<f64>)> = configs[i]
-            .by_seed
-            .keys()
-            .filter(|s| configs[j].by_seed.contains_key(s))
-            .filter_map(|s| Some((correct(&configs[i], s)?, correct(&configs[j], s)?)))
+        let shared: Vec<(Vec<f64>, Vec<f64>)> = scores[i]
+            .iter()
+            .filter_map(|(s, a)| Some((a.clone(), scores[j].get(s)?.clone())))
             .filter(|(a, b)| !a.is_empty() && a.len() == b.len())
             .collect();
         // One data set per study, so one test set; never pair vectors of other lengths.
@@ -246,7 +315,7 @@ fn compare_pairs(
         out.push((
             i,
             j,
-            stats::compare_scores(&a, &b, &clusters(trials, subjects), rope, alpha),
+            stats::compare_scores(&a, &b, &clusters(trials, layout.subjects), rope, alpha),
         ));
     }
     out
@@ -279,7 +348,13 @@ fn describe_study(s: &Study, chosen: Option<usize>, gap_test: bool) -> StudyFind
         .iter()
         .map(|c| ConfigFindings {
             label: c.label.clone(),
-            seeds: c.by_seed.keys().copied().collect(),
+            seeds: c
+                .by_seed
+                .keys()
+                .map(|(seed, _)| *seed)
+                .collect::<BTreeSet<u64>>()
+                .into_iter()
+                .collect(),
             mean_accuracy: mean(c).map(|m| 100.0 * m),
             runs: c.by_seed.values().map(|r| r.id.clone()).collect(),
         })

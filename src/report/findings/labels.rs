@@ -8,7 +8,7 @@ type Show = fn(&Run) -> String;
 
 /// Every setting but the model and the seed, with how a run shows it (labels only: which
 /// runs are one configuration is [`crate::store::RunRecord::configuration`]).
-const SETTINGS: [(&str, Show); 22] = [
+const SETTINGS: [(&str, Show); 24] = [
     ("activation", |r| r.record.config.activation.to_string()),
     ("leaky_slope", |r| match r.record.config.activation {
         crate::config::Activation::LeakyRelu { slope } => slope.to_string(),
@@ -24,6 +24,8 @@ const SETTINGS: [(&str, Show); 22] = [
     ("eps", |r| r.record.config.eps.to_string()),
     ("val_fraction", |r| r.record.config.val_fraction.to_string()),
     ("device", |r| r.record.config.device.to_string()),
+    ("protocol", |r| r.record.config.protocol.to_string()),
+    ("folds", |r| r.record.config.folds.to_string()),
     ("eegnet.f1", |r| r.record.config.eegnet.f1.to_string()),
     ("eegnet.d", |r| r.record.config.eegnet.d.to_string()),
     ("eegnet.f2", |r| r.record.config.eegnet.f2.to_string()),

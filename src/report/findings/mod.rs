@@ -5,7 +5,7 @@
 //!
 //! One job per file: `model` (the data), `labels` (settings and labels), `families` (studies,
 //! their families and findings), `sentences` (a verdict in words), `claims` (the lab report's
-//! claims), `lab_tables` (the lab's layout) and one renderer per format (`text`, `markdown`,
+//! claims), `lab_tables` (the lab's layout), `subjects` (results per subject) and one renderer per format (`text`, `markdown`,
 //! `json`).
 
 mod claims;
@@ -16,6 +16,7 @@ mod labels;
 mod markdown;
 mod model;
 mod sentences;
+mod subjects;
 mod text;
 
 pub use families::{studies, target};
@@ -25,4 +26,5 @@ pub use labels::{labels, setting, significant, varying};
 pub use markdown::markdown;
 pub use model::{Claim, ClaimVerdict, ComparisonFindings, Config, ConfigFindings, Kind, Study, StudyFindings};
 pub use sentences::p_text;
+pub use subjects::{subject_tables, subjects_csv, subjects_text, SubjectTable};
 pub use text::{comparisons, findings, targets};

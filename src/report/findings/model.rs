@@ -15,8 +15,14 @@ pub struct Config<'a> {
     pub label: String,
     /// Its identity ([`crate::store::RunRecord::configuration`]).
     pub key: String,
-    /// Its finished run per seed.
-    pub by_seed: BTreeMap<u64, &'a Run>,
+    /// Its finished run per seed and unit: the subject or fold of a per-subject protocol's
+    /// run (see [`unit_of`]), empty for a pooled run.
+    pub by_seed: BTreeMap<(u64, String), &'a Run>,
+}
+
+/// The unit of a run as [`Config::by_seed`] keys it: its subject or fold, or "" (pooled).
+pub fn unit_of(run: &Run) -> String {
+    run.record.unit.as_ref().map_or_else(String::new, |u| u.label())
 }
 
 /// How a study's configurations came to be.

@@ -1,0 +1,202 @@
+//! Subjects as the units of a study: within-subject and cross-subject protocols give one run
+//! per (configuration, seed, subject or fold) with its own id, pooled runs keep their ids,
+//! protocols pair trial by trial in the findings, results are tabled per subject, and each
+//! kind of bad input is refused before training with one line, leaving runs/ untouched.
+
+mod common;
+
+use common::{eegrun, run_folders, Scratch};
+use eegrun::data::{npz, Shape, Split};
+use std::path::Path;
+
+const SUBJECTS: [&str; 4] = ["S001", "S002", "S003", "S004"];
+const SHAPE: Shape = Shape {
+    channels: 2,
+    samples: 64,
+    classes: 2,
+};
+
+/// A pair of 4 subjects (8 training and 4 test trials each, both classes) with their trials
+/// CSVs; `drop_test` leaves a subject without test trials, `one_class` a subject whose
+/// training trials are all class 1.
+fn write_data(dir: &Path, drop_test: Option<&str>, one_class: Option<&str>) {
+    let mut train_rows = String::from("index,subject\n");
+    let mut test_rows = String::from("index,subject\n");
+    let (mut train_y, mut test_y) = (Vec::new(), Vec::new());
+    for s in SUBJECTS {
+        for i in 0..8 {
+            train_rows.push_str(&format!("{},{s}\n", train_y.len()));
+            train_y.push(if one_class == Some(s) { 0 } else { (i % 2) as u8 });
+        }
+        if drop_test != Some(s) {
+            for i in 0..4 {
+                test_rows.push_str(&format!("{},{s}\n", test_y.len()));
+                test_y.push((i % 2) as u8);
+            }
+        }
+    }
+    let split = |y: Vec<u8>| Split {
+        x: (0..y.len() * SHAPE.trial_len())
+            .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
+            .collect(),
+        y,
+        trial_len: SHAPE.trial_len(),
+    };
+    npz::write_split(&dir.join("train.npz"), &split(train_y), SHAPE, None).unwrap();
+    npz::write_split(&dir.join("test.npz"), &split(test_y), SHAPE, None).unwrap();
+    std::fs::write(dir.join("trials_train.csv"), train_rows).unwrap();
+    std::fs::write(dir.join("trials_test.csv"), test_rows).unwrap();
+}
+
+/// An experiment file `s.toml` in `dir` on the data in `dir/data`, with `extra` lines.
+fn experiment(dir: &Path, top: &str, grid: &str) {
+    std::fs::write(
+        dir.join("s.toml"),
+        format!(
+            "name = \"s\"\ndata = \"data\"\n{top}\n[defaults]\nmodel = \"eegnet\"\nepochs = 1\nbatch_size = 8\n[grid]\nseed = [0, 1]\n{grid}\n"
+        ),
+    )
+    .unwrap();
+}
+
+fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = eegrun(dir, args);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn within_subject_trains_one_model_per_subject_and_tables_them() {
+    let dir = Scratch::new("subjects-within");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    write_data(&dir.join("data"), None, None);
+    experiment(
+        &dir,
+        "protocol = \"within-subject\"",
+        "activation = [\"relu\", \"elu\"]",
+    );
+    let (ok, out, err) = run(&dir, &["run", "s.toml", "--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("16 runs"), "2 activations × 2 seeds × 4 subjects: {out}");
+    for s in SUBJECTS {
+        assert_eq!(out.matches(&format!("[subject {s}]")).count(), 4, "{out}");
+    }
+    let (ok, _, err) = run(&dir, &["run", "s.toml", "--jobs", "2"]);
+    assert!(ok, "{err}");
+    let folders = run_folders(&dir.join("runs/s"));
+    assert_eq!(folders.len(), 16);
+    let record = std::fs::read_to_string(folders[0].join("config.json")).unwrap();
+    assert!(
+        record.contains("\"protocol\": \"within-subject\"") && record.contains("\"unit\""),
+        "{record}"
+    );
+    let (ok, out, err) = run(&dir, &["summarize", "runs"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("s per subject:") && out.contains("above chance"), "{out}");
+    for s in SUBJECTS {
+        assert!(out.lines().any(|l| l.starts_with(s)), "a row for {s}: {out}");
+    }
+    assert!(
+        out.contains("new subjects like this test set's 4") && out.contains("of 4 subjects"),
+        "{out}"
+    );
+    let csv = std::fs::read_to_string(dir.join("runs/subjects.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 4 * 2, "{csv}");
+    let summary = std::fs::read_to_string(dir.join("runs/summary.csv")).unwrap();
+    assert!(
+        summary.lines().next().unwrap().contains("protocol,subject,fold"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn cross_subject_folds_are_contiguous_blocks_and_pooled_ids_do_not_move() {
+    let dir = Scratch::new("subjects-cross");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    write_data(&dir.join("data"), None, None);
+    experiment(&dir, "protocol = \"cross-subject\"\nfolds = 2", "");
+    let (ok, out, err) = run(&dir, &["run", "s.toml", "--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("[fold 1/2, held out: S001 S002]") && out.contains("[fold 2/2, held out: S003 S004]"),
+        "{out}"
+    );
+    // Leave-one-subject-out by default: one fold per subject.
+    let (ok, out, _) = run(&dir, &["run", "s.toml", "--dry-run", "--set", "folds=4"]);
+    assert!(
+        ok && out.contains("8 runs") && out.contains("[fold 4/4, held out: S004]"),
+        "{out}"
+    );
+    // A pooled run is named as it always was: writing protocol = "pooled" moves no id.
+    experiment(&dir, "", "");
+    let (_, plain, _) = run(&dir, &["run", "s.toml", "--dry-run"]);
+    experiment(&dir, "protocol = \"pooled\"", "");
+    let (_, pooled, _) = run(&dir, &["run", "s.toml", "--dry-run"]);
+    let ids = |text: &str| -> Vec<String> {
+        text.lines()
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().next().map(String::from))
+            .collect()
+    };
+    assert_eq!(ids(&plain), ids(&pooled));
+    assert_eq!(ids(&plain).len(), 2);
+}
+
+#[test]
+fn protocols_compare_paired_trial_by_trial() {
+    let dir = Scratch::new("subjects-paired");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    write_data(&dir.join("data"), None, None);
+    experiment(&dir, "", "protocol = [\"pooled\", \"within-subject\"]");
+    let (ok, _, err) = run(&dir, &["run", "s.toml"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = run(&dir, &["summarize", "runs"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.lines().any(|l| l.contains("protocol pooled")
+            && l.contains("protocol within-subject")
+            && l.contains("2 seeds, 16 test trials of 4 subjects")),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_protocols_and_subjects_are_refused_before_training() {
+    let dir = Scratch::new("subjects-bad");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    write_data(&dir.join("data"), None, None);
+    let refused = |top: &str, grid: &str, expected: &str| {
+        experiment(&dir, top, grid);
+        let (ok, _, err) = run(&dir, &["run", "s.toml"]);
+        assert!(!ok && err.contains(expected), "{top} {grid}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(!dir.join("runs").exists(), "{top}: runs/ was written");
+    };
+    refused(
+        "protocol = \"leave-one-out\"",
+        "",
+        "expected one of pooled, within-subject, cross-subject",
+    );
+    refused("protocol = \"cross-subject\"\nfolds = 5", "", "folds = 5");
+    refused(
+        "protocol = \"cross-subject\"\nfolds = 1",
+        "",
+        "folds must be at least 2",
+    );
+    refused("subjects = [\"S001\", \"S001\"]", "", "S001 is listed twice");
+    refused("subjects = [\"S009\"]", "", "S009 is not in");
+    write_data(&dir.join("data"), Some("S003"), None);
+    refused("protocol = \"within-subject\"", "", "subject S003 has no test trials");
+    write_data(&dir.join("data"), None, Some("S002"));
+    refused(
+        "protocol = \"within-subject\"",
+        "",
+        "S002 has no training trials of class 2",
+    );
+    write_data(&dir.join("data"), None, None);
+    std::fs::remove_file(dir.join("data/trials_train.csv")).unwrap();
+    refused("protocol = \"within-subject\"", "", "needs each trial's subject");
+}
