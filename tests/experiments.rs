@@ -108,6 +108,11 @@ fn shipped_experiments_are_valid() {
         ("dropout", 120),
         ("quickstart", 2),
         ("search-halving", 27),
+        ("architecture", 24),
+        // Per configuration and seed; each becomes a run per subject or fold once the data
+        // is read (tests/subjects.rs).
+        ("within-subject", 6),
+        ("cross-subject", 6),
     ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("experiments/{file}.toml"));
         let experiment = Experiment::load(&path).unwrap();

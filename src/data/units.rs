@@ -58,16 +58,19 @@ impl UnitTrials {
     }
 }
 
+/// A subject's name with its training and test trials.
+type SubjectTrials = (String, Vec<usize>, Vec<usize>);
+
 /// Each subject's training and test trials, in order of the subjects' sorted names; an error
 /// where the data does not name them.
-fn by_subject(data: &Dataset, protocol: Protocol) -> Result<Vec<(String, Vec<usize>, Vec<usize>)>> {
+fn by_subject(data: &Dataset, protocol: Protocol) -> Result<Vec<SubjectTrials>> {
     let (Some(train), Some(test)) = (&data.train_subjects, &data.test_subjects) else {
         bail!(
             "protocol {protocol} needs each trial's subject, but {} has no trials_train.csv and trials_test.csv (a `subject` column, one row per trial)",
             data.description
         );
     };
-    let mut out: Vec<(String, Vec<usize>, Vec<usize>)> = data
+    let mut out: Vec<SubjectTrials> = data
         .subject_names
         .iter()
         .map(|n| (n.clone(), Vec::new(), Vec::new()))

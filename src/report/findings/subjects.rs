@@ -110,7 +110,7 @@ pub fn subject_tables(studies: &[Study]) -> Vec<SubjectTable> {
             .into_iter()
             .map(|(unit, (chance, row))| (unit, chance, kept.iter().map(|&j| row[j]).collect()))
             .collect();
-        rows.sort_by(|a, b| natural(&a.0).cmp(&natural(&b.0)));
+        rows.sort_by_key(|r| natural(&r.0));
         out.push(SubjectTable {
             experiment: experiment.clone(),
             caption: format!(
