@@ -415,3 +415,137 @@ fn seed_rounds_from_two_seeds_hold_the_level_between_near_identical_configuratio
         assert!(rate <= level_limit(replicates), "{trials} trials, flip {flip}: {rate}");
     }
 }
+
+/// One replicate of a per-subject protocol: every subject has models of its own (one per
+/// configuration and seed), so seeds are nested in subjects. Subject g's accuracy is its
+/// difficulty (uniform 55–90%) plus, for A, the effect δ, plus a configuration × subject
+/// effect N(0, τ/√2) per configuration, plus each model's training noise N(0, σ); each of
+/// `per_subject` test trials is right with that probability. Returns each configuration's
+/// per-seed, per-trial correctness and each trial's subject.
+fn draw_subjects(cell: SubjectCell, rng: &mut ChaCha8Rng) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<usize>) {
+    let cluster: Vec<usize> = (0..cell.subjects * cell.per_subject)
+        .map(|t| t / cell.per_subject)
+        .collect();
+    let level: Vec<f64> = (0..cell.subjects).map(|_| rng.gen_range(0.55..0.9)).collect();
+    let suit = Normal::new(0.0, cell.tau / 2f64.sqrt()).unwrap();
+    let training = Normal::new(0.0, cell.seed_sd).unwrap();
+    let config = |delta: f64, rng: &mut ChaCha8Rng| -> Vec<Vec<u8>> {
+        let effect: Vec<f64> = (0..cell.subjects).map(|_| delta + suit.sample(rng)).collect();
+        (0..cell.seeds)
+            .map(|_| {
+                let noise: Vec<f64> = (0..cell.subjects).map(|_| training.sample(rng)).collect();
+                cluster
+                    .iter()
+                    .map(|&g| (rng.gen::<f64>() < (level[g] + effect[g] + noise[g]).clamp(0.01, 0.99)) as u8)
+                    .collect()
+            })
+            .collect()
+    };
+    let a = config(cell.delta, rng);
+    let b = config(0.0, rng);
+    (a, b, cluster)
+}
+
+/// A cell of the subject-level grid.
+#[derive(Clone, Copy, Debug)]
+struct SubjectCell {
+    subjects: usize,
+    seeds: usize,
+    per_subject: usize,
+    delta: f64,
+    tau: f64,
+    seed_sd: f64,
+}
+
+/// How often each candidate declares a difference in `cell`: [the crossed rule with trials
+/// grouped by subject (`stats::compare`), the paired t over subjects (`stats::compare_units`)].
+fn subject_rates(cell: SubjectCell, replicates: usize, seed: u64) -> [f64; 2] {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut hits = [0usize; 2];
+    let decided = |c: &stats::Comparison| matches!(c.verdict(), Verdict::ABetter | Verdict::BBetter);
+    for _ in 0..replicates {
+        let (a, b, cluster) = draw_subjects(cell, &mut rng);
+        hits[0] += decided(&stats::compare(&a, &b, &cluster, 0.01, stats::ALPHA)) as usize;
+        let units: Vec<f64> = (0..cell.subjects)
+            .map(|g| {
+                let trials = g * cell.per_subject..(g + 1) * cell.per_subject;
+                (0..cell.seeds)
+                    .map(|s| trials.clone().map(|t| a[s][t] as f64 - b[s][t] as f64).sum::<f64>())
+                    .sum::<f64>()
+                    / (cell.seeds * cell.per_subject) as f64
+            })
+            .collect();
+        let identical = a == b;
+        hits[1] += decided(&stats::compare_units(
+            "subject",
+            &units,
+            cell.seeds,
+            cluster.len(),
+            identical,
+            0.01,
+            stats::ALPHA,
+        )) as usize;
+    }
+    hits.map(|h| h as f64 / replicates as f64)
+}
+
+#[test]
+fn subjects_as_units_hold_the_level_from_one_seed_and_find_a_real_gap() {
+    let replicates = 300;
+    for subjects in [5, 100] {
+        for seeds in [1, 10] {
+            let cell = SubjectCell {
+                subjects,
+                seeds,
+                per_subject: 15,
+                delta: 0.0,
+                tau: 0.05,
+                seed_sd: 0.03,
+            };
+            let rates = subject_rates(cell, replicates, 40 + subjects as u64 * 10 + seeds as u64);
+            assert!(rates[1] <= level_limit(replicates), "{cell:?}: {rates:?}");
+        }
+    }
+    let gap = SubjectCell {
+        subjects: 50,
+        seeds: 1,
+        per_subject: 15,
+        delta: 0.1,
+        tau: 0.05,
+        seed_sd: 0.03,
+    };
+    let rates = subject_rates(gap, 200, 41);
+    assert!(rates[1] >= 0.9, "{rates:?}");
+    assert_eq!(rates[0], 0.0, "the crossed rule needs two seeds");
+}
+
+#[test]
+#[ignore = "the subject-level grid: cargo test --release --test decision_rule subject_grid -- --ignored --nocapture"]
+fn print_the_subject_grid() {
+    let replicates = 1000;
+    println!("| subjects | seeds | δ | crossed, grouped by subject | paired t over subjects |");
+    println!("|---|---|---|---|---|");
+    for subjects in [5, 10, 20, 50, 100] {
+        for seeds in [1, 2, 3, 5, 10] {
+            for delta in [0.0, 0.02, 0.05, 0.1] {
+                let cell = SubjectCell {
+                    subjects,
+                    seeds,
+                    per_subject: 15,
+                    delta,
+                    tau: 0.05,
+                    seed_sd: 0.03,
+                };
+                let seed = (subjects * 10_000 + seeds * 100 + (delta * 100.0) as usize) as u64;
+                let rates = subject_rates(cell, replicates, seed);
+                println!(
+                    "| {subjects} | {seeds} | {} | {:.3} | {:.3} |",
+                    100.0 * delta,
+                    rates[0],
+                    rates[1]
+                );
+            }
+        }
+    }
+    println!("\nMonte-Carlo limit of the level: {:.3}", level_limit(replicates));
+}

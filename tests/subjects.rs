@@ -100,7 +100,7 @@ fn within_subject_trains_one_model_per_subject_and_tables_them() {
         assert!(out.lines().any(|l| l.starts_with(s)), "a row for {s}: {out}");
     }
     assert!(
-        out.contains("new subjects like this test set's 4") && out.contains("of 4 subjects"),
+        out.contains("new subjects like this test set's 4") && out.contains("paired t over 4 subjects, 2 seeds each"),
         "{out}"
     );
     let csv = std::fs::read_to_string(dir.join("runs/subjects.csv")).unwrap();
@@ -158,7 +158,7 @@ fn protocols_compare_paired_trial_by_trial() {
     assert!(
         out.lines().any(|l| l.contains("protocol pooled")
             && l.contains("protocol within-subject")
-            && l.contains("2 seeds, 16 test trials of 4 subjects")),
+            && l.contains("paired t over 4 subjects, 2 seeds each, 16 test trials")),
         "{out}"
     );
 }

@@ -93,6 +93,10 @@ pub struct Comparison {
     /// The level the verdict is taken at (α, or α over the looks of a study that adds
     /// seeds in rounds); the interval is a 1 − `alpha` interval.
     pub alpha: f64,
+    /// What `clusters` counts where the test is over units with models of their own
+    /// ("subject" or "fold": [`compare_units`]); none for the crossed rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<&'static str>,
 }
 
 impl Comparison {
@@ -120,6 +124,9 @@ impl Comparison {
     /// part. `Ok(n)` (more than [`MOST_SEEDS`] as `MOST_SEEDS + 1`), or `Err(reason)` when no
     /// seed count can or when one seed cannot tell.
     pub fn seeds_needed(&self) -> Result<usize, String> {
+        if let Some(unit) = self.unit {
+            return Err(self.units_needed(unit));
+        }
         if self.seeds < 2 || !self.per_seed_variance.is_finite() {
             return Err("one seed shows no seed-to-seed spread, train at least 2".into());
         }
@@ -153,6 +160,27 @@ impl Comparison {
             }
         }
         Ok(high)
+    }
+}
+
+impl Comparison {
+    /// Where seeds are nested in units, more units (not more seeds) narrow the interval:
+    /// the units that would detect ±rope with 80% power at the family's Holm-first level,
+    /// from the units' own spread, in words.
+    fn units_needed(&self, unit: &str) -> String {
+        let Some(se) = self.se.filter(|se| *se > 0.0 && self.clusters >= 2) else {
+            return format!("seeds are nested in {unit}s here: at least 2 {unit}s with some spread are needed");
+        };
+        let spread = se * (self.clusters as f64).sqrt();
+        let level = self.alpha / self.family.max(1) as f64;
+        let detects = |n: usize| {
+            let df = (n - 1) as f64;
+            (t_quantile(1.0 - level / 2.0, df) + t_quantile(POWER, df)) * spread / (n as f64).sqrt() <= self.rope
+        };
+        match (2..=MOST_SEEDS).find(|&n| detects(n)) {
+            Some(n) => format!("seeds are nested in {unit}s here: about {n} {unit}s would detect it with 80% power"),
+            None => format!("seeds are nested in {unit}s here: more than {MOST_SEEDS} {unit}s would be needed"),
+        }
     }
 }
 
@@ -238,6 +266,7 @@ pub fn compare_scores(a: &[Vec<f64>], b: &[Vec<f64>], cluster: &[usize], rope: f
         p_equivalent_adjusted: 1.0,
         family: 1,
         alpha,
+        unit: None,
     };
     if n < 2 || clusters < 2 {
         return out;
@@ -310,6 +339,78 @@ pub fn compare_scores(a: &[Vec<f64>], b: &[Vec<f64>], cluster: &[usize], rope: f
     out.se = Some(se);
     out.df = df;
     // A difference of accuracies lies in [−1, 1]; so does its interval.
+    out.interval = Some(((difference - half).max(-1.0), (difference + half).min(1.0)));
+    out.p = (2.0 * (1.0 - t_cdf((difference / se).abs(), df))).min(1.0);
+    let below = 1.0 - t_cdf((difference + rope) / se, df);
+    let above = t_cdf((difference - rope) / se, df);
+    out.p_equivalent = below.max(above).min(1.0);
+    out.p_adjusted = out.p;
+    out.p_equivalent_adjusted = out.p_equivalent;
+    out
+}
+
+/// Compares A and B over units that each have models of their own — subjects of a
+/// within-subject protocol, folds of a cross-subject one: `differences[u]` is unit u's
+/// accuracy difference A − B averaged over its test trials and its seeds (seeds are nested
+/// in units). A paired t over the units (units − 1 degrees of freedom) and, with the margin
+/// ±R, its two one-sided tests; one seed suffices. Target: the mean over new units of the
+/// per-unit difference. Assumptions: units are independent draws, their differences near
+/// normal (the simulation in tests/decision_rule.rs, "Subjects as units", measures how well
+/// the level holds). `unit` names what the units are ("subject", "fold"). `identical`
+/// (every seed's predictions the same) is the one case a variance of 0 decides: equivalent.
+pub fn compare_units(
+    unit: &'static str,
+    differences: &[f64],
+    seeds: usize,
+    trials: usize,
+    identical: bool,
+    rope: f64,
+    alpha: f64,
+) -> Comparison {
+    let units = differences.len();
+    let uf = units as f64;
+    let difference = differences.iter().sum::<f64>() / uf.max(1.0);
+    let mut out = Comparison {
+        seeds,
+        trials,
+        clusters: units,
+        difference,
+        se: None,
+        df: f64::NAN,
+        interval: None,
+        per_seed_variance: f64::NAN,
+        seed_mean_variance: f64::NAN,
+        interaction_variance: f64::NAN,
+        fixed_variance: f64::NAN,
+        p: 1.0,
+        p_adjusted: 1.0,
+        rope,
+        p_equivalent: 1.0,
+        p_equivalent_adjusted: 1.0,
+        family: 1,
+        alpha,
+        unit: Some(unit),
+    };
+    if units < 2 {
+        return out;
+    }
+    let variance = differences.iter().map(|d| (d - difference).powi(2)).sum::<f64>() / (uf - 1.0) / uf;
+    out.fixed_variance = variance;
+    if variance <= 0.0 {
+        if identical {
+            out.se = Some(0.0);
+            out.df = f64::INFINITY;
+            out.interval = Some((0.0, 0.0));
+            out.p_equivalent = 0.0;
+            out.p_equivalent_adjusted = 0.0;
+        }
+        return out;
+    }
+    let df = uf - 1.0;
+    let se = variance.sqrt();
+    let half = t_quantile(1.0 - alpha / 2.0, df) * se;
+    out.se = Some(se);
+    out.df = df;
     out.interval = Some(((difference - half).max(-1.0), (difference + half).min(1.0)));
     out.p = (2.0 * (1.0 - t_cdf((difference / se).abs(), df))).min(1.0);
     let below = 1.0 - t_cdf((difference + rope) / se, df);
@@ -537,6 +638,7 @@ mod tests {
             seed_mean_variance: 0.02f64.powi(2) / 5.0,
             interaction_variance: 0.0,
             fixed_variance: 0.0,
+            unit: None,
             p: 1.0,
             p_adjusted: 1.0,
             rope: 0.01,

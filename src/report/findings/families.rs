@@ -284,7 +284,9 @@ fn scores_by_seed(c: &Config, at: At, balanced: bool, layout: &TestLayout) -> BT
         .collect()
 }
 
-/// The listed pairs that share seeds with predictions, each before Holm.
+/// The listed pairs that share seeds with predictions, each before Holm. Two pooled
+/// configurations are compared by the crossed rule (trials grouped by subject where the data
+/// names them); where either has models per subject or fold, by [`compare_over_units`].
 fn compare_pairs(
     configs: &[Config],
     pairs: &[(usize, usize)],
@@ -312,13 +314,79 @@ fn compare_pairs(
             continue;
         }
         let (a, b): (Vec<Vec<f64>>, Vec<Vec<f64>>) = shared.into_iter().unzip();
-        out.push((
-            i,
-            j,
-            stats::compare_scores(&a, &b, &clusters(trials, layout.subjects), rope, alpha),
-        ));
+        let per_unit = [i, j]
+            .iter()
+            .any(|&k| configs[k].by_seed.keys().any(|(_, u)| !u.is_empty()));
+        let comparison = match (per_unit, layout.subjects) {
+            (true, Some(subjects)) if subjects.len() == trials => compare_over_units(
+                &a,
+                &b,
+                &units_of_trials(&configs[i], &configs[j], layout, subjects),
+                rope,
+                alpha,
+            ),
+            _ => stats::compare_scores(&a, &b, &clusters(trials, layout.subjects), rope, alpha),
+        };
+        out.push((i, j, comparison));
     }
     out
+}
+
+/// Each test trial's unit where models are trained per subject or fold: its subject, or,
+/// where either configuration holds out several subjects per fold, its fold (subjects of one
+/// fold share that fold's models, so they are not independent).
+fn units_of_trials(a: &Config, b: &Config, layout: &TestLayout, subjects: &[u32]) -> (&'static str, Vec<usize>) {
+    let mut fold_of: BTreeMap<&str, usize> = BTreeMap::new();
+    for run in a.by_seed.values().chain(b.by_seed.values()) {
+        if let Some(unit) = run.record.unit.as_ref().filter(|u| u.subjects.len() > 1) {
+            let fold = unit.fold.map_or(0, |(k, _)| k);
+            for s in &unit.subjects {
+                fold_of.insert(s, fold);
+            }
+        }
+    }
+    if fold_of.is_empty() {
+        return ("subject", subjects.iter().map(|&s| s as usize).collect());
+    }
+    let mut numbers: BTreeMap<usize, usize> = BTreeMap::new();
+    let units = subjects
+        .iter()
+        .map(|&s| {
+            let name = layout.names.get(s as usize).map_or("", String::as_str);
+            let fold = fold_of.get(name).copied().unwrap_or(usize::MAX);
+            let next = numbers.len();
+            *numbers.entry(fold).or_insert(next)
+        })
+        .collect();
+    ("fold", units)
+}
+
+/// The subject-level rule ([`stats::compare_units`]): each unit's difference averaged over
+/// its trials and the shared seeds.
+fn compare_over_units(
+    a: &[Vec<f64>],
+    b: &[Vec<f64>],
+    units: &(&'static str, Vec<usize>),
+    rope: f64,
+    alpha: f64,
+) -> Comparison {
+    let (name, of_trial) = units;
+    let count = of_trial.iter().max().map_or(0, |m| m + 1);
+    let mut sums = vec![0.0f64; count];
+    let mut sizes = vec![0usize; count];
+    for (seed_a, seed_b) in a.iter().zip(b) {
+        for (t, &u) in of_trial.iter().enumerate() {
+            sums[u] += seed_a[t] - seed_b[t];
+            sizes[u] += 1;
+        }
+    }
+    let differences: Vec<f64> = sums
+        .iter()
+        .zip(&sizes)
+        .filter(|(_, &n)| n > 0)
+        .map(|(s, &n)| s / n as f64)
+        .collect();
+    stats::compare_units(name, &differences, a.len(), of_trial.len(), a == b, rope, alpha)
 }
 
 /// Name of the accuracy that `at` selects (balanced: the mean of the classes' recalls).

@@ -16,6 +16,12 @@ pub fn p_text(p: f64) -> String {
 /// equivalence p where that is the question.
 fn evidence(c: &Comparison, equivalence: bool) -> String {
     let Some((low, high)) = c.interval else {
+        if let Some(unit) = c.unit {
+            return format!(
+                "({} {unit}s, {} seeds each, {} test trials: every {unit} shows the same difference, no spread to judge it by: no interval)",
+                c.clusters, c.seeds, c.trials
+            );
+        }
         if c.seeds < 2 {
             return format!("({} seed, {} test trials: no interval)", c.seeds, c.trials);
         }
@@ -40,6 +46,17 @@ fn evidence(c: &Comparison, equivalence: bool) -> String {
     } else {
         format!("p {}, Holm {}{look}", p_text(c.p), p_text(c.p_adjusted))
     };
+    if let Some(unit) = c.unit {
+        return format!(
+            "({}% CI {:+.2} to {:+.2}; {test}; paired t over {} {unit}s, {} seeds each, {} test trials)",
+            level(c.alpha),
+            100.0 * low,
+            100.0 * high,
+            c.clusters,
+            c.seeds,
+            c.trials
+        );
+    }
     let subjects = if c.clusters < c.trials {
         format!(" of {} subjects", c.clusters)
     } else {
@@ -115,6 +132,7 @@ pub(super) fn comparison(difference: f64, p: f64, p_equivalent: f64) -> Comparis
         p_equivalent_adjusted: p_equivalent,
         family: 3,
         alpha: stats::ALPHA,
+        unit: None,
     }
 }
 
