@@ -22,6 +22,11 @@ Where they do not, the verdicts must agree in the clear cases:
   20-point gap in every seed a win for A, and neither calls two identical configurations
   different. In the close cases they may disagree with eegrun: both ignore the test set's
   own sampling, which eegrun counts (README "Findings").
+Per-subject cases (a `units` key: each unit's difference, for studies whose models are
+trained per subject or fold) are checked against scipy: eegrun's paired t over subjects must
+equal scipy.stats.ttest_1samp's two-sided p and its equivalence p the larger of the two
+one-sided ttest_1samp p-values at ±rope (within 1e-9), and in the clear cases the Wilcoxon
+signed-rank test (scipy.stats.wilcoxon, no normality assumed) must agree with the verdict.
 Prints one line per case; exits non-zero on the first disagreement.
 """
 import json
@@ -61,9 +66,32 @@ def crossed_estimate(correct_a, correct_b, cluster):
     return mean, variance, df
 
 
+def check_units(case):
+    """A per-subject case against scipy's paired t and Wilcoxon signed-rank tests."""
+    from scipy import stats
+    name, rope, d = case["name"], case["rope"], np.asarray(case["units"], float)
+    close = lambda x, y: abs(x - y) <= 1e-9 * max(abs(x), abs(y), 1e-12)
+    assert close(d.mean(), case["difference"]), (name, "difference", d.mean(), case["difference"])
+    t = stats.ttest_1samp(d, 0.0)
+    assert abs(t.pvalue - case["p"]) < 1e-9, (name, "p", t.pvalue, case["p"])
+    above = stats.ttest_1samp(d, -rope, alternative="greater").pvalue
+    below = stats.ttest_1samp(d, rope, alternative="less").pvalue
+    assert abs(max(above, below) - case["p_equivalent"]) < 1e-9, (name, "equivalence p", max(above, below), case["p_equivalent"])
+    wilcoxon = stats.wilcoxon(d).pvalue
+    print(f"{name}: eegrun {case['verdict']} (paired t p {case['p']:.4g}, equivalence p {case['p_equivalent']:.4g}); "
+          f"scipy ttest_1samp p {t.pvalue:.4g}, TOST p {max(above, below):.4g}; Wilcoxon signed-rank p {wilcoxon:.4g}")
+    if case["clear"] == "a_better":
+        assert case["verdict"] == "a_better" and wilcoxon < 0.05, (name, wilcoxon)
+    if case["clear"] == "same":
+        assert case["verdict"] in ("equivalent", "undecided") and wilcoxon > 0.05, (name, wilcoxon)
+
+
 def main(path):
     cases = json.load(open(path))
     for case in cases:
+        if "units" in case:
+            check_units(case)
+            continue
         name, rope = case["name"], case["rope"]
         a, b = np.array(case["per_seed_a"]), np.array(case["per_seed_b"])
         mean, variance, df = crossed_estimate(case["correct_a"], case["correct_b"], case["cluster"])

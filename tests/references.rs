@@ -90,3 +90,63 @@ fn numbers_and_clear_verdicts_agree_with_baycomp_and_deepsig() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains(&format!("{} cases agree", cases.len())), "{text}");
 }
+
+#[test]
+fn per_subject_verdicts_agree_with_scipy() {
+    let ready = Command::new("python3")
+        .args(["-c", "import scipy.stats, baycomp, deepsig"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ready {
+        assert!(
+            std::env::var_os("EEGRUN_REQUIRE_REFERENCES").is_none(),
+            "EEGRUN_REQUIRE_REFERENCES is set but python3 cannot import scipy, baycomp and deepsig"
+        );
+        eprintln!("skipped: python3 with scipy, baycomp and deepsig is needed (pip install scipy baycomp deepsig)");
+        return;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    // (name, subjects, mean difference, spread over subjects, clear verdict)
+    let setups = [
+        ("20 subjects, A better by 8 points", 20, 0.08, 0.05, "a_better"),
+        ("30 subjects, no difference", 30, 0.0, 0.05, "same"),
+        ("10 subjects, a 2-point gap", 10, 0.02, 0.06, "none"),
+        ("5 subjects, a 5-point gap", 5, 0.05, 0.08, "none"),
+    ];
+    let cases: Vec<serde_json::Value> = setups
+        .iter()
+        .map(|&(name, subjects, mean, spread, clear)| {
+            let units: Vec<f64> = (0..subjects)
+                .map(|_| {
+                    // A sum of uniforms: near normal, never exactly tied.
+                    let z: f64 = (0..12).map(|_| rng.gen::<f64>()).sum::<f64>() - 6.0;
+                    mean + spread * z
+                })
+                .collect();
+            let c: Comparison = stats::compare_units("subject", &units, 2, 15 * subjects, false, 0.01, stats::ALPHA);
+            serde_json::json!({
+                "name": name,
+                "rope": c.rope,
+                "difference": c.difference,
+                "p": c.p,
+                "p_equivalent": c.p_equivalent,
+                "verdict": c.verdict(),
+                "units": units,
+                "clear": clear,
+            })
+        })
+        .collect();
+    let dir = Scratch::new("references-units");
+    let path = dir.join("cases.json");
+    std::fs::write(&path, serde_json::to_vec(&cases).unwrap()).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/crosscheck_references.py");
+    let out = Command::new("python3").arg(script).arg(&path).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{text}");
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(&format!("{} cases agree", cases.len())), "{text}");
+}
