@@ -695,12 +695,22 @@ fn figures_keep_their_text_off_the_plots_and_the_first_screen_states_the_finding
          activation = { choice = [\"relu\", \"leaky_relu\", \"elu\"] }\n\
          [search.early_stopping]\nkind = \"successive_halving\"\nmin_epochs = 1\nreduction_factor = 3\n",
     );
+    // Models per subject: the per-subject table and figure.
+    std::fs::create_dir_all(dir.join("subjects-data")).unwrap();
+    common::write_subject_data(&dir.join("subjects-data"), None, None);
+    train(
+        &dir,
+        "subj.toml",
+        "name = \"subj\"\ndata = \"subjects-data\"\nprotocol = \"within-subject\"\n[defaults]\nepochs = 1\nbatch_size = 8\nmodel = \"eegnet\"\n\
+         [grid]\nactivation = [\"relu\", \"elu\"]\nseed = [0, 1]\n",
+    );
     let runs = dir.join("runs");
     let pages: Vec<(&str, PathBuf, String)> = [
         ("fixtures", None),
         ("act", Some("act")),
         ("drop", Some("drop")),
         ("s27", Some("s27")),
+        ("subj", Some("subj")),
     ]
     .into_iter()
     .map(|(name, experiment)| {
@@ -739,6 +749,19 @@ fn figures_keep_their_text_off_the_plots_and_the_first_screen_states_the_finding
     // where only dropout varies.
     assert!(!s27.contains("figure-s27-dropout"));
     assert!(pages[2].2.contains("figure-drop-dropout"));
+    // A per-subject study: its section, a row per subject, and the paired figure.
+    let subj = &pages[4].2;
+    assert!(
+        subj.contains("<h2 id=\"subjects\">Results per subject</h2>"),
+        "the per-subject section"
+    );
+    for s in common::SUBJECTS {
+        assert!(subj.contains(&format!("<td>{s}</td>")), "a row for {s}");
+    }
+    assert!(
+        svgs(subj, "subj-subjects").contains("mean over subjects"),
+        "the per-subject figure"
+    );
 
     let Some(browser) = browser_for("figures_keep_their_text_off_the_plots_and_the_first_screen_states_the_findings")
     else {

@@ -5,48 +5,8 @@
 
 mod common;
 
-use common::{eegrun, run_folders, Scratch};
-use eegrun::data::{npz, Shape, Split};
+use common::{eegrun, run_folders, write_subject_data, Scratch, SUBJECTS};
 use std::path::Path;
-
-const SUBJECTS: [&str; 4] = ["S001", "S002", "S003", "S004"];
-const SHAPE: Shape = Shape {
-    channels: 2,
-    samples: 64,
-    classes: 2,
-};
-
-/// A pair of 4 subjects (8 training and 4 test trials each, both classes) with their trials
-/// CSVs; `drop_test` leaves a subject without test trials, `one_class` a subject whose
-/// training trials are all class 1.
-fn write_data(dir: &Path, drop_test: Option<&str>, one_class: Option<&str>) {
-    let mut train_rows = String::from("index,subject\n");
-    let mut test_rows = String::from("index,subject\n");
-    let (mut train_y, mut test_y) = (Vec::new(), Vec::new());
-    for s in SUBJECTS {
-        for i in 0..8 {
-            train_rows.push_str(&format!("{},{s}\n", train_y.len()));
-            train_y.push(if one_class == Some(s) { 0 } else { (i % 2) as u8 });
-        }
-        if drop_test != Some(s) {
-            for i in 0..4 {
-                test_rows.push_str(&format!("{},{s}\n", test_y.len()));
-                test_y.push((i % 2) as u8);
-            }
-        }
-    }
-    let split = |y: Vec<u8>| Split {
-        x: (0..y.len() * SHAPE.trial_len())
-            .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
-            .collect(),
-        y,
-        trial_len: SHAPE.trial_len(),
-    };
-    npz::write_split(&dir.join("train.npz"), &split(train_y), SHAPE, None).unwrap();
-    npz::write_split(&dir.join("test.npz"), &split(test_y), SHAPE, None).unwrap();
-    std::fs::write(dir.join("trials_train.csv"), train_rows).unwrap();
-    std::fs::write(dir.join("trials_test.csv"), test_rows).unwrap();
-}
 
 /// An experiment file `s.toml` in `dir` on the data in `dir/data`, with `extra` lines.
 fn experiment(dir: &Path, top: &str, grid: &str) {
@@ -72,7 +32,7 @@ fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
 fn within_subject_trains_one_model_per_subject_and_tables_them() {
     let dir = Scratch::new("subjects-within");
     std::fs::create_dir_all(dir.join("data")).unwrap();
-    write_data(&dir.join("data"), None, None);
+    write_subject_data(&dir.join("data"), None, None);
     experiment(
         &dir,
         "protocol = \"within-subject\"",
@@ -116,7 +76,7 @@ fn within_subject_trains_one_model_per_subject_and_tables_them() {
 fn cross_subject_folds_are_contiguous_blocks_and_pooled_ids_do_not_move() {
     let dir = Scratch::new("subjects-cross");
     std::fs::create_dir_all(dir.join("data")).unwrap();
-    write_data(&dir.join("data"), None, None);
+    write_subject_data(&dir.join("data"), None, None);
     experiment(&dir, "protocol = \"cross-subject\"\nfolds = 2", "");
     let (ok, out, err) = run(&dir, &["run", "s.toml", "--dry-run"]);
     assert!(ok, "{err}");
@@ -149,7 +109,7 @@ fn cross_subject_folds_are_contiguous_blocks_and_pooled_ids_do_not_move() {
 fn protocols_compare_paired_trial_by_trial() {
     let dir = Scratch::new("subjects-paired");
     std::fs::create_dir_all(dir.join("data")).unwrap();
-    write_data(&dir.join("data"), None, None);
+    write_subject_data(&dir.join("data"), None, None);
     experiment(&dir, "", "protocol = [\"pooled\", \"within-subject\"]");
     let (ok, _, err) = run(&dir, &["run", "s.toml"]);
     assert!(ok, "{err}");
@@ -167,7 +127,7 @@ fn protocols_compare_paired_trial_by_trial() {
 fn bad_protocols_and_subjects_are_refused_before_training() {
     let dir = Scratch::new("subjects-bad");
     std::fs::create_dir_all(dir.join("data")).unwrap();
-    write_data(&dir.join("data"), None, None);
+    write_subject_data(&dir.join("data"), None, None);
     let refused = |top: &str, grid: &str, expected: &str| {
         experiment(&dir, top, grid);
         let (ok, _, err) = run(&dir, &["run", "s.toml"]);
@@ -188,15 +148,15 @@ fn bad_protocols_and_subjects_are_refused_before_training() {
     );
     refused("subjects = [\"S001\", \"S001\"]", "", "S001 is listed twice");
     refused("subjects = [\"S009\"]", "", "S009 is not in");
-    write_data(&dir.join("data"), Some("S003"), None);
+    write_subject_data(&dir.join("data"), Some("S003"), None);
     refused("protocol = \"within-subject\"", "", "subject S003 has no test trials");
-    write_data(&dir.join("data"), None, Some("S002"));
+    write_subject_data(&dir.join("data"), None, Some("S002"));
     refused(
         "protocol = \"within-subject\"",
         "",
         "S002 has no training trials of class 2",
     );
-    write_data(&dir.join("data"), None, None);
+    write_subject_data(&dir.join("data"), None, None);
     std::fs::remove_file(dir.join("data/trials_train.csv")).unwrap();
     refused("protocol = \"within-subject\"", "", "needs each trial's subject");
 }

@@ -117,6 +117,7 @@ pub fn page(
     contents(&mut out, runs, studies, warnings)?;
 
     lab_tables(&mut out, studies);
+    subject_tables(&mut out, studies);
     findings_tables(&mut out, studies)?;
     let mut figures = super::plots::svgs(runs, studies)?;
     search_sections(&mut out, runs, &mut figures)?;
@@ -184,6 +185,22 @@ fn lab_tables(out: &mut String, studies: &[findings::Study]) {
     for t in tables {
         let _ = writeln!(out, "<div class=\"scroll\">");
         table_captioned(out, Some(&t.caption), &t.header, &t.rows);
+        out.push_str("</div>\n");
+    }
+}
+
+/// Results per subject, for studies with a per-subject protocol: each subjects ×
+/// configurations table as `summarize` shows it (its figure is among the figures).
+fn subject_tables(out: &mut String, studies: &[findings::Study]) {
+    let tables = findings::subject_tables(studies);
+    if tables.is_empty() {
+        return;
+    }
+    out.push_str("<h2 id=\"subjects\">Results per subject</h2>\n");
+    for t in tables {
+        let (header, rows) = t.shown();
+        let _ = writeln!(out, "<div class=\"scroll\">");
+        table_captioned(out, Some(&t.caption), &header, &rows);
         out.push_str("</div>\n");
     }
 }
@@ -296,6 +313,9 @@ fn contents(out: &mut String, runs: &[Run], studies: &[findings::Study], warning
     let mut entries: Vec<(&str, String)> = Vec::new();
     if !findings::lab_tables(studies).is_empty() {
         entries.push(("tables", "The study in the lab report's layout".into()));
+    }
+    if !findings::subject_tables(studies).is_empty() {
+        entries.push(("subjects", "Results per subject".into()));
     }
     for s in studies.iter().filter(|s| !s.comparisons.is_empty()) {
         entries.push(("", format!("findings-{}-{}", s.experiment, s.model)));

@@ -297,6 +297,12 @@ fn plots<'a>(runs: &'a [Run], studies: &'a [findings::Study<'a>]) -> Vec<(String
             plots.push((format!("{experiment}-dropout"), Plot::Figure(figure)));
         }
     }
+    for table in findings::subject_tables(studies) {
+        plots.push((
+            format!("{}-subjects", table.experiment),
+            Plot::Figure(subjects_figure(&table)),
+        ));
+    }
     let (declared, _) = crate::store::read::declarations(runs);
     for (folder, declaration) in declared.iter().filter(|(_, d)| d.is_search) {
         let of: Vec<&Run> = runs
@@ -502,6 +508,75 @@ fn dropout_figure(experiment: &str, models: &[(&str, &[&Run])]) -> Option<Figure
     })
 }
 
+/// Each subject's accuracy (mean over seeds) per configuration, one thin grey line per
+/// subject joining its points across the configurations (numbered along x, named in the
+/// legend), the mean over subjects in colour and the mean chance level dashed.
+fn subjects_figure(table: &findings::SubjectTable) -> Figure {
+    let units = table.accuracies();
+    let at = |j: usize| j as f64;
+    let mut lines: Vec<Line> = units
+        .iter()
+        .map(|(_, _, cells)| Line {
+            legend: None,
+            points: cells
+                .iter()
+                .enumerate()
+                .filter_map(|(j, a)| Some((at(j), 100.0 * (*a)?)))
+                .collect(),
+            spread: Vec::new(),
+            color: GREY,
+            thin: true,
+            dashed: false,
+            markers: true,
+        })
+        .collect();
+    let mean: Points = (0..table.columns.len())
+        .filter_map(|j| {
+            let values: Vec<f64> = units.iter().filter_map(|u| u.2[j]).collect();
+            (!values.is_empty()).then(|| (at(j), 100.0 * values.iter().sum::<f64>() / values.len() as f64))
+        })
+        .collect();
+    let chance = 100.0 * units.iter().map(|u| u.1).sum::<f64>() / units.len().max(1) as f64;
+    let last = at(table.columns.len().saturating_sub(1));
+    lines.push(Line {
+        legend: Some("mean over subjects".into()),
+        points: mean,
+        spread: Vec::new(),
+        color: COLOURS[0],
+        thin: false,
+        dashed: false,
+        markers: true,
+    });
+    lines.push(Line {
+        legend: Some(format!("mean chance level {chance:.1}%")),
+        points: vec![(0.0, chance), (last, chance)],
+        spread: Vec::new(),
+        color: RED,
+        thin: false,
+        dashed: true,
+        markers: false,
+    });
+    // The configurations' names, as legend entries of their own.
+    lines.extend(table.columns.iter().enumerate().map(|(j, name)| Line {
+        legend: Some(format!("{j}: {name}")),
+        points: Vec::new(),
+        spread: Vec::new(),
+        color: BLACK,
+        thin: true,
+        dashed: false,
+        markers: false,
+    }));
+    Figure {
+        title: format!(
+            "{}: accuracy per subject (mean over seeds), paired across configurations",
+            table.experiment
+        ),
+        x_label: "configuration (numbered in the legend)",
+        lines,
+        styles: ["a subject (grey), the mean (colour)", "chance level"],
+    }
+}
+
 /// A search's runs as dots: each run's best validation accuracy against every setting
 /// the search varied, the chosen run marked. `None` without validation scores.
 fn search_figure(runs: &[&Run], chosen: Option<&str>) -> Option<Search> {
@@ -695,7 +770,7 @@ where
         .y_label_area_size(64)
         .build_cartesian_2d((x_min - x_pad)..(x_max + x_pad), y_low..y_high)
         .map_err(|e| err(&e))?;
-    let integer_x = figure.x_label == "epoch";
+    let integer_x = figure.x_label == "epoch" || figure.x_label.starts_with("configuration");
     let span = y_high - y_low;
     chart
         .configure_mesh()

@@ -78,3 +78,42 @@ pub fn eegrun(dir: &Path, args: &[&str]) -> Output {
         .output()
         .expect("run eegrun")
 }
+
+pub const SUBJECTS: [&str; 4] = ["S001", "S002", "S003", "S004"];
+const SUBJECT_SHAPE: eegrun::data::Shape = eegrun::data::Shape {
+    channels: 2,
+    samples: 64,
+    classes: 2,
+};
+
+/// A data folder of 4 subjects (2 channels × 64 samples, 2 classes): a pair (8 training and 4 test trials each, both classes) with their trials
+/// CSVs; `drop_test` leaves a subject without test trials, `one_class` a subject whose
+/// training trials are all class 1.
+pub fn write_subject_data(dir: &Path, drop_test: Option<&str>, one_class: Option<&str>) {
+    let mut train_rows = String::from("index,subject\n");
+    let mut test_rows = String::from("index,subject\n");
+    let (mut train_y, mut test_y) = (Vec::new(), Vec::new());
+    for s in SUBJECTS {
+        for i in 0..8 {
+            train_rows.push_str(&format!("{},{s}\n", train_y.len()));
+            train_y.push(if one_class == Some(s) { 0 } else { (i % 2) as u8 });
+        }
+        if drop_test != Some(s) {
+            for i in 0..4 {
+                test_rows.push_str(&format!("{},{s}\n", test_y.len()));
+                test_y.push((i % 2) as u8);
+            }
+        }
+    }
+    let split = |y: Vec<u8>| eegrun::data::Split {
+        x: (0..y.len() * SUBJECT_SHAPE.trial_len())
+            .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
+            .collect(),
+        y,
+        trial_len: SUBJECT_SHAPE.trial_len(),
+    };
+    eegrun::data::npz::write_split(&dir.join("train.npz"), &split(train_y), SUBJECT_SHAPE, None).unwrap();
+    eegrun::data::npz::write_split(&dir.join("test.npz"), &split(test_y), SUBJECT_SHAPE, None).unwrap();
+    std::fs::write(dir.join("trials_train.csv"), train_rows).unwrap();
+    std::fs::write(dir.join("trials_test.csv"), test_rows).unwrap();
+}

@@ -187,10 +187,11 @@ impl SubjectTable {
         [vec!["subject".to_string(), "chance".to_string()], self.columns.clone()].concat()
     }
 
-    /// The table as text: every unit up to 30, else the summary rows with the 5 best and
-    /// 5 worst units by their mean over the columns (the whole table is in `subjects.csv`).
-    pub fn text(&self) -> String {
-        let mut rows = vec![self.header()];
+    /// The header and the rows shown on a screen: every unit up to 30, else the 5 best and
+    /// 5 worst units by their mean over the columns around a line that counts the others
+    /// (the whole table is in `subjects.csv`); then the summary rows.
+    pub fn shown(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut rows = Vec::new();
         if self.rows.len() <= SHOWN_IN_FULL {
             rows.extend((0..self.rows.len()).map(|i| self.row(i)));
         } else {
@@ -200,19 +201,24 @@ impl SubjectTable {
             };
             let mut order: Vec<usize> = (0..self.rows.len()).collect();
             order.sort_by(|&a, &b| mean(b).total_cmp(&mean(a)));
-            let gap = vec![format!(
-                "… {} more subjects (subjects.csv)",
-                self.rows.len() - 2 * EXTREMES
-            )];
+            let mut gap = vec![String::new(); self.columns.len() + 2];
+            gap[0] = format!("… {} more subjects (subjects.csv)", self.rows.len() - 2 * EXTREMES);
             rows.extend(order[..EXTREMES].iter().map(|&i| self.row(i)));
             rows.push(gap);
             rows.extend(order[order.len() - EXTREMES..].iter().map(|&i| self.row(i)));
         }
         rows.extend(self.summary());
+        (self.header(), rows)
+    }
+
+    /// The table as text under its caption ([`SubjectTable::shown`]).
+    pub fn text(&self) -> String {
+        let (header, shown) = self.shown();
+        let rows: Vec<Vec<String>> = std::iter::once(header).chain(shown).collect();
         let widths: Vec<usize> = (0..rows[0].len())
             .map(|c| {
                 rows.iter()
-                    .filter(|r| r.len() > 1)
+                    .filter(|r| !r[1..].iter().all(String::is_empty))
                     .map(|r| r[c].chars().count())
                     .max()
                     .unwrap_or(0)
@@ -224,6 +230,20 @@ impl SubjectTable {
             let _ = writeln!(out, "{}", cells.join("  ").trim_end());
         }
         out
+    }
+
+    /// Each unit's name, chance level and accuracy per column (fractions), for figures.
+    pub fn accuracies(&self) -> Vec<(&str, f64, Vec<Option<f64>>)> {
+        self.rows
+            .iter()
+            .map(|(unit, chance, cells)| {
+                (
+                    unit.as_str(),
+                    *chance,
+                    cells.iter().map(|c| c.map(|c| c.accuracy)).collect(),
+                )
+            })
+            .collect()
     }
 
     /// Every cell as a CSV line: experiment, unit, configuration, chance, mean accuracy
