@@ -41,6 +41,10 @@ fn within_subject_trains_one_model_per_subject_and_tables_them() {
     let (ok, out, err) = run(&dir, &["run", "s.toml", "--dry-run"]);
     assert!(ok, "{err}");
     assert!(out.contains("16 runs"), "2 activations × 2 seeds × 4 subjects: {out}");
+    assert!(
+        out.contains("estimated cost: 16 runs with epochs left, about") && out.contains("1 kind of run"),
+        "{out}"
+    );
     for s in SUBJECTS {
         assert_eq!(out.matches(&format!("[subject {s}]")).count(), 4, "{out}");
     }
@@ -97,7 +101,7 @@ fn cross_subject_folds_are_contiguous_blocks_and_pooled_ids_do_not_move() {
     let (_, pooled, _) = run(&dir, &["run", "s.toml", "--dry-run"]);
     let ids = |text: &str| -> Vec<String> {
         text.lines()
-            .skip(1)
+            .filter(|l| l.starts_with("  "))
             .filter_map(|l| l.split_whitespace().next().map(String::from))
             .collect()
     };

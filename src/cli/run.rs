@@ -44,6 +44,7 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
                 run.record.config.describe()
             );
         }
+        print_estimate(&runs, &data)?;
         return Ok(());
     }
     if args.run_id.is_none() {
@@ -105,5 +106,34 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
             if unfinished == 1 { "run" } else { "runs" }
         );
     }
+    Ok(())
+}
+
+/// The CPU time the runs left will take, from one short epoch per kind of run measured now.
+fn print_estimate(runs: &[crate::schedule::PlannedRun], data: &crate::data::Dataset) -> Result<()> {
+    let done = |run: &crate::schedule::PlannedRun| match planned_state(run) {
+        RunState::Done => run.until,
+        RunState::Partial { done, .. } | RunState::Stopped { done, .. } => done,
+        _ => 0,
+    };
+    let estimate = crate::schedule::cost::estimate(runs, data, done)?;
+    if estimate.runs == 0 {
+        println!("nothing left to train on the CPU");
+        return Ok(());
+    }
+    let cpu = crate::schedule::cost::duration(estimate.cpu_seconds);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "estimated cost: {} runs with epochs left, about {cpu} of one CPU thread ({} on {cores} cores if the runs keep them busy; from one short epoch of each of the {} kind{} of run, measured now on this CPU; expect ±50%){}",
+        estimate.runs,
+        crate::schedule::cost::duration(estimate.cpu_seconds / cores as f64),
+        estimate.measured,
+        if estimate.measured == 1 { "" } else { "s" },
+        if estimate.cpu_seconds > 8.0 * 3600.0 {
+            "; a study this size is a cluster job: eegrun slurm"
+        } else {
+            ""
+        }
+    );
     Ok(())
 }

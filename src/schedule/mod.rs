@@ -2,6 +2,7 @@
 //! checkpoints, trains the rest in parallel (`jobs` runs × `threads` threads each), and
 //! records failures without stopping the others.
 
+pub mod cost;
 pub mod drive;
 pub mod epochs;
 mod halving;
