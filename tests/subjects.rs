@@ -164,3 +164,37 @@ fn bad_protocols_and_subjects_are_refused_before_training() {
     std::fs::remove_file(dir.join("data/trials_train.csv")).unwrap();
     refused("protocol = \"within-subject\"", "", "needs each trial's subject");
 }
+
+#[test]
+fn seed_rounds_add_seeds_to_every_subject_and_count_their_runs() {
+    let dir = Scratch::new("subjects-rounds");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    write_subject_data(&dir.join("data"), None, None);
+    std::fs::write(
+        dir.join("r.toml"),
+        "name = \"r\"\ndata = \"data\"\nprotocol = \"within-subject\"\n[defaults]\nmodel = \"eegnet\"\nepochs = 1\nbatch_size = 8\n\
+         [grid]\nactivation = [\"relu\", \"elu\"]\n[seeds]\nuntil = \"decided\"\nstart = 2\nstep = 1\nmax = 3\n",
+    )
+    .unwrap();
+    let (ok, out, err) = run(&dir, &["run", "r.toml", "--jobs", "2"]);
+    assert!(ok, "{err}");
+    let folders = run_folders(&dir.join("runs/r"));
+    // 2 configurations × 4 subjects × (2 or 3 seeds), and the closing line counts runs.
+    assert!([16, 20, 24].contains(&folders.len()), "{}", folders.len());
+    assert!(
+        out.contains(&format!(
+            "{} runs trained instead of 24 for 3 seeds each",
+            folders.len()
+        )),
+        "{out}"
+    );
+    // A search picks among runs of the whole data: refused with a per-subject protocol.
+    std::fs::write(
+        dir.join("s.toml"),
+        "name = \"s\"\ndata = \"data\"\nprotocol = \"within-subject\"\n[defaults]\nmodel = \"eegnet\"\nepochs = 1\nval_fraction = 0.25\n\
+         [search]\nsamples = 2\nlr = { log_uniform = [1e-4, 1e-2] }\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(&dir, &["run", "s.toml"]);
+    assert!(!ok && err.contains("with a per-subject protocol, run a grid"), "{err}");
+}

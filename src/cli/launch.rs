@@ -25,9 +25,9 @@ pub(super) fn load(args: &ExperimentArgs) -> Result<(Experiment, Dataset)> {
     experiment.apply_overrides(&overrides)?;
     experiment.check_runs()?;
     let per_subject = experiment.varies_protocol();
-    if per_subject && (experiment.search().is_some() || experiment.seed_rounds.is_some()) {
+    if per_subject && experiment.search().is_some() {
         anyhow::bail!(
-            "experiment '{}': a per-subject protocol runs as a grid; searches and [seeds] rounds over subjects are not built yet (issue #40)",
+            "experiment '{}': a search chooses among runs of the whole data; with a per-subject protocol, run a grid (or [seeds] rounds) instead",
             experiment.name
         );
     }

@@ -107,16 +107,21 @@ pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset, s
     let infos = finished(&last);
     print!("{}", findings::comparisons(&judged(&infos, &study)));
     let open = result.open.iter().filter(|&&o| o).count();
-    let fixed = configs.len() * seeds.max;
+    // A configuration's seed is one run, or one per subject or fold of its protocol.
+    let units: Vec<usize> = configs
+        .iter()
+        .map(|c| plan(std::slice::from_ref(c)).map(|r| r.len()))
+        .collect::<Result<_>>()?;
+    let fixed: usize = units.iter().map(|u| u * seeds.max).sum();
+    let trained: usize = units.iter().zip(&result.counts).map(|(u, n)| u * n).sum();
     println!(
-        "{} rounds; seeds per configuration: {}; {} of {} configurations still in an undecided comparison; {} runs trained instead of {fixed} for {} seeds each ({} saved)",
+        "{} rounds; seeds per configuration: {}; {} of {} configurations still in an undecided comparison; {trained} runs trained instead of {fixed} for {} seeds each ({} saved)",
         result.rounds,
         result.counts.iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
         open,
         configs.len(),
-        result.runs(),
         seeds.max,
-        fixed - result.runs()
+        fixed - trained
     );
     Ok(())
 }
@@ -136,8 +141,13 @@ fn dry_run(
             let pending: Vec<&PlannedRun> = runs.iter().filter(|r| planned_state(r) != RunState::Done).collect();
             println!("round {round}: {} runs, {} to train", runs.len(), pending.len());
             for run in &pending {
+                let unit = run
+                    .record
+                    .unit
+                    .as_ref()
+                    .map_or_else(String::new, |u| format!("  [{}]", u.label()));
                 println!(
-                    "  {}  {:<10} {}",
+                    "  {}  {:<10} {}{unit}",
                     run.id(),
                     planned_state(run),
                     run.record.config.describe()
