@@ -198,3 +198,49 @@ fn seed_rounds_add_seeds_to_every_subject_and_count_their_runs() {
     let (ok, _, err) = run(&dir, &["run", "s.toml"]);
     assert!(!ok && err.contains("with a per-subject protocol, run a grid"), "{err}");
 }
+
+#[test]
+fn a_study_over_two_data_sets_keeps_each_and_combines_their_verdicts() {
+    let dir = Scratch::new("subjects-data-sets");
+    std::fs::write(
+        dir.join("d.toml"),
+        "name = \"d\"\ndata = [\"synthetic:0:40\", \"synthetic:1:48:4x128x3\"]\n[defaults]\nmodel = \"eegnet\"\nepochs = 1\nbatch_size = 8\n\
+         [grid]\nactivation = [\"relu\", \"elu\"]\nseed = [0, 1, 2]\n",
+    )
+    .unwrap();
+    let (ok, out, err) = run(&dir, &["run", "d.toml", "--jobs", "2"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("experiment d@synthetic-0-40") && out.contains("experiment d@synthetic-1-48-4x128x3"),
+        "{out}"
+    );
+    assert_eq!(run_folders(&dir.join("runs/d@synthetic-0-40")).len(), 6);
+    assert_eq!(run_folders(&dir.join("runs/d@synthetic-1-48-4x128x3")).len(), 6);
+    let (ok, out, err) = run(&dir, &["summarize", "runs", "--no-plots"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("d eegnet across 2 data sets — Stouffer's weighted Z"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("  relu") && l.contains("synthetic-0-40") && l.contains("synthetic-1-48-4x128x3")),
+        "{out}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("runs/findings.json")).unwrap()).unwrap();
+    assert_eq!(json["combined"].as_array().map(Vec::len), Some(1), "{json}");
+    // One data set at a time where a command takes one; a source listed twice is refused.
+    let (ok, out, _) = run(&dir, &["run", "d.toml", "--dry-run", "--data", "synthetic:0:40"]);
+    assert!(ok && out.contains("experiment d (") && out.contains("6 runs"), "{out}");
+    std::fs::write(
+        dir.join("t.toml"),
+        "name = \"t\"\ndata = [\"synthetic:0:40\", \"synthetic:0:40\"]\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(&dir, &["run", "t.toml"]);
+    assert!(
+        !ok && err.contains("t.toml:2:8: data: synthetic:0:40 is listed twice"),
+        "{err}"
+    );
+}

@@ -13,8 +13,51 @@ use crate::store::study::{self, StudyFile};
 use anyhow::Result;
 use std::io::IsTerminal;
 
-/// The experiment file with overrides applied, and its data.
+/// The experiment file with overrides applied, and its data (one data set: `--data`, or
+/// the file's only one).
 pub(super) fn load(args: &ExperimentArgs) -> Result<(Experiment, Dataset)> {
+    let experiment = prepared(args)?;
+    if args.data.is_none() && experiment.data_sets.len() > 1 {
+        anyhow::bail!(
+            "experiment '{}' lists {} data sets: `eegrun run` trains a grid over them; searches, [seeds] rounds and slurm take one data set at a time (--data DIR)",
+            experiment.name,
+            experiment.data_sets.len()
+        );
+    }
+    let data = load_data(&experiment, args.data.as_deref().unwrap_or(experiment.data_source()))?;
+    Ok((experiment, data))
+}
+
+/// Every data set of the experiment, each with the experiment as it runs on it: one, or
+/// for a study over several data sets (`data = [..]`) one per data set, named
+/// `NAME@DATA` (so each has its own folder and study.json; findings combine them).
+pub(super) fn load_all(args: &ExperimentArgs) -> Result<Vec<(Experiment, Dataset)>> {
+    let experiment = prepared(args)?;
+    if args.data.is_some() || experiment.data_sets.len() == 1 {
+        return Ok(vec![load(args)?]);
+    }
+    let mut names: Vec<String> = Vec::new();
+    experiment
+        .data_sets
+        .iter()
+        .map(|source| {
+            let name = crate::data::data_name(source);
+            if names.contains(&name) {
+                anyhow::bail!("data: two data sets are both named '{name}' (the last part of their paths); give each a folder of its own name");
+            }
+            names.push(name.clone());
+            let mut on = experiment.clone();
+            on.name = format!("{}@{name}", experiment.name);
+            on.data = source.clone();
+            on.data_sets = vec![source.clone()];
+            let data = load_data(&on, source)?;
+            Ok((on, data))
+        })
+        .collect()
+}
+
+/// The experiment file with its overrides applied and checked.
+fn prepared(args: &ExperimentArgs) -> Result<Experiment> {
     let path = resolve_path(&args.experiment);
     let mut experiment = Experiment::load(&path)?;
     experiment.max_runs = args.max_runs;
@@ -24,19 +67,22 @@ pub(super) fn load(args: &ExperimentArgs) -> Result<(Experiment, Dataset)> {
     }
     experiment.apply_overrides(&overrides)?;
     experiment.check_runs()?;
-    let per_subject = experiment.varies_protocol();
-    if per_subject && experiment.search().is_some() {
+    if experiment.varies_protocol() && experiment.search().is_some() {
         anyhow::bail!(
             "experiment '{}': a search chooses among runs of the whole data; with a per-subject protocol, run a grid (or [seeds] rounds) instead",
             experiment.name
         );
     }
-    let data = Source::parse(args.data.as_deref().unwrap_or(experiment.data_source()))?.load()?;
-    let data = match experiment.subjects.is_empty() {
-        true => data,
-        false => crate::data::units::restrict(&data, &experiment.subjects)?,
-    };
-    Ok((experiment, data))
+    Ok(experiment)
+}
+
+/// The data `source` as `experiment` trains on it (restricted to its subjects).
+fn load_data(experiment: &Experiment, source: &str) -> Result<Dataset> {
+    let data = Source::parse(source)?.load()?;
+    match experiment.subjects.is_empty() {
+        true => Ok(data),
+        false => crate::data::units::restrict(&data, &experiment.subjects),
+    }
 }
 
 /// The experiment's planned runs (the grid is expanded here, once).

@@ -1,8 +1,10 @@
 //! `eegrun run`: plan an experiment, train what is not done, print the results table.
 
 use super::args::RunArgs;
-use super::launch::{declare_study, drive_options, load, plan, print_results, Printed};
+use super::launch::{declare_study, drive_options, load_all, plan, print_results, Printed};
 use crate::data::units::Unit;
+use crate::data::Dataset;
+use crate::experiment::Experiment;
 use crate::experiment::Search;
 use crate::schedule::drive::{drive, Ended, Plan};
 use crate::schedule::{planned_state, Outcome};
@@ -10,21 +12,61 @@ use crate::store::RunState;
 use anyhow::{bail, Result};
 
 pub(super) fn command(args: RunArgs) -> Result<()> {
-    let (experiment, data) = load(&args.selection)?;
-    if experiment.search().is_some_and(Search::selects) {
-        return super::run_search::command(&args, &experiment, &data);
+    let loaded = load_all(&args.selection)?;
+    if let [(experiment, data)] = &loaded[..] {
+        if experiment.search().is_some_and(Search::selects) {
+            return super::run_search::command(&args, experiment, data);
+        }
+        if let Some(seeds) = experiment.seed_rounds {
+            return super::rounds::command(&args, experiment, data, seeds);
+        }
+        return grid(&args, experiment, data).map(|_| ());
     }
-    if let Some(seeds) = experiment.seed_rounds {
-        return super::rounds::command(&args, &experiment, &data, seeds);
+    // A study over several data sets: the grid on each, in the file's order.
+    let (first, _) = &loaded[0];
+    if first.search().is_some() || first.seed_rounds.is_some() {
+        bail!(
+            "experiment '{}' lists {} data sets: searches and [seeds] rounds take one data set at a time (--data DIR)",
+            first.name.split('@').next().unwrap_or_default(),
+            loaded.len()
+        );
     }
-    let mut runs = plan(&args.selection, &experiment, &data)?;
+    let mut found = false;
+    let mut failed = None;
+    for (experiment, data) in &loaded {
+        match grid(&args, experiment, data) {
+            Ok(has) => found |= has,
+            Err(e) => failed = failed.or(Some(e)),
+        }
+    }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    match (&args.run_id, found) {
+        (Some(id), false) => bail!(
+            "run id {id} is not in experiment '{}' on any of its {} data sets (with these overrides); see --dry-run",
+            first.name.split('@').next().unwrap_or_default(),
+            loaded.len()
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Plans, lists (`--dry-run`) or trains the grid of `experiment` on `data`; false when a
+/// run id was asked for that this data set does not hold (an error for a study of one
+/// data set).
+fn grid(args: &RunArgs, experiment: &Experiment, data: &Dataset) -> Result<bool> {
+    let mut runs = plan(&args.selection, experiment, data)?;
     if let Some(id) = &args.run_id {
         runs.retain(|r| &r.id() == id);
         if runs.is_empty() {
-            bail!(
-                "run id {id} is not in experiment '{}' (with these overrides); see --dry-run",
-                experiment.name
-            );
+            if experiment.data_sets.len() == 1 && !experiment.name.contains('@') {
+                bail!(
+                    "run id {id} is not in experiment '{}' (with these overrides); see --dry-run",
+                    experiment.name
+                );
+            }
+            return Ok(false);
         }
     }
     if args.dry_run {
@@ -44,18 +86,18 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
                 run.record.config.describe()
             );
         }
-        print_estimate(&runs, &data)?;
-        return Ok(());
+        print_estimate(&runs, data)?;
+        return Ok(true);
     }
     if args.run_id.is_none() {
-        declare_study(&args.selection.runs_dir, &experiment, &data, &runs)?;
+        declare_study(&args.selection.runs_dir, experiment, data, &runs)?;
     }
     let runs_dir = &args.selection.runs_dir;
     let Ended::Grid(outcomes) = drive(
         &Plan::Grid(&runs),
-        &data,
+        data,
         runs_dir,
-        &drive_options(&args),
+        &drive_options(args),
         &Printed::new(),
     )?
     else {
@@ -106,7 +148,7 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
             if unfinished == 1 { "run" } else { "runs" }
         );
     }
-    Ok(())
+    Ok(true)
 }
 
 /// The CPU time the runs left will take, from one short epoch per kind of run measured now.

@@ -140,6 +140,29 @@ impl Source {
     }
 }
 
+/// A data source's short name, for folders and tables: a folder's last part
+/// (`eegmmidb-lr-imagery`), or the source with `:` as `-` (`synthetic-0-200`).
+pub fn data_name(source: &str) -> String {
+    let trimmed = source.trim_end_matches(['/', '\\']);
+    let last = std::path::Path::new(trimmed)
+        .file_name()
+        .map_or_else(|| trimmed.to_string(), |n| n.to_string_lossy().into_owned());
+    let name: String = last
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    match name.trim_start_matches('.') {
+        "" => "data".into(),
+        n => n.to_string(),
+    }
+}
+
 /// Loads the lab's four files, or else a train.npz/test.npz pair, from `dir`.
 pub fn load_dir(dir: &Path) -> Result<Dataset> {
     if !dir.is_dir() {

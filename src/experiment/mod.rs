@@ -27,7 +27,8 @@ struct ExperimentFile {
     name: Spanned<String>,
     #[serde(default)]
     description: String,
-    data: Option<Spanned<String>>,
+    /// One data source, or a list of them (a study over several data sets).
+    data: Option<Spanned<Value>>,
     /// `pooled` (the default), `within-subject` or `cross-subject`: a default of every run.
     protocol: Option<Spanned<Value>>,
     /// A cross-subject protocol's folds: a default of every run.
@@ -127,8 +128,12 @@ pub struct Experiment {
     pub name: String,
     /// One line on what it studies.
     pub description: String,
-    /// `auto`, `synthetic[:SEED]` or a folder (relative to the current directory).
+    /// `auto`, `synthetic[:SEED]` or a folder (relative to the current directory): the
+    /// first of [`Experiment::data_sets`].
     pub data: String,
+    /// Every data source of a study over several data sets (`data = [..]`), in the file's
+    /// order; one entry otherwise.
+    pub data_sets: Vec<String>,
     /// Values shared by every run.
     pub defaults: BTreeMap<String, Value>,
     /// Axes of the cartesian product, in `config::FIELDS` then `config::ARCHITECTURE_FIELDS` order.
@@ -328,13 +333,31 @@ impl Experiment {
                 format!("name '{name}': use letters, digits, '-', '_' or '.' (1 to {MAX_NAME} of them, not starting with '.'; it names the folder under runs/)");
             return Err(at.error(file.name.span(), message));
         }
-        let data = match &file.data {
+        let data_sets: Vec<String> = match &file.data {
+            None => vec!["auto".into()],
             Some(d) => {
-                crate::data::Source::parse(d.get_ref()).map_err(|e| at.error(d.span(), format!("data: {e}")))?;
-                d.get_ref().clone()
+                let listed: Vec<&Value> = match d.get_ref() {
+                    Value::Array(items) if !items.is_empty() => items.iter().collect(),
+                    Value::Array(_) => {
+                        return Err(at.error(d.span(), "data is empty: give a data source, or a list of them"))
+                    }
+                    one => vec![one],
+                };
+                let mut sources: Vec<String> = Vec::new();
+                for item in listed {
+                    let Some(text) = item.as_str() else {
+                        return Err(at.error(d.span(), format!("data: expected a folder, \"synthetic[:SEED[:TRIALS[:CxTxK]]]\" or \"auto\", or a list of them, got {item}")));
+                    };
+                    crate::data::Source::parse(text).map_err(|e| at.error(d.span(), format!("data: {e}")))?;
+                    if sources.iter().any(|s| s == text) {
+                        return Err(at.error(d.span(), format!("data: {text} is listed twice")));
+                    }
+                    sources.push(text.to_string());
+                }
+                sources
             }
-            None => "auto".into(),
         };
+        let data = data_sets[0].clone();
         let mut defaults = BTreeMap::new();
         for (k, key_span, _, value) in spread_scoped(&file.defaults, |_| false) {
             check_field(&k, &value).map_err(|m| at.error(key_span, format!("defaults.{k}: {m}")))?;
@@ -470,6 +493,7 @@ impl Experiment {
             name,
             description: file.description,
             data,
+            data_sets,
             defaults,
             grid,
             search,

@@ -119,6 +119,13 @@ pub fn page(
     lab_tables(&mut out, studies);
     subject_tables(&mut out, studies);
     findings_tables(&mut out, studies)?;
+    let across = findings::combined_text(studies);
+    if !across.is_empty() {
+        out.push_str("<h2 id=\"across\">Across data sets</h2>\n");
+        for line in across.lines() {
+            writeln!(out, "<p>{}</p>", escape(line.trim()))?;
+        }
+    }
     let mut figures = super::plots::svgs(runs, studies)?;
     search_sections(&mut out, runs, &mut figures)?;
 

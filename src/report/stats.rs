@@ -189,6 +189,21 @@ fn normal_quantile(q: f64) -> f64 {
     statrs::distribution::Normal::standard().inverse_cdf(q)
 }
 
+/// Stouffer's weighted Z over independent tests of one question: each test's two-sided
+/// p-value turned into a signed z (the sign of its difference), combined as
+/// Σ wᵢ zᵢ / √(Σ wᵢ²); returns Z and its two-sided p-value.
+pub fn stouffer(tests: &[(f64, f64, f64)]) -> (f64, f64) {
+    let normal = statrs::distribution::Normal::standard();
+    let (mut sum, mut squares) = (0.0, 0.0);
+    for &(difference, p, weight) in tests {
+        let z = normal.inverse_cdf((1.0 - p / 2.0).clamp(0.5, 1.0 - 1e-16)) * difference.signum();
+        sum += weight * z;
+        squares += weight * weight;
+    }
+    let z = sum / squares.sqrt();
+    (z, (2.0 * (1.0 - normal.cdf(z.abs()))).min(1.0))
+}
+
 /// P(X ≥ `successes`) for X ~ Binomial(`trials`, `p`): the one-sided p-value of a count
 /// above chance.
 pub fn binomial_upper_tail(successes: u64, trials: u64, p: f64) -> f64 {
@@ -504,6 +519,17 @@ mod tests {
 
     fn one_per_trial(trials: usize) -> Vec<usize> {
         (0..trials).collect()
+    }
+
+    #[test]
+    fn stouffer_combines_signed_tests_by_weight() {
+        // Two tests at p 0.05 (z 1.95996) in the same direction, equal weights: Z = 2.77181,
+        // p 0.005574 (scipy.stats.combine_pvalues([0.025, 0.025], method="stouffer") one-sided).
+        let (z, p) = stouffer(&[(0.1, 0.05, 1.0), (0.2, 0.05, 1.0)]);
+        assert!((z - 2.771808).abs() < 1e-5 && (p - 0.005574).abs() < 1e-5, "{z} {p}");
+        // Opposite directions cancel.
+        let (z, p) = stouffer(&[(0.1, 0.05, 1.0), (-0.1, 0.05, 1.0)]);
+        assert!(z.abs() < 1e-12 && (p - 1.0).abs() < 1e-12);
     }
 
     #[test]

@@ -89,6 +89,7 @@ pub fn estimate(runs: &[PlannedRun], data: &Dataset, done_epochs: impl Fn(&Plann
 /// A duration in words: "40 s", "12 min", "3.4 h".
 pub fn duration(seconds: f64) -> String {
     match seconds {
+        s if s < 1.0 => "under 1 s".into(),
         s if s < 90.0 => format!("{s:.0} s"),
         s if s < 5400.0 => format!("{:.0} min", s / 60.0),
         s => format!("{:.1} h", s / 3600.0),

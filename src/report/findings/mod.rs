@@ -5,10 +5,11 @@
 //!
 //! One job per file: `model` (the data), `labels` (settings and labels), `families` (studies,
 //! their families and findings), `sentences` (a verdict in words), `claims` (the lab report's
-//! claims), `lab_tables` (the lab's layout), `subjects` (results per subject) and one renderer per format (`text`, `markdown`,
+//! claims), `lab_tables` (the lab's layout), `subjects` (results per subject), `combined` (across data sets) and one renderer per format (`text`, `markdown`,
 //! `json`).
 
 mod claims;
+mod combined;
 mod families;
 mod json;
 mod lab_tables;
@@ -19,6 +20,7 @@ mod sentences;
 mod subjects;
 mod text;
 
+pub use combined::{combined, combined_text, CombinedFinding};
 pub use families::{studies, target};
 pub use json::to_json;
 pub use lab_tables::{lab_tables, tables, LabTable};
