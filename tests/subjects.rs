@@ -188,15 +188,22 @@ fn seed_rounds_add_seeds_to_every_subject_and_count_their_runs() {
         )),
         "{out}"
     );
-    // A search picks among runs of the whole data: refused with a per-subject protocol.
-    std::fs::write(
-        dir.join("s.toml"),
-        "name = \"s\"\ndata = \"data\"\nprotocol = \"within-subject\"\n[defaults]\nmodel = \"eegnet\"\nepochs = 1\nval_fraction = 0.25\n\
-         [search]\nsamples = 2\nlr = { log_uniform = [1e-4, 1e-2] }\n",
-    )
-    .unwrap();
+    // A sampled search runs as a grid, a run per subject; one that chooses by results
+    // (early stopping) is refused with a per-subject protocol.
+    let search = "name = \"s\"\ndata = \"data\"\nprotocol = \"within-subject\"\n[defaults]\nmodel = \"eegnet\"\nepochs = 2\nbatch_size = 8\nval_fraction = 0.25\n\
+         [search]\nsamples = 2\nseed = 1\nlr = { log_uniform = [1e-4, 1e-2] }\n";
+    std::fs::write(dir.join("s.toml"), search).unwrap();
+    let (ok, out, err) = run(&dir, &["run", "s.toml", "--dry-run"]);
+    assert!(ok && out.contains("8 runs"), "2 samples × 4 subjects: {out}{err}");
+    let halving = format!(
+        "{search}[search.early_stopping]\nkind = \"successive_halving\"\nmin_epochs = 1\nreduction_factor = 2\n"
+    );
+    std::fs::write(dir.join("s.toml"), halving).unwrap();
     let (ok, _, err) = run(&dir, &["run", "s.toml"]);
-    assert!(!ok && err.contains("with a per-subject protocol, run a grid"), "{err}");
+    assert!(
+        !ok && err.contains("under a per-subject protocol are one subject's"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -67,9 +67,9 @@ fn prepared(args: &ExperimentArgs) -> Result<Experiment> {
     }
     experiment.apply_overrides(&overrides)?;
     experiment.check_runs()?;
-    if experiment.varies_protocol() && experiment.search().is_some() {
+    if experiment.varies_protocol() && experiment.search().is_some_and(crate::experiment::Search::selects) {
         anyhow::bail!(
-            "experiment '{}': a search chooses among runs of the whole data; with a per-subject protocol, run a grid (or [seeds] rounds) instead",
+            "experiment '{}': early stopping and TPE choose among single runs by their validation accuracy, which under a per-subject protocol are one subject's; sample the search without them (it then runs as a grid), or use [seeds] rounds",
             experiment.name
         );
     }

@@ -30,6 +30,9 @@ pub const CONFIG: &str = "config";
 /// (`eegnet.f1=8 eegnet.kernel=33`; empty for the lab's architecture), and its temporal kernel
 /// in seconds where the data states its sampling rate (`kernel 33 = 0.206 s at 160 Hz`).
 pub const ARCHITECTURE: &str = "architecture";
+/// The data set the run trained on, as described in its record (folder and files, or the
+/// synthetic source); its fingerprint is part of `config`.
+pub const DATA: &str = "data";
 /// Which trials trained and tested the run: pooled, within-subject or cross-subject.
 pub const PROTOCOL: &str = "protocol";
 /// A per-subject protocol's subject, or a fold's held-out subjects (space-separated).

@@ -103,6 +103,7 @@ pub fn runs_frame(runs: &[Run]) -> Result<DataFrame> {
             float(&|r| Some((r.status.seconds * 10.0).round() / 10.0)),
         ),
         Column::new(col::ARCHITECTURE.into(), text(&architecture)),
+        Column::new(col::DATA.into(), text(&|r| r.record.data.clone())),
         Column::new(col::PROTOCOL.into(), text(&|r| r.record.config.protocol.to_string())),
         Column::new(
             col::SUBJECT.into(),
