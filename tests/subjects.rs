@@ -251,3 +251,30 @@ fn a_study_over_two_data_sets_keeps_each_and_combines_their_verdicts() {
         "{err}"
     );
 }
+
+#[test]
+fn models_are_compared_per_subject() {
+    let dir = Scratch::new("subjects-models");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    write_subject_data(&dir.join("data"), None, None);
+    experiment(
+        &dir,
+        "protocol = \"within-subject\"",
+        "model = [\"eegnet\", \"deepconvnet\"]",
+    );
+    let (ok, _, err) = run(&dir, &["run", "s.toml", "--jobs", "2"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = run(&dir, &["summarize", "runs", "--no-plots"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("s per subject, models compared — claims about new subjects like these 4 subjects")
+            && out.contains("Holm over 1 pair of configurations of different models"),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.contains("eegnet relu")
+            && l.contains("deepconvnet relu")
+            && l.contains("paired t over 4 subjects, 2 seeds each")),
+        "{out}"
+    );
+}

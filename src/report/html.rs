@@ -209,6 +209,9 @@ fn subject_tables(out: &mut String, studies: &[findings::Study]) {
         let _ = writeln!(out, "<div class=\"scroll\">");
         table_captioned(out, Some(&t.caption), &header, &rows);
         out.push_str("</div>\n");
+        for line in t.model_findings() {
+            let _ = writeln!(out, "<p>{}</p>", escape(line.trim()));
+        }
     }
 }
 

@@ -222,10 +222,14 @@ fn mean_std(values: &[f64]) -> (Option<f64>, Option<f64>) {
 
 /// One line per data set of `runs` stating plain accuracy's chance level: the share of the
 /// test set's majority class, what always answering it scores (50% on the 3-class
-/// stand-in, whose test set is half rest); from the first run with predictions of each.
+/// stand-in, whose test set is half rest); from the first pooled run with predictions of
+/// each. A data set with only per-subject runs has a chance level per subject, which the
+/// per-subject table states.
 pub fn chance_lines(runs: &[Run]) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();
-    runs.iter()
+    let mut lines: Vec<String> = runs
+        .iter()
+        .filter(|r| r.record.unit.is_none())
         .filter_map(|r| Some((r, r.predictions.as_ref()?)))
         .filter(|(r, _)| seen.insert(r.record.data_fingerprint.clone()))
         .map(|(r, p)| {
@@ -238,7 +242,19 @@ pub fn chance_lines(runs: &[Run]) -> Vec<String> {
                 100.0 * crate::results::chance_level(&p.labels, classes)
             )
         })
-        .collect()
+        .collect();
+    for r in runs
+        .iter()
+        .filter(|r| r.record.unit.is_some() && r.predictions.is_some())
+    {
+        if seen.insert(r.record.data_fingerprint.clone()) {
+            lines.push(format!(
+                "chance level on {}: per subject (each subject's majority class), in the per-subject table\n",
+                r.record.data
+            ));
+        }
+    }
+    lines
 }
 
 /// The grouping shown for `by`: the default grouping gains the architecture column (before

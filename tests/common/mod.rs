@@ -82,11 +82,11 @@ pub fn eegrun(dir: &Path, args: &[&str]) -> Output {
 pub const SUBJECTS: [&str; 4] = ["S001", "S002", "S003", "S004"];
 const SUBJECT_SHAPE: eegrun::data::Shape = eegrun::data::Shape {
     channels: 2,
-    samples: 64,
+    samples: 96,
     classes: 2,
 };
 
-/// A data folder of 4 subjects (2 channels × 64 samples, 2 classes): a pair (8 training and 4 test trials each, both classes) with their trials
+/// A data folder of 4 subjects (2 channels × 96 samples, 2 classes): a pair (8 training and 4 test trials each, both classes) with their trials
 /// CSVs; `drop_test` leaves a subject without test trials, `one_class` a subject whose
 /// training trials are all class 1.
 pub fn write_subject_data(dir: &Path, drop_test: Option<&str>, one_class: Option<&str>) {

@@ -3,7 +3,8 @@
 //! each subject's accuracy against its chance level.
 
 use super::model::Study;
-use crate::report::stats;
+use super::sentences::sentence;
+use crate::report::stats::{self, Comparison};
 use crate::results::At;
 use crate::store::read::Run;
 use std::collections::BTreeMap;
@@ -20,6 +21,10 @@ const EXTREMES: usize = 5;
 struct Cell {
     accuracy: f64,
     above_chance: bool,
+    /// Seeds the mean is over.
+    seeds: usize,
+    /// The unit's test trials.
+    trials: usize,
 }
 
 /// A subjects × configurations table of one experiment on one data set.
@@ -30,6 +35,10 @@ pub struct SubjectTable {
     pub caption: String,
     /// The configurations, "model label".
     pub columns: Vec<String>,
+    /// Each column's model.
+    models: Vec<String>,
+    /// The study's margin of practical equivalence, as a fraction.
+    rope: f64,
     /// Per unit (subject or fold, sorted): its chance level and a cell per column.
     rows: Vec<(String, f64, Vec<Option<Cell>>)>,
 }
@@ -57,6 +66,8 @@ fn cell(runs: &[&Run], at: At) -> Option<(Cell, f64)> {
         Cell {
             accuracy: mean_correct / trials.max(1) as f64,
             above_chance: p < stats::ALPHA,
+            seeds: correct.len(),
+            trials,
         },
         chance,
     ))
@@ -81,12 +92,14 @@ pub fn subject_tables(studies: &[Study]) -> Vec<SubjectTable> {
     for ((experiment, _), of) in by_experiment {
         let at = of[0].at;
         let mut columns = Vec::new();
+        let mut models = Vec::new();
         let mut cells: BTreeMap<String, (f64, Vec<Option<Cell>>)> = BTreeMap::new();
         let width = of.iter().map(|s| s.configs.len()).sum::<usize>();
         for s in &of {
             for c in &s.configs {
                 let column = columns.len();
                 columns.push(format!("{} {}", s.model, c.label));
+                models.push(s.model.to_string());
                 let mut units: BTreeMap<&str, Vec<&Run>> = BTreeMap::new();
                 for ((_, unit), run) in c.by_seed.iter().filter(|((_, unit), _)| !unit.is_empty()) {
                     units.entry(unit.as_str()).or_default().push(run);
@@ -106,6 +119,7 @@ pub fn subject_tables(studies: &[Study]) -> Vec<SubjectTable> {
             .filter(|&j| cells.values().any(|(_, row)| row[j].is_some()))
             .collect();
         let columns: Vec<String> = kept.iter().map(|&j| columns[j].clone()).collect();
+        let models: Vec<String> = kept.iter().map(|&j| models[j].clone()).collect();
         let mut rows: Vec<(String, f64, Vec<Option<Cell>>)> = cells
             .into_iter()
             .map(|(unit, (chance, row))| (unit, chance, kept.iter().map(|&j| row[j]).collect()))
@@ -122,6 +136,8 @@ pub fn subject_tables(studies: &[Study]) -> Vec<SubjectTable> {
                 }
             ),
             columns,
+            models,
+            rope: of[0].findings.rope_points / 100.0,
             rows,
         });
     }
@@ -142,6 +158,68 @@ fn natural(name: &str) -> (String, Vec<u64>) {
 }
 
 impl SubjectTable {
+    /// The models compared per subject (studies are per model, so nothing else compares
+    /// them): each pair of columns of different models, by the subject-level rule
+    /// ([`stats::compare_units`]: a paired t over the units both have, each unit's accuracy
+    /// a mean over its own seeds), Holm over these pairs.
+    pub fn model_comparisons(&self) -> Vec<(usize, usize, Comparison)> {
+        let unit = match self.rows.iter().any(|r| r.0.starts_with("fold ")) {
+            true => "fold",
+            false => "subject",
+        };
+        let mut out = Vec::new();
+        for i in 0..self.columns.len() {
+            for j in i + 1..self.columns.len() {
+                if self.models[i] == self.models[j] {
+                    continue;
+                }
+                let both: Vec<(Cell, Cell)> = self.rows.iter().filter_map(|r| Some((r.2[i]?, r.2[j]?))).collect();
+                let differences: Vec<f64> = both.iter().map(|(a, b)| a.accuracy - b.accuracy).collect();
+                let seeds = both.iter().map(|(a, b)| a.seeds.min(b.seeds)).min().unwrap_or(0);
+                let trials = both.iter().map(|(a, _)| a.trials).sum();
+                out.push((
+                    i,
+                    j,
+                    stats::compare_units(unit, &differences, seeds, trials, false, self.rope, stats::ALPHA),
+                ));
+            }
+        }
+        let family = out.len();
+        let mut adjusted: Vec<Comparison> = out.iter().map(|(_, _, c)| c.clone()).collect();
+        stats::holm(&mut adjusted, family);
+        out.iter_mut().zip(adjusted).for_each(|((_, _, c), a)| *c = a);
+        out
+    }
+
+    /// [`SubjectTable::model_comparisons`] as sentences under a heading (empty where the
+    /// table holds one model).
+    pub fn model_findings(&self) -> Vec<String> {
+        let comparisons = self.model_comparisons();
+        if comparisons.is_empty() {
+            return Vec::new();
+        }
+        let unit = match self.rows.iter().any(|r| r.0.starts_with("fold ")) {
+            true => "folds",
+            false => "subjects",
+        };
+        let pairs = match comparisons.len() {
+            1 => "1 pair".to_string(),
+            n => format!("the {n} pairs"),
+        };
+        let mut lines = vec![format!(
+            "{} per subject, models compared — claims about new subjects like these {} {unit}; paired t over {unit} (seeds nested), Holm over {pairs} of configurations of different models; equivalence margin ±{} points:",
+            self.experiment,
+            self.rows.len(),
+            100.0 * self.rope
+        )];
+        lines.extend(
+            comparisons
+                .iter()
+                .map(|(i, j, c)| format!("  {}", sentence(&self.columns[*i], &self.columns[*j], c))),
+        );
+        lines
+    }
+
     /// The summary rows: each column's mean and sd over units, and how many are above chance.
     fn summary(&self) -> Vec<Vec<String>> {
         let column = |j: usize| -> Vec<Cell> { self.rows.iter().filter_map(|r| r.2[j]).collect() };
@@ -278,9 +356,15 @@ fn quote(text: &str) -> String {
     }
 }
 
-/// Every per-subject table as text.
+/// Every per-subject table as text, each with its models compared.
 pub fn subjects_text(studies: &[Study]) -> String {
-    subject_tables(studies).iter().map(|t| t.text() + "\n").collect()
+    subject_tables(studies)
+        .iter()
+        .map(|t| {
+            let findings: String = t.model_findings().iter().map(|l| format!("{l}\n")).collect();
+            format!("{}{findings}\n", t.text())
+        })
+        .collect()
 }
 
 /// `subjects.csv`: one row per experiment, unit and configuration.
