@@ -476,3 +476,44 @@ fn a_differences_figure_draws_at_most_its_40_largest_pairs() {
     let svg = std::fs::read_to_string(dir.join("runs/plots/m-eegnet-differences.svg")).unwrap();
     assert!(svg.contains("the 40 largest of 45"), "the title says what is left out");
 }
+
+#[test]
+fn a_large_sweep_lists_its_top_configurations_and_keeps_every_pair_in_the_files() {
+    // 4 × 3 × 2 = 24 configurations (above 20): 276 pairs, none printed, all in the files.
+    let dir = out_dir("large-sweep");
+    std::fs::write(
+        dir.join("g.toml"),
+        "name = \"g\"\ndata = \"synthetic:1:24\"\n[defaults]\nepochs = 1\nmodel = \"eegnet\"\n\
+         [grid]\nlr = [1e-4, 3e-4, 1e-3, 3e-3]\ndropout = [0.1, 0.25, 0.5]\nbatch_size = [8, 12]\nseed = [0, 1]\n",
+    )
+    .unwrap();
+    succeed_in(&dir, &["g.toml", "--jobs", "2", "--threads", "1"]);
+    let out = succeed_in(&dir, &["summarize", "runs", "--no-plots"]);
+    assert!(
+        out.contains("24 configurations, 276 pairs compared: every pair is in findings.json and comparisons.csv; the 10 highest means:"),
+        "{out}"
+    );
+    assert_eq!(
+        out.lines().filter(|l| l.contains(" vs ") || l.contains(" > ")).count(),
+        0,
+        "{out}"
+    );
+    assert!(out.lines().count() < 120, "{} lines", out.lines().count());
+    let headline = out.lines().find(|l| l.starts_with("g eegnet (")).expect("the headline");
+    assert!(
+        headline.len() < 400 && headline.contains("configurations"),
+        "{headline}"
+    );
+    let csv = std::fs::read_to_string(dir.join("runs/comparisons.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 276, "a header and every pair");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("runs/findings.json")).unwrap()).unwrap();
+    assert_eq!(json["studies"][0]["comparisons"].as_array().map(Vec::len), Some(276));
+    succeed_in(&dir, &["report", "runs", "-o", "report.html"]);
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(
+        html.contains("24 configurations, 276 pairs compared (Holm over 276)"),
+        "the page says what it leaves out"
+    );
+    assert!(html.matches("<td>undecided</td>").count() + html.matches("class=\"verdict").count() < 40);
+}

@@ -34,6 +34,10 @@ pub(super) fn command(args: SummarizeArgs) -> Result<()> {
     }
     write_atomic(&out.join("findings.txt"), text.as_bytes())?;
     write_atomic(&out.join("findings.json"), &findings::to_json(&studies)?)?;
+    write_atomic(
+        &out.join("comparisons.csv"),
+        findings::comparisons_csv(&studies).as_bytes(),
+    )?;
     if !findings::subject_tables(&studies).is_empty() {
         write_atomic(&out.join("subjects.csv"), findings::subjects_csv(&studies).as_bytes())?;
     }
@@ -43,9 +47,10 @@ pub(super) fn command(args: SummarizeArgs) -> Result<()> {
         plots::write_all(&selection.kept, &studies, &out.join("plots"))?
     };
     eprintln!(
-        "wrote {}, {}, {} and {}{}",
+        "wrote {}, {}, {}, {} and {}{}",
         out.join("summary.csv").display(),
         out.join("findings.txt").display(),
+        out.join("comparisons.csv").display(),
         out.join("findings.json").display(),
         out.join("summary.parquet").display(),
         if written.is_empty() {

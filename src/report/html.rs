@@ -461,6 +461,34 @@ fn findings_tables(out: &mut String, studies: &[findings::Study]) -> Result<()> 
             escape(&f.model),
             escape(&f.headline)
         )?;
+        if s.configs.len() > findings::LARGE_STUDY {
+            writeln!(
+                out,
+                "<p>{} configurations, {} pairs compared (Holm over {}): every pair is in <code>findings.json</code> and <code>comparisons.csv</code>, which <code>eegrun summarize</code> writes beside the runs. The {} highest means:</p>",
+                s.configs.len(),
+                f.comparisons.len(),
+                f.family_size,
+                findings::TOP
+            )?;
+            let rows: Vec<Vec<String>> = f
+                .top(findings::TOP)
+                .iter()
+                .enumerate()
+                .map(|(rank, c)| {
+                    vec![
+                        (rank + 1).to_string(),
+                        c.label.clone(),
+                        format!("{:.2}", c.mean_accuracy.unwrap_or(f64::NAN)),
+                        c.seeds.len().to_string(),
+                    ]
+                })
+                .collect();
+            let header = ["rank", "configuration", "mean (%)", "seeds"].map(String::from);
+            out.push_str("<div class=\"scroll\">");
+            table_captioned(out, Some(f.accuracy), &header, &rows);
+            out.push_str("</div>\n");
+            continue;
+        }
         writeln!(
             out,
             "<div class=\"scroll\"><table>\n<caption>{}; difference A − B in accuracy points; Holm over {} ({}); equivalence margin ±{} points</caption>",

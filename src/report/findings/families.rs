@@ -3,7 +3,9 @@
 
 use super::claims::lab_claims;
 use super::labels::{labels, varying};
-use super::model::{oriented, unit_of, ComparisonFindings, Config, ConfigFindings, Kind, Study, StudyFindings};
+use super::model::{
+    oriented, unit_of, ComparisonFindings, Config, ConfigFindings, Kind, Study, StudyFindings, LARGE_STUDY,
+};
 use super::sentences::sentence;
 use crate::config::{ActivationName, ModelKind, Protocol};
 use crate::report::stats::{self, Comparison, Verdict};
@@ -459,10 +461,11 @@ fn describe_study(s: &Study, chosen: Option<usize>, gap_test: bool) -> StudyFind
                     .filter(|&i| i != top && oriented(s, top, i).is_some_and(|c| want(c.verdict())))
                     .map(|i| s.configs[i].label.as_str())
                     .collect();
-                if names.is_empty() {
-                    "none".into()
-                } else {
-                    names.join(", ")
+                match (names.len(), s.configs.len() > LARGE_STUDY) {
+                    (0, _) => "none".into(),
+                    (1, true) => "1 configuration".into(),
+                    (n, true) => format!("{n} configurations"),
+                    (_, false) => names.join(", "),
                 }
             };
             let lead = match chosen {

@@ -1,9 +1,9 @@
 //! The findings as markdown: a table of every comparison per study.
 
 use super::labels::significant;
-use super::model::Study;
+use super::model::{Study, LARGE_STUDY};
 use super::sentences::{level, p_text};
-use super::text::targets;
+use super::text::{targets, TOP};
 use crate::report::stats::{self, Verdict};
 use std::fmt::Write;
 
@@ -19,6 +19,26 @@ pub fn markdown(studies: &[Study]) -> String {
             "{}; A − B in points; Holm over {} ({}); equivalence margin ±{} points.\n",
             f.accuracy, f.family_size, f.family, f.rope_points
         );
+        if s.configs.len() > LARGE_STUDY {
+            let _ = writeln!(
+                out,
+                "{} configurations, {} pairs compared: every pair is in `findings.json` and `comparisons.csv`. The {TOP} highest means:\n\n| rank | configuration | mean (%) | seeds |\n|---|---|---|---|",
+                s.configs.len(),
+                f.comparisons.len()
+            );
+            for (rank, c) in f.top(TOP).iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.2} | {} |",
+                    rank + 1,
+                    c.label.replace('|', "\\|"),
+                    c.mean_accuracy.unwrap_or(f64::NAN),
+                    c.seeds.len()
+                );
+            }
+            out.push('\n');
+            continue;
+        }
         // The interval's level is the study's per-look level (α over the looks of seed
         // rounds): said in the heading, as is the level every p is held to.
         let alpha = f.comparisons.first().map_or(stats::ALPHA, |c| c.statistics.alpha);

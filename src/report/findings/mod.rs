@@ -5,11 +5,12 @@
 //!
 //! One job per file: `model` (the data), `labels` (settings and labels), `families` (studies,
 //! their families and findings), `sentences` (a verdict in words), `claims` (the lab report's
-//! claims), `lab_tables` (the lab's layout), `subjects` (results per subject), `combined` (across data sets) and one renderer per format (`text`, `markdown`,
+//! claims), `lab_tables` (the lab's layout), `subjects` (results per subject), `combined` (across data sets) and one renderer per format (`text`, `markdown`, `csv`,
 //! `json`).
 
 mod claims;
 mod combined;
+mod csv;
 mod families;
 mod json;
 mod lab_tables;
@@ -21,12 +22,15 @@ mod subjects;
 mod text;
 
 pub use combined::{combined, combined_text, CombinedFinding};
+pub use csv::comparisons_csv;
 pub use families::{studies, target};
 pub use json::to_json;
 pub use lab_tables::{lab_tables, tables, LabTable};
 pub use labels::{labels, setting, significant, varying};
 pub use markdown::markdown;
-pub use model::{Claim, ClaimVerdict, ComparisonFindings, Config, ConfigFindings, Kind, Study, StudyFindings};
+pub use model::{
+    Claim, ClaimVerdict, ComparisonFindings, Config, ConfigFindings, Kind, Study, StudyFindings, LARGE_STUDY,
+};
 pub use sentences::p_text;
 pub use subjects::{subject_tables, subjects_csv, subjects_text, SubjectTable};
-pub use text::{comparisons, findings, targets};
+pub use text::{comparisons, findings, targets, TOP};

@@ -20,6 +20,11 @@ pub struct Config<'a> {
     pub by_seed: BTreeMap<(u64, String), &'a Run>,
 }
 
+/// Above this many configurations a study is large: its text and page show the top
+/// configurations and the counts of verdicts instead of every pair and every name (the
+/// pairs stay in `findings.json` and `comparisons.csv`).
+pub const LARGE_STUDY: usize = 20;
+
 /// The unit of a run as [`Config::by_seed`] keys it: its subject or fold, or "" (pooled).
 pub fn unit_of(run: &Run) -> String {
     run.record.unit.as_ref().map_or_else(String::new, |u| u.label())
@@ -56,6 +61,24 @@ pub struct Study<'a> {
     pub comparisons: Vec<(usize, usize, Comparison)>,
     /// Everything the study says, as data.
     pub findings: StudyFindings,
+}
+
+impl StudyFindings {
+    /// The `n` configurations with the highest mean, best first.
+    pub fn top(&self, n: usize) -> Vec<&ConfigFindings> {
+        let mut ranked: Vec<&ConfigFindings> = self
+            .configurations
+            .iter()
+            .filter(|c| c.mean_accuracy.is_some())
+            .collect();
+        ranked.sort_by(|a, b| {
+            b.mean_accuracy
+                .partial_cmp(&a.mean_accuracy)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        ranked.truncate(n);
+        ranked
+    }
 }
 
 /// A study's findings, as written to `findings.json`.
