@@ -159,14 +159,24 @@ pub fn page(
 
     attention(&mut out, runs, warnings)?;
     writeln!(out, "<h2 id=\"runs\">Runs ({})</h2>", runs.len())?;
+    let curves = runs.len() <= MOST_RUN_CURVES;
+    if !curves {
+        writeln!(
+            out,
+            "<p>Above {MOST_RUN_CURVES} runs a run's own curve is left out, to keep the page small: its epoch table below and the accuracy figure above give the same numbers.</p>"
+        )?;
+    }
     for run in runs {
-        run_details(&mut out, run)?;
+        run_details(&mut out, run, curves)?;
     }
     provenance_section(&mut out, runs, provenance)?;
     writeln!(out, "<script>{SORT_SCRIPT}</script>")?;
     out.push_str("</body>\n</html>\n");
     Ok(out)
 }
+
+/// Pages of more runs leave out each run's own curve (its epoch table stays).
+const MOST_RUN_CURVES: usize = 60;
 
 /// "12 runs: 10 done, 1 failed, 1 partial".
 fn counts(runs: &[Run]) -> String {
@@ -562,7 +572,7 @@ fn attention(out: &mut String, runs: &[Run], warnings: &[String]) -> Result<()> 
 
 /// One run, folded: its resolved configuration, state, attempts and timings, per-epoch
 /// metrics and confusion matrices.
-fn run_details(out: &mut String, run: &Run) -> Result<()> {
+fn run_details(out: &mut String, run: &Run, curve: bool) -> Result<()> {
     let config = &run.record.config;
     writeln!(
         out,
@@ -634,7 +644,7 @@ fn run_details(out: &mut String, run: &Run) -> Result<()> {
         header.push("Cohen's κ".into());
         table(out, &header, &rows);
     }
-    if run.history.len() > 1 {
+    if curve && run.history.len() > 1 {
         out.push_str(&curves_svg(&run.history));
     }
     let header = [
