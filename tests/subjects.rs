@@ -188,8 +188,7 @@ fn seed_rounds_add_seeds_to_every_subject_and_count_their_runs() {
         )),
         "{out}"
     );
-    // A sampled search runs as a grid, a run per subject; one that chooses by results
-    // (early stopping) is refused with a per-subject protocol.
+    // A sampled search runs as a grid, a run per subject.
     let search = "name = \"s\"\ndata = \"data\"\nprotocol = \"within-subject\"\n[defaults]\nmodel = \"eegnet\"\nepochs = 2\nbatch_size = 8\nval_fraction = 0.25\n\
          [search]\nsamples = 2\nseed = 1\nlr = { log_uniform = [1e-4, 1e-2] }\n";
     std::fs::write(dir.join("s.toml"), search).unwrap();
@@ -198,12 +197,28 @@ fn seed_rounds_add_seeds_to_every_subject_and_count_their_runs() {
     let halving = format!(
         "{search}[search.early_stopping]\nkind = \"successive_halving\"\nmin_epochs = 1\nreduction_factor = 2\n"
     );
-    std::fs::write(dir.join("s.toml"), halving).unwrap();
-    let (ok, _, err) = run(&dir, &["run", "s.toml"]);
-    assert!(
-        !ok && err.contains("under a per-subject protocol are one subject's"),
-        "{err}"
+    // One that chooses by results (successive halving) is nested in each subject: a search
+    // of its own on that subject's trials, in its own folder.
+    std::fs::write(dir.join("s.toml"), &halving).unwrap();
+    let (ok, out, err) = run(&dir, &["run", "s.toml"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("a search nested in each of 4 subjects"), "{out}");
+    for s in SUBJECTS {
+        let folder = dir.join(format!("runs/s@{s}"));
+        assert!(folder.join("search.json").is_file(), "{s}: {out}");
+        assert_eq!(run_folders(&folder).len(), 2, "{s}: 2 samples");
+    }
+    // It takes one protocol, and runs whole (not as a job array).
+    let axis = halving.replace("protocol = \"within-subject\"\n", "").replace(
+        "[search]",
+        "[grid]\nprotocol = [\"pooled\", \"within-subject\"]\n[search]",
     );
+    std::fs::write(dir.join("s.toml"), axis).unwrap();
+    let (ok, _, err) = run(&dir, &["run", "s.toml"]);
+    assert!(!ok && err.contains("so it takes one protocol"), "{err}");
+    std::fs::write(dir.join("s.toml"), &halving).unwrap();
+    let (ok, _, err) = run(&dir, &["slurm", "s.toml", "--dry-run"]);
+    assert!(!ok && err.contains("not as a job array"), "{err}");
 }
 
 #[test]

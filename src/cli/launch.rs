@@ -67,9 +67,12 @@ fn prepared(args: &ExperimentArgs) -> Result<Experiment> {
     }
     experiment.apply_overrides(&overrides)?;
     experiment.check_runs()?;
-    if experiment.varies_protocol() && experiment.search().is_some_and(crate::experiment::Search::selects) {
+    if experiment.varies_protocol()
+        && experiment.search().is_some_and(crate::experiment::Search::selects)
+        && experiment.protocol_axis()
+    {
         anyhow::bail!(
-            "experiment '{}': early stopping and TPE choose among single runs by their validation accuracy, which under a per-subject protocol are one subject's; sample the search without them (it then runs as a grid), or use [seeds] rounds",
+            "experiment '{}': a search that chooses by results runs nested in each subject or fold, so it takes one protocol: set `protocol` at the top or in [defaults], not as a grid or search axis",
             experiment.name
         );
     }

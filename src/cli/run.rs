@@ -14,6 +14,9 @@ use anyhow::{bail, Result};
 pub(super) fn command(args: RunArgs) -> Result<()> {
     let loaded = load_all(&args.selection)?;
     if let [(experiment, data)] = &loaded[..] {
+        if experiment.search().is_some_and(Search::selects) && experiment.varies_protocol() {
+            return nested_searches(&args, experiment, data);
+        }
         if experiment.search().is_some_and(Search::selects) {
             return super::run_search::command(&args, experiment, data);
         }
@@ -50,6 +53,39 @@ pub(super) fn command(args: RunArgs) -> Result<()> {
         ),
         _ => Ok(()),
     }
+}
+
+/// A search that chooses by results under a per-subject protocol: one search nested in each
+/// subject or fold, on that unit's trials alone, as experiment `NAME@UNIT` (its own folder,
+/// search.json and chosen configuration), as MOABB tunes inside each subject.
+fn nested_searches(args: &RunArgs, experiment: &Experiment, data: &Dataset) -> Result<()> {
+    if args.run_id.is_some() {
+        bail!(
+            "experiment '{}' runs a search nested in each subject or fold: train it whole (without --run-id)",
+            experiment.name
+        );
+    }
+    let (protocol, folds) = experiment.fixed_protocol()?;
+    let units = crate::data::units::units(data, protocol, folds)?;
+    println!(
+        "experiment {}: {protocol}, a search nested in each of {} {}",
+        experiment.name,
+        units.len(),
+        if units.iter().any(|u| u.unit.fold.is_some()) {
+            "folds"
+        } else {
+            "subjects"
+        }
+    );
+    for unit in &units {
+        let mut on = experiment.clone();
+        on.name = format!("{}@{}", experiment.name, unit.folder_name());
+        on.defaults
+            .insert("protocol".into(), toml::Value::String("pooled".into()));
+        on.defaults.remove("folds");
+        super::run_search::command(args, &on, &unit.standalone(data))?;
+    }
+    Ok(())
 }
 
 /// Plans, lists (`--dry-run`) or trains the grid of `experiment` on `data`; false when a

@@ -13,6 +13,12 @@ use anyhow::{bail, Result};
 
 pub(super) fn command(args: SlurmArgs) -> Result<()> {
     let (experiment, data) = super::launch::load(&args.selection)?;
+    if experiment.search().is_some_and(crate::experiment::Search::selects) && experiment.varies_protocol() {
+        anyhow::bail!(
+            "experiment '{}' runs a search nested in each subject or fold, one after another: run it with `eegrun run` (inside one Slurm job if you like), not as a job array",
+            experiment.name
+        );
+    }
     let runs_dir = &args.selection.runs_dir;
     let selects = experiment.search().is_some_and(Search::selects);
     // A study in rounds is judged by the findings over its declared configurations.

@@ -61,6 +61,25 @@ impl UnitTrials {
 /// A subject's name with its training and test trials.
 type SubjectTrials = (String, Vec<usize>, Vec<usize>);
 
+impl UnitTrials {
+    /// The unit's trials as a data set of their own, fingerprinted as such: what a search
+    /// nested in each subject or fold trains on.
+    pub fn standalone(&self, data: &Dataset) -> Dataset {
+        let sliced = self.slice(data);
+        let mut out = Dataset::new(sliced.description.clone(), sliced.shape, sliced.train, sliced.test);
+        out.train_subjects = sliced.train_subjects;
+        out.test_subjects = sliced.test_subjects;
+        out.subject_names = sliced.subject_names;
+        out.sfreq = sliced.sfreq;
+        out
+    }
+
+    /// A name for folders: "S001", or "fold-2-of-5".
+    pub fn folder_name(&self) -> String {
+        self.unit.label().replace(' ', "-").replace('/', "-of-")
+    }
+}
+
 /// Each subject's training and test trials, in order of the subjects' sorted names; an error
 /// where the data does not name them.
 fn by_subject(data: &Dataset, protocol: Protocol) -> Result<Vec<SubjectTrials>> {

@@ -310,6 +310,31 @@ impl Experiment {
                 .is_some_and(|s| s.fields.iter().any(|(k, _)| k == "protocol"))
     }
 
+    /// True when the protocol or folds vary between runs (a grid or search axis).
+    pub fn protocol_axis(&self) -> bool {
+        let axis = |k: &str| k == "protocol" || k == "folds";
+        self.grid.iter().any(|(k, _)| axis(k))
+            || self
+                .search
+                .as_ref()
+                .is_some_and(|s| s.fields.iter().any(|(k, _)| axis(k)))
+    }
+
+    /// The protocol and folds every run follows, from the defaults (pooled and 0 unless set).
+    pub fn fixed_protocol(&self) -> Result<(crate::config::Protocol, usize)> {
+        let protocol = match self.defaults.get("protocol").and_then(Value::as_str) {
+            Some(p) => p.parse().map_err(|e: String| anyhow!(e))?,
+            None => crate::config::Protocol::Pooled,
+        };
+        let folds = self
+            .defaults
+            .get("folds")
+            .and_then(Value::as_integer)
+            .unwrap_or(0)
+            .max(0) as usize;
+        Ok((protocol, folds))
+    }
+
     /// Parses and validates experiment text (`path` is used in messages).
     pub fn parse(path: &Path, source: &str) -> Result<Self> {
         let at = Located { file: path, source };
