@@ -27,18 +27,44 @@ fn accuracy(seeds: &[Vec<u8>]) -> Vec<f64> {
         .collect()
 }
 
-#[test]
-fn numbers_and_clear_verdicts_agree_with_baycomp_and_deepsig() {
+/// True when python3 has scipy, baycomp and deepsig; false (skipping, saying so) when it
+/// does not, unless EEGRUN_REQUIRE_REFERENCES is set (CI), which fails instead.
+fn references_ready() -> bool {
     let ready = Command::new("python3")
-        .args(["-c", "import baycomp, deepsig"])
+        .args(["-c", "import scipy.stats, baycomp, deepsig"])
         .output()
         .is_ok_and(|o| o.status.success());
     if !ready {
         assert!(
             std::env::var_os("EEGRUN_REQUIRE_REFERENCES").is_none(),
-            "EEGRUN_REQUIRE_REFERENCES is set but python3 cannot import baycomp and deepsig"
+            "EEGRUN_REQUIRE_REFERENCES is set but python3 cannot import scipy, baycomp and deepsig"
         );
-        eprintln!("skipped: python3 with baycomp and deepsig is needed (pip install baycomp deepsig)");
+        eprintln!("skipped: python3 with scipy, baycomp and deepsig is needed (pip install scipy baycomp deepsig)");
+    }
+    ready
+}
+
+/// Runs scripts/crosscheck_references.py on `cases` (written in a scratch folder `name`)
+/// and asserts that every case agrees.
+fn crosscheck(name: &str, cases: &[serde_json::Value]) {
+    let dir = Scratch::new(name);
+    let path = dir.join("cases.json");
+    std::fs::write(&path, serde_json::to_vec(cases).unwrap()).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/crosscheck_references.py");
+    let out = Command::new("python3").arg(script).arg(&path).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{text}");
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(&format!("{} cases agree", cases.len())), "{text}");
+}
+
+#[test]
+fn numbers_and_clear_verdicts_agree_with_baycomp_and_deepsig() {
+    if !references_ready() {
         return;
     }
     let mut rng = ChaCha8Rng::seed_from_u64(11);
@@ -76,33 +102,12 @@ fn numbers_and_clear_verdicts_agree_with_baycomp_and_deepsig() {
             })
         })
         .collect();
-    let dir = Scratch::new("references");
-    let path = dir.join("cases.json");
-    std::fs::write(&path, serde_json::to_vec(&cases).unwrap()).unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/crosscheck_references.py");
-    let out = Command::new("python3").arg(script).arg(&path).output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{text}");
-    assert!(out.status.success(), "{text}");
-    assert!(text.contains(&format!("{} cases agree", cases.len())), "{text}");
+    crosscheck("references", &cases);
 }
 
 #[test]
 fn per_subject_verdicts_agree_with_scipy() {
-    let ready = Command::new("python3")
-        .args(["-c", "import scipy.stats, baycomp, deepsig"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ready {
-        assert!(
-            std::env::var_os("EEGRUN_REQUIRE_REFERENCES").is_none(),
-            "EEGRUN_REQUIRE_REFERENCES is set but python3 cannot import scipy, baycomp and deepsig"
-        );
-        eprintln!("skipped: python3 with scipy, baycomp and deepsig is needed (pip install scipy baycomp deepsig)");
+    if !references_ready() {
         return;
     }
     let mut rng = ChaCha8Rng::seed_from_u64(12);
@@ -136,17 +141,5 @@ fn per_subject_verdicts_agree_with_scipy() {
             })
         })
         .collect();
-    let dir = Scratch::new("references-units");
-    let path = dir.join("cases.json");
-    std::fs::write(&path, serde_json::to_vec(&cases).unwrap()).unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/crosscheck_references.py");
-    let out = Command::new("python3").arg(script).arg(&path).output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{text}");
-    assert!(out.status.success(), "{text}");
-    assert!(text.contains(&format!("{} cases agree", cases.len())), "{text}");
+    crosscheck("references-units", &cases);
 }

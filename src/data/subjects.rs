@@ -96,6 +96,17 @@ pub struct BothSplits {
     pub test: Option<Vec<u32>>,
 }
 
+/// `name`'s number among `names`, adding it at the end when it is new.
+pub fn number(names: &mut Vec<String>, name: &str) -> u32 {
+    match names.iter().position(|n| n == name) {
+        Some(k) => k as u32,
+        None => {
+            names.push(name.to_string());
+            names.len() as u32 - 1
+        }
+    }
+}
+
 /// Reads both splits' trials files (each optional) with one numbering of the subjects.
 pub fn read_both(dir: &Path, train_trials: usize, test_trials: usize) -> Result<BothSplits> {
     let test = read_file(dir, FILE, test_trials)?;
@@ -104,16 +115,7 @@ pub fn read_both(dir: &Path, train_trials: usize, test_trials: usize) -> Result<
     let train = train.map(|t| {
         t.of_trial
             .iter()
-            .map(|&i| {
-                let name = &t.names[i as usize];
-                match names.iter().position(|n| n == name) {
-                    Some(k) => k as u32,
-                    None => {
-                        names.push(name.clone());
-                        names.len() as u32 - 1
-                    }
-                }
-            })
+            .map(|&i| number(&mut names, &t.names[i as usize]))
             .collect()
     });
     Ok(BothSplits {

@@ -221,16 +221,7 @@ pub fn restrict(data: &Dataset, names: &[String]) -> Result<Dataset> {
     let mut names: Vec<String> = Vec::new();
     let mut renumber = |of: &[u32], kept: &[usize]| -> Vec<u32> {
         kept.iter()
-            .map(|&i| {
-                let name = &data.subject_names[of[i] as usize];
-                match names.iter().position(|n| n == name) {
-                    Some(k) => k as u32,
-                    None => {
-                        names.push(name.clone());
-                        names.len() as u32 - 1
-                    }
-                }
-            })
+            .map(|&i| super::subjects::number(&mut names, &data.subject_names[of[i] as usize]))
             .collect()
     };
     out.test_subjects = Some(renumber(test, &test_kept));

@@ -164,6 +164,65 @@ impl Comparison {
 }
 
 impl Comparison {
+    /// A comparison with its difference and nothing decided yet (no interval, p-values 1).
+    fn undecided(
+        seeds: usize,
+        trials: usize,
+        clusters: usize,
+        difference: f64,
+        rope: f64,
+        alpha: f64,
+        unit: Option<&'static str>,
+    ) -> Comparison {
+        Comparison {
+            seeds,
+            trials,
+            clusters,
+            difference,
+            se: None,
+            df: f64::NAN,
+            interval: None,
+            per_seed_variance: f64::NAN,
+            seed_mean_variance: f64::NAN,
+            interaction_variance: f64::NAN,
+            fixed_variance: f64::NAN,
+            p: 1.0,
+            p_adjusted: 1.0,
+            rope,
+            p_equivalent: 1.0,
+            p_equivalent_adjusted: 1.0,
+            family: 1,
+            alpha,
+            unit,
+        }
+    }
+
+    /// The same predictions on both sides: a difference of exactly 0, equivalent.
+    fn identical(&mut self) {
+        self.se = Some(0.0);
+        self.df = f64::INFINITY;
+        self.interval = Some((0.0, 0.0));
+        self.p_equivalent = 0.0;
+        self.p_equivalent_adjusted = 0.0;
+    }
+
+    /// The t test of the difference on `variance` (of the mean) and `df`: its interval
+    /// (within [−1, 1], as a difference of accuracies is), two-sided p, and with the margin
+    /// the two one-sided tests' equivalence p; Holm's fields as for a family of one.
+    fn decide(&mut self, variance: f64, df: f64) {
+        let (difference, rope, se) = (self.difference, self.rope, variance.sqrt());
+        let half = t_quantile(1.0 - self.alpha / 2.0, df) * se;
+        self.se = Some(se);
+        self.df = df;
+        self.interval = Some(((difference - half).max(-1.0), (difference + half).min(1.0)));
+        self.p = (2.0 * (1.0 - t_cdf((difference / se).abs(), df))).min(1.0);
+        let below = 1.0 - t_cdf((difference + rope) / se, df);
+        let above = t_cdf((difference - rope) / se, df);
+        self.p_equivalent = below.max(above).min(1.0);
+        self.p_adjusted = self.p;
+        self.p_equivalent_adjusted = self.p_equivalent;
+    }
+
     /// Where seeds are nested in units, more units (not more seeds) narrow the interval:
     /// the units that would detect ±rope with 80% power at the family's Holm-first level,
     /// from the units' own spread, in words.
@@ -262,27 +321,7 @@ pub fn compare_scores(a: &[Vec<f64>], b: &[Vec<f64>], cluster: &[usize], rope: f
     let total = trials as f64;
     let seed_means: Vec<f64> = x.iter().map(|row| row.iter().sum::<f64>() / total).collect();
     let difference = seed_means.iter().sum::<f64>() / n as f64;
-    let mut out = Comparison {
-        seeds: n,
-        trials,
-        clusters,
-        difference,
-        se: None,
-        df: f64::NAN,
-        interval: None,
-        per_seed_variance: f64::NAN,
-        seed_mean_variance: f64::NAN,
-        interaction_variance: f64::NAN,
-        fixed_variance: f64::NAN,
-        p: 1.0,
-        p_adjusted: 1.0,
-        rope,
-        p_equivalent: 1.0,
-        p_equivalent_adjusted: 1.0,
-        family: 1,
-        alpha,
-        unit: None,
-    };
+    let mut out = Comparison::undecided(n, trials, clusters, difference, rope, alpha, None);
     if n < 2 || clusters < 2 {
         return out;
     }
@@ -329,11 +368,7 @@ pub fn compare_scores(a: &[Vec<f64>], b: &[Vec<f64>], cluster: &[usize], rope: f
         // judge a nonzero difference by (no verdict from a variance of 0); a difference of
         // exactly 0 on every trial of every seed is the same predictions, equivalent.
         if a == b {
-            out.se = Some(0.0);
-            out.df = f64::INFINITY;
-            out.interval = Some((0.0, 0.0));
-            out.p_equivalent = 0.0;
-            out.p_equivalent_adjusted = 0.0;
+            out.identical();
         }
         return out;
     }
@@ -349,18 +384,7 @@ pub fn compare_scores(a: &[Vec<f64>], b: &[Vec<f64>], cluster: &[usize], rope: f
                 + v_cluster.powi(2) / (gf - 1.0)
                 + v_interaction.powi(2) / ((nf - 1.0) * (gf - 1.0)))
     };
-    let se = variance.sqrt();
-    let half = t_quantile(1.0 - alpha / 2.0, df) * se;
-    out.se = Some(se);
-    out.df = df;
-    // A difference of accuracies lies in [−1, 1]; so does its interval.
-    out.interval = Some(((difference - half).max(-1.0), (difference + half).min(1.0)));
-    out.p = (2.0 * (1.0 - t_cdf((difference / se).abs(), df))).min(1.0);
-    let below = 1.0 - t_cdf((difference + rope) / se, df);
-    let above = t_cdf((difference - rope) / se, df);
-    out.p_equivalent = below.max(above).min(1.0);
-    out.p_adjusted = out.p;
-    out.p_equivalent_adjusted = out.p_equivalent;
+    out.decide(variance, df);
     out
 }
 
@@ -385,27 +409,7 @@ pub fn compare_units(
     let units = differences.len();
     let uf = units as f64;
     let difference = differences.iter().sum::<f64>() / uf.max(1.0);
-    let mut out = Comparison {
-        seeds,
-        trials,
-        clusters: units,
-        difference,
-        se: None,
-        df: f64::NAN,
-        interval: None,
-        per_seed_variance: f64::NAN,
-        seed_mean_variance: f64::NAN,
-        interaction_variance: f64::NAN,
-        fixed_variance: f64::NAN,
-        p: 1.0,
-        p_adjusted: 1.0,
-        rope,
-        p_equivalent: 1.0,
-        p_equivalent_adjusted: 1.0,
-        family: 1,
-        alpha,
-        unit: Some(unit),
-    };
+    let mut out = Comparison::undecided(seeds, trials, units, difference, rope, alpha, Some(unit));
     if units < 2 {
         return out;
     }
@@ -413,26 +417,11 @@ pub fn compare_units(
     out.fixed_variance = variance;
     if variance <= 0.0 {
         if identical {
-            out.se = Some(0.0);
-            out.df = f64::INFINITY;
-            out.interval = Some((0.0, 0.0));
-            out.p_equivalent = 0.0;
-            out.p_equivalent_adjusted = 0.0;
+            out.identical();
         }
         return out;
     }
-    let df = uf - 1.0;
-    let se = variance.sqrt();
-    let half = t_quantile(1.0 - alpha / 2.0, df) * se;
-    out.se = Some(se);
-    out.df = df;
-    out.interval = Some(((difference - half).max(-1.0), (difference + half).min(1.0)));
-    out.p = (2.0 * (1.0 - t_cdf((difference / se).abs(), df))).min(1.0);
-    let below = 1.0 - t_cdf((difference + rope) / se, df);
-    let above = t_cdf((difference - rope) / se, df);
-    out.p_equivalent = below.max(above).min(1.0);
-    out.p_adjusted = out.p;
-    out.p_equivalent_adjusted = out.p_equivalent;
+    out.decide(variance, uf - 1.0);
     out
 }
 

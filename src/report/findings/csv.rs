@@ -6,7 +6,7 @@ use crate::report::stats::Verdict;
 use std::fmt::Write;
 
 /// A CSV field, quoted where it holds a comma, quote or line break.
-fn field(text: &str) -> String {
+pub(super) fn field(text: &str) -> String {
     match text.contains([',', '"', '\n', '\r']) {
         true => format!("\"{}\"", text.replace('"', "\"\"")),
         false => text.to_string(),

@@ -2,6 +2,7 @@
 //! table (mean over seeds per cell), each configuration's mean and spread over subjects, and
 //! each subject's accuracy against its chance level.
 
+use super::csv::field;
 use super::model::Study;
 use super::sentences::sentence;
 use crate::report::stats::{self, Comparison};
@@ -334,9 +335,9 @@ impl SubjectTable {
                     let _ = writeln!(
                         out,
                         "{},{},{},{:.4},{:.4},{}",
-                        quote(&self.experiment),
-                        quote(unit),
-                        quote(column),
+                        field(&self.experiment),
+                        field(unit),
+                        field(column),
                         100.0 * chance,
                         100.0 * c.accuracy,
                         c.above_chance
@@ -345,14 +346,6 @@ impl SubjectTable {
             }
         }
         out
-    }
-}
-
-/// A CSV field, quoted where it holds a comma, quote or line break.
-fn quote(text: &str) -> String {
-    match text.contains([',', '"', '\n', '\r']) {
-        true => format!("\"{}\"", text.replace('"', "\"\"")),
-        false => text.to_string(),
     }
 }
 
