@@ -516,4 +516,9 @@ fn a_large_sweep_lists_its_top_configurations_and_keeps_every_pair_in_the_files(
         "the page says what it leaves out"
     );
     assert!(html.matches("<td>undecided</td>").count() + html.matches("class=\"verdict").count() < 40);
+    // A run's one-line summary names the settings its study varies.
+    assert!(
+        html.contains(" · g · eegnet · dropout 0.1, batch_size 8, lr 0.0001 · seed 0 · done</summary>"),
+        "run summaries name the varied settings"
+    );
 }

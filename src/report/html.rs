@@ -166,13 +166,30 @@ pub fn page(
             "<p>Above {MOST_RUN_CURVES} runs a run's own curve is left out, to keep the page small: its epoch table below and the accuracy figure above give the same numbers.</p>"
         )?;
     }
+    let labels = run_labels(runs);
     for run in runs {
-        run_details(&mut out, run, curves)?;
+        run_details(&mut out, run, labels.get(&run.id).map_or("", String::as_str), curves)?;
     }
     provenance_section(&mut out, runs, provenance)?;
     writeln!(out, "<script>{SORT_SCRIPT}</script>")?;
     out.push_str("</body>\n</html>\n");
     Ok(out)
+}
+
+/// Each run's label among the runs of its experiment and model: the settings that vary
+/// between them (as the findings name configurations), by run id.
+fn run_labels(runs: &[Run]) -> std::collections::HashMap<String, String> {
+    let mut groups: std::collections::BTreeMap<(&str, String), Vec<&Run>> = Default::default();
+    for run in runs {
+        groups
+            .entry((run.record.experiment.as_str(), run.record.config.model.to_string()))
+            .or_default()
+            .push(run);
+    }
+    groups
+        .values()
+        .flat_map(|group| group.iter().map(|r| r.id.clone()).zip(findings::labels(group)))
+        .collect()
 }
 
 /// Pages of more runs leave out each run's own curve (its epoch table stays).
@@ -572,16 +589,23 @@ fn attention(out: &mut String, runs: &[Run], warnings: &[String]) -> Result<()> 
 
 /// One run, folded: its resolved configuration, state, attempts and timings, per-epoch
 /// metrics and confusion matrices.
-fn run_details(out: &mut String, run: &Run, curve: bool) -> Result<()> {
+fn run_details(out: &mut String, run: &Run, label: &str, curve: bool) -> Result<()> {
     let config = &run.record.config;
+    let unit = run
+        .record
+        .unit
+        .as_ref()
+        .map_or_else(String::new, |u| format!(" · {}", u.label()));
     writeln!(
         out,
-        "<details id=\"run-{}\">\n<summary>{} · {} · {} · seed {} · {}</summary>",
+        "<details id=\"run-{}\">\n<summary>{} · {} · {} · {} · seed {}{} · {}</summary>",
         escape(&run.id),
         escape(&run.id),
         escape(&run.record.experiment),
         escape(&config.model.to_string()),
+        escape(label),
         config.seed,
+        escape(&unit),
         escape(&run.run_state.to_string())
     )?;
     let status = &run.status;

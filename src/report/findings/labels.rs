@@ -82,6 +82,17 @@ pub fn significant(value: f64, digits: i32) -> String {
     if !value.is_finite() {
         return value.to_string();
     }
+    // Beyond a million or below 1e-4, powers of ten read better than rows of zeros
+    // ("1e30", "1.23e-5").
+    if !(1e-4..1e6).contains(&value.abs()) {
+        let text = format!("{:.*e}", (digits - 1).max(0) as usize, value);
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        let mantissa = match mantissa.contains('.') {
+            true => mantissa.trim_end_matches('0').trim_end_matches('.'),
+            false => mantissa,
+        };
+        return format!("{mantissa}e{exponent}");
+    }
     let decimals = (digits - 1 - value.abs().log10().floor() as i32).max(0) as usize;
     let text = format!("{value:.decimals$}");
     match text.contains('.') {
@@ -146,5 +157,10 @@ mod tests {
         assert_eq!(significant(-2.5, 3), "-2.5");
         assert_eq!(significant(-2.220_446e-16, 3), "0");
         assert_eq!(significant(0.366_123, 5), "0.36612");
+        // Huge and tiny values in powers of ten, not 31 digits or rows of zeros.
+        assert_eq!(significant(1e30, 3), "1e30");
+        assert_eq!(significant(-2.5e7, 3), "-2.5e7");
+        assert_eq!(significant(0.000_012_345, 3), "1.23e-5");
+        assert_eq!(significant(1e-8, 3), "1e-8");
     }
 }
