@@ -423,6 +423,56 @@ fn renders_in_a_headless_browser() {
         values.len() >= 3 && values.windows(2).all(|w| w[0] <= w[1]),
         "{values:?}"
     );
+    // Clicked again it sorts descending, and rows with no value stay last both ways.
+    let down = dir.join("sorted-down.html");
+    std::fs::write(
+        &down,
+        without_policy(&html).replace(
+            "</body>",
+            &format!("{}</body>", click.replace("th.click();", "th.click(); th.click();")),
+        ),
+    )
+    .unwrap();
+    let (dom, _) = headless(&browser, &dir.join("profile-9"), &["--dump-dom".into()], &down);
+    let cells: Vec<String> = dom
+        .split("<pre id=\"values\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .expect("the click probe ran")
+        .lines()
+        .map(|v| v.trim().to_string())
+        .collect();
+    let first_empty = cells
+        .iter()
+        .position(|c| c == "-")
+        .expect("the fixtures have rows with no value");
+    assert!(
+        cells[first_empty..].iter().all(|c| c == "-"),
+        "empty values last: {cells:?}"
+    );
+    let numbers: Vec<f64> = cells[..first_empty]
+        .iter()
+        .filter_map(|v| v.split(' ').next()?.parse().ok())
+        .collect();
+    assert!(
+        numbers.len() >= 3 && numbers.windows(2).all(|w| w[0] >= w[1]),
+        "descending: {cells:?}"
+    );
+    // Ascending, too, rows with no value come last.
+    let (dom, _) = headless(&browser, &dir.join("profile-10"), &["--dump-dom".into()], &sorted);
+    let cells: Vec<String> = dom
+        .split("<pre id=\"values\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .expect("the click probe ran")
+        .lines()
+        .map(|v| v.trim().to_string())
+        .collect();
+    let first_empty = cells.iter().position(|c| c == "-").expect("rows with no value");
+    assert!(
+        cells[first_empty..].iter().all(|c| c == "-"),
+        "empty values last: {cells:?}"
+    );
 
     // Every figure takes room on the page (measured by a script added to a copy).
     let probe = dir.join("probe.html");

@@ -73,7 +73,12 @@ document.querySelectorAll('table.sortable th').forEach(function (th) {
       var text = row.children[column].textContent, number = parseFloat(text);
       return isNaN(number) ? text : number;
     }
+    function empty(row) {
+      var text = row.children[column].textContent.trim();
+      return text === '' || text === '-';
+    }
     rows.sort(function (a, b) {
+      if (empty(a) || empty(b)) return empty(a) - empty(b);
       var x = key(a), y = key(b);
       var order = typeof x === typeof y ? (typeof x === 'number' ? x - y : x.localeCompare(y)) : (typeof x === 'number' ? -1 : 1);
       return up ? order : -order;
