@@ -3,29 +3,28 @@
 //! panel of their own, labels are shortened to fit, and each SVG marks its plotting areas
 //! (`<rect class="plot-area">`) so that a browser test can check it.
 
+mod search;
+mod style;
+
 use super::findings;
 use super::stats::{Comparison, Verdict};
 use crate::store::read::Run;
 use crate::store::{EpochMetrics, RunState, RunSummary};
 use anyhow::{anyhow, Context, Result};
-use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use search::{draw_search, search_figure, Search};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use style::{
+    area_of, draw_legend, fit, fitted, percent_tick, Area, Points, Rect, Symbol, COLOURS, GREY, LEGEND_WIDTH,
+    MOST_COLOURED, RED, WIDTH,
+};
 
 /// The most rows a differences figure draws (60 px each): beyond it the figure would grow
 /// with the square of a study's configurations.
 const MOST_DIFFERENCES: usize = 40;
-/// The most configurations a figure gives a colour and a legend entry of their own; the
-/// others are drawn thin and grey, under one entry.
-const MOST_COLOURED: usize = 8;
-/// Width of every figure, and of its legend panel on the right.
-const WIDTH: u32 = 1000;
-const LEGEND_WIDTH: u32 = 320;
-
 /// DejaVu Sans (Bitstream Vera licence, see assets/DejaVuSans.LICENSE).
-static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+static FONT: &[u8] = include_bytes!("../../../assets/DejaVuSans.ttf");
 
 fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -33,27 +32,6 @@ fn register_font() {
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
     });
 }
-
-/// Line colours (matplotlib's "tab10" without its grey, which stays readable in print);
-/// [`GREY`] is for configurations beyond the first [`MOST_COLOURED`].
-const COLOURS: [RGBColor; MOST_COLOURED] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(23, 190, 207),
-];
-const GREY: RGBColor = RGBColor(175, 175, 175);
-const RED: RGBColor = COLOURS[3];
-
-type Area<DB> = DrawingArea<DB, Shift>;
-/// (x, y) points, or (low, high) spreads.
-type Points = Vec<(f64, f64)>;
-/// A plotting area in pixels: left, top, right, bottom.
-type Rect = (i32, i32, i32, i32);
 
 /// A line (or marked line) of a figure, with an optional spread per point (low, high):
 /// drawn as a band around a plain line, as error bars on a marked one.
@@ -75,40 +53,6 @@ struct Figure {
     lines: Vec<Line>,
     styles: [&'static str; 2],
 }
-
-/// How a search panel places a setting's values along x.
-enum Axis {
-    Linear,
-    /// Values spread over decades, placed by their logarithm.
-    Log,
-    /// Names, placed at 0, 1, 2, …
-    Names(Vec<String>),
-}
-
-/// One run in a search panel: where it is, its score, and how it ended.
-struct Dot {
-    x: f64,
-    score: f64,
-    ended: Ended,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Ended {
-    Trained,
-    Stopped,
-    Chosen,
-}
-
-/// A search told as a figure: each run's best validation accuracy against each searched
-/// setting, one panel per setting.
-struct Search {
-    title: String,
-    panels: Vec<(String, Axis, Vec<Dot>)>,
-}
-
-/// Settings that act by their order of magnitude: a search panel places them by their
-/// logarithm when they span 20× or more.
-const LOG_SCALED: [&str; 3] = ["lr", "weight_decay", "eps"];
 
 /// One figure to draw.
 enum Plot<'a> {
@@ -169,93 +113,6 @@ impl Plot<'_> {
         text.insert_str(end, &marks);
         Ok(text)
     }
-}
-
-/// The pixels of a chart's plotting area.
-fn area_of<DB: DrawingBackend, X: Ranged, Y: Ranged>(chart: &ChartContext<DB, Cartesian2d<X, Y>>) -> Rect {
-    let (x, y) = chart.plotting_area().get_pixel_range();
-    (x.start, y.start, x.end, y.end)
-}
-
-/// `text` with its hidden characters shown (`escape::visible`), shortened with "…" until it
-/// fits `width` pixels in the sans-serif font of `size`.
-fn fit<DB: DrawingBackend>(area: &Area<DB>, text: &str, size: u32, width: u32) -> String {
-    let text = &crate::escape::visible(text);
-    let style: TextStyle = ("sans-serif", size).into();
-    let wide = |t: &str| area.estimate_text_size(t, &style).is_ok_and(|(w, _)| w > width);
-    if !wide(text) {
-        return text.to_string();
-    }
-    let mut chars: Vec<char> = text.chars().collect();
-    while !chars.is_empty() {
-        chars.pop();
-        let short = format!("{}…", chars.iter().collect::<String>().trim_end());
-        if !wide(&short) {
-            return short;
-        }
-    }
-    "…".to_string()
-}
-
-/// A y range (percent) that holds `values` with some room, at least 4 points tall, inside 0–100.
-fn fitted(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (low, high) = values
-        .filter(|v| v.is_finite())
-        .fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
-    if low > high {
-        return (0.0, 100.0);
-    }
-    let pad = ((high - low) * 0.08).max(2.0);
-    let (low, high) = ((low - pad).max(0.0), (high + pad).min(100.0));
-    (low.min((high - 4.0).max(0.0)), high.max((low + 4.0).min(100.0)))
-}
-
-/// Tick text for a percentage axis spanning `span` points.
-fn percent_tick(y: f64, span: f64) -> String {
-    if span < 8.0 {
-        format!("{y:.1}")
-    } else {
-        format!("{y:.0}")
-    }
-}
-
-/// What a legend entry shows before its text.
-enum Symbol {
-    Line { dashed: bool },
-    Dot { filled: bool },
-}
-
-/// Draws a legend (symbol, colour, text) down a panel of its own.
-fn draw_legend<DB: DrawingBackend>(area: &Area<DB>, entries: &[(Symbol, RGBColor, String)]) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    let err = |e: &dyn std::fmt::Display| anyhow!("drawing a legend: {e}");
-    let width = area.dim_in_pixel().0;
-    for (k, (symbol, color, text)) in entries.iter().enumerate() {
-        let y = 40 + 26 * k as i32;
-        let style = color.stroke_width(2);
-        match symbol {
-            Symbol::Line { dashed: false } => area.draw(&PathElement::new(vec![(12, y), (40, y)], style)),
-            Symbol::Line { dashed: true } => area
-                .draw(&PathElement::new(vec![(12, y), (21, y)], style))
-                .and_then(|_| area.draw(&PathElement::new(vec![(31, y), (40, y)], style))),
-            Symbol::Dot { filled } => area.draw(&Circle::new(
-                (26, y),
-                5,
-                ShapeStyle {
-                    color: color.to_rgba(),
-                    filled: *filled,
-                    stroke_width: 2,
-                },
-            )),
-        }
-        .map_err(|e| err(&e))?;
-        let text = fit(area, text, 14, width.saturating_sub(56));
-        let style = TextStyle::from(("sans-serif", 14)).pos(Pos::new(HPos::Left, VPos::Center));
-        area.draw(&Text::new(text, (48, y), style)).map_err(|e| err(&e))?;
-    }
-    Ok(())
 }
 
 /// Every figure the runs support, with its file stem: pairwise differences per study,
@@ -577,74 +434,6 @@ fn subjects_figure(table: &findings::SubjectTable) -> Figure {
     }
 }
 
-/// A search's runs as dots: each run's best validation accuracy against every setting
-/// the search varied, the chosen run marked. `None` without validation scores.
-fn search_figure(runs: &[&Run], chosen: Option<&str>) -> Option<Search> {
-    let scored: Vec<(&Run, f64)> = runs
-        .iter()
-        .filter_map(|r| {
-            let best = r.history.iter().filter_map(|m| m.val_acc).fold(f64::NAN, f64::max);
-            (!best.is_nan()).then_some((*r, 100.0 * best))
-        })
-        .collect();
-    let settings: Vec<&str> = findings::varying(&scored.iter().map(|s| s.0).collect::<Vec<_>>())
-        .into_iter()
-        .filter(|s| *s != "epochs")
-        .collect();
-    if settings.is_empty() {
-        return None;
-    }
-    let panels = settings
-        .into_iter()
-        .map(|name| {
-            let values: Vec<String> = scored.iter().map(|(r, _)| findings::setting(r, name)).collect();
-            let numbers: Option<Vec<f64>> = values.iter().map(|v| v.parse::<f64>().ok()).collect();
-            let (axis, xs) = match numbers {
-                Some(xs)
-                    if LOG_SCALED.contains(&name) && xs.iter().all(|x| *x > 0.0) && {
-                        let (low, high) = xs.iter().fold((f64::MAX, 0.0f64), |(a, b), x| (a.min(*x), b.max(*x)));
-                        high / low >= 20.0
-                    } =>
-                {
-                    (Axis::Log, xs.iter().map(|x| x.log10()).collect())
-                }
-                Some(xs) => (Axis::Linear, xs),
-                None => {
-                    let mut names = values.clone();
-                    names.sort();
-                    names.dedup();
-                    let xs = values
-                        .iter()
-                        .map(|v| names.iter().position(|n| n == v).unwrap_or(0) as f64)
-                        .collect();
-                    (Axis::Names(names), xs)
-                }
-            };
-            let dots = scored
-                .iter()
-                .zip(xs)
-                .map(|((run, score), x)| Dot {
-                    x,
-                    score: *score,
-                    ended: match (Some(run.id.as_str()) == chosen, &run.run_state) {
-                        (true, _) => Ended::Chosen,
-                        (false, RunState::Done) => Ended::Trained,
-                        _ => Ended::Stopped,
-                    },
-                })
-                .collect();
-            (name.to_string(), axis, dots)
-        })
-        .collect();
-    Some(Search {
-        title: format!(
-            "{}: search, best validation accuracy of each run against each searched setting",
-            runs[0].record.experiment
-        ),
-        panels,
-    })
-}
-
 /// Each pairwise difference of a study with its 95% interval, a line at 0, and whether
 /// one of the pair is better.
 fn draw_differences<DB: DrawingBackend>(root: Area<DB>, study: &findings::Study) -> Result<Vec<Rect>>
@@ -842,114 +631,6 @@ where
     draw_legend(&legend, &entries)?;
     root.present().map_err(|e| err(&e))?;
     Ok(vec![area_of(&chart)])
-}
-
-/// A search's panels in two columns, the legend on the right.
-fn draw_search<DB: DrawingBackend>(root: Area<DB>, search: &Search) -> Result<Vec<Rect>>
-where
-    DB::ErrorType: 'static,
-{
-    let err = |e: &dyn std::fmt::Display| anyhow!("drawing '{}': {e}", search.title);
-    root.fill(&WHITE).map_err(|e| err(&e))?;
-    let body = root
-        .titled(&fit(&root, &search.title, 22, WIDTH - 32), ("sans-serif", 22))
-        .map_err(|e| err(&e))?;
-    let (grid, legend) = body.split_horizontally(WIDTH - LEGEND_WIDTH + 60);
-    let columns = search.panels.len().min(2);
-    let cells = grid.split_evenly((search.panels.len().div_ceil(columns), columns));
-    let mut areas = Vec::new();
-    for ((name, axis, dots), cell) in search.panels.iter().zip(&cells) {
-        let (x_low, x_high) = match axis {
-            Axis::Names(names) => (-0.5, names.len() as f64 - 0.5),
-            _ => {
-                let (low, high) = dots
-                    .iter()
-                    .fold((f64::MAX, f64::MIN), |(a, b), d| (a.min(d.x), b.max(d.x)));
-                let pad = if high > low { (high - low) * 0.06 } else { 1.0 };
-                (low - pad, high + pad)
-            }
-        };
-        let (y_low, y_high) = fitted(dots.iter().map(|d| d.score));
-        let mut chart = ChartBuilder::on(cell)
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(56)
-            .build_cartesian_2d(x_low..x_high, y_low..y_high)
-            .map_err(|e| err(&e))?;
-        let x_desc = match axis {
-            Axis::Log => format!("{name} (log scale)"),
-            _ => name.clone(),
-        };
-        // Measured before the mesh is drawn: while it draws, the backend is busy.
-        let names: Vec<String> = match axis {
-            Axis::Names(names) => {
-                // Each name within its share of the axis, so that neighbours never touch.
-                let share = cell.dim_in_pixel().0.saturating_sub(100) / names.len().max(1) as u32;
-                names
-                    .iter()
-                    .map(|n| fit(cell, n, 14, share.saturating_sub(8)))
-                    .collect()
-            }
-            _ => Vec::new(),
-        };
-        let x_desc = fit(cell, &x_desc, 15, cell.dim_in_pixel().0 - 80);
-        let span = y_high - y_low;
-        chart
-            .configure_mesh()
-            .x_labels(match axis {
-                Axis::Names(names) => names.len(),
-                _ => 5,
-            })
-            .x_label_formatter(&|x| match axis {
-                Axis::Log => findings::significant(10f64.powf(*x), 3),
-                Axis::Linear => findings::significant(*x, 3),
-                Axis::Names(_) => {
-                    let i = x.round();
-                    match (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
-                        true => names[i as usize].clone(),
-                        false => String::new(),
-                    }
-                }
-            })
-            .y_label_formatter(&|y| percent_tick(*y, span))
-            .x_desc(x_desc)
-            .y_desc("best val acc (%)")
-            .label_style(("sans-serif", 14))
-            .axis_desc_style(("sans-serif", 15))
-            .draw()
-            .map_err(|e| err(&e))?;
-        let mut order: Vec<&Dot> = dots.iter().collect();
-        order.sort_by_key(|d| d.ended == Ended::Chosen);
-        chart
-            .draw_series(order.into_iter().map(|d| {
-                let (color, filled, size) = match d.ended {
-                    Ended::Trained => (COLOURS[0], true, 5),
-                    Ended::Stopped => (GREY, false, 5),
-                    Ended::Chosen => (RED, true, 8),
-                };
-                Circle::new(
-                    (d.x, d.score),
-                    size,
-                    ShapeStyle {
-                        color: color.to_rgba(),
-                        filled,
-                        stroke_width: 2,
-                    },
-                )
-            }))
-            .map_err(|e| err(&e))?;
-        areas.push(area_of(&chart));
-    }
-    draw_legend(
-        &legend,
-        &[
-            (Symbol::Dot { filled: true }, COLOURS[0], "trained fully".to_string()),
-            (Symbol::Dot { filled: false }, GREY, "stopped by the search".to_string()),
-            (Symbol::Dot { filled: true }, RED, "the chosen run".to_string()),
-        ],
-    )?;
-    root.present().map_err(|e| err(&e))?;
-    Ok(areas)
 }
 
 #[cfg(test)]
