@@ -5,14 +5,18 @@
 //! page's Content-Security-Policy lets that script alone run (by its hash) and nothing load.
 //! The page is well-formed XML (XHTML syntax), so a test can parse it.
 
+mod runs;
+mod tables;
+
 use super::findings;
 use super::summary;
-use crate::results::At;
 use crate::store::read::Run;
 use crate::store::RunState;
 use anyhow::Result;
+use runs::{run_details, run_labels, utc, MOST_RUN_CURVES};
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
+use tables::{pairs, rows_of, table_captioned};
 
 /// What the page says about how it was made.
 pub struct Provenance {
@@ -181,25 +185,6 @@ pub fn page(
     Ok(out)
 }
 
-/// Each run's label among the runs of its experiment and model: the settings that vary
-/// between them (as the findings name configurations), by run id.
-fn run_labels(runs: &[Run]) -> std::collections::HashMap<String, String> {
-    let mut groups: std::collections::BTreeMap<(&str, String), Vec<&Run>> = Default::default();
-    for run in runs {
-        groups
-            .entry((run.record.experiment.as_str(), run.record.config.model.to_string()))
-            .or_default()
-            .push(run);
-    }
-    groups
-        .values()
-        .flat_map(|group| group.iter().map(|r| r.id.clone()).zip(findings::labels(group)))
-        .collect()
-}
-
-/// Pages of more runs leave out each run's own curve (its epoch table stays).
-const MOST_RUN_CURVES: usize = 60;
-
 /// "12 runs: 10 done, 1 failed, 1 partial".
 fn counts(runs: &[Run]) -> String {
     let mut by_state: Vec<(&str, usize)> = Vec::new();
@@ -245,45 +230,6 @@ fn subject_tables(out: &mut String, studies: &[findings::Study]) {
             let _ = writeln!(out, "<p>{}</p>", escape(line.trim()));
         }
     }
-}
-
-fn table(out: &mut String, header: &[String], rows: &[Vec<String>]) {
-    table_captioned(out, None, header, rows)
-}
-
-/// A table with an optional caption; the header row is `<th>` cells.
-fn table_captioned(out: &mut String, caption: Option<&str>, header: &[String], rows: &[Vec<String>]) {
-    out.push_str("<table>\n");
-    if let Some(caption) = caption {
-        let _ = writeln!(out, "<caption>{}</caption>", escape(caption));
-    }
-    rows_of(out, header, rows);
-    out.push_str("</table>\n");
-}
-
-/// A header row of `<th>` cells and rows of `<td>` cells.
-fn rows_of(out: &mut String, header: &[String], rows: &[Vec<String>]) {
-    out.push_str("<tr>");
-    for cell in header {
-        let _ = write!(out, "<th>{}</th>", escape(cell));
-    }
-    out.push_str("</tr>\n");
-    for row in rows {
-        out.push_str("<tr>");
-        for cell in row {
-            let _ = write!(out, "<td>{}</td>", escape(cell));
-        }
-        out.push_str("</tr>\n");
-    }
-}
-
-/// A two-column table of names and values.
-fn pairs(out: &mut String, rows: &[(&str, String)]) {
-    out.push_str("<table>\n");
-    for (name, value) in rows {
-        let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", escape(name), escape(value));
-    }
-    out.push_str("</table>\n");
 }
 
 /// The SVG element of a plotters SVG document (without an XML declaration).
@@ -592,159 +538,6 @@ fn attention(out: &mut String, runs: &[Run], warnings: &[String]) -> Result<()> 
     Ok(())
 }
 
-/// One run, folded: its resolved configuration, state, attempts and timings, per-epoch
-/// metrics and confusion matrices.
-fn run_details(out: &mut String, run: &Run, label: &str, curve: bool) -> Result<()> {
-    let config = &run.record.config;
-    let unit = run
-        .record
-        .unit
-        .as_ref()
-        .map_or_else(String::new, |u| format!(" · {}", u.label()));
-    writeln!(
-        out,
-        "<details id=\"run-{}\">\n<summary>{} · {} · {} · {} · seed {}{} · {}</summary>",
-        escape(&run.id),
-        escape(&run.id),
-        escape(&run.record.experiment),
-        escape(&config.model.to_string()),
-        escape(label),
-        config.seed,
-        escape(&unit),
-        escape(&run.run_state.to_string())
-    )?;
-    let status = &run.status;
-    let rows = [
-        ("folder", run.dir.display().to_string()),
-        (
-            "data",
-            format!("{} (fingerprint {})", run.record.data, run.record.data_fingerprint),
-        ),
-        ("epochs done", format!("{} of {}", status.epochs_done, status.epochs)),
-        ("attempts", status.attempts.to_string()),
-        ("training time", format!("{:.1} s", status.seconds)),
-        ("started", status.started_unix.map(utc).unwrap_or_default()),
-        ("finished", status.finished_unix.map(utc).unwrap_or_default()),
-        ("host", status.host.clone()),
-        ("CPU", status.cpu.clone().unwrap_or_else(|| "not recorded".into())),
-        (
-            "threads",
-            status
-                .threads
-                .map(|t| t.to_string())
-                .unwrap_or_else(|| "not recorded".into()),
-        ),
-        (
-            "eegrun",
-            format!(
-                "{} {}",
-                status.eegrun_version,
-                status.git_revision.clone().unwrap_or_default()
-            ),
-        ),
-    ];
-    pairs(out, &rows);
-    writeln!(out, "<pre>{}</pre>", escape(&serde_json::to_string_pretty(config)?))?;
-    if let Some(predictions) = &run.predictions {
-        // Classes as the data files number them (1..K).
-        let k = predictions.classes();
-        let mut rows = Vec::new();
-        for (name, at) in [
-            ("final epoch", At::Final),
-            ("highest test", At::BestTest),
-            ("best validation", At::BestVal),
-        ] {
-            if predictions.at(at).is_empty() {
-                continue;
-            }
-            let m = predictions.confusion(at);
-            let mut row = vec![name.to_string()];
-            row.extend(m.iter().flatten().map(|n| n.to_string()));
-            row.push(format!(
-                "{:.2}",
-                100.0 * predictions.balanced_accuracy(at).unwrap_or(0.0)
-            ));
-            row.push(format!("{:.3}", predictions.kappa(at).unwrap_or(0.0)));
-            rows.push(row);
-        }
-        let mut header = vec!["confusion (label true → predicted)".to_string()];
-        header.extend((1..=k).flat_map(|t| (1..=k).map(move |p| format!("{t} → {p}"))));
-        header.push("balanced acc %".into());
-        header.push("Cohen's κ".into());
-        table(out, &header, &rows);
-    }
-    if curve && run.history.len() > 1 {
-        out.push_str(&curves_svg(&run.history));
-    }
-    let header = [
-        "epoch",
-        "train loss",
-        "train acc %",
-        "test loss",
-        "test acc %",
-        "val acc %",
-        "seconds",
-    ]
-    .map(String::from);
-    let rows: Vec<Vec<String>> = run
-        .history
-        .iter()
-        .map(|m| {
-            vec![
-                m.epoch.to_string(),
-                format!("{:.4}", m.train_loss),
-                format!("{:.2}", 100.0 * m.train_acc),
-                format!("{:.4}", m.test_loss),
-                format!("{:.2}", 100.0 * m.test_acc),
-                m.val_acc.map(|v| format!("{:.2}", 100.0 * v)).unwrap_or_default(),
-                format!("{:.2}", m.train_seconds + m.eval_seconds),
-            ]
-        })
-        .collect();
-    table(out, &header, &rows);
-    out.push_str("</details>\n");
-    Ok(())
-}
-
-/// A run's train and test accuracy per epoch as a small inline SVG (0–100% high).
-fn curves_svg(history: &[crate::store::EpochMetrics]) -> String {
-    let (width, height, left, bottom) = (480.0, 150.0, 40.0, 20.0);
-    let last = history.len().max(2) as f64;
-    let x = |epoch: usize| left + (epoch as f64 - 1.0) / (last - 1.0) * (width - left - 10.0);
-    let y = |acc: f64| 10.0 + (1.0 - acc) * (height - bottom - 10.0);
-    let line = |acc: &dyn Fn(&crate::store::EpochMetrics) -> f64| -> String {
-        let points: Vec<String> = history
-            .iter()
-            .map(|m| format!("{:.1},{:.1}", x(m.epoch), y(acc(m))))
-            .collect();
-        points.join(" ")
-    };
-    let mut svg = format!(
-        "<svg width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"10\" font-family=\"sans-serif\">\n"
-    );
-    for acc in [0.0, 0.5, 1.0] {
-        let (level, right, percent) = (y(acc), width - 10.0, acc * 100.0);
-        let _ = writeln!(
-            svg,
-            "<line x1=\"{left}\" x2=\"{right}\" y1=\"{level:.1}\" y2=\"{level:.1}\" stroke=\"#ddd\"/><text x=\"4\" y=\"{:.1}\">{percent}%</text>",
-            level + 3.0
-        );
-    }
-    let _ = writeln!(
-        svg,
-        "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-dasharray=\"4 3\" points=\"{}\"/>\n<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"{}\"/>",
-        line(&|m| m.train_acc),
-        line(&|m| m.test_acc)
-    );
-    let _ = writeln!(
-        svg,
-        "<text x=\"{left}\" y=\"{}\">epochs 1 to {}; solid: test accuracy, dashed: train</text>\n</svg>",
-        height - 4.0,
-        history.len()
-    );
-    svg
-}
-
 /// How the page and its runs were made: enough to tell whether two reports compare.
 fn provenance_section(out: &mut String, runs: &[Run], provenance: &Provenance) -> Result<()> {
     let distinct = |f: &dyn Fn(&Run) -> String| -> String {
@@ -761,7 +554,7 @@ fn provenance_section(out: &mut String, runs: &[Run], provenance: &Provenance) -
             values.join("; ")
         }
     };
-    let lock = Sha256::digest(include_bytes!("../../Cargo.lock"));
+    let lock = Sha256::digest(include_bytes!("../../../Cargo.lock"));
     let trained = match (
         runs.iter().filter_map(|r| r.status.started_unix).min(),
         runs.iter().filter_map(|r| r.status.finished_unix).max(),
@@ -807,23 +600,6 @@ fn provenance_section(out: &mut String, runs: &[Run], provenance: &Provenance) -
     writeln!(out, "<h2 id=\"provenance\">Provenance</h2>")?;
     pairs(out, &rows);
     Ok(())
-}
-
-/// "YYYY-MM-DD HH:MM UTC" for seconds since 1970 (the civil calendar from days, after
-/// Howard Hinnant's `civil_from_days`).
-fn utc(unix: u64) -> String {
-    let days = (unix / 86_400) as i64;
-    let (hour, minute) = ((unix % 86_400) / 3600, (unix % 3600) / 60);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
 }
 
 #[cfg(test)]

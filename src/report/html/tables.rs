@@ -1,0 +1,44 @@
+//! The page's tables: a header row of `<th>` cells and rows of `<td>` cells, with an
+//! optional caption, and two-column tables of names and values. Every cell is escaped.
+
+use crate::escape::html as escape;
+use std::fmt::Write;
+
+pub(super) fn table(out: &mut String, header: &[String], rows: &[Vec<String>]) {
+    table_captioned(out, None, header, rows)
+}
+
+/// A table with an optional caption; the header row is `<th>` cells.
+pub(super) fn table_captioned(out: &mut String, caption: Option<&str>, header: &[String], rows: &[Vec<String>]) {
+    out.push_str("<table>\n");
+    if let Some(caption) = caption {
+        let _ = writeln!(out, "<caption>{}</caption>", escape(caption));
+    }
+    rows_of(out, header, rows);
+    out.push_str("</table>\n");
+}
+
+/// A header row of `<th>` cells and rows of `<td>` cells.
+pub(super) fn rows_of(out: &mut String, header: &[String], rows: &[Vec<String>]) {
+    out.push_str("<tr>");
+    for cell in header {
+        let _ = write!(out, "<th>{}</th>", escape(cell));
+    }
+    out.push_str("</tr>\n");
+    for row in rows {
+        out.push_str("<tr>");
+        for cell in row {
+            let _ = write!(out, "<td>{}</td>", escape(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+}
+
+/// A two-column table of names and values.
+pub(super) fn pairs(out: &mut String, rows: &[(&str, String)]) {
+    out.push_str("<table>\n");
+    for (name, value) in rows {
+        let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", escape(name), escape(value));
+    }
+    out.push_str("</table>\n");
+}
