@@ -549,3 +549,255 @@ fn print_the_subject_grid() {
     }
     println!("\nMonte-Carlo limit of the level: {:.3}", level_limit(replicates));
 }
+
+// Grids (issue 41): main effects and interactions over a study's configurations, and the
+// best with its ties (`eegrun::report::grid`).
+//
+// Model, per replicate: a fresh test set of T trials with difficulty U(0.45, 0.95); a grid
+// of settings A × B × C; each level of each setting adds a level × trial effect N(0, τ)
+// (a setting's level is right on some trials, which averages out over new test sets but
+// not on this one) and each configuration its own N(0, τ); each seed a block effect
+// N(0, σ) that every configuration shares and each (configuration, seed) a training effect
+// N(0, σ); A's levels add the planted shifts. Predictions Bernoulli (clamped 0.01–0.99).
+// The target is each contrast over new seeds and new test sets: A's planted step is the one
+// real main effect; every other main effect and every interaction is null.
+
+use eegrun::report::grid;
+
+/// One grid cell of the simulation.
+#[derive(Clone, Copy, Debug)]
+struct GridCell {
+    /// Levels of A, B and C.
+    levels: [usize; 3],
+    seeds: usize,
+    trials: usize,
+    /// The planted step between A's levels 0 and 1 (then flat), fraction.
+    step: f64,
+    /// Training spread of one run, fraction.
+    sigma: f64,
+    /// Level × trial and configuration × trial spread, fraction.
+    tau: f64,
+}
+
+/// Per configuration (A slowest), per seed, per trial: 1 right, 0 wrong.
+fn draw_grid(cell: GridCell, rng: &mut ChaCha8Rng) -> Vec<Vec<Vec<f64>>> {
+    let [na, nb, nc] = cell.levels;
+    let gauss = |sd: f64| Normal::new(0.0, sd.max(1e-12)).unwrap();
+    let difficulty: Vec<f64> = (0..cell.trials).map(|_| rng.gen_range(0.45..0.95)).collect();
+    let level_effect = |n: usize, rng: &mut ChaCha8Rng| -> Vec<Vec<f64>> {
+        (0..n)
+            .map(|_| (0..cell.trials).map(|_| gauss(cell.tau).sample(rng)).collect())
+            .collect()
+    };
+    let (ea, eb, ec) = (level_effect(na, rng), level_effect(nb, rng), level_effect(nc, rng));
+    let blocks: Vec<f64> = (0..cell.seeds).map(|_| gauss(cell.sigma).sample(rng)).collect();
+    let mut out = Vec::new();
+    for a in 0..na {
+        for b in 0..nb {
+            for c in 0..nc {
+                let own: Vec<f64> = (0..cell.trials).map(|_| gauss(cell.tau).sample(rng)).collect();
+                let shift = if a >= 1 { cell.step } else { 0.0 };
+                let runs = blocks
+                    .iter()
+                    .map(|block| {
+                        let u = block + gauss(cell.sigma).sample(rng);
+                        (0..cell.trials)
+                            .map(|t| {
+                                let p = difficulty[t] + shift + ea[a][t] + eb[b][t] + ec[c][t] + own[t] + u;
+                                (rng.gen::<f64>() < p.clamp(0.01, 0.99)) as u8 as f64
+                            })
+                            .collect()
+                    })
+                    .collect();
+                out.push(runs);
+            }
+        }
+    }
+    out
+}
+
+/// The contrasts of a grid in eegrun's order: every adjacent pair of every setting's levels,
+/// then every two-setting interaction of adjacent levels; each with its weights and whether
+/// it is the planted one (A's levels 0 and 1).
+fn grid_contrasts(levels: [usize; 3]) -> Vec<(Vec<f64>, bool)> {
+    let index = |a: usize, b: usize, c: usize| (a * levels[1] + b) * levels[2] + c;
+    let cells: Vec<[usize; 3]> = (0..levels[0])
+        .flat_map(|a| (0..levels[1]).flat_map(move |b| (0..levels[2]).map(move |c| [a, b, c])))
+        .collect();
+    let total = cells.len();
+    let mut out = Vec::new();
+    for f in 0..3 {
+        for lo in 0..levels[f] - 1 {
+            let mut w = vec![0.0; total];
+            let share = levels[f] as f64 / total as f64;
+            for cell in &cells {
+                if cell[f] == lo {
+                    w[index(cell[0], cell[1], cell[2])] += share;
+                } else if cell[f] == lo + 1 {
+                    w[index(cell[0], cell[1], cell[2])] -= share;
+                }
+            }
+            out.push((w, f == 0 && lo == 0));
+        }
+    }
+    for (f, g) in [(0, 1), (0, 2), (1, 2)] {
+        for fl in 0..levels[f] - 1 {
+            for gl in 0..levels[g] - 1 {
+                let mut w = vec![0.0; total];
+                let share = (levels[f] * levels[g]) as f64 / total as f64;
+                for cell in &cells {
+                    let sign = match (cell[f] == fl + 1, cell[f] == fl, cell[g] == gl + 1, cell[g] == gl) {
+                        (true, _, true, _) | (_, true, _, true) => 1.0,
+                        (true, _, _, true) | (_, true, true, _) => -1.0,
+                        _ => 0.0,
+                    };
+                    w[index(cell[0], cell[1], cell[2])] += sign * share;
+                }
+                out.push((w, false));
+            }
+        }
+    }
+    out
+}
+
+/// Rules for a grid's contrasts, in table order.
+const GRID_RULES: [&str; 3] = [
+    "pooled residual + test set (chosen)",
+    "pooled residual only",
+    "crossed rule per contrast (seeds − 1 df)",
+];
+
+/// Per rule: the family-wise error over the null contrasts (any decided "better"), the
+/// power on the planted one; then the best-and-ties set's rate of leaving out a truly best
+/// configuration and its mean size.
+fn grid_rates(cell: GridCell, replicates: usize, seed: u64) -> ([f64; 3], [f64; 3], f64, f64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let contrasts = grid_contrasts(cell.levels);
+    let (mut errors, mut found) = ([0usize; 3], [0usize; 3]);
+    let (mut missed, mut size) = (0usize, 0usize);
+    let cluster: Vec<usize> = (0..cell.trials).collect();
+    for _ in 0..replicates {
+        let scores = draw_grid(cell, &mut rng);
+        let rows: Vec<Vec<f64>> = scores
+            .iter()
+            .map(|runs| runs.iter().map(|r| r.iter().sum::<f64>() / cell.trials as f64).collect())
+            .collect();
+        let residual = grid::residual(&rows);
+        let trials = (cell.trials, cell.trials);
+        let mut decided: [Vec<stats::Comparison>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+        for (w, _) in &contrasts {
+            let test = grid::test_part(&scores, w, &cluster);
+            decided[0].push(grid::contrast(&rows, w, residual, test, trials, 0.01, stats::ALPHA));
+            decided[1].push(grid::contrast(&rows, w, residual, (0.0, 0.0), trials, 0.01, stats::ALPHA));
+            let side = |sign: f64| -> Vec<Vec<f64>> {
+                (0..cell.seeds)
+                    .map(|s| {
+                        (0..cell.trials)
+                            .map(|t| {
+                                w.iter()
+                                    .zip(&scores)
+                                    .filter(|(x, _)| sign * **x > 0.0)
+                                    .map(|(x, runs)| sign * x * runs[s][t])
+                                    .sum()
+                            })
+                            .collect()
+                    })
+                    .collect()
+            };
+            decided[2].push(stats::compare_scores(&side(1.0), &side(-1.0), &cluster, 0.01, stats::ALPHA));
+        }
+        for (rule, comparisons) in decided.iter_mut().enumerate() {
+            let family = comparisons.len();
+            stats::holm(comparisons, family);
+            let better = |c: &stats::Comparison| matches!(c.verdict(), Verdict::ABetter | Verdict::BBetter);
+            let nulls = contrasts.iter().zip(comparisons.iter()).filter(|((_, planted), _)| !planted);
+            errors[rule] += usize::from(nulls.clone().any(|(_, c)| better(c)));
+            found[rule] += usize::from(
+                contrasts
+                    .iter()
+                    .zip(comparisons.iter())
+                    .any(|((_, planted), c)| *planted && c.verdict() == Verdict::BBetter),
+            );
+        }
+        // The best and its ties on the test accuracy, as a study without validation does.
+        let means: Vec<f64> = rows.iter().map(|r| r.iter().sum::<f64>() / r.len() as f64).collect();
+        let r = residual.expect("two seeds");
+        let variance = |i: usize, j: usize| {
+            let mut w = vec![0.0; rows.len()];
+            w[i] = 1.0;
+            w[j] = -1.0;
+            2.0 * r.variance / r.blocks as f64 + grid::test_part(&scores, &w, &cluster).0
+        };
+        let (_, tied) = grid::best_and_ties(&means, variance, r.df, stats::ALPHA).unwrap();
+        // Configuration (A level 1, B 0, C 0) is among the truly best (A ≥ 1 all equal).
+        missed += usize::from(!tied.contains(&(cell.levels[1] * cell.levels[2])));
+        size += tied.len();
+    }
+    let rate = |n: usize| n as f64 / replicates as f64;
+    (
+        errors.map(rate),
+        found.map(rate),
+        rate(missed),
+        size as f64 / replicates as f64,
+    )
+}
+
+#[test]
+fn a_grid_finds_its_planted_main_effect_and_holds_the_level_on_the_others() {
+    // 4 × 3 × 2 = 24 configurations, 2 seeds, 300 trials; A's step of 6 points is real.
+    let cell = GridCell {
+        levels: [4, 3, 2],
+        seeds: 2,
+        trials: 300,
+        step: 0.06,
+        sigma: 0.015,
+        tau: 0.05,
+    };
+    let replicates = 150;
+    let (errors, found, missed, size) = grid_rates(cell, replicates, 41);
+    assert!(errors[0] <= level_limit(replicates), "family-wise error {errors:?}");
+    assert!(found[0] >= 0.8, "power {found:?}");
+    assert!(found[0] > found[2], "pooling beats the per-contrast rule: {found:?}");
+    assert!(missed <= level_limit(replicates), "the best left out {missed}");
+    assert!(size < 24.0 * 0.9, "the ties leave out the clearly worse: {size}");
+}
+
+#[test]
+#[ignore = "the grid rule's table: cargo test --release --test decision_rule grid_table -- --ignored --nocapture"]
+fn print_the_grid_table() {
+    let replicates = 200;
+    println!(
+        "| grid | seeds | trials | σ | τ | step | {} | best left out | mean ties |",
+        GRID_RULES.map(|r| format!("{r}: FWER / power")).join(" | ")
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for levels in [[4, 3, 2], [5, 6, 3]] {
+        for seeds in [2, 3] {
+            for (trials, sigma, tau) in [(300, 0.015, 0.0), (300, 0.015, 0.05), (1000, 0.03, 0.05)] {
+                for step in [0.0, 0.03, 0.06] {
+                    let cell = GridCell {
+                        levels,
+                        seeds,
+                        trials,
+                        step,
+                        sigma,
+                        tau,
+                    };
+                    let (errors, found, missed, size) = grid_rates(cell, replicates, 7 + seeds as u64);
+                    let rules: Vec<String> = (0..3).map(|r| format!("{:.3} / {:.3}", errors[r], found[r])).collect();
+                    println!(
+                        "| {}×{}×{} | {seeds} | {trials} | {} | {} | {} | {} | {missed:.3} | {size:.1} |",
+                        levels[0],
+                        levels[1],
+                        levels[2],
+                        100.0 * sigma,
+                        100.0 * tau,
+                        100.0 * step,
+                        rules.join(" | ")
+                    );
+                }
+            }
+        }
+    }
+    println!("\nMonte-Carlo limit of the level: {:.3}", level_limit(replicates));
+}

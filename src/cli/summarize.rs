@@ -16,6 +16,7 @@ pub(super) fn command(args: SummarizeArgs) -> Result<()> {
         findings::tables(&studies),
         findings::subjects_text(&studies),
         findings::comparisons(&studies),
+        findings::main_effects(&studies),
         findings::combined_text(&studies),
         findings::findings(&studies),
     ]

@@ -4,6 +4,7 @@
 pub mod columns;
 pub mod findings;
 pub mod gate;
+pub mod grid;
 pub mod html;
 pub mod plots;
 pub mod stats;

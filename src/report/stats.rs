@@ -282,7 +282,7 @@ fn t_cdf(x: f64, df: f64) -> f64 {
 }
 
 /// Student t's quantile with `df` degrees of freedom.
-fn t_quantile(q: f64, df: f64) -> f64 {
+pub fn t_quantile(q: f64, df: f64) -> f64 {
     match StudentsT::new(0.0, 1.0, df) {
         Ok(t) => t.inverse_cdf(q),
         Err(_) => normal_quantile(q),
@@ -385,6 +385,28 @@ pub fn compare_scores(a: &[Vec<f64>], b: &[Vec<f64>], cluster: &[usize], rope: f
                 + v_interaction.powi(2) / ((nf - 1.0) * (gf - 1.0)))
     };
     out.decide(variance, df);
+    out
+}
+
+/// A comparison from an estimate already made elsewhere ([`super::grid`]'s contrasts):
+/// its `difference`, the `variance` of the estimate on `df` degrees of freedom and the part
+/// of it, `per_block`, that one more seed (block) divides; `seeds` blocks, `trials` test
+/// trials in `clusters` groups. A variance that is not positive and finite decides nothing.
+pub fn from_variance(
+    difference: f64,
+    variance: f64,
+    df: f64,
+    per_block: f64,
+    (seeds, trials, clusters): (usize, usize, usize),
+    rope: f64,
+    alpha: f64,
+) -> Comparison {
+    let mut out = Comparison::undecided(seeds, trials, clusters, difference, rope, alpha, None);
+    if variance > 0.0 && variance.is_finite() && df > 0.0 {
+        out.per_seed_variance = per_block;
+        out.fixed_variance = (variance - per_block / seeds.max(1) as f64).max(0.0);
+        out.decide(variance, df);
+    }
     out
 }
 

@@ -2,6 +2,7 @@
 //! (Holm-adjusted), and their findings with the headline.
 
 use super::claims::lab_claims;
+use super::factorial::{factorial, headline as factorial_headline, TrialScores};
 use super::labels::{labels, varying};
 use super::model::{
     oriented, unit_of, ComparisonFindings, Config, ConfigFindings, Kind, Study, StudyFindings, LARGE_STUDY,
@@ -178,9 +179,21 @@ fn study<'a>(
             headline: String::new(),
             comparisons: Vec::new(),
             claims: Vec::new(),
+            factorial: None,
         },
     };
     s.findings = describe_study(&s, chosen, extra > 0);
+    let scores = TrialScores {
+        by_config: match s.configs.iter().all(|c| c.by_seed.keys().all(|(_, u)| u.is_empty())) {
+            true => s.configs.iter().map(|c| scores_by_seed(c, at, balanced, &layout)).collect(),
+            false => Vec::new(),
+        },
+        clusters: clusters(s.comparisons.first().map_or(0, |(_, _, c)| c.trials), layout.subjects),
+    };
+    s.findings.factorial = factorial(&s, |r, at| metric_of(r, at, balanced), &scores, (rope, alpha));
+    if let (Some(f), true) = (&s.findings.factorial, s.configs.len() > LARGE_STUDY) {
+        s.findings.headline = factorial_headline(&s, f);
+    }
     s
 }
 

@@ -4,13 +4,14 @@
 //! text and the HTML report are all rendered from [`StudyFindings`].
 //!
 //! One job per file: `model` (the data), `labels` (settings and labels), `families` (studies,
-//! their families and findings), `sentences` (a verdict in words), `claims` (the lab report's
+//! their families and findings), `sentences` (a verdict in words), `factorial` (a grid's main effects, interactions and best with its ties), `claims` (the lab report's
 //! claims), `lab_tables` (the lab's layout), `subjects` (results per subject), `combined` (across data sets) and one renderer per format (`text`, `markdown`, `csv`,
 //! `json`).
 
 mod claims;
 mod combined;
 mod csv;
+mod factorial;
 mod families;
 mod json;
 mod lab_tables;
@@ -29,8 +30,9 @@ pub use lab_tables::{lab_tables, tables, LabTable};
 pub use labels::{labels, setting, significant, varying};
 pub use markdown::markdown;
 pub use model::{
-    Claim, ClaimVerdict, ComparisonFindings, Config, ConfigFindings, Kind, Study, StudyFindings, LARGE_STUDY,
+    BestAndTies, Claim, ClaimVerdict, ComparisonFindings, Config, ConfigFindings, Factorial, Interaction, Kind, LevelMean,
+    MainEffect, Ranked, Study, StudyFindings, LARGE_STUDY,
 };
 pub use sentences::p_text;
 pub use subjects::{subject_tables, subjects_csv, subjects_text, SubjectTable};
-pub use text::{comparisons, findings, targets, TOP};
+pub use text::{comparisons, findings, main_effects, targets, TOP};

@@ -114,6 +114,95 @@ pub struct StudyFindings {
     pub comparisons: Vec<ComparisonFindings>,
     /// The lab report's claims (designed studies only).
     pub claims: Vec<Claim>,
+    /// A grid's main effects, interactions and best with its ties (designed studies that
+    /// vary two or more settings, or hold more than [`LARGE_STUDY`] configurations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub factorial: Option<Factorial>,
+}
+
+/// A grid's factorial findings ([`crate::report::grid`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct Factorial {
+    /// The rule, its family and its assumptions, in one paragraph.
+    pub method: String,
+    /// Seeds every configuration shares (seed and unit pairs where models are per unit).
+    pub blocks: usize,
+    /// The residual's degrees of freedom ((configurations − 1)(blocks − 1)); 0 without one.
+    pub residual_df: f64,
+    /// How many contrasts Holm corrects together: every main-effect and interaction contrast.
+    pub family_size: usize,
+    /// One per varied setting.
+    pub main_effects: Vec<MainEffect>,
+    /// One per pair of varied settings the grid crosses.
+    pub interactions: Vec<Interaction>,
+    /// The best configuration and those not shown worse than it.
+    pub best: Option<BestAndTies>,
+}
+
+/// A setting's marginal means and the verdicts on its adjacent levels.
+#[derive(Clone, Debug, Serialize)]
+pub struct MainEffect {
+    /// The setting, e.g. "lr".
+    pub setting: &'static str,
+    /// Its levels in order, each with its mean over the other settings and seeds.
+    pub levels: Vec<LevelMean>,
+    /// Each adjacent pair of levels, lower against higher.
+    pub contrasts: Vec<ComparisonFindings>,
+}
+
+/// One level's marginal mean.
+#[derive(Clone, Debug, Serialize)]
+pub struct LevelMean {
+    /// The level as labels show it.
+    pub level: String,
+    /// Configurations averaged.
+    pub configurations: usize,
+    /// Mean accuracy in percent.
+    pub mean: f64,
+    /// Its interval in percent, from the residual (none without one).
+    pub interval: Option<(f64, f64)>,
+}
+
+/// Two settings' two-way means and their interaction contrasts.
+#[derive(Clone, Debug, Serialize)]
+pub struct Interaction {
+    /// The two settings: rows, then columns.
+    pub settings: [&'static str; 2],
+    /// The first setting's levels.
+    pub rows: Vec<String>,
+    /// The second setting's levels.
+    pub columns: Vec<String>,
+    /// Mean accuracy in percent per (row, column), none where the grid has no such cell.
+    pub means: Vec<Vec<Option<f64>>>,
+    /// For each adjacent pair of rows and of columns: how much more the column change
+    /// gains at the higher row than at the lower.
+    pub contrasts: Vec<ComparisonFindings>,
+}
+
+/// The best configuration and its ties (multiple comparisons with the best).
+#[derive(Clone, Debug, Serialize)]
+pub struct BestAndTies {
+    /// "validation accuracy", or the study's test accuracy where runs hold no validation.
+    pub chosen_on: String,
+    /// The best configuration's label.
+    pub best: String,
+    /// Every configuration not shown worse than the best, the best first, by estimate.
+    pub ties: Vec<Ranked>,
+    /// How many configurations were ranked.
+    pub ranked: usize,
+    /// The finding in one sentence.
+    pub sentence: String,
+}
+
+/// A configuration with its estimates in percent.
+#[derive(Clone, Debug, Serialize)]
+pub struct Ranked {
+    /// Its label.
+    pub label: String,
+    /// Mean test accuracy (the study's accuracy).
+    pub test: f64,
+    /// Mean best validation accuracy, where runs validate.
+    pub validation: Option<f64>,
 }
 
 /// One configuration in `findings.json`.

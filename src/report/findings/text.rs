@@ -1,6 +1,6 @@
 //! The findings as terminal text: every comparison, and the headlines with the claims.
 
-use super::model::{Study, LARGE_STUDY};
+use super::model::{Factorial, Study, LARGE_STUDY};
 use std::fmt::Write;
 
 /// Configurations listed for a large study.
@@ -43,6 +43,77 @@ pub fn comparisons(studies: &[Study]) -> String {
         }
     }
     out
+}
+
+/// Decided interaction contrasts and ties listed before the rest are only counted.
+const LISTED: usize = 10;
+
+/// The "Main effects" section of every grid study ([`Factorial`]): each setting's level means
+/// and adjacent verdicts, the decided interactions, and the best with its ties.
+pub fn main_effects(studies: &[Study]) -> String {
+    let mut out = String::new();
+    for s in studies {
+        let Some(f) = &s.findings.factorial else { continue };
+        let _ = writeln!(
+            out,
+            "Main effects — {} {} ({}; Holm over the {} main-effect and interaction contrasts; equivalence margin ±{} points):",
+            s.experiment, s.model, s.findings.accuracy, f.family_size, s.findings.rope_points
+        );
+        write_factorial(&mut out, f);
+    }
+    out
+}
+
+/// One study's factorial findings as indented lines.
+fn write_factorial(out: &mut String, f: &Factorial) {
+    for m in &f.main_effects {
+        let levels: Vec<String> = m
+            .levels
+            .iter()
+            .map(|l| match l.interval {
+                Some((low, high)) => format!("{} {:.2}% [{low:.2}, {high:.2}]", l.level, l.mean),
+                None => format!("{} {:.2}%", l.level, l.mean),
+            })
+            .collect();
+        let _ = writeln!(out, "  {}: {}", m.setting, levels.join(" · "));
+        for c in &m.contrasts {
+            let _ = writeln!(out, "    {}", c.sentence);
+        }
+    }
+    for i in &f.interactions {
+        let decided: Vec<&str> = i
+            .contrasts
+            .iter()
+            .filter(|c| c.verdict != crate::report::stats::Verdict::Undecided)
+            .map(|c| c.sentence.as_str())
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {} × {}: {} interaction {}, {} decided{}",
+            i.settings[0],
+            i.settings[1],
+            i.contrasts.len(),
+            if i.contrasts.len() == 1 { "contrast" } else { "contrasts" },
+            decided.len(),
+            if decided.is_empty() { "" } else { ":" }
+        );
+        for sentence in decided.iter().take(LISTED) {
+            let _ = writeln!(out, "    {sentence}");
+        }
+        if decided.len() > LISTED {
+            let _ = writeln!(out, "    … and {} more in findings.json", decided.len() - LISTED);
+        }
+    }
+    if let Some(b) = &f.best {
+        let _ = writeln!(out, "  {}", b.sentence);
+        for t in b.ties.iter().skip(1).take(LISTED) {
+            let validation = t.validation.map_or_else(String::new, |v| format!(" (validation {v:.2}%)"));
+            let _ = writeln!(out, "    tied: {} — {:.2}%{validation}", t.label, t.test);
+        }
+        if b.ties.len() > LISTED + 1 {
+            let _ = writeln!(out, "    … and {} more tied in findings.json", b.ties.len() - LISTED - 1);
+        }
+    }
 }
 
 /// The findings as sentences: per study its headline, then the lab report's claims.
