@@ -680,7 +680,11 @@ fn grid_rates(cell: GridCell, replicates: usize, seed: u64) -> ([f64; 3], [f64; 
         let scores = draw_grid(cell, &mut rng);
         let rows: Vec<Vec<f64>> = scores
             .iter()
-            .map(|runs| runs.iter().map(|r| r.iter().sum::<f64>() / cell.trials as f64).collect())
+            .map(|runs| {
+                runs.iter()
+                    .map(|r| r.iter().sum::<f64>() / cell.trials as f64)
+                    .collect()
+            })
             .collect();
         let residual = grid::residual(&rows);
         let trials = (cell.trials, cell.trials);
@@ -688,7 +692,15 @@ fn grid_rates(cell: GridCell, replicates: usize, seed: u64) -> ([f64; 3], [f64; 
         for (w, _) in &contrasts {
             let test = grid::test_part(&scores, w, &cluster);
             decided[0].push(grid::contrast(&rows, w, residual, test, trials, 0.01, stats::ALPHA));
-            decided[1].push(grid::contrast(&rows, w, residual, (0.0, 0.0), trials, 0.01, stats::ALPHA));
+            decided[1].push(grid::contrast(
+                &rows,
+                w,
+                residual,
+                (0.0, 0.0),
+                trials,
+                0.01,
+                stats::ALPHA,
+            ));
             let side = |sign: f64| -> Vec<Vec<f64>> {
                 (0..cell.seeds)
                     .map(|s| {
@@ -704,13 +716,22 @@ fn grid_rates(cell: GridCell, replicates: usize, seed: u64) -> ([f64; 3], [f64; 
                     })
                     .collect()
             };
-            decided[2].push(stats::compare_scores(&side(1.0), &side(-1.0), &cluster, 0.01, stats::ALPHA));
+            decided[2].push(stats::compare_scores(
+                &side(1.0),
+                &side(-1.0),
+                &cluster,
+                0.01,
+                stats::ALPHA,
+            ));
         }
         for (rule, comparisons) in decided.iter_mut().enumerate() {
             let family = comparisons.len();
             stats::holm(comparisons, family);
             let better = |c: &stats::Comparison| matches!(c.verdict(), Verdict::ABetter | Verdict::BBetter);
-            let nulls = contrasts.iter().zip(comparisons.iter()).filter(|((_, planted), _)| !planted);
+            let nulls = contrasts
+                .iter()
+                .zip(comparisons.iter())
+                .filter(|((_, planted), _)| !planted);
             errors[rule] += usize::from(nulls.clone().any(|(_, c)| better(c)));
             found[rule] += usize::from(
                 contrasts

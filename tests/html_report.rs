@@ -908,3 +908,100 @@ fn long_number(svg: &str) -> Option<String> {
     }
     found
 }
+
+/// Added to a copy of a page: its height at the window's width, the summary box's bottom
+/// and how many text lines its findings take.
+const SIZE_PROBE: &str = r#"<script>
+const box = document.querySelector('.summary'), list = box.querySelector('ul');
+const line = parseFloat(getComputedStyle(list).lineHeight);
+const pre = document.createElement('pre'); pre.id = 'size';
+pre.textContent = 'height ' + document.documentElement.scrollHeight
+  + '\nbox-bottom ' + Math.round(box.getBoundingClientRect().bottom + window.scrollY)
+  + '\nbox-lines ' + Math.round(list.getBoundingClientRect().height / line);
+document.body.appendChild(pre);
+</script>"#;
+
+#[test]
+fn a_180_run_sweep_stays_within_its_targets_and_answers_which_settings_matter() {
+    // The issue's sweep: lr 5 × dropout 6 × batch size 3 × 2 seeds, 2 epochs.
+    let dir = out_dir("sweep-180");
+    train(
+        &dir,
+        "sweep.toml",
+        "name = \"sweep\"\ndata = \"synthetic:1:40\"\n[defaults]\nepochs = 2\nmodel = \"eegnet\"\n\
+         [grid]\nlr = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]\ndropout = [0.0, 0.1, 0.25, 0.4, 0.5, 0.6]\n\
+         batch_size = [8, 16, 32]\nseed = [0, 1]\n",
+    );
+    let runs = dir.join("runs");
+    let out = Command::new(env!("CARGO_BIN_EXE_eegrun"))
+        .args(["summarize", "--no-plots"])
+        .arg(&runs)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.lines().count() <= 400, "{} lines", text.lines().count());
+    assert!(text.contains("Main effects — sweep eegnet"), "{text}");
+    for setting in ["lr", "dropout", "batch_size"] {
+        assert!(text.contains(&format!("\n  {setting}: ")), "level means of {setting}");
+    }
+    assert!(text.contains("dropout × lr: 20 interaction contrasts"), "{text}");
+    let headline = text
+        .lines()
+        .find(|l| l.starts_with("sweep eegnet ("))
+        .expect("a headline");
+    assert!(
+        (headline.contains("settings that matter: ") || headline.contains("no setting shown to matter"))
+            && headline.contains("best by ")
+            && headline.contains("not shown worse"),
+        "{headline}"
+    );
+
+    let html = report(&runs, &dir, &[]);
+    assert!(html.len() < 400 * 1024, "{} bytes", html.len());
+    assert!(html.contains("<h2 id=\"main-effects-sweep-eegnet\">"));
+    assert_eq!(
+        html.matches("<table class=\"heatmap\">").count(),
+        3,
+        "a heatmap per pair of settings"
+    );
+    assert!(html.contains("<p id=\"best\">"), "the best and its ties");
+    assert_eq!(
+        html.matches("<tr id=\"run-").count(),
+        180,
+        "a row per run, each its anchor"
+    );
+
+    let Some(browser) = browser_for("a_180_run_sweep_stays_within_its_targets_and_answers_which_settings_matter")
+    else {
+        return;
+    };
+    let probe = dir.join("probe.html");
+    std::fs::write(
+        &probe,
+        without_policy(&html).replace("</body>", &format!("{SIZE_PROBE}</body>")),
+    )
+    .unwrap();
+    let (dom, _) = headless(
+        &browser,
+        &dir.join("profile"),
+        &["--dump-dom".into(), "--window-size=1280,800".into()],
+        &probe,
+    );
+    let size = dom
+        .split("<pre id=\"size\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .expect("the probe ran");
+    let value = |name: &str| -> f64 {
+        size.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {size}"))
+    };
+    assert!(value("height ") < 25_000.0, "{size}");
+    assert!(value("box-lines ") <= 15.0, "{size}");
+    assert!(
+        value("box-bottom ") <= 800.0,
+        "the summary fits the first screen: {size}"
+    );
+}

@@ -42,12 +42,18 @@ pub fn residual(y: &[Vec<f64>]) -> Option<Residual> {
     }
     let (cf, bf) = (cells as f64, blocks as f64);
     let cell_mean: Vec<f64> = y.iter().map(|row| row.iter().sum::<f64>() / bf).collect();
-    let block_mean: Vec<f64> = (0..blocks).map(|b| y.iter().map(|row| row[b]).sum::<f64>() / cf).collect();
+    let block_mean: Vec<f64> = (0..blocks)
+        .map(|b| y.iter().map(|row| row[b]).sum::<f64>() / cf)
+        .collect();
     let grand = cell_mean.iter().sum::<f64>() / cf;
     let sum: f64 = y
         .iter()
         .zip(&cell_mean)
-        .flat_map(|(row, c)| row.iter().zip(&block_mean).map(move |(v, b)| (v - c - b + grand).powi(2)))
+        .flat_map(|(row, c)| {
+            row.iter()
+                .zip(&block_mean)
+                .map(move |(v, b)| (v - c - b + grand).powi(2))
+        })
         .sum();
     let df = (cf - 1.0) * (bf - 1.0);
     Some(Residual {
@@ -73,7 +79,15 @@ pub fn contrast(
     let difference: f64 = y.iter().zip(weights).map(|(row, w)| w * mean(row)).sum();
     let blocks = residual.map_or(1, |r| r.blocks);
     let Some(r) = residual else {
-        return stats::from_variance(difference, f64::NAN, 0.0, f64::NAN, (blocks, trials, clusters), rope, alpha);
+        return stats::from_variance(
+            difference,
+            f64::NAN,
+            0.0,
+            f64::NAN,
+            (blocks, trials, clusters),
+            rope,
+            alpha,
+        );
     };
     let per_block = r.variance * weights.iter().map(|w| w * w).sum::<f64>();
     let part = per_block / blocks as f64;
@@ -83,7 +97,15 @@ pub fn contrast(
         true => variance.powi(2) / (part.powi(2) / r.df + fixed.powi(2) / fixed_df),
         false => r.df,
     };
-    stats::from_variance(difference, variance, df, per_block, (blocks, trials, clusters), rope, alpha)
+    stats::from_variance(
+        difference,
+        variance,
+        df,
+        per_block,
+        (blocks, trials, clusters),
+        rope,
+        alpha,
+    )
 }
 
 /// The test set's part of a contrast's variance and its degrees of freedom, where every

@@ -74,14 +74,21 @@ pub(super) fn factorial(
             factors.iter().map(|f| setting(run, f)).collect()
         })
         .collect();
-    let levels = (0..factors.len()).map(|f| ordered_levels(values.iter().map(|v| &v[f]))).collect();
+    let levels = (0..factors.len())
+        .map(|f| ordered_levels(values.iter().map(|v| &v[f])))
+        .collect();
     let trial_scores: Option<Vec<Vec<Vec<f64>>>> = scores
         .by_config
         .iter()
         .map(|by_seed| {
             blocks
                 .iter()
-                .map(|(seed, unit)| by_seed.get(seed).filter(|v| unit.is_empty() && v.len() == scores.clusters.len()).cloned())
+                .map(|(seed, unit)| {
+                    by_seed
+                        .get(seed)
+                        .filter(|v| unit.is_empty() && v.len() == scores.clusters.len())
+                        .cloned()
+                })
                 .collect()
         })
         .collect::<Option<Vec<_>>>()
@@ -120,7 +127,12 @@ pub(super) fn factorial(
 fn shared_blocks(configs: &[Config], known: impl Fn(&crate::store::read::Run) -> bool) -> BTreeSet<(u64, String)> {
     let mut shared: Option<BTreeSet<(u64, String)>> = None;
     for c in configs {
-        let mine: BTreeSet<(u64, String)> = c.by_seed.iter().filter(|(_, r)| known(r)).map(|(k, _)| k.clone()).collect();
+        let mine: BTreeSet<(u64, String)> = c
+            .by_seed
+            .iter()
+            .filter(|(_, r)| known(r))
+            .map(|(k, _)| k.clone())
+            .collect();
         shared = Some(match shared {
             None => mine,
             Some(s) => s.intersection(&mine).cloned().collect(),
@@ -138,7 +150,11 @@ fn ordered_levels<'a>(values: impl Iterator<Item = &'a String>) -> Vec<String> {
         }
     }
     if levels.iter().all(|l| l.parse::<f64>().is_ok()) {
-        levels.sort_by(|a, b| a.parse::<f64>().unwrap_or(0.0).total_cmp(&b.parse::<f64>().unwrap_or(0.0)));
+        levels.sort_by(|a, b| {
+            a.parse::<f64>()
+                .unwrap_or(0.0)
+                .total_cmp(&b.parse::<f64>().unwrap_or(0.0))
+        });
     }
     levels
 }
@@ -231,7 +247,11 @@ impl Grid<'_> {
                     weights[lo] += 1.0 / matched.len() as f64;
                     weights[hi] -= 1.0 / matched.len() as f64;
                 }
-                findings(format!("{name} {}", pair[0]), format!("{name} {}", pair[1]), self.contrast(&weights))
+                findings(
+                    format!("{name} {}", pair[0]),
+                    format!("{name} {}", pair[1]),
+                    self.contrast(&weights),
+                )
             })
             .collect();
         MainEffect {
@@ -266,7 +286,12 @@ impl Grid<'_> {
             for gc in columns.windows(2) {
                 let corners = |cells: &Vec<usize>| -> Option<[usize; 4]> {
                     let at = |a: &str, b: &str| self.find(cells, &[f, g], &[a, b]);
-                    Some([at(&fr[1], &gc[1])?, at(&fr[1], &gc[0])?, at(&fr[0], &gc[1])?, at(&fr[0], &gc[0])?])
+                    Some([
+                        at(&fr[1], &gc[1])?,
+                        at(&fr[1], &gc[0])?,
+                        at(&fr[0], &gc[1])?,
+                        at(&fr[0], &gc[0])?,
+                    ])
                 };
                 let matched: Vec<[usize; 4]> = rest.values().filter_map(corners).collect();
                 if matched.is_empty() {
@@ -334,7 +359,10 @@ fn correct_together(main: &mut [MainEffect], interactions: &mut [Interaction]) -
 /// same trials).
 fn best_and_ties(s: &Study, grid: &Grid) -> Option<BestAndTies> {
     let validation = |r: &crate::store::read::Run| r.history.iter().filter_map(|m| m.val_acc).reduce(f64::max);
-    let validated = s.configs.iter().all(|c| c.by_seed.values().all(|r| validation(r).is_some()));
+    let validated = s
+        .configs
+        .iter()
+        .all(|c| c.by_seed.values().all(|r| validation(r).is_some()));
     let mean = |row: &[f64]| row.iter().sum::<f64>() / row.len().max(1) as f64;
     let test: Vec<f64> = grid.rows.iter().map(|row| 100.0 * mean(row)).collect();
     let (estimates, residual, fixed): (Vec<f64>, Option<Residual>, bool) = match validated {
@@ -373,15 +401,16 @@ fn best_and_ties(s: &Study, grid: &Grid) -> Option<BestAndTies> {
         false => s.findings.accuracy.to_string(),
     };
     let others = ties.len() - 1;
-    let shown = match residual {
-        Some(_) => format!(
+    let shown =
+        match residual {
+            Some(_) => format!(
             "{others} other {} not shown worse at {}% (multiple comparisons with the best, Bonferroni over {} others)",
             if others == 1 { "configuration is" } else { "configurations are" },
             level(grid.alpha),
             s.configs.len() - 1
         ),
-        None => "no configuration is shown worse: the configurations share fewer than 2 seeds".to_string(),
-    };
+            None => "no configuration is shown worse: the configurations share fewer than 2 seeds".to_string(),
+        };
     let sentence = match validated {
         true => format!(
             "Best by validation accuracy: {} ({:.2}% validation, {:.2}% test at its best validation epoch); {shown}.",
@@ -471,10 +500,20 @@ pub(super) fn headline(s: &Study, f: &Factorial) -> String {
             b.chosen_on,
             b.best,
             b.ties.first().map_or(f64::NAN, |t| t.test),
-            if b.chosen_on == "validation accuracy" { "" } else { ", optimistic: chosen on the test set" },
+            if b.chosen_on == "validation accuracy" {
+                ""
+            } else {
+                ", optimistic: chosen on the test set"
+            },
             b.ranked - 1,
             if others == 1 { "is" } else { "are" }
         ));
     }
-    format!("{} {} ({}): {}.", s.experiment, s.model, s.findings.accuracy, parts.join("; "))
+    format!(
+        "{} {} ({}): {}.",
+        s.experiment,
+        s.model,
+        s.findings.accuracy,
+        parts.join("; ")
+    )
 }

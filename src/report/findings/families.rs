@@ -185,7 +185,11 @@ fn study<'a>(
     s.findings = describe_study(&s, chosen, extra > 0);
     let scores = TrialScores {
         by_config: match s.configs.iter().all(|c| c.by_seed.keys().all(|(_, u)| u.is_empty())) {
-            true => s.configs.iter().map(|c| scores_by_seed(c, at, balanced, &layout)).collect(),
+            true => s
+                .configs
+                .iter()
+                .map(|c| scores_by_seed(c, at, balanced, &layout))
+                .collect(),
             false => Vec::new(),
         },
         clusters: clusters(s.comparisons.first().map_or(0, |(_, _, c)| c.trials), layout.subjects),

@@ -30,8 +30,8 @@ pub use lab_tables::{lab_tables, tables, LabTable};
 pub use labels::{labels, setting, significant, varying};
 pub use markdown::markdown;
 pub use model::{
-    BestAndTies, Claim, ClaimVerdict, ComparisonFindings, Config, ConfigFindings, Factorial, Interaction, Kind, LevelMean,
-    MainEffect, Ranked, Study, StudyFindings, LARGE_STUDY,
+    BestAndTies, Claim, ClaimVerdict, ComparisonFindings, Config, ConfigFindings, Factorial, Interaction, Kind,
+    LevelMean, MainEffect, Ranked, Study, StudyFindings, LARGE_STUDY,
 };
 pub use sentences::p_text;
 pub use subjects::{subject_tables, subjects_csv, subjects_text, SubjectTable};

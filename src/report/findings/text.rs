@@ -93,7 +93,11 @@ fn write_factorial(out: &mut String, f: &Factorial) {
             i.settings[0],
             i.settings[1],
             i.contrasts.len(),
-            if i.contrasts.len() == 1 { "contrast" } else { "contrasts" },
+            if i.contrasts.len() == 1 {
+                "contrast"
+            } else {
+                "contrasts"
+            },
             decided.len(),
             if decided.is_empty() { "" } else { ":" }
         );
@@ -107,11 +111,17 @@ fn write_factorial(out: &mut String, f: &Factorial) {
     if let Some(b) = &f.best {
         let _ = writeln!(out, "  {}", b.sentence);
         for t in b.ties.iter().skip(1).take(LISTED) {
-            let validation = t.validation.map_or_else(String::new, |v| format!(" (validation {v:.2}%)"));
+            let validation = t
+                .validation
+                .map_or_else(String::new, |v| format!(" (validation {v:.2}%)"));
             let _ = writeln!(out, "    tied: {} — {:.2}%{validation}", t.label, t.test);
         }
         if b.ties.len() > LISTED + 1 {
-            let _ = writeln!(out, "    … and {} more tied in findings.json", b.ties.len() - LISTED - 1);
+            let _ = writeln!(
+                out,
+                "    … and {} more tied in findings.json",
+                b.ties.len() - LISTED - 1
+            );
         }
     }
 }

@@ -5,6 +5,7 @@
 //! page's Content-Security-Policy lets that script alone run (by its hash) and nothing load.
 //! The page is well-formed XML (XHTML syntax), so a test can parse it.
 
+mod factorial;
 mod runs;
 mod tables;
 
@@ -13,7 +14,7 @@ use super::summary;
 use crate::store::read::Run;
 use crate::store::RunState;
 use anyhow::Result;
-use runs::{run_details, run_labels, utc, MOST_RUN_CURVES};
+use runs::{run_details, run_labels, runs_table, utc, MOST_RUN_CURVES};
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
 use tables::{pairs, rows_of, table_captioned};
@@ -128,6 +129,7 @@ pub fn page(
     lab_tables(&mut out, studies);
     subject_tables(&mut out, studies);
     findings_tables(&mut out, studies)?;
+    factorial::main_effects(&mut out, studies);
     let across = findings::combined_text(studies);
     if !across.is_empty() {
         out.push_str("<h2 id=\"across\">Across data sets</h2>\n");
@@ -168,16 +170,17 @@ pub fn page(
 
     attention(&mut out, runs, warnings)?;
     writeln!(out, "<h2 id=\"runs\">Runs ({})</h2>", runs.len())?;
-    let curves = runs.len() <= MOST_RUN_CURVES;
-    if !curves {
+    let labels = run_labels(runs);
+    if runs.len() > MOST_RUN_CURVES {
         writeln!(
             out,
-            "<p>Above {MOST_RUN_CURVES} runs a run's own curve is left out, to keep the page small: its epoch table below and the accuracy figure above give the same numbers.</p>"
+            "<p>Above {MOST_RUN_CURVES} runs each run is one row, to keep the page small: its folder holds its settings, epochs and predictions.</p>"
         )?;
-    }
-    let labels = run_labels(runs);
-    for run in runs {
-        run_details(&mut out, run, labels.get(&run.id).map_or("", String::as_str), curves)?;
+        runs_table(&mut out, runs, &labels);
+    } else {
+        for run in runs {
+            run_details(&mut out, run, labels.get(&run.id).map_or("", String::as_str))?;
+        }
     }
     provenance_section(&mut out, runs, provenance)?;
     writeln!(out, "<script>{SORT_SCRIPT}</script>")?;
@@ -298,43 +301,40 @@ fn summary_box(out: &mut String, runs: &[Run], studies: &[findings::Study]) -> R
 
 /// Links to the page's sections.
 fn contents(out: &mut String, runs: &[Run], studies: &[findings::Study], warnings: &[String]) -> Result<()> {
-    let mut entries: Vec<(&str, String)> = Vec::new();
+    let mut entries: Vec<(String, String)> = Vec::new();
     if !findings::lab_tables(studies).is_empty() {
-        entries.push(("tables", "The study in the lab report's layout".into()));
+        entries.push(("tables".into(), "The study in the lab report's layout".into()));
     }
     if !findings::subject_tables(studies).is_empty() {
-        entries.push(("subjects", "Results per subject".into()));
+        entries.push(("subjects".into(), "Results per subject".into()));
     }
     for s in studies.iter().filter(|s| !s.comparisons.is_empty()) {
-        entries.push(("", format!("findings-{}-{}", s.experiment, s.model)));
+        let name = format!("{}-{}", s.experiment, s.model);
+        entries.push((format!("findings-{name}"), format!("Findings: {name}")));
+    }
+    for s in studies.iter().filter(|s| s.findings.factorial.is_some()) {
+        let name = format!("{}-{}", s.experiment, s.model);
+        entries.push((format!("main-effects-{name}"), format!("Main effects: {name}")));
     }
     let searches: Vec<String> = crate::store::read::declarations(runs)
         .0
         .values()
         .filter_map(|d| Some(d.search.as_ref()?.experiment.clone()))
         .collect();
-    let search_entries: Vec<(String, String)> = searches
-        .iter()
-        .map(|name| (format!("search-{name}"), format!("Search: {name}")))
-        .collect();
-    entries.extend(search_entries.iter().map(|(id, title)| (id.as_str(), title.clone())));
-    entries.push(("long-table", "All configurations".into()));
-    entries.push(("figures", "Figures".into()));
+    entries.extend(
+        searches
+            .iter()
+            .map(|name| (format!("search-{name}"), format!("Search: {name}"))),
+    );
+    entries.push(("long-table".into(), "All configurations".into()));
+    entries.push(("figures".into(), "Figures".into()));
     if !troubled(runs).is_empty() || !warnings.is_empty() {
-        entries.push(("attention", "Runs that need attention".into()));
+        entries.push(("attention".into(), "Runs that need attention".into()));
     }
-    entries.push(("runs", format!("Runs ({})", runs.len())));
-    entries.push(("provenance", "Provenance".into()));
+    entries.push(("runs".into(), format!("Runs ({})", runs.len())));
+    entries.push(("provenance".into(), "Provenance".into()));
     out.push_str("<nav>\n<ul>\n");
     for (id, title) in entries {
-        let (id, title) = if id.is_empty() {
-            (
-                title.clone(),
-                format!("Findings: {}", title.trim_start_matches("findings-")),
-            )
-        } else {
-            (id.to_string(), title)
-        };
         writeln!(out, "<li><a href=\"#{}\">{}</a></li>", escape(&id), escape(&title))?;
     }
     out.push_str("</ul>\n</nav>\n");

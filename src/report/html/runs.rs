@@ -1,5 +1,6 @@
 //! The page's runs: each folded, with its settings, state, timings, confusion matrices, its
-//! curve (up to [`MOST_RUN_CURVES`] runs) and epoch table; and its label among its study.
+//! curve and epoch table (up to [`MOST_RUN_CURVES`] runs, else one table row each); and its
+//! label among its study.
 
 use super::tables::{pairs, table};
 use crate::escape::html as escape;
@@ -25,12 +26,46 @@ pub(super) fn run_labels(runs: &[Run]) -> std::collections::HashMap<String, Stri
         .collect()
 }
 
-/// Pages of more runs leave out each run's own curve (its epoch table stays).
+/// Pages of more runs show each run as one row of a table ([`runs_table`]) instead of
+/// folded details with its curve; its files hold the rest.
 pub(super) const MOST_RUN_CURVES: usize = 60;
+
+/// Every run as one row (its id the row's anchor, so links to a run land on it): its
+/// label, seed and unit, state, epochs, accuracies and time.
+pub(super) fn runs_table(out: &mut String, runs: &[Run], labels: &std::collections::HashMap<String, String>) {
+    out.push_str("<div class=\"scroll\"><table class=\"sortable\">\n<caption>One row per run; its folder holds config.json, metrics.csv and predictions.csv; click a heading to sort</caption>\n");
+    out.push_str("<tr><th>run</th><th>experiment</th><th>model</th><th>configuration</th><th>seed</th><th>state</th><th>epochs</th><th>final test acc %</th><th>highest test acc %</th><th>seconds</th></tr>\n");
+    for run in runs {
+        let summary = crate::results::summarize(&run.history);
+        let percent = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{:.2}", 100.0 * v));
+        let unit = run
+            .record
+            .unit
+            .as_ref()
+            .map_or_else(String::new, |u| format!(" · {}", u.label()));
+        let _ = writeln!(
+            out,
+            "<tr id=\"run-{0}\"><td>{0}</td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}{5}</td><td>{6}</td><td>{7} of {8}</td><td>{9}</td><td>{10}</td><td>{11:.1}</td></tr>",
+            escape(&run.id),
+            escape(&run.record.experiment),
+            escape(&run.record.config.model.to_string()),
+            escape(labels.get(&run.id).map_or("", String::as_str)),
+            run.record.config.seed,
+            escape(&unit),
+            escape(&run.run_state.to_string()),
+            run.status.epochs_done,
+            run.status.epochs,
+            percent(summary.as_ref().map(|s| s.final_test_acc)),
+            percent(summary.as_ref().map(|s| s.best_test_acc)),
+            run.status.seconds
+        );
+    }
+    out.push_str("</table></div>\n");
+}
 
 /// One run, folded: its resolved configuration, state, attempts and timings, per-epoch
 /// metrics and confusion matrices.
-pub(super) fn run_details(out: &mut String, run: &Run, label: &str, curve: bool) -> Result<()> {
+pub(super) fn run_details(out: &mut String, run: &Run, label: &str) -> Result<()> {
     let config = &run.record.config;
     let unit = run
         .record
@@ -109,7 +144,7 @@ pub(super) fn run_details(out: &mut String, run: &Run, label: &str, curve: bool)
         header.push("Cohen's κ".into());
         table(out, &header, &rows);
     }
-    if curve && run.history.len() > 1 {
+    if run.history.len() > 1 {
         out.push_str(&curves_svg(&run.history));
     }
     let header = [

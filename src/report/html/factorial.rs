@@ -1,0 +1,174 @@
+//! The page's "Main effects" section of a grid study: each setting's level means with their
+//! intervals and verdicts, a heatmap table of each two-way mean, the decided interactions,
+//! and the best configuration with its ties.
+
+use super::tables::table_captioned;
+use crate::escape::html as escape;
+use crate::report::findings::{ComparisonFindings, Factorial, Study};
+use crate::report::stats::Verdict;
+use std::fmt::Write;
+
+/// Interaction contrasts and ties listed before the rest are only counted.
+const LISTED: usize = 10;
+
+/// The section for every study with factorial findings.
+pub(super) fn main_effects(out: &mut String, studies: &[Study]) {
+    for s in studies {
+        let Some(f) = &s.findings.factorial else { continue };
+        let _ = writeln!(
+            out,
+            "<h2 id=\"main-effects-{0}-{1}\">Main effects: {0} {1}</h2>\n<p>{2}</p>",
+            escape(&s.experiment),
+            escape(&s.findings.model),
+            escape(&f.method)
+        );
+        levels(out, f);
+        for i in &f.interactions {
+            heatmap(out, i);
+        }
+        best(out, f);
+    }
+}
+
+/// The verdict word and its class.
+fn verdict(c: &ComparisonFindings) -> (&'static str, String) {
+    match c.verdict {
+        Verdict::ABetter => ("better", format!("{} better", c.a)),
+        Verdict::BBetter => ("better", format!("{} better", c.b)),
+        Verdict::Equivalent => ("equivalent", "equivalent".into()),
+        Verdict::Undecided => ("undecided", "undecided".into()),
+    }
+}
+
+/// Per setting: its levels' means, then each adjacent pair's verdict with its interval.
+fn levels(out: &mut String, f: &Factorial) {
+    for m in &f.main_effects {
+        let header: Vec<String> = std::iter::once(m.setting.to_string())
+            .chain(m.levels.iter().map(|l| l.level.clone()))
+            .collect();
+        let means = std::iter::once("mean (%)".to_string())
+            .chain(m.levels.iter().map(|l| format!("{:.2}", l.mean)))
+            .collect();
+        let intervals = std::iter::once("interval".to_string())
+            .chain(m.levels.iter().map(|l| {
+                l.interval
+                    .map_or_else(|| "-".into(), |(low, high)| format!("{low:.2} to {high:.2}"))
+            }))
+            .collect();
+        out.push_str("<div class=\"scroll\">");
+        table_captioned(
+            out,
+            Some(&format!("{}: mean over the other settings and seeds", m.setting)),
+            &header,
+            &[means, intervals],
+        );
+        out.push_str("</div>\n<ul>\n");
+        for c in &m.contrasts {
+            let (class, word) = verdict(c);
+            let _ = writeln!(
+                out,
+                "<li><span class=\"verdict {class}\">{}</span>: {}</li>",
+                escape(&word),
+                escape(&c.sentence)
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+}
+
+/// A two-way table of means, each cell shaded by its mean (lighter is lower), and the
+/// decided interaction contrasts.
+fn heatmap(out: &mut String, i: &crate::report::findings::Interaction) {
+    let all: Vec<f64> = i.means.iter().flatten().flatten().copied().collect();
+    let (low, high) = all
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+    let _ = writeln!(
+        out,
+        "<div class=\"scroll\"><table class=\"heatmap\">\n<caption>{} (rows) × {} (columns): mean accuracy (%), darker is higher ({low:.2} to {high:.2})</caption>",
+        escape(i.settings[0]),
+        escape(i.settings[1])
+    );
+    out.push_str("<tr><th></th>");
+    for c in &i.columns {
+        let _ = write!(out, "<th>{}</th>", escape(c));
+    }
+    out.push_str("</tr>\n");
+    for (row, means) in i.rows.iter().zip(&i.means) {
+        let _ = write!(out, "<tr><th>{}</th>", escape(row));
+        for mean in means {
+            match mean {
+                Some(m) => {
+                    let share = if high > low { (m - low) / (high - low) } else { 0.5 };
+                    let light = (95.0 - 45.0 * share).round();
+                    let ink = if light < 65.0 { "#fff" } else { "#222" };
+                    let _ = write!(
+                        out,
+                        "<td style=\"background: hsl(220 60% {light}%); color: {ink}\">{m:.2}</td>"
+                    );
+                }
+                None => out.push_str("<td>-</td>"),
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table></div>\n");
+    let decided: Vec<&ComparisonFindings> = i.contrasts.iter().filter(|c| c.verdict != Verdict::Undecided).collect();
+    let _ = writeln!(
+        out,
+        "<p>{} interaction {}, {} decided{}</p>",
+        i.contrasts.len(),
+        if i.contrasts.len() == 1 {
+            "contrast"
+        } else {
+            "contrasts"
+        },
+        decided.len(),
+        if decided.len() > LISTED {
+            format!(" (the first {LISTED} below; all in findings.json)")
+        } else {
+            String::new()
+        }
+    );
+    if !decided.is_empty() {
+        out.push_str("<ul>\n");
+        for c in decided.iter().take(LISTED) {
+            let _ = writeln!(out, "<li>{}</li>", escape(&c.sentence));
+        }
+        out.push_str("</ul>\n");
+    }
+}
+
+/// The best and its ties, as a sentence and a table.
+fn best(out: &mut String, f: &Factorial) {
+    let Some(b) = &f.best else { return };
+    let _ = writeln!(out, "<p id=\"best\"><strong>{}</strong></p>", escape(&b.sentence));
+    let validated = b.ties.iter().any(|t| t.validation.is_some());
+    let mut header = vec!["configuration".to_string(), "test accuracy (%)".to_string()];
+    if validated {
+        header.push("validation accuracy (%)".into());
+    }
+    let rows: Vec<Vec<String>> = b
+        .ties
+        .iter()
+        .take(LISTED + 1)
+        .map(|t| {
+            let mut row = vec![t.label.clone(), format!("{:.2}", t.test)];
+            if let Some(v) = t.validation {
+                row.push(format!("{v:.2}"));
+            }
+            row
+        })
+        .collect();
+    let caption = match b.ties.len() > LISTED + 1 {
+        true => format!(
+            "the best and its ties: the first {} of {} (all in findings.json)",
+            LISTED + 1,
+            b.ties.len()
+        ),
+        false => "the best and its ties".to_string(),
+    };
+    out.push_str("<div class=\"scroll\">");
+    table_captioned(out, Some(&caption), &header, &rows);
+    out.push_str("</div>\n");
+}
