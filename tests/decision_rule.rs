@@ -592,9 +592,9 @@ fn draw_grid(cell: GridCell, rng: &mut ChaCha8Rng) -> Vec<Vec<Vec<f64>>> {
     let (ea, eb, ec) = (level_effect(na, rng), level_effect(nb, rng), level_effect(nc, rng));
     let blocks: Vec<f64> = (0..cell.seeds).map(|_| gauss(cell.sigma).sample(rng)).collect();
     let mut out = Vec::new();
-    for a in 0..na {
-        for b in 0..nb {
-            for c in 0..nc {
+    for (a, la) in ea.iter().enumerate() {
+        for lb in &eb {
+            for lc in &ec {
                 let own: Vec<f64> = (0..cell.trials).map(|_| gauss(cell.tau).sample(rng)).collect();
                 let shift = if a >= 1 { cell.step } else { 0.0 };
                 let runs = blocks
@@ -603,7 +603,7 @@ fn draw_grid(cell: GridCell, rng: &mut ChaCha8Rng) -> Vec<Vec<Vec<f64>>> {
                         let u = block + gauss(cell.sigma).sample(rng);
                         (0..cell.trials)
                             .map(|t| {
-                                let p = difficulty[t] + shift + ea[a][t] + eb[b][t] + ec[c][t] + own[t] + u;
+                                let p = difficulty[t] + shift + la[t] + lb[t] + lc[t] + own[t] + u;
                                 (rng.gen::<f64>() < p.clamp(0.01, 0.99)) as u8 as f64
                             })
                             .collect()

@@ -522,3 +522,71 @@ fn a_large_sweep_lists_its_top_configurations_and_keeps_every_pair_in_the_files(
         "run summaries name the varied settings"
     );
 }
+
+#[test]
+fn a_pilot_and_an_extra_run_leave_the_full_study_as_it_is_alone() {
+    let study =
+        "name = \"drop\"\ndata = \"synthetic:2:40\"\n[defaults]\nepochs = 2\nbatch_size = 20\nmodel = \"eegnet\"\n\
+                 [grid]\ndropout = [0.1, 0.5, 0.9]\nseed = [0, 1]\n";
+    let alone = out_dir("declared-alone");
+    std::fs::write(alone.join("drop.toml"), study).unwrap();
+    succeed_in(&alone, &["drop.toml", "--jobs", "2", "--threads", "1"]);
+    succeed_in(&alone, &["summarize", "runs", "--no-plots"]);
+    // The same study with a pilot at 1 epoch before it and one extra run after it.
+    let shared = out_dir("declared-shared");
+    std::fs::write(shared.join("drop.toml"), study).unwrap();
+    for extra in [
+        &["--set", "epochs=1"][..],
+        &[],
+        &["--set", "dropout=[0.3]", "--set", "seed=[0]"],
+    ] {
+        let mut args = vec!["drop.toml", "--jobs", "2", "--threads", "1"];
+        args.extend_from_slice(extra);
+        succeed_in(&shared, &args);
+    }
+    // Resuming the full study declares nothing new.
+    succeed_in(&shared, &["drop.toml", "--jobs", "2", "--threads", "1"]);
+    succeed_in(&shared, &["summarize", "runs"]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(shared.join("runs/drop/study.json")).unwrap()).unwrap();
+    let commands: Vec<&str> = json["declarations"]
+        .as_array()
+        .expect("a list of declarations")
+        .iter()
+        .map(|d| d["command"].as_str().expect("each with its command line"))
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "eegrun drop.toml --jobs 2 --threads 1 --set epochs=1",
+            "eegrun drop.toml --jobs 2 --threads 1",
+            "eegrun drop.toml --jobs 2 --threads 1 --set 'dropout=[0.3]' --set 'seed=[0]'"
+        ]
+    );
+    let text = |dir: &Path| std::fs::read_to_string(dir.join("runs/findings.txt")).unwrap();
+    let (alone_text, shared_text) = (text(&alone), text(&shared));
+    // Every line of the study alone, headers aside, is in the shared folder's findings, in
+    // the same order: its family, verdicts and lab claims are unchanged.
+    let body: Vec<&str> = alone_text
+        .lines()
+        .filter(|l| !l.starts_with("drop: ") && !l.starts_with("drop eegnet — "))
+        .collect();
+    let mut rest = shared_text.lines();
+    for line in &body {
+        assert!(
+            rest.any(|l| l == *line),
+            "missing or out of order: {line}\n{shared_text}"
+        );
+    }
+    assert!(
+        shared_text.contains("drop eegnet — study 2 of 3: declared by `eegrun drop.toml --jobs 2 --threads 1`"),
+        "studies are told apart in their headers: {shared_text}"
+    );
+    // A label naming epochs would mean configurations of two declarations in one study.
+    assert!(
+        !shared_text.contains("epochs 1") && !shared_text.contains("epochs 2"),
+        "no comparison across declarations: {shared_text}"
+    );
+    // Each declaration draws its own dropout figure; the full study's is there.
+    assert!(shared.join("runs/plots/drop__d2_-dropout.svg").exists());
+}

@@ -128,7 +128,28 @@ pub(super) fn study_file(experiment: &Experiment, data: &Dataset, runs: &[Planne
             true => data.subject_names.clone(),
             false => Vec::new(),
         },
+        command: Some(command_line()),
+        declared_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs()),
     }
+}
+
+/// This invocation's command line, each argument quoted where a shell would need it.
+fn command_line() -> String {
+    let quote =
+        |a: String| match a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) && !a.is_empty() {
+            true => a,
+            false => format!("'{}'", a.replace('\'', "'\\''")),
+        };
+    let mut args = std::env::args();
+    let program = args.next().map(|p| {
+        std::path::Path::new(&p)
+            .file_name()
+            .map_or(p.clone(), |n| n.to_string_lossy().into_owned())
+    });
+    program.into_iter().chain(args.map(quote)).collect::<Vec<_>>().join(" ")
 }
 
 /// How `eegrun run` drives a study: the queue options and the one run asked for.

@@ -196,6 +196,6 @@ fn finished(runs: &[PlannedRun]) -> Vec<Run> {
 /// a dry run has not written).
 fn judged<'a>(infos: &'a [Run], study: &StudyFile) -> Vec<findings::Study<'a>> {
     let (mut declared, _) = declarations(infos);
-    declared.values_mut().for_each(|d| d.study = Some(study.clone()));
+    declared.values_mut().for_each(|d| d.studies = vec![study.clone()]);
     findings::studies(infos, &declared)
 }

@@ -2,6 +2,7 @@
 //! regression check against a baseline.
 
 pub mod columns;
+pub mod dates;
 pub mod findings;
 pub mod gate;
 pub mod grid;

@@ -103,8 +103,9 @@ pub fn counted_once(runs: Vec<Run>) -> (Vec<Run>, Vec<String>) {
 /// What an experiment folder declares beside its runs.
 #[derive(Clone, Debug, Default)]
 pub struct Declaration {
-    /// `study.json`: the designed study's configurations and equivalence margin.
-    pub study: Option<StudyFile>,
+    /// `study.json`: each declaration of a designed study (its configurations, equivalence
+    /// margin, command line and time), oldest first; empty without one.
+    pub studies: Vec<StudyFile>,
     /// True when the folder holds a search (`search.json`).
     pub is_search: bool,
     /// The search's chosen run id.
@@ -124,7 +125,7 @@ pub fn declarations(runs: &[Run]) -> (BTreeMap<PathBuf, Declaration>, Vec<String
         }
         let mut declaration = Declaration::default();
         match study::read(folder) {
-            Ok(s) => declaration.study = s,
+            Ok(s) => declaration.studies = s.unwrap_or_default(),
             Err(e) => warnings.push(format!("{e:#}")),
         }
         let search = folder.join(search_record::FILE);
@@ -132,7 +133,7 @@ pub fn declarations(runs: &[Run]) -> (BTreeMap<PathBuf, Declaration>, Vec<String
             Ok(None) => {}
             // A grid study declares itself in study.json; a search.json beside it is not
             // this folder's (copied in, or left by an earlier search of the same name).
-            Ok(Some(_)) if declaration.study.is_some() => warnings.push(format!(
+            Ok(Some(_)) if !declaration.studies.is_empty() => warnings.push(format!(
                 "{}: ignored: this folder's study.json declares a grid study, not a search",
                 search.display()
             )),

@@ -1,12 +1,15 @@
-//! `runs/<experiment>/study.json`: what a designed study declared before it trained — its
-//! configurations (the family its findings are corrected over, whatever later sits in the
-//! folder or survives `--filter`) and its margin of practical equivalence.
+//! `runs/<experiment>/study.json`: what each invocation of a designed study declared before
+//! it trained — its configurations (the family its findings are corrected over, whatever
+//! later sits in the folder or survives `--filter`), its margin of practical equivalence,
+//! the command line and the time. `{"declarations": [...]}`, one entry per distinct grid (a
+//! pilot at other epochs, the full study, a one-off extra run each get their own); the
+//! single flat declaration of earlier versions reads as a list of one.
 
 use super::configuration_key;
 use crate::atomic_write::write_atomic;
 use crate::bounded_read::{read_regular, RECORD_LIMIT};
 use crate::config::{FindingsMetric, RunSpec, SeedRounds};
-use anyhow::{Context, Result};
+use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -35,6 +38,27 @@ pub struct StudyFile {
     /// per-subject protocol: their runs' test trials are placed back in the test set's order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subject_names: Vec<String>,
+    /// The command line that declared it (none in files of earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// When it was declared, in seconds since 1970 (none in files of earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared_unix: Option<u64>,
+}
+
+/// `study.json` as written: every declaration, oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Declarations {
+    declarations: Vec<StudyFile>,
+}
+
+/// `study.json` as read: the list, or the one flat declaration of earlier versions.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OnDisk {
+    List(Declarations),
+    One(StudyFile),
 }
 
 fn is_accuracy(metric: &FindingsMetric) -> bool {
@@ -46,6 +70,16 @@ fn default_alpha() -> f64 {
 }
 
 impl StudyFile {
+    /// The same study whoever declared it when: equal but for the command line and time.
+    fn same_study(&self, other: &StudyFile) -> bool {
+        let bare = |s: &StudyFile| StudyFile {
+            command: None,
+            declared_unix: None,
+            ..s.clone()
+        };
+        bare(self) == bare(other)
+    }
+
     /// The configuration keys declared for `model` on the data `fingerprint`.
     pub fn configuration_keys(&self, model: crate::config::ModelKind, fingerprint: &str) -> Vec<String> {
         if self.data_fingerprint != fingerprint {
@@ -68,9 +102,18 @@ fn path(runs_dir: &Path, experiment: &str) -> std::path::PathBuf {
     runs_dir.join(experiment).join("study.json")
 }
 
-/// Records the declaration (replacing an earlier one of the same experiment).
+/// Records the declaration beside the folder's earlier ones, unless one of them declares
+/// the same study (a resumed or repeated invocation), which is kept as it is. A damaged
+/// `study.json` is an error: nothing is overwritten.
 pub fn write(runs_dir: &Path, experiment: &str, study: &StudyFile) -> Result<()> {
-    write_atomic(&path(runs_dir, experiment), &serde_json::to_vec_pretty(study)?)
+    let folder = runs_dir.join(experiment);
+    let mut all = read(&folder)?.unwrap_or_default();
+    if all.iter().any(|d| d.same_study(study)) {
+        return Ok(());
+    }
+    all.push(study.clone());
+    let file = Declarations { declarations: all };
+    write_atomic(&path(runs_dir, experiment), &serde_json::to_vec_pretty(&file)?)
 }
 
 /// The most test trials whose subjects a declaration may list.
@@ -136,18 +179,36 @@ impl StudyFile {
     }
 }
 
-/// The declaration in the experiment folder `dir`, if it has one: read as a regular file of
-/// at most [`RECORD_LIMIT`] bytes and checked ([`StudyFile::check`]); a damaged one is an
-/// error naming the file (callers warn and fall back to what the runs declare).
-pub fn read(dir: &Path) -> Result<Option<StudyFile>> {
+/// The declarations in the experiment folder `dir`, oldest first, if it has a study.json:
+/// read as a regular file of at most [`RECORD_LIMIT`] bytes and each checked
+/// ([`StudyFile::check`]); a damaged one is an error naming the file and the declaration
+/// (callers warn and fall back to what the runs declare).
+pub fn read(dir: &Path) -> Result<Option<Vec<StudyFile>>> {
     let path = dir.join("study.json");
     let Some(bytes) = read_regular(&path, RECORD_LIMIT)? else {
         return Ok(None);
     };
-    let study: StudyFile = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{}: damaged: not a study declaration", path.display()))?;
-    study
-        .check()
-        .map_err(|e| anyhow::anyhow!("{}: damaged: {e}; its declaration is ignored", path.display()))?;
-    Ok(Some(study))
+    let all = match serde_json::from_slice::<OnDisk>(&bytes) {
+        Ok(OnDisk::List(list)) => list.declarations,
+        Ok(OnDisk::One(one)) => vec![one],
+        Err(_) => bail!(
+            "{}: damaged: not a study declaration (expected {{\"declarations\": [...]}})",
+            path.display()
+        ),
+    };
+    if all.is_empty() {
+        bail!(
+            "{}: damaged: declarations is empty; its declaration is ignored",
+            path.display()
+        );
+    }
+    for (i, study) in all.iter().enumerate() {
+        study.check().map_err(|e| {
+            anyhow::anyhow!(
+                "{}: damaged: declarations[{i}]: {e}; its declaration is ignored",
+                path.display()
+            )
+        })?;
+    }
+    Ok(Some(all))
 }

@@ -14,10 +14,11 @@ pub(super) fn field(text: &str) -> String {
 }
 
 /// The rows: experiment, model, A, B, verdict, A − B and its interval (points), the p-values
-/// before and after Holm, and the paired seeds.
+/// before and after Holm, the paired seeds, and the study's tag where its folder holds
+/// several (declarations: "d2"; empty otherwise).
 pub fn comparisons_csv(studies: &[Study]) -> String {
     let mut out = String::from(
-        "experiment,model,a,b,verdict,difference,interval_low,interval_high,p,p_holm,p_equivalent,p_equivalent_holm,seeds\n",
+        "experiment,model,a,b,verdict,difference,interval_low,interval_high,p,p_holm,p_equivalent,p_equivalent_holm,seeds,study\n",
     );
     for s in studies {
         for c in &s.findings.comparisons {
@@ -33,7 +34,7 @@ pub fn comparisons_csv(studies: &[Study]) -> String {
             });
             let _ = writeln!(
                 out,
-                "{},{},{},{},{verdict},{:.4},{low},{high},{},{},{},{},{}",
+                "{},{},{},{},{verdict},{:.4},{low},{high},{},{},{},{},{},{}",
                 field(&s.experiment),
                 field(&s.findings.model),
                 field(&c.a),
@@ -43,7 +44,8 @@ pub fn comparisons_csv(studies: &[Study]) -> String {
                 st.p_adjusted,
                 st.p_equivalent,
                 st.p_equivalent_adjusted,
-                st.seeds
+                st.seeds,
+                s.part.as_ref().map_or("", |p| p.tag.as_str())
             );
         }
     }

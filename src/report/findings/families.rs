@@ -5,19 +5,22 @@ use super::claims::lab_claims;
 use super::factorial::{factorial, headline as factorial_headline, TrialScores};
 use super::labels::{labels, varying};
 use super::model::{
-    oriented, unit_of, ComparisonFindings, Config, ConfigFindings, Kind, Study, StudyFindings, LARGE_STUDY,
+    oriented, unit_of, ComparisonFindings, Config, ConfigFindings, Kind, Part, Study, StudyFindings, LARGE_STUDY,
 };
 use super::sentences::sentence;
 use crate::config::{ActivationName, ModelKind, Protocol};
 use crate::report::stats::{self, Comparison, Verdict};
 use crate::results::At;
 use crate::store::read::{Declaration, Run};
+use crate::store::study::StudyFile;
 use crate::store::RunState;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-/// The studies in `runs` (finished runs only), in (experiment, model) order, each judged
-/// against its experiment folder's declaration (`declared`, by experiment folder).
+/// The studies in `runs` (finished runs only), in (experiment, model) order: each
+/// declaration of an experiment folder (`declared`, by folder) is its own study over the
+/// runs it covers, and the runs no declaration covers form one more (a folder without
+/// study.json: all its runs). A run covered by two declarations belongs to both.
 pub fn studies<'a>(runs: &'a [Run], declared: &BTreeMap<PathBuf, Declaration>) -> Vec<Study<'a>> {
     let mut groups: BTreeMap<(String, PathBuf, ModelKind, String), Vec<&Run>> = BTreeMap::new();
     for run in runs.iter().filter(|r| r.run_state == RunState::Done) {
@@ -30,13 +33,76 @@ pub fn studies<'a>(runs: &'a [Run], declared: &BTreeMap<PathBuf, Declaration>) -
         );
         groups.entry(key).or_default().push(run);
     }
-    groups
-        .into_iter()
-        .map(|((experiment, folder, model, data), group)| {
-            let declaration = declared.get(&folder).cloned().unwrap_or_default();
-            study(experiment, model, data, group, &declaration)
-        })
-        .collect()
+    let mut out = Vec::new();
+    for ((experiment, folder, model, data), group) in groups {
+        let declaration = declared.get(&folder).cloned().unwrap_or_default();
+        let parts = by_declaration(&group, &declaration.studies, model, &data);
+        let count = parts.len();
+        for (index, (file, runs)) in parts.into_iter().enumerate() {
+            let mut s = study(experiment.clone(), model, data.clone(), runs, &declaration, file);
+            if count > 1 {
+                let description = describe_part(index, count, file);
+                s.findings.part = Some(description.clone());
+                s.part = Some(Part {
+                    tag: format!("d{}", index + 1),
+                    description,
+                });
+            }
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// The runs of `group` per declaration that covers any of them (in the file's order),
+/// then those none covers.
+fn by_declaration<'a, 'f>(
+    group: &[&'a Run],
+    declarations: &'f [StudyFile],
+    model: ModelKind,
+    data: &str,
+) -> Vec<(Option<&'f StudyFile>, Vec<&'a Run>)> {
+    let mut out = Vec::new();
+    let mut covered = BTreeSet::new();
+    for file in declarations {
+        let keys: BTreeSet<String> = file.configuration_keys(model, data).into_iter().collect();
+        let runs: Vec<&Run> = group
+            .iter()
+            .copied()
+            .filter(|r| keys.contains(&r.record.configuration()))
+            .collect();
+        if !runs.is_empty() {
+            covered.extend(runs.iter().map(|r| r.id.clone()));
+            out.push((Some(file), runs));
+        }
+    }
+    let rest: Vec<&Run> = group.iter().copied().filter(|r| !covered.contains(&r.id)).collect();
+    if !rest.is_empty() {
+        out.push((None, rest));
+    }
+    out
+}
+
+/// How a study is told from the others of its folder: by its declaration's number, command
+/// line and time, or as the runs none declares.
+fn describe_part(index: usize, count: usize, file: Option<&StudyFile>) -> String {
+    let Some(file) = file else {
+        return format!(
+            "study {} of {count}: runs that no declaration in study.json covers",
+            index + 1
+        );
+    };
+    let when = file
+        .declared_unix
+        .map_or_else(String::new, |t| format!(" on {}", crate::report::dates::utc(t)));
+    match &file.command {
+        Some(command) => format!("study {} of {count}: declared by `{command}`{when}", index + 1),
+        None => format!(
+            "study {} of {count}: declaration {} of study.json{when}",
+            index + 1,
+            index + 1
+        ),
+    }
 }
 
 /// One study from its finished runs and its folder's declaration.
@@ -46,6 +112,7 @@ fn study<'a>(
     data: String,
     group: Vec<&'a Run>,
     declaration: &Declaration,
+    declared: Option<&StudyFile>,
 ) -> Study<'a> {
     let varying = varying(&group);
     let labels = labels(&group);
@@ -77,11 +144,8 @@ fn study<'a>(
         Some(group[0].record.config.protocol).filter(|p| group.iter().all(|r| r.record.config.protocol == *p));
     let validated = group.iter().all(|r| accuracy(r, At::BestVal).is_some());
     let at = if validated { At::BestVal } else { At::Final };
-    let rope = declaration
-        .study
-        .as_ref()
-        .map_or(crate::config::DEFAULT_ROPE, |s| s.rope);
-    let alpha = declaration.study.as_ref().map_or(stats::ALPHA, |s| s.alpha);
+    let rope = declared.map_or(crate::config::DEFAULT_ROPE, |s| s.rope);
+    let alpha = declared.map_or(stats::ALPHA, |s| s.alpha);
     let chosen = declaration
         .chosen
         .as_ref()
@@ -105,9 +169,7 @@ fn study<'a>(
         }
         (Kind::Search, None) => (Vec::new(), 0, "none: the search's chosen run has not finished".into()),
         (Kind::Designed, _) => {
-            let mut keys: BTreeSet<String> = declaration
-                .study
-                .as_ref()
+            let mut keys: BTreeSet<String> = declared
                 .map(|s| s.configuration_keys(model, &data).into_iter().collect())
                 .unwrap_or_default();
             let declared = !keys.is_empty();
@@ -133,15 +195,9 @@ fn study<'a>(
         0 => family_text,
         _ => format!("{family_text}, and the over-fitting test"),
     };
-    let subjects = declaration.study.as_ref().and_then(|s| s.test_subjects.as_deref());
-    let names = declaration
-        .study
-        .as_ref()
-        .map_or(&[][..], |s| s.subject_names.as_slice());
-    let balanced = declaration
-        .study
-        .as_ref()
-        .is_some_and(|s| s.metric == crate::config::FindingsMetric::BalancedAccuracy);
+    let subjects = declared.and_then(|s| s.test_subjects.as_deref());
+    let names = declared.map_or(&[][..], |s| s.subject_names.as_slice());
+    let balanced = declared.is_some_and(|s| s.metric == crate::config::FindingsMetric::BalancedAccuracy);
     let layout = TestLayout { subjects, names };
     let mut comparisons = compare_pairs(&configs, &pairs, at, balanced, rope, alpha, &layout);
     let grouped = comparisons
@@ -155,6 +211,7 @@ fn study<'a>(
         .zip(stats_only)
         .for_each(|((_, _, c), adjusted)| *c = adjusted);
     let mut s = Study {
+        part: None,
         experiment,
         model,
         data,
@@ -179,6 +236,7 @@ fn study<'a>(
             headline: String::new(),
             comparisons: Vec::new(),
             claims: Vec::new(),
+            part: None,
             factorial: None,
         },
     };

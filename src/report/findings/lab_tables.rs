@@ -23,10 +23,18 @@ pub struct LabTable {
 /// model, final train, final test and their gap. Mean ± sd over seeds (n), percent.
 pub fn lab_tables(studies: &[Study]) -> Vec<LabTable> {
     let mut out = Vec::new();
-    let mut experiments: Vec<&str> = studies.iter().map(|s| s.experiment.as_str()).collect();
-    experiments.dedup();
-    for experiment in experiments {
-        let of: Vec<&Study> = studies.iter().filter(|s| s.experiment == experiment).collect();
+    // One layout per experiment and declaration (studies are in experiment order).
+    let mut parts: Vec<(&str, String)> = studies
+        .iter()
+        .map(|s| (s.experiment.as_str(), s.part_suffix()))
+        .collect();
+    parts.dedup();
+    for (name, suffix) in parts {
+        let of: Vec<&Study> = studies
+            .iter()
+            .filter(|s| s.experiment == name && s.part_suffix() == suffix)
+            .collect();
+        let experiment = format!("{name}{suffix}");
         let several_data = of.iter().any(|s| s.data != of[0].data);
         let models: Vec<String> = of
             .iter()

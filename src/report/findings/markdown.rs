@@ -13,7 +13,14 @@ pub fn markdown(studies: &[Study]) -> String {
     let mut out = String::new();
     for s in studies.iter().filter(|s| !s.comparisons.is_empty()) {
         let f = &s.findings;
-        let _ = writeln!(out, "### {} {}\n\n{}\n", f.experiment, f.model, f.headline);
+        let _ = writeln!(
+            out,
+            "### {} {}{}\n\n{}\n",
+            f.experiment,
+            f.model,
+            s.part_suffix(),
+            f.headline
+        );
         let _ = writeln!(
             out,
             "{}; A − B in points; Holm over {} ({}); equivalence margin ±{} points.\n",

@@ -43,6 +43,8 @@ pub enum Kind {
 /// The finished runs of one model in one experiment on one data set, grouped into
 /// configurations (runs on different data never share test trials, so never pair).
 pub struct Study<'a> {
+    /// Where its folder holds several studies (declarations): which one this is.
+    pub part: Option<Part>,
     /// The experiment's name.
     pub experiment: String,
     /// The network.
@@ -61,6 +63,34 @@ pub struct Study<'a> {
     pub comparisons: Vec<(usize, usize, Comparison)>,
     /// Everything the study says, as data.
     pub findings: StudyFindings,
+}
+
+/// Which of its folder's studies a study is, for headers, anchors and file names only (its
+/// findings read the same whatever else shares the folder).
+#[derive(Clone, Debug)]
+pub struct Part {
+    /// Short, for anchors and file names: "d2".
+    pub tag: String,
+    /// In words: its number, command line and time.
+    pub description: String,
+}
+
+impl Study<'_> {
+    /// "experiment-model", with the part's tag where the folder holds several studies: a
+    /// study's anchor and file stem.
+    pub fn stem(&self) -> String {
+        match &self.part {
+            Some(p) => format!("{}-{}-{}", self.experiment, self.model, p.tag),
+            None => format!("{}-{}", self.experiment, self.model),
+        }
+    }
+
+    /// The part's description as a header's suffix (" — study 2 of 3: …"), or "".
+    pub fn part_suffix(&self) -> String {
+        self.part
+            .as_ref()
+            .map_or_else(String::new, |p| format!(" — {}", p.description))
+    }
 }
 
 impl StudyFindings {
@@ -114,6 +144,9 @@ pub struct StudyFindings {
     pub comparisons: Vec<ComparisonFindings>,
     /// The lab report's claims (designed studies only).
     pub claims: Vec<Claim>,
+    /// Which of its folder's studies this is, where the folder holds several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
     /// A grid's main effects, interactions and best with its ties (designed studies that
     /// vary two or more settings, or hold more than [`LARGE_STUDY`] configurations).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -15,8 +15,14 @@ pub fn comparisons(studies: &[Study]) -> String {
         let f = &s.findings;
         let _ = writeln!(
             out,
-            "{} {} — {}; Holm over {} ({}); equivalence margin ±{} points:",
-            s.experiment, s.model, f.accuracy, f.family_size, f.family, f.rope_points
+            "{} {}{} — {}; Holm over {} ({}); equivalence margin ±{} points:",
+            s.experiment,
+            s.model,
+            s.part_suffix(),
+            f.accuracy,
+            f.family_size,
+            f.family,
+            f.rope_points
         );
         if s.configs.len() > LARGE_STUDY {
             let _ = writeln!(
@@ -56,8 +62,13 @@ pub fn main_effects(studies: &[Study]) -> String {
         let Some(f) = &s.findings.factorial else { continue };
         let _ = writeln!(
             out,
-            "Main effects — {} {} ({}; Holm over the {} main-effect and interaction contrasts; equivalence margin ±{} points):",
-            s.experiment, s.model, s.findings.accuracy, f.family_size, s.findings.rope_points
+            "Main effects — {} {}{} ({}; Holm over the {} main-effect and interaction contrasts; equivalence margin ±{} points):",
+            s.experiment,
+            s.model,
+            s.part_suffix(),
+            s.findings.accuracy,
+            f.family_size,
+            s.findings.rope_points
         );
         write_factorial(&mut out, f);
     }

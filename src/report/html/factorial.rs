@@ -17,9 +17,11 @@ pub(super) fn main_effects(out: &mut String, studies: &[Study]) {
         let Some(f) = &s.findings.factorial else { continue };
         let _ = writeln!(
             out,
-            "<h2 id=\"main-effects-{0}-{1}\">Main effects: {0} {1}</h2>\n<p>{2}</p>",
+            "<h2 id=\"main-effects-{}\">Main effects: {} {}{}</h2>\n<p>{}</p>",
+            escape(&s.stem()),
             escape(&s.experiment),
             escape(&s.findings.model),
+            escape(&s.part_suffix()),
             escape(&f.method)
         );
         levels(out, f);

@@ -11,10 +11,11 @@ mod tables;
 
 use super::findings;
 use super::summary;
+use crate::report::dates::utc;
 use crate::store::read::Run;
 use crate::store::RunState;
 use anyhow::Result;
-use runs::{run_details, run_labels, runs_table, utc, MOST_RUN_CURVES};
+use runs::{run_details, run_labels, runs_table, MOST_RUN_CURVES};
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
 use tables::{pairs, rows_of, table_captioned};
@@ -262,6 +263,9 @@ fn summary_box(out: &mut String, runs: &[Run], studies: &[findings::Study]) -> R
     )?;
     for s in &compared {
         writeln!(out, "<li>{}", escape(&s.findings.headline))?;
+        if let Some(part) = &s.part {
+            writeln!(out, "<span class=\"part\">({})</span>", escape(&part.description))?;
+        }
         if !s.findings.claims.is_empty() {
             out.push_str("<ul>\n");
             for claim in &s.findings.claims {
@@ -309,11 +313,11 @@ fn contents(out: &mut String, runs: &[Run], studies: &[findings::Study], warning
         entries.push(("subjects".into(), "Results per subject".into()));
     }
     for s in studies.iter().filter(|s| !s.comparisons.is_empty()) {
-        let name = format!("{}-{}", s.experiment, s.model);
+        let name = s.stem();
         entries.push((format!("findings-{name}"), format!("Findings: {name}")));
     }
     for s in studies.iter().filter(|s| s.findings.factorial.is_some()) {
-        let name = format!("{}-{}", s.experiment, s.model);
+        let name = s.stem();
         entries.push((format!("main-effects-{name}"), format!("Main effects: {name}")));
     }
     let searches: Vec<String> = crate::store::read::declarations(runs)
@@ -434,9 +438,11 @@ fn findings_tables(out: &mut String, studies: &[findings::Study]) -> Result<()> 
         let f = &s.findings;
         writeln!(
             out,
-            "<h2 id=\"findings-{0}-{1}\">Findings: {0} {1}</h2>\n<p>{2}</p>",
+            "<h2 id=\"findings-{}\">Findings: {} {}{}</h2>\n<p>{}</p>",
+            escape(&s.stem()),
             escape(&s.experiment),
             escape(&f.model),
+            escape(&s.part_suffix()),
             escape(&f.headline)
         )?;
         if s.configs.len() > findings::LARGE_STUDY {

@@ -119,22 +119,32 @@ impl Plot<'_> {
 /// accuracy curves per experiment and model, the dropout figure per experiment, and a
 /// figure per search.
 fn plots<'a>(runs: &'a [Run], studies: &'a [findings::Study<'a>]) -> Vec<(String, Plot<'a>)> {
+    // Where a folder holds several studies (declarations), each draws its own figures: a
+    // run goes with the study of its configuration ("experiment (d2)").
+    let part_of: BTreeMap<(&str, String), &str> = studies
+        .iter()
+        .filter_map(|s| Some((s, s.part.as_ref()?.tag.as_str())))
+        .flat_map(|(s, tag)| {
+            s.configs
+                .iter()
+                .map(move |c| ((s.experiment.as_str(), c.key.clone()), tag))
+        })
+        .collect();
     let mut groups: BTreeMap<(String, String), Vec<&Run>> = BTreeMap::new();
     for run in runs.iter().filter(|r| !r.history.is_empty()) {
+        let experiment = match part_of.get(&(run.record.experiment.as_str(), run.record.configuration())) {
+            Some(tag) => format!("{} ({tag})", run.record.experiment),
+            None => run.record.experiment.clone(),
+        };
         groups
-            .entry((run.record.experiment.clone(), run.record.config.model.to_string()))
+            .entry((experiment, run.record.config.model.to_string()))
             .or_default()
             .push(run);
     }
     let mut plots: Vec<(String, Plot)> = studies
         .iter()
         .filter(|s| !s.comparisons.is_empty())
-        .map(|study| {
-            (
-                format!("{}-{}-differences", study.experiment, study.model),
-                Plot::Differences(study),
-            )
-        })
+        .map(|study| (format!("{}-differences", study.stem()), Plot::Differences(study)))
         .collect();
     for ((experiment, model), group) in &groups {
         plots.push((
