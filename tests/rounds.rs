@@ -117,7 +117,46 @@ fn rounds_are_the_same_with_one_or_two_jobs_and_after_kills() {
     // The study's declaration holds the per-look level.
     let study: serde_json::Value =
         serde_json::from_slice(&std::fs::read(one.join("runs/r/study.json")).unwrap()).unwrap();
-    assert!((study["alpha"].as_f64().unwrap() - 0.05 / 3.0).abs() < 1e-12, "{study}");
+    let declared = &study["declarations"][0];
+    assert!(
+        (declared["alpha"].as_f64().unwrap() - 0.05 / 3.0).abs() < 1e-12,
+        "{study}"
+    );
+
+    // The page tells the rounds as `run` did: a row per look, the runs saved.
+    let page = eegrun(&one, &["report", "runs", "-o", "report.html"]);
+    assert!(page.status.success(), "{}", text(&page));
+    let html = std::fs::read_to_string(one.join("report.html")).unwrap();
+    let section = html
+        .split("<h2 id=\"rounds-r-eegnet\">Seed rounds: r-eegnet</h2>")
+        .nth(1)
+        .expect("a rounds section")
+        .split("<h2")
+        .next()
+        .unwrap();
+    let line = rounds_line(&first);
+    let rounds: usize = line.split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(
+        section.matches("<tr><td>").count(),
+        rounds,
+        "a row per look: {line}\n{section}"
+    );
+    let saved = line.rsplit('(').next().unwrap().trim_end_matches(" saved)");
+    assert!(
+        section.contains(&format!(
+            ": {} saved.",
+            if saved == "1" {
+                "1 run".to_string()
+            } else {
+                format!("{saved} runs")
+            }
+        )),
+        "{line}\n{section}"
+    );
+    assert!(
+        section.contains("α = 0.0167 (0.05 over the 3 possible looks"),
+        "{section}"
+    );
 }
 
 #[test]

@@ -6,14 +6,14 @@ use super::launch::{drive_options, print_results, study_file, Printed};
 use crate::config::{RunSpec, SeedRounds};
 use crate::data::Dataset;
 use crate::experiment::Experiment;
-use crate::report::{findings, stats::Verdict, Run};
+use crate::report::{findings, Run};
 use crate::schedule::drive::{drive, Ended, Plan, SeedStudy};
 use crate::schedule::{self, planned_state, rounds, PlannedRun};
 use crate::store::read::declarations;
 use crate::store::study::{self, StudyFile};
 use crate::store::{configuration_key, RunState};
 use anyhow::{bail, Result};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The configurations of a study in rounds, refusing one with nothing to compare.
@@ -172,15 +172,7 @@ pub(super) fn open_configurations(
     study: &StudyFile,
 ) -> Result<Vec<bool>> {
     let infos = finished(runs);
-    let mut open: BTreeSet<String> = BTreeSet::new();
-    for study in judged(&infos, study) {
-        for (i, j, c) in &study.comparisons {
-            if c.verdict() == Verdict::Undecided {
-                open.insert(study.configs[*i].key.clone());
-                open.insert(study.configs[*j].key.clone());
-            }
-        }
-    }
+    let open = findings::open_keys(&judged(&infos, study));
     Ok(configs
         .iter()
         .map(|c| open.contains(&configuration_key(c, &data.fingerprint)))

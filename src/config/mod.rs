@@ -43,6 +43,17 @@ impl SeedRounds {
     pub fn alpha_per_look(&self) -> f64 {
         ALPHA / self.looks() as f64
     }
+
+    /// The next round's seed counts: `step` more for each open configuration, at most
+    /// `max`; `None` when no count grows (the rounds end).
+    pub fn next_counts(&self, counts: &[usize], open: &[bool]) -> Option<Vec<usize>> {
+        let next: Vec<usize> = counts
+            .iter()
+            .zip(open)
+            .map(|(&n, &o)| if o { (n + self.step).min(self.max) } else { n })
+            .collect();
+        (next != counts).then_some(next)
+    }
 }
 
 /// Default margin of practical equivalence of findings: 1 accuracy point, as a fraction

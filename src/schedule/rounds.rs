@@ -36,17 +36,6 @@ pub fn specs(configs: &[RunSpec], counts: &[usize]) -> Vec<RunSpec> {
         .collect()
 }
 
-/// The next round's seed counts: `step` more for each open configuration, at most `max`;
-/// `None` when no count grows.
-pub fn next_counts(counts: &[usize], open: &[bool], rounds: SeedRounds) -> Option<Vec<usize>> {
-    let next: Vec<usize> = counts
-        .iter()
-        .zip(open)
-        .map(|(&n, &o)| if o { (n + rounds.step).min(rounds.max) } else { n })
-        .collect();
-    (next != counts).then_some(next)
-}
-
 /// Runs the rounds over `configs`: `train` brings a round's runs to done (it answers false
 /// when they are not all done, and the rounds stop there), `open` says which configurations
 /// still take part in an undecided comparison once they are.
@@ -69,7 +58,7 @@ pub fn drive(
             });
         }
         let still = open(&specs)?;
-        match next_counts(&counts, &still, rounds) {
+        match rounds.next_counts(&counts, &still) {
             Some(next) => {
                 counts = next;
                 round += 1;

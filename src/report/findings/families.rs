@@ -212,6 +212,7 @@ fn study<'a>(
         .for_each(|((_, _, c), adjusted)| *c = adjusted);
     let mut s = Study {
         part: None,
+        seed_rounds: declared.and_then(|d| d.seed_rounds),
         experiment,
         model,
         data,

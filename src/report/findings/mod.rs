@@ -4,7 +4,7 @@
 //! text and the HTML report are all rendered from [`StudyFindings`].
 //!
 //! One job per file: `model` (the data), `labels` (settings and labels), `families` (studies,
-//! their families and findings), `sentences` (a verdict in words), `factorial` (a grid's main effects, interactions and best with its ties), `claims` (the lab report's
+//! their families and findings), `sentences` (a verdict in words), `rounds` (seed rounds: who goes on, and the rounds retraced), `factorial` (a grid's main effects, interactions and best with its ties), `claims` (the lab report's
 //! claims), `lab_tables` (the lab's layout), `subjects` (results per subject), `combined` (across data sets) and one renderer per format (`text`, `markdown`, `csv`,
 //! `json`).
 
@@ -18,6 +18,7 @@ mod lab_tables;
 mod labels;
 mod markdown;
 mod model;
+mod rounds;
 mod sentences;
 mod subjects;
 mod text;
@@ -33,6 +34,7 @@ pub use model::{
     BestAndTies, Claim, ClaimVerdict, ComparisonFindings, Config, ConfigFindings, Factorial, Interaction, Kind,
     LevelMean, MainEffect, Ranked, Study, StudyFindings, LARGE_STUDY,
 };
+pub use rounds::{open_keys, rounds_told, Look, RoundsTold};
 pub use sentences::p_text;
 pub use subjects::{subject_tables, subjects_csv, subjects_text, SubjectTable};
 pub use text::{comparisons, findings, main_effects, targets, TOP};

@@ -45,6 +45,8 @@ pub enum Kind {
 pub struct Study<'a> {
     /// Where its folder holds several studies (declarations): which one this is.
     pub part: Option<Part>,
+    /// How its declaration adds seeds, where it does so in rounds.
+    pub seed_rounds: Option<crate::config::SeedRounds>,
     /// The experiment's name.
     pub experiment: String,
     /// The network.

@@ -6,6 +6,7 @@
 //! The page is well-formed XML (XHTML syntax), so a test can parse it.
 
 mod factorial;
+mod rounds;
 mod runs;
 mod tables;
 
@@ -131,6 +132,8 @@ pub fn page(
     subject_tables(&mut out, studies);
     findings_tables(&mut out, studies)?;
     factorial::main_effects(&mut out, studies);
+    let told = findings::rounds_told(runs, &crate::store::read::declarations(runs).0);
+    rounds::rounds_sections(&mut out, &told);
     let across = findings::combined_text(studies);
     if !across.is_empty() {
         out.push_str("<h2 id=\"across\">Across data sets</h2>\n");
@@ -319,6 +322,10 @@ fn contents(out: &mut String, runs: &[Run], studies: &[findings::Study], warning
     for s in studies.iter().filter(|s| s.findings.factorial.is_some()) {
         let name = s.stem();
         entries.push((format!("main-effects-{name}"), format!("Main effects: {name}")));
+    }
+    for s in studies.iter().filter(|s| s.seed_rounds.is_some()) {
+        let name = s.stem();
+        entries.push((format!("rounds-{name}"), format!("Seed rounds: {name}")));
     }
     let searches: Vec<String> = crate::store::read::declarations(runs)
         .0
