@@ -58,7 +58,11 @@ fn outline(html: &str) -> String {
             .filter(|n| n.tag_name().name() == tag && (class.is_none() || n.attribute("class") == class))
             .count()
     };
-    lines.push(format!("runs folded: {}", count("details", None)));
+    let runs = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("details") && n.attribute("id").is_some_and(|id| id.starts_with("run-")))
+        .count();
+    lines.push(format!("runs folded: {runs}"));
     lines.push(format!("needing attention: {}", count("li", Some("problem"))));
     lines.join("\n") + "\n"
 }
@@ -668,14 +672,16 @@ fn a_search_report_tells_the_search() {
         .expect("the chosen run");
     let text: String = line.descendants().filter_map(|n| n.text()).collect();
     assert!(text.contains(chosen) && text.contains("val_acc"), "{text}");
-    // One row per rung decision, and stopped runs are not 'needing attention'.
+    // A header, one row per rung decision and one for the last rung (no decision there),
+    // and stopped runs are not 'needing attention'.
     let rungs = search["decisions"].as_array().unwrap().len();
     let rows = doc
         .descendants()
         .filter(|n| n.has_tag_name("caption") && n.text().is_some_and(|t| t.starts_with("Each rung")))
         .flat_map(|c| c.parent().unwrap().children().filter(|n| n.has_tag_name("tr")))
         .count();
-    assert_eq!(rows, 1 + rungs);
+    assert_eq!(rows, 1 + rungs + 1);
+    assert!(html.contains(" (last)</td><td>4</td>"), "the last rung, at 4 epochs");
     assert!(
         !doc.descendants().any(|n| n.attribute("class") == Some("problem")),
         "stopped runs listed as problems"

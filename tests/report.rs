@@ -511,6 +511,26 @@ fn a_large_sweep_lists_its_top_configurations_and_keeps_every_pair_in_the_files(
     );
     let csv = std::fs::read_to_string(dir.join("runs/comparisons.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 276, "a header and every pair");
+    // The tables for a paper: the grouped table, each main effect, the top configurations.
+    let latex = succeed_in(&dir, &["summarize", "runs", "--no-plots", "--format", "latex"]);
+    assert_eq!(
+        latex.matches("\\begin{tabular}").count(),
+        latex.matches("\\end{tabular}").count()
+    );
+    assert_eq!(latex.matches("main effect of ").count(), 3, "{latex}");
+    assert!(latex.contains("the 10 highest means of 24 configurations"), "{latex}");
+    for table in latex.split("\\begin{tabular}").skip(1) {
+        let rows: Vec<&str> = table.lines().filter(|l| l.ends_with(" \\\\")).collect();
+        let cells = rows[0].matches(" & ").count();
+        assert!(
+            rows.iter().all(|r| r.matches(" & ").count() == cells),
+            "ragged rows: {table}"
+        );
+        assert!(
+            !table.contains("batch_size") && !table.contains(" ± "),
+            "unescaped text: {table}"
+        );
+    }
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("runs/findings.json")).unwrap()).unwrap();
     assert_eq!(json["studies"][0]["comparisons"].as_array().map(Vec::len), Some(276));
@@ -594,4 +614,16 @@ fn a_pilot_and_an_extra_run_leave_the_full_study_as_it_is_alone() {
     );
     // Each declaration draws its own dropout figure; the full study's is there.
     assert!(shared.join("runs/plots/drop__d2_-dropout.svg").exists());
+    // The page's provenance holds each command line and the experiment file as read.
+    succeed_in(&shared, &["report", "runs", "-o", "report.html"]);
+    let html = std::fs::read_to_string(shared.join("report.html")).unwrap();
+    for command in &commands {
+        let command = command.replace('\'', "&#39;");
+        assert!(html.contains(&format!("<code>{command}</code>")), "{command}");
+    }
+    assert_eq!(
+        html.matches("<summary>the experiment file</summary><pre>name = &quot;drop&quot;")
+            .count(),
+        3
+    );
 }

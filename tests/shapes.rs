@@ -370,7 +370,7 @@ fn findings_can_compare_balanced_accuracy() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let study: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("runs/b/study.json")).unwrap()).unwrap();
-    assert_eq!(study["metric"], "balanced_accuracy");
+    assert_eq!(study["declarations"][0]["metric"], "balanced_accuracy");
     let out = eegrun(&dir, &["summarize", "runs"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("final-epoch balanced test accuracy"), "{text}");

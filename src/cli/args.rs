@@ -150,7 +150,8 @@ pub struct SummarizeArgs {
     /// A runs folder (any experiment), an experiment folder, or one run
     #[arg(default_value = "runs")]
     pub runs_dir: PathBuf,
-    /// Output on stdout: table, csv, json or markdown (markdown adds the findings as tables)
+    /// Output on stdout: table, csv, json, markdown or latex (markdown and latex add the
+    /// findings as tables: the lab's layout, main effects, comparisons)
     #[arg(long, default_value = "table", value_parser = str::parse::<crate::report::Format>)]
     pub format: crate::report::Format,
     /// Configuration columns to group by (runs in a group are averaged)

@@ -129,6 +129,7 @@ pub(super) fn study_file(experiment: &Experiment, data: &Dataset, runs: &[Planne
             false => Vec::new(),
         },
         command: Some(command_line()),
+        experiment_file: Some(experiment.text.clone()),
         declared_unix: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .ok()

@@ -27,6 +27,12 @@ pub(super) fn command(args: SummarizeArgs) -> Result<()> {
     if args.format == Format::Table && !text.trim().is_empty() {
         println!("\n{}", text.trim_end());
     }
+    if args.format == Format::Latex {
+        let tables = findings::latex(&studies);
+        if !tables.is_empty() {
+            println!("\n{}", tables.trim_end());
+        }
+    }
     if args.format == Format::Markdown {
         let md = findings::markdown(&studies);
         if !md.trim().is_empty() {

@@ -153,6 +153,8 @@ pub struct Experiment {
     pub findings_metric: FindingsMetric,
     /// The subjects the study keeps (`subjects = [...]`; empty: all).
     pub subjects: Vec<String>,
+    /// The experiment file's text as read (recorded with each declaration of the study).
+    pub text: String,
 }
 
 /// Default for [`Experiment::max_runs`].
@@ -449,6 +451,7 @@ impl Experiment {
             seed_rounds,
             findings_metric,
             subjects,
+            text: source.to_string(),
         };
         Ok(experiment)
     }

@@ -25,6 +25,11 @@ pub fn render_summary(runs: &[Run], group_by: &[String], filters: &[String], for
     Ok(match format {
         Format::Table => summary::render_text(&summary::display_grouped(&grouped, group_by)?, false) + &chance,
         Format::Markdown => summary::render_text(&summary::display_grouped(&grouped, group_by)?, true) + &chance,
+        Format::Latex => {
+            let (header, rows) = summary::display_grouped(&grouped, group_by)?;
+            let comments: String = chance.lines().map(|l| format!("% {l}\n")).collect();
+            findings::latex_table("Mean ± sd over each configuration's done runs (%)", &header, &rows) + &comments
+        }
         Format::Csv | Format::Json => summary::render_data(&mut grouped, format)?,
     })
 }

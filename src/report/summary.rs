@@ -20,6 +20,8 @@ pub enum Format {
     Json,
     /// A Markdown table.
     Markdown,
+    /// A LaTeX table (`table` with a `tabular`).
+    Latex,
 }
 
 impl std::str::FromStr for Format {
@@ -30,8 +32,9 @@ impl std::str::FromStr for Format {
             "csv" => Ok(Self::Csv),
             "json" => Ok(Self::Json),
             "markdown" => Ok(Self::Markdown),
+            "latex" => Ok(Self::Latex),
             _ => Err(format!(
-                "unknown format '{text}': expected table, csv, json or markdown"
+                "unknown format '{text}': expected table, csv, json, markdown or latex"
             )),
         }
     }

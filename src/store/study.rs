@@ -44,6 +44,10 @@ pub struct StudyFile {
     /// When it was declared, in seconds since 1970 (none in files of earlier versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declared_unix: Option<u64>,
+    /// The experiment file's text at that time, before `--set` (none in files of earlier
+    /// versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment_file: Option<String>,
 }
 
 /// `study.json` as written: every declaration, oldest first.
@@ -75,6 +79,7 @@ impl StudyFile {
         let bare = |s: &StudyFile| StudyFile {
             command: None,
             declared_unix: None,
+            experiment_file: None,
             ..s.clone()
         };
         bare(self) == bare(other)

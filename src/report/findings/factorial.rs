@@ -442,7 +442,7 @@ fn method(grid: &Grid, family: usize) -> String {
         None => "no residual: the configurations share fewer than 2 seeds, so nothing is decided".into(),
     };
     format!(
-        "Main effects and interactions: a main effect compares two adjacent levels of a setting, averaged over the configurations that match on every other setting and over seeds; an interaction compares one setting's change at two adjacent levels of another. {residual}; the test set's own sampling is added where runs share test trials. t tests and two one-sided equivalence tests (±{} points), Holm over the {family} contrasts together at {}. Assumptions: runs independent around their configuration and seed effects, with one variance, near normal.",
+        "Main effects and interactions: a main effect compares two adjacent levels of a setting, averaged over the configurations that match on every other setting and over seeds; an interaction compares one setting's change at two adjacent levels of another; {residual}; the test set's own sampling is added where runs share test trials. t tests and two one-sided equivalence tests (±{} points), Holm over the {family} contrasts together at {}. Assumptions: runs independent around their configuration and seed effects, with one variance, near normal.",
         significant_points(grid.rope),
         grid.alpha
     )

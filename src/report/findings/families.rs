@@ -4,6 +4,7 @@
 use super::claims::lab_claims;
 use super::factorial::{factorial, headline as factorial_headline, TrialScores};
 use super::labels::{labels, varying};
+use super::methods::methods;
 use super::model::{
     oriented, unit_of, ComparisonFindings, Config, ConfigFindings, Kind, Part, Study, StudyFindings, LARGE_STUDY,
 };
@@ -237,6 +238,7 @@ fn study<'a>(
             headline: String::new(),
             comparisons: Vec::new(),
             claims: Vec::new(),
+            methods: String::new(),
             part: None,
             factorial: None,
         },
@@ -257,6 +259,7 @@ fn study<'a>(
     if let (Some(f), true) = (&s.findings.factorial, s.configs.len() > LARGE_STUDY) {
         s.findings.headline = factorial_headline(&s, f);
     }
+    s.findings.methods = methods(&s);
     s
 }
 

@@ -21,6 +21,7 @@ pub fn markdown(studies: &[Study]) -> String {
             s.part_suffix(),
             f.headline
         );
+        let _ = writeln!(out, "**Methods.** {}\n", f.methods);
         let _ = writeln!(
             out,
             "{}; A − B in points; Holm over {} ({}); equivalence margin ±{} points.\n",

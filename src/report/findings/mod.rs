@@ -4,8 +4,8 @@
 //! text and the HTML report are all rendered from [`StudyFindings`].
 //!
 //! One job per file: `model` (the data), `labels` (settings and labels), `families` (studies,
-//! their families and findings), `sentences` (a verdict in words), `rounds` (seed rounds: who goes on, and the rounds retraced), `factorial` (a grid's main effects, interactions and best with its ties), `claims` (the lab report's
-//! claims), `lab_tables` (the lab's layout), `subjects` (results per subject), `combined` (across data sets) and one renderer per format (`text`, `markdown`, `csv`,
+//! their families and findings), `methods` (the paragraph for a paper), `sentences` (a verdict in words), `rounds` (seed rounds: who goes on, and the rounds retraced), `factorial` (a grid's main effects, interactions and best with its ties), `claims` (the lab report's
+//! claims), `lab_tables` (the lab's layout), `subjects` (results per subject), `combined` (across data sets) and one renderer per format (`text`, `markdown`, `latex`, `csv`,
 //! `json`).
 
 mod claims;
@@ -16,7 +16,9 @@ mod families;
 mod json;
 mod lab_tables;
 mod labels;
+mod latex;
 mod markdown;
+mod methods;
 mod model;
 mod rounds;
 mod sentences;
@@ -29,6 +31,7 @@ pub use families::{studies, target};
 pub use json::to_json;
 pub use lab_tables::{lab_tables, tables, LabTable};
 pub use labels::{labels, setting, significant, varying};
+pub use latex::{latex, table as latex_table};
 pub use markdown::markdown;
 pub use model::{
     BestAndTies, Claim, ClaimVerdict, ComparisonFindings, Config, ConfigFindings, Factorial, Interaction, Kind,

@@ -146,6 +146,8 @@ pub struct StudyFindings {
     pub comparisons: Vec<ComparisonFindings>,
     /// The lab report's claims (designed studies only).
     pub claims: Vec<Claim>,
+    /// What was trained and how it was judged, in one paragraph for a paper's methods.
+    pub methods: String,
     /// Which of its folder's studies this is, where the folder holds several.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub part: Option<String>,

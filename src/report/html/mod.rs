@@ -410,6 +410,7 @@ fn search_sections(out: &mut String, runs: &[Run], figures: &mut Vec<(String, St
                 scores.saturating_sub(promoted)
             )?;
         }
+        last_rung(out, search, runs)?;
         out.push_str("</table></div>\n");
         let stem = super::plots::search_figure_stem(name);
         if let Some(at) = figures.iter().position(|(n, _)| *n == stem) {
@@ -422,6 +423,36 @@ fn search_sections(out: &mut String, runs: &[Run], figures: &mut Vec<(String, St
             )?;
         }
     }
+    Ok(())
+}
+
+/// The search's last rung, where no decision is taken: the runs that trained to their last
+/// epoch, their best validation score, none promoted and none stopped.
+fn last_rung(out: &mut String, search: &crate::store::search_record::SearchRecord, runs: &[Run]) -> Result<()> {
+    let reached: Vec<&Run> = match search.decisions.last() {
+        Some(d) => runs.iter().filter(|r| d.promoted.contains(&r.id)).collect(),
+        None => runs
+            .iter()
+            .filter(|r| r.record.experiment == search.experiment)
+            .collect(),
+    };
+    let finished: Vec<&&Run> = reached.iter().filter(|r| r.run_state == RunState::Done).collect();
+    if finished.is_empty() {
+        return Ok(());
+    }
+    let best = finished
+        .iter()
+        .filter_map(|r| r.history.iter().filter_map(|m| m.val_acc).reduce(f64::max))
+        .reduce(f64::max)
+        .map_or("-".into(), |v| format!("{:.2}%", 100.0 * v));
+    let epoch = finished.iter().map(|r| r.history.len()).max().unwrap_or(0);
+    writeln!(
+        out,
+        "<tr><td>{}</td><td>{} (last)</td><td>{epoch}</td><td>{}</td><td>{best}</td><td>-</td><td>0</td></tr>",
+        search.rounds,
+        search.rungs.len(),
+        finished.len()
+    )?;
     Ok(())
 }
 
@@ -451,6 +482,11 @@ fn findings_tables(out: &mut String, studies: &[findings::Study]) -> Result<()> 
             escape(&f.model),
             escape(&s.part_suffix()),
             escape(&f.headline)
+        )?;
+        writeln!(
+            out,
+            "<p class=\"methods\"><strong>Methods.</strong> {}</p>",
+            escape(&f.methods)
         )?;
         if s.configs.len() > findings::LARGE_STUDY {
             writeln!(
@@ -612,6 +648,45 @@ fn provenance_section(out: &mut String, runs: &[Run], provenance: &Provenance) -
     ];
     writeln!(out, "<h2 id=\"provenance\">Provenance</h2>")?;
     pairs(out, &rows);
+    declarations_made(out, runs)
+}
+
+/// Each study declaration of the runs' folders: its command line, its time, and the
+/// experiment file as it was read.
+fn declarations_made(out: &mut String, runs: &[Run]) -> Result<()> {
+    let (declared, _) = crate::store::read::declarations(runs);
+    let all: Vec<(&std::path::PathBuf, &crate::store::study::StudyFile)> = declared
+        .iter()
+        .flat_map(|(folder, d)| d.studies.iter().map(move |s| (folder, s)))
+        .collect();
+    if all.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "<h3>How the runs were declared (study.json)</h3>\n<ul>")?;
+    for (folder, s) in all {
+        let when = s.declared_unix.map_or_else(|| "time not recorded".into(), utc);
+        let command = s
+            .command
+            .as_deref()
+            .unwrap_or("command not recorded (an earlier eegrun)");
+        writeln!(
+            out,
+            "<li>{}: <code>{}</code>, {} ({} configurations)",
+            escape(&folder.display().to_string()),
+            escape(command),
+            escape(&when),
+            s.configurations.len()
+        )?;
+        if let Some(text) = &s.experiment_file {
+            writeln!(
+                out,
+                "<details><summary>the experiment file</summary><pre>{}</pre></details>",
+                escape(text)
+            )?;
+        }
+        out.push_str("</li>\n");
+    }
+    out.push_str("</ul>\n");
     Ok(())
 }
 
