@@ -10,6 +10,7 @@ pub mod escape;
 pub mod experiment;
 pub mod machine;
 pub mod nn;
+pub mod plural;
 pub mod report;
 pub mod results;
 pub mod schedule;

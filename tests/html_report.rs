@@ -977,6 +977,16 @@ fn a_180_run_sweep_stays_within_its_targets_and_answers_which_settings_matter() 
         180,
         "a row per run, each its anchor"
     );
+    // Each figure can be saved as its own SVG file.
+    assert_eq!(html.matches("<figure ").count(), html.matches("class=\"download\" download=").count());
+    let encoded = html
+        .split("download=\"sweep-eegnet-accuracy.svg\" href=\"data:image/svg+xml;base64,")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the accuracy figure's link");
+    use base64::Engine;
+    let svg = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap();
+    assert!(String::from_utf8(svg).unwrap().contains("<svg"), "the link holds the figure");
 
     let Some(browser) = browser_for("a_180_run_sweep_stays_within_its_targets_and_answers_which_settings_matter")
     else {

@@ -85,10 +85,11 @@ fn measure(args: &BenchArgs, data: &Dataset, torch: bool, on_gpu: bool, referenc
             };
             if args.rounds > 1 {
                 println!(
-                    "round {}/{}: {} {threads} thread(s): eegrun {ours:.3}, pytorch {}",
+                    "round {}/{}: {} {}: eegrun {ours:.3}, pytorch {}",
                     round + 1,
                     args.rounds,
                     model.name(),
+                    crate::plural::count(threads, "thread", "threads"),
                     theirs.map_or("-".into(), |t| format!("{t:.3}"))
                 );
             }

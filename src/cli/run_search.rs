@@ -15,10 +15,10 @@ pub(super) fn command(args: &RunArgs, experiment: &Experiment, data: &Dataset) -
     let runs_dir = &args.selection.runs_dir;
     let search = experiment.search().expect("a search");
     println!(
-        "experiment {}: search of {} samples in {} round(s), {}{}, on {}",
+        "experiment {}: search of {} in {}, {}{}, on {}",
         experiment.name,
-        search.samples,
-        search.rounds,
+        crate::plural::count(search.samples, "sample", "samples"),
+        crate::plural::count(search.rounds, "round", "rounds"),
         if search.sampler == crate::experiment::Sampler::Tpe {
             "TPE after the first round"
         } else {
@@ -108,9 +108,9 @@ fn next_until(state: &SearchState, id: &str) -> usize {
 pub(super) fn result(state: &SearchState) -> String {
     let (trained, full) = state.epochs_trained();
     let mut lines = vec![format!(
-        "search complete: {} runs in {} round(s); rungs at epochs {}; {trained} epochs trained of {full} for training every run fully ({:.0}%)",
-        state.runs.len(),
-        state.rounds,
+        "search complete: {} in {}; rungs at epochs {}; {trained} epochs trained of {full} for training every run fully ({:.0}%)",
+        crate::plural::count(state.runs.len(), "run", "runs"),
+        crate::plural::count(state.rounds, "round", "rounds"),
         state
             .rungs
             .iter()

@@ -103,6 +103,17 @@ fn content_security_policy() -> String {
     format!("default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'; form-action 'none'; base-uri 'none'")
 }
 
+/// A link that saves figure `name` as its own SVG file (the page holds it as a data URL,
+/// so it works offline and loads nothing).
+fn download(name: &str, svg: &str) -> String {
+    use base64::Engine;
+    format!(
+        "<a class=\"download\" download=\"{0}.svg\" href=\"data:image/svg+xml;base64,{1}\">download SVG</a>",
+        escape(name),
+        base64::engine::general_purpose::STANDARD.encode(svg.as_bytes())
+    )
+}
+
 /// The page for `runs` (already filtered), with the scan's warnings.
 pub fn page(
     runs: &[Run],
@@ -166,9 +177,10 @@ pub fn page(
     for (name, svg) in figures {
         writeln!(
             out,
-            "<figure id=\"figure-{0}\">\n{1}\n<figcaption>{0}</figcaption>\n</figure>",
+            "<figure id=\"figure-{0}\">\n{1}\n<figcaption>{0} {2}</figcaption>\n</figure>",
             escape(&name),
-            svg_body(&svg)
+            svg_body(&svg),
+            download(&name, &svg)
         )?;
     }
 
@@ -364,8 +376,8 @@ fn search_sections(out: &mut String, runs: &[Run], figures: &mut Vec<(String, St
         let (trained, full) = (search.epochs_trained, search.epochs_if_all_trained_fully);
         writeln!(
             out,
-            "<p>{} round(s), ranked by {}; {}; {trained} epochs trained of {full} had every sample trained fully ({:.0}%).</p>",
-            search.rounds,
+            "<p>{}, ranked by {}; {}; {trained} epochs trained of {full} had every sample trained fully ({:.0}%).</p>",
+            crate::plural::count(search.rounds, "round", "rounds"),
             escape(metric),
             if search.complete { "complete" } else { "not complete yet" },
             100.0 * trained as f64 / full.max(1) as f64
@@ -417,9 +429,10 @@ fn search_sections(out: &mut String, runs: &[Run], figures: &mut Vec<(String, St
             let (stem, svg) = figures.remove(at);
             writeln!(
                 out,
-                "<figure id=\"figure-{0}\">\n{1}\n<figcaption>{0}: each run's best validation accuracy against each setting the search varied</figcaption>\n</figure>",
+                "<figure id=\"figure-{0}\">\n{1}\n<figcaption>{0}: each run's best validation accuracy against each setting the search varied {2}</figcaption>\n</figure>",
                 escape(&stem),
-                svg_body(&svg)
+                svg_body(&svg),
+                download(&stem, &svg)
             )?;
         }
     }

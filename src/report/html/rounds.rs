@@ -3,6 +3,7 @@
 
 use super::tables::table_captioned;
 use crate::escape::html as escape;
+use crate::plural::count;
 use crate::report::findings::RoundsTold;
 use std::fmt::Write;
 
@@ -41,7 +42,7 @@ pub(super) fn rounds_sections(out: &mut String, told: &[RoundsTold]) {
                 vec![
                     (i + 1).to_string(),
                     seeds.join("; "),
-                    configurations(look.open),
+                    count(look.open, "configuration", "configurations"),
                     match look.decided.is_empty() {
                         true => "none".into(),
                         false => look.decided.join("; "),
@@ -56,10 +57,10 @@ pub(super) fn rounds_sections(out: &mut String, told: &[RoundsTold]) {
         let _ = writeln!(
             out,
             "<p>{} trained instead of {} for {} seeds each: {} saved.{}</p>",
-            runs(t.trained),
-            runs(t.fixed),
+            count(t.trained, "run", "runs"),
+            count(t.fixed, "run", "runs"),
             r.max,
-            runs(saved),
+            count(saved, "run", "runs"),
             if t.in_progress {
                 " The next round's runs are not all finished: the rounds go on."
             } else {
@@ -69,18 +70,3 @@ pub(super) fn rounds_sections(out: &mut String, told: &[RoundsTold]) {
     }
 }
 
-/// "1 configuration", "3 configurations".
-fn configurations(n: usize) -> String {
-    match n {
-        1 => "1 configuration".into(),
-        n => format!("{n} configurations"),
-    }
-}
-
-/// "1 run", "12 runs".
-fn runs(n: usize) -> String {
-    match n {
-        1 => "1 run".into(),
-        n => format!("{n} runs"),
-    }
-}
