@@ -923,7 +923,9 @@ const line = parseFloat(getComputedStyle(list).lineHeight);
 const pre = document.createElement('pre'); pre.id = 'size';
 pre.textContent = 'height ' + document.documentElement.scrollHeight
   + '\nbox-bottom ' + Math.round(box.getBoundingClientRect().bottom + window.scrollY)
-  + '\nbox-lines ' + Math.round(list.getBoundingClientRect().height / line);
+  + '\nbox-lines ' + Math.round(list.getBoundingClientRect().height / line)
+  + '\ngap-right ' + Math.round(Array.from(document.querySelectorAll('table.sortable th'))
+      .find(th => th.textContent === 'gap').getBoundingClientRect().right);
 document.body.appendChild(pre);
 </script>"#;
 
@@ -1019,5 +1021,9 @@ fn a_180_run_sweep_stays_within_its_targets_and_answers_which_settings_matter() 
     assert!(
         value("box-bottom ") <= 800.0,
         "the summary fits the first screen: {size}"
+    );
+    assert!(
+        value("gap-right ") <= 1280.0,
+        "the long table's results show without scrolling at 1280 px: {size}"
     );
 }

@@ -103,6 +103,23 @@ fn content_security_policy() -> String {
     format!("default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'; form-action 'none'; base-uri 'none'")
 }
 
+/// The long table with its result columns first after the experiment and model (so they
+/// show at 1280 px without scrolling), the other settings after them.
+fn results_first((header, rows): (Vec<String>, Vec<Vec<String>>)) -> (Vec<String>, Vec<Vec<String>>) {
+    let settings = header.iter().position(|h| h == "seeds").unwrap_or(header.len());
+    let leading: Vec<usize> = (0..settings)
+        .filter(|&i| header[i] == "experiment" || header[i] == "model")
+        .collect();
+    let order: Vec<usize> = leading
+        .iter()
+        .copied()
+        .chain(settings..header.len())
+        .chain((0..settings).filter(|i| !leading.contains(i)))
+        .collect();
+    let pick = |row: &Vec<String>| order.iter().map(|&i| row[i].clone()).collect::<Vec<String>>();
+    (pick(&header), rows.iter().map(pick).collect())
+}
+
 /// A link that saves figure `name` as its own SVG file (the page holds it as a data URL,
 /// so it works offline and loads nothing).
 fn download(name: &str, svg: &str) -> String {
@@ -162,7 +179,7 @@ pub fn page(
     let frame = summary::runs_frame(runs)?;
     if frame.height() > 0 {
         let group_by = &summary::shown_group_by(&frame, group_by);
-        let (header, rows) = summary::display_grouped(&summary::grouped(&frame, group_by)?, group_by)?;
+        let (header, rows) = results_first(summary::display_grouped(&summary::grouped(&frame, group_by)?, group_by)?);
         out.push_str("<div class=\"scroll\">\n<table class=\"sortable\">\n<caption>Means over each configuration's done runs (partial, failed and stopped runs are counted, not averaged); click a heading to sort</caption>\n");
         rows_of(&mut out, &header, &rows);
         out.push_str("</table>\n</div>\n");
