@@ -33,15 +33,14 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
         let tolerance = tolerance.or(old.as_ref().map(|b| b.tolerance)).unwrap_or(3.0);
         let (baseline, counts): (Baseline, _) = gate::merged(old, &current, tolerance);
         gate::save(&args.baseline, &baseline)?;
-        let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         println!(
             "recorded {} of {} in {} (tolerance {tolerance} points); kept {} recorded before that these runs do not replace ({} before, {} now)",
-            plural(counts.written, "seed", "seeds"),
-            plural(current.len(), "configuration", "configurations"),
+            crate::plural::count(counts.written, "seed", "seeds"),
+            crate::plural::count(current.len(), "configuration", "configurations"),
             args.baseline.display(),
-            plural(counts.kept, "seed", "seeds"),
-            plural(counts.before, "seed", "seeds"),
-            plural(counts.after, "seed", "seeds"),
+            crate::plural::count(counts.kept, "seed", "seeds"),
+            crate::plural::count(counts.before, "seed", "seeds"),
+            crate::plural::count(counts.after, "seed", "seeds"),
         );
         return Ok(());
     }
@@ -98,8 +97,9 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
     let (regressed, missing, new) = (count(Verdict::Regressed), count(Verdict::Missing), count(Verdict::New));
     if new > 0 {
         eprintln!(
-            "{} {new} configurations in {} are not in the baseline (record them with --update)",
+            "{} {} in {} not in the baseline (record with --update)",
             if args.strict { "error:" } else { "warning:" },
+            crate::plural::count(new, "configuration is", "configurations are"),
             args.runs_dir.display()
         );
     }
@@ -130,8 +130,8 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
         );
     }
     println!(
-        "all {} configurations of {} within {tolerance} points (regressed = the 95% interval of the paired change lies below −{tolerance})",
-        baseline.entries.len(),
+        "every one of the {} of {} within {tolerance} points (regressed = the 95% interval of the paired change lies below −{tolerance})",
+        crate::plural::count(baseline.entries.len(), "configuration", "configurations"),
         args.baseline.display()
     );
     Ok(())
