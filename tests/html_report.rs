@@ -101,7 +101,12 @@ fn the_page_is_well_formed_and_loads_nothing() {
         );
         for attribute in node.attributes() {
             let value = attribute.value();
-            if ["src", "href"].contains(&attribute.name()) {
+            // A figure's download link holds the figure itself (a data URL): nothing loads.
+            let saves_a_figure = tag == "a"
+                && node.has_attribute("download")
+                && attribute.name() == "href"
+                && value.starts_with("data:image/svg+xml;base64,");
+            if ["src", "href"].contains(&attribute.name()) && !saves_a_figure {
                 assert!(
                     value.starts_with('#'),
                     "{}=\"{value}\" would load something",
@@ -979,8 +984,24 @@ fn a_180_run_sweep_stays_within_its_targets_and_answers_which_settings_matter() 
         180,
         "a row per run, each its anchor"
     );
+    // The top configurations and the ties link to their runs, and every link lands.
+    let links: Vec<&str> = html
+        .split("href=\"#run-")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+        .collect();
+    assert!(links.len() >= 20, "{} links to runs", links.len());
+    for id in links {
+        assert!(
+            html.contains(&format!("id=\"run-{id}\"")),
+            "a link to run {id} lands nowhere"
+        );
+    }
     // Each figure can be saved as its own SVG file.
-    assert_eq!(html.matches("<figure ").count(), html.matches("class=\"download\" download=").count());
+    assert_eq!(
+        html.matches("<figure ").count(),
+        html.matches("class=\"download\" download=").count()
+    );
     let encoded = html
         .split("download=\"sweep-eegnet-accuracy.svg\" href=\"data:image/svg+xml;base64,")
         .nth(1)
@@ -988,7 +1009,10 @@ fn a_180_run_sweep_stays_within_its_targets_and_answers_which_settings_matter() 
         .expect("the accuracy figure's link");
     use base64::Engine;
     let svg = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap();
-    assert!(String::from_utf8(svg).unwrap().contains("<svg"), "the link holds the figure");
+    assert!(
+        String::from_utf8(svg).unwrap().contains("<svg"),
+        "the link holds the figure"
+    );
 
     let Some(browser) = browser_for("a_180_run_sweep_stays_within_its_targets_and_answers_which_settings_matter")
     else {

@@ -28,7 +28,7 @@ pub(super) fn main_effects(out: &mut String, studies: &[Study]) {
         for i in &f.interactions {
             heatmap(out, i);
         }
-        best(out, f);
+        best(out, f, &s.findings.configurations);
     }
 }
 
@@ -142,26 +142,10 @@ fn heatmap(out: &mut String, i: &crate::report::findings::Interaction) {
 }
 
 /// The best and its ties, as a sentence and a table.
-fn best(out: &mut String, f: &Factorial) {
+fn best(out: &mut String, f: &Factorial, configurations: &[crate::report::findings::ConfigFindings]) {
     let Some(b) = &f.best else { return };
     let _ = writeln!(out, "<p id=\"best\"><strong>{}</strong></p>", escape(&b.sentence));
     let validated = b.ties.iter().any(|t| t.validation.is_some());
-    let mut header = vec!["configuration".to_string(), "test accuracy (%)".to_string()];
-    if validated {
-        header.push("validation accuracy (%)".into());
-    }
-    let rows: Vec<Vec<String>> = b
-        .ties
-        .iter()
-        .take(LISTED + 1)
-        .map(|t| {
-            let mut row = vec![t.label.clone(), format!("{:.2}", t.test)];
-            if let Some(v) = t.validation {
-                row.push(format!("{v:.2}"));
-            }
-            row
-        })
-        .collect();
     let caption = match b.ties.len() > LISTED + 1 {
         true => format!(
             "the best and its ties: the first {} of {} (all in findings.json)",
@@ -170,7 +154,24 @@ fn best(out: &mut String, f: &Factorial) {
         ),
         false => "the best and its ties".to_string(),
     };
-    out.push_str("<div class=\"scroll\">");
-    table_captioned(out, Some(&caption), &header, &rows);
-    out.push_str("</div>\n");
+    let _ = writeln!(
+        out,
+        "<div class=\"scroll\"><table>\n<caption>{}; each configuration links to its first run</caption>\n<tr><th>configuration</th><th>test accuracy (%)</th>{}</tr>",
+        escape(&caption),
+        if validated { "<th>validation accuracy (%)</th>" } else { "" }
+    );
+    for t in b.ties.iter().take(LISTED + 1) {
+        let first = configurations
+            .iter()
+            .find(|c| c.label == t.label)
+            .and_then(|c| c.runs.first());
+        let validation = t.validation.map_or_else(String::new, |v| format!("<td>{v:.2}</td>"));
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{:.2}</td>{validation}</tr>",
+            super::linked(&t.label, first),
+            t.test
+        );
+    }
+    out.push_str("</table></div>\n");
 }

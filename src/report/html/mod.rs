@@ -120,6 +120,14 @@ fn results_first((header, rows): (Vec<String>, Vec<Vec<String>>)) -> (Vec<String
     (pick(&header), rows.iter().map(pick).collect())
 }
 
+/// `label` as a link to run `id`'s entry on the page (plain text without one).
+pub(super) fn linked(label: &str, id: Option<&String>) -> String {
+    match id {
+        Some(id) => format!("<a href=\"#run-{}\">{}</a>", escape(id), escape(label)),
+        None => escape(label),
+    }
+}
+
 /// A link that saves figure `name` as its own SVG file (the page holds it as a data URL,
 /// so it works offline and loads nothing).
 fn download(name: &str, svg: &str) -> String {
@@ -179,7 +187,10 @@ pub fn page(
     let frame = summary::runs_frame(runs)?;
     if frame.height() > 0 {
         let group_by = &summary::shown_group_by(&frame, group_by);
-        let (header, rows) = results_first(summary::display_grouped(&summary::grouped(&frame, group_by)?, group_by)?);
+        let (header, rows) = results_first(summary::display_grouped(
+            &summary::grouped(&frame, group_by)?,
+            group_by,
+        )?);
         out.push_str("<div class=\"scroll\">\n<table class=\"sortable\">\n<caption>Means over each configuration's done runs (partial, failed and stopped runs are counted, not averaged); click a heading to sort</caption>\n");
         rows_of(&mut out, &header, &rows);
         out.push_str("</table>\n</div>\n");
@@ -396,7 +407,11 @@ fn search_sections(out: &mut String, runs: &[Run], figures: &mut Vec<(String, St
             "<p>{}, ranked by {}; {}; {trained} epochs trained of {full} had every sample trained fully ({:.0}%).</p>",
             crate::plural::count(search.rounds, "round", "rounds"),
             escape(metric),
-            if search.complete { "complete" } else { "not complete yet" },
+            if search.complete {
+                "complete"
+            } else {
+                "not complete yet"
+            },
             100.0 * trained as f64 / full.max(1) as f64
         )?;
         if let Some(chosen) = search.chosen.as_deref() {
@@ -527,23 +542,22 @@ fn findings_tables(out: &mut String, studies: &[findings::Study]) -> Result<()> 
                 f.family_size,
                 findings::TOP
             )?;
-            let rows: Vec<Vec<String>> = f
-                .top(findings::TOP)
-                .iter()
-                .enumerate()
-                .map(|(rank, c)| {
-                    vec![
-                        (rank + 1).to_string(),
-                        c.label.clone(),
-                        format!("{:.2}", c.mean_accuracy.unwrap_or(f64::NAN)),
-                        c.seeds.len().to_string(),
-                    ]
-                })
-                .collect();
-            let header = ["rank", "configuration", "mean (%)", "seeds"].map(String::from);
-            out.push_str("<div class=\"scroll\">");
-            table_captioned(out, Some(f.accuracy), &header, &rows);
-            out.push_str("</div>\n");
+            writeln!(
+                out,
+                "<div class=\"scroll\"><table>\n<caption>{}; each configuration links to its first run</caption>\n<tr><th>rank</th><th>configuration</th><th>mean (%)</th><th>seeds</th></tr>",
+                escape(f.accuracy)
+            )?;
+            for (rank, c) in f.top(findings::TOP).iter().enumerate() {
+                writeln!(
+                    out,
+                    "<tr><td>{}</td><td>{}</td><td>{:.2}</td><td>{}</td></tr>",
+                    rank + 1,
+                    linked(&c.label, c.runs.first()),
+                    c.mean_accuracy.unwrap_or(f64::NAN),
+                    c.seeds.len()
+                )?;
+            }
+            out.push_str("</table></div>\n");
             continue;
         }
         writeln!(

@@ -69,4 +69,3 @@ pub(super) fn rounds_sections(out: &mut String, told: &[RoundsTold]) {
         );
     }
 }
-
