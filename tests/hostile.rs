@@ -419,7 +419,11 @@ fn the_gate_cannot_be_switched_off() {
     write(&fewer);
     let out = eegrun(&dir, &["check", runs, "--baseline", b]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("warning: 1 configurations"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: 1 configuration is in"),
+        "{}",
+        stderr(&out)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("new (not in baseline)"));
     assert_error(
         &eegrun(&dir, &["check", runs, "--baseline", b, "--strict"]),

@@ -100,15 +100,10 @@ fn write_factorial(out: &mut String, f: &Factorial) {
             .collect();
         let _ = writeln!(
             out,
-            "  {} × {}: {} interaction {}, {} decided{}",
+            "  {} × {}: {}, {} decided{}",
             i.settings[0],
             i.settings[1],
-            i.contrasts.len(),
-            if i.contrasts.len() == 1 {
-                "contrast"
-            } else {
-                "contrasts"
-            },
+            crate::plural::count(i.contrasts.len(), "interaction contrast", "interaction contrasts"),
             decided.len(),
             if decided.is_empty() { "" } else { ":" }
         );

@@ -2,7 +2,7 @@
 //! intervals and verdicts, a heatmap table of each two-way mean, the decided interactions,
 //! and the best configuration with its ties.
 
-use super::tables::table_captioned;
+use super::tables::{linked, table_captioned};
 use crate::escape::html as escape;
 use crate::report::findings::{ComparisonFindings, Factorial, Study};
 use crate::report::stats::Verdict;
@@ -118,13 +118,8 @@ fn heatmap(out: &mut String, i: &crate::report::findings::Interaction) {
     let decided: Vec<&ComparisonFindings> = i.contrasts.iter().filter(|c| c.verdict != Verdict::Undecided).collect();
     let _ = writeln!(
         out,
-        "<p>{} interaction {}, {} decided{}</p>",
-        i.contrasts.len(),
-        if i.contrasts.len() == 1 {
-            "contrast"
-        } else {
-            "contrasts"
-        },
+        "<p>{}, {} decided{}</p>",
+        crate::plural::count(i.contrasts.len(), "interaction contrast", "interaction contrasts"),
         decided.len(),
         if decided.len() > LISTED {
             format!(" (the first {LISTED} below; all in findings.json)")
@@ -169,7 +164,7 @@ fn best(out: &mut String, f: &Factorial, configurations: &[crate::report::findin
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{:.2}</td>{validation}</tr>",
-            super::linked(&t.label, first),
+            linked(&t.label, first),
             t.test
         );
     }

@@ -19,7 +19,7 @@ use anyhow::Result;
 use runs::{run_details, run_labels, runs_table, MOST_RUN_CURVES};
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
-use tables::{pairs, rows_of, table_captioned};
+use tables::{linked, pairs, rows_of, table_captioned};
 
 /// What the page says about how it was made.
 pub struct Provenance {
@@ -118,14 +118,6 @@ fn results_first((header, rows): (Vec<String>, Vec<Vec<String>>)) -> (Vec<String
         .collect();
     let pick = |row: &Vec<String>| order.iter().map(|&i| row[i].clone()).collect::<Vec<String>>();
     (pick(&header), rows.iter().map(pick).collect())
-}
-
-/// `label` as a link to run `id`'s entry on the page (plain text without one).
-pub(super) fn linked(label: &str, id: Option<&String>) -> String {
-    match id {
-        Some(id) => format!("<a href=\"#run-{}\">{}</a>", escape(id), escape(label)),
-        None => escape(label),
-    }
 }
 
 /// A link that saves figure `name` as its own SVG file (the page holds it as a data URL,

@@ -42,3 +42,11 @@ pub(super) fn pairs(out: &mut String, rows: &[(&str, String)]) {
     }
     out.push_str("</table>\n");
 }
+
+/// `label` as a link to run `id`'s entry on the page (plain text without one).
+pub(super) fn linked(label: &str, id: Option<&String>) -> String {
+    match id {
+        Some(id) => format!("<a href=\"#run-{}\">{}</a>", escape(id), escape(label)),
+        None => escape(label),
+    }
+}
