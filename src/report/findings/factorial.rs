@@ -5,8 +5,8 @@
 
 use super::labels::setting;
 use super::model::{
-    oriented, BestAndTies, ComparisonFindings, Config, Factorial, Interaction, Kind, LevelMean, MainEffect, Ranked,
-    Study, LARGE_STUDY,
+    BestAndTies, ComparisonFindings, Config, Factorial, Interaction, Kind, LevelMean, MainEffect, Ranked, Study,
+    LARGE_STUDY,
 };
 use super::sentences::{level, sentence};
 use crate::report::grid::{self, Residual};
@@ -378,14 +378,19 @@ fn best_and_ties(s: &Study, grid: &Grid) -> Option<BestAndTies> {
         }
         false => (test.iter().map(|t| t / 100.0).collect(), grid.residual, true),
     };
+    // Each pair's test-set part, looked up once (a study of k configurations has k(k − 1)/2).
+    let test_set: std::collections::HashMap<(usize, usize), f64> = match fixed {
+        true => s
+            .comparisons
+            .iter()
+            .map(|(i, j, c)| ((*i.min(j), *i.max(j)), c.fixed_variance))
+            .filter(|(_, v)| v.is_finite() && *v > 0.0)
+            .collect(),
+        false => Default::default(),
+    };
     let variance = |i: usize, j: usize| -> f64 {
         let Some(r) = residual else { return f64::NAN };
-        let part = 2.0 * r.variance / r.blocks as f64;
-        let test_set = match fixed {
-            true => oriented(s, i, j).map_or(0.0, |c| c.fixed_variance).max(0.0),
-            false => 0.0,
-        };
-        part + if test_set.is_finite() { test_set } else { 0.0 }
+        2.0 * r.variance / r.blocks as f64 + test_set.get(&(i.min(j), i.max(j))).copied().unwrap_or(0.0)
     };
     let df = residual.map_or(1.0, |r| r.df);
     let (best, tied) = grid::best_and_ties(&estimates, variance, df, grid.alpha)?;
