@@ -62,14 +62,6 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
                 (Some(d), None) => format!("{d:+.2} (no interval)"),
                 _ => "-".into(),
             };
-            let verdict = match c.verdict {
-                Verdict::Ok => "ok",
-                Verdict::Regressed => "REGRESSED",
-                Verdict::Missing if !c.missing_seeds.is_empty() && c.current.is_some() => "MISSING SEEDS",
-                Verdict::Missing => "MISSING",
-                Verdict::New if args.strict => "NEW (not in baseline; --strict)",
-                Verdict::New => "new (not in baseline)",
-            };
             vec![
                 c.key.clone(),
                 c.metric.into(),
@@ -77,7 +69,7 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
                 num(c.current),
                 change,
                 c.paired_seeds.to_string(),
-                verdict.into(),
+                c.label(args.strict).into(),
             ]
         })
         .collect();
@@ -93,8 +85,8 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
     .map(String::from)
     .to_vec();
     print!("{}", summary::render_text(&(header, rows), false));
-    let count = |v: Verdict| comparisons.iter().filter(|c| c.verdict == v).count();
-    let (regressed, missing, new) = (count(Verdict::Regressed), count(Verdict::Missing), count(Verdict::New));
+    let outcome = gate::Outcome::of(&comparisons, args.strict);
+    let (regressed, missing, new) = (outcome.regressed, outcome.missing, outcome.new);
     if new > 0 {
         eprintln!(
             "{} {} in {} not in the baseline (record with --update)",
@@ -118,7 +110,7 @@ pub(super) fn command(args: CheckArgs) -> Result<()> {
             }
         );
     }
-    if regressed + missing > 0 || (args.strict && new > 0) {
+    if outcome.failed() {
         bail!(
             "check failed against {} (tolerance {tolerance} points): {regressed} regressed, {missing} missing{}",
             args.baseline.display(),

@@ -96,6 +96,53 @@ pub struct Comparison {
     pub verdict: Verdict,
 }
 
+impl Comparison {
+    /// The verdict as the check's table shows it (a new configuration fails under
+    /// `strict`; a recorded configuration with some seeds gone is "MISSING SEEDS").
+    pub fn label(&self, strict: bool) -> &'static str {
+        match self.verdict {
+            Verdict::Ok => "ok",
+            Verdict::Regressed => "REGRESSED",
+            Verdict::Missing if !self.missing_seeds.is_empty() && self.current.is_some() => "MISSING SEEDS",
+            Verdict::Missing => "MISSING",
+            Verdict::New if strict => "NEW (not in baseline; --strict)",
+            Verdict::New => "new (not in baseline)",
+        }
+    }
+}
+
+/// How a check ends: how many configurations regressed, went missing or are new, and
+/// whether that fails it (regressed or missing always; new ones under `strict`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// Configurations whose change lies below −tolerance with confidence.
+    pub regressed: usize,
+    /// Configurations (or some of their seeds) recorded with no finished run now.
+    pub missing: usize,
+    /// Configurations among the runs that the baseline does not hold.
+    pub new: usize,
+    /// Whether new configurations fail the check.
+    pub strict: bool,
+}
+
+impl Outcome {
+    /// The outcome of these comparisons.
+    pub fn of(comparisons: &[Comparison], strict: bool) -> Outcome {
+        let count = |v: Verdict| comparisons.iter().filter(|c| c.verdict == v).count();
+        Outcome {
+            regressed: count(Verdict::Regressed),
+            missing: count(Verdict::Missing),
+            new: count(Verdict::New),
+            strict,
+        }
+    }
+
+    /// True when the check fails.
+    pub fn failed(&self) -> bool {
+        self.regressed + self.missing > 0 || (self.strict && self.new > 0)
+    }
+}
+
 /// The key of a run's configuration: every setting but the seed, as `name=value` pairs.
 fn key(run: &Run) -> String {
     let c = &run.record.config;
@@ -449,6 +496,28 @@ mod tests {
         let c = compare(&b, &[entry("k", current)], tolerance);
         let line = c.iter().find(|c| c.metric == columns::FINAL_TEST_ACC).unwrap();
         (line.verdict.clone(), line.interval)
+    }
+
+    #[test]
+    fn a_new_configuration_fails_only_a_strict_check_and_a_missing_one_always() {
+        let b = Baseline {
+            tolerance: 2.0,
+            entries: vec![entry("old", &[75.0, 75.0])],
+        };
+        let new_only = compare(&b, &[entry("old", &[75.0, 75.0]), entry("new", &[70.0, 70.0])], 2.0);
+        assert!(!Outcome::of(&new_only, false).failed());
+        assert!(Outcome::of(&new_only, true).failed());
+        let label = |strict| {
+            new_only
+                .iter()
+                .find(|c| c.verdict == Verdict::New)
+                .map(|c| c.label(strict))
+        };
+        assert_eq!(label(false), Some("new (not in baseline)"));
+        assert_eq!(label(true), Some("NEW (not in baseline; --strict)"));
+        let missing = compare(&b, &[entry("new", &[70.0, 70.0])], 2.0);
+        let outcome = Outcome::of(&missing, false);
+        assert!(outcome.failed() && outcome.missing > 0, "{outcome:?}");
     }
 
     #[test]
