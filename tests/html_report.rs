@@ -556,9 +556,14 @@ fn renders_in_a_headless_browser() {
             assert_eq!(text.matches("train acc %").count(), with_epochs, "{text}");
             // The long table is not cut: every configuration's id (its 9th of 16 columns)
             // and the last columns' headings are printed.
+            // (each id links to its configuration's first run: the text inside the link)
             let configs: Vec<&str> = html
                 .split("<td>")
                 .filter_map(|cell| cell.split("</td>").next())
+                .map(|cell| match cell.strip_suffix("</a>") {
+                    Some(link) => link.rsplit('>').next().unwrap_or(link),
+                    None => cell,
+                })
                 .filter(|cell| cell.len() == 8 && cell.chars().all(|c| c.is_ascii_hexdigit()))
                 .collect();
             assert!(configs.len() >= 5, "{configs:?}");

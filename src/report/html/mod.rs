@@ -19,7 +19,7 @@ use anyhow::Result;
 use runs::{run_details, run_labels, runs_table, MOST_RUN_CURVES};
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
-use tables::{linked, pairs, rows_of, table_captioned};
+use tables::{linked, pairs, table_captioned};
 
 /// What the page says about how it was made.
 pub struct Provenance {
@@ -120,6 +120,41 @@ fn results_first((header, rows): (Vec<String>, Vec<Vec<String>>)) -> (Vec<String
     (pick(&header), rows.iter().map(pick).collect())
 }
 
+/// The first run of the configuration labelled `label` in a study's findings.
+fn first_run<'f>(f: &'f findings::StudyFindings, label: &str) -> Option<&'f String> {
+    f.configurations
+        .iter()
+        .find(|c| c.label == label)
+        .and_then(|c| c.runs.first())
+}
+
+/// The long table's header and rows, each row's `config` cell a link to the
+/// configuration's first run (by id) on the page.
+fn configuration_rows(out: &mut String, runs: &[Run], header: &[String], rows: &[Vec<String>]) {
+    let mut first: std::collections::BTreeMap<String, &String> = Default::default();
+    for run in runs {
+        let short = crate::store::sha256_hex(run.record.configuration().as_bytes())[..8].to_string();
+        first.entry(short).or_insert(&run.id);
+    }
+    let config = header.iter().position(|h| h == "config");
+    out.push_str("<tr>");
+    for cell in header {
+        let _ = write!(out, "<th>{}</th>", escape(cell));
+    }
+    out.push_str("</tr>\n");
+    for row in rows {
+        out.push_str("<tr>");
+        for (i, cell) in row.iter().enumerate() {
+            let text = match Some(i) == config {
+                true => linked(cell, first.get(cell).copied()),
+                false => escape(cell),
+            };
+            let _ = write!(out, "<td>{text}</td>");
+        }
+        out.push_str("</tr>\n");
+    }
+}
+
 /// A link that saves figure `name` as its own SVG file (the page holds it as a data URL,
 /// so it works offline and loads nothing).
 fn download(name: &str, svg: &str) -> String {
@@ -184,7 +219,7 @@ pub fn page(
             group_by,
         )?);
         out.push_str("<div class=\"scroll\">\n<table class=\"sortable\">\n<caption>Means over each configuration's done runs (partial, failed and stopped runs are counted, not averaged); click a heading to sort</caption>\n");
-        rows_of(&mut out, &header, &rows);
+        configuration_rows(&mut out, runs, &header, &rows);
         out.push_str("</table>\n</div>\n");
         for line in summary::chance_lines(runs) {
             writeln!(out, "<p class=\"chance\">{}</p>", escape(line.trim_end()))?;
@@ -576,8 +611,8 @@ fn findings_tables(out: &mut String, studies: &[findings::Study]) -> Result<()> 
             writeln!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td><span class=\"verdict {class}\">{}</span></td><td>{:+.2}</td><td>{}</td><td>{} ({})</td><td>{} ({})</td><td>{}</td></tr>",
-                escape(&c.a),
-                escape(&c.b),
+                linked(&c.a, first_run(f, &c.a)),
+                linked(&c.b, first_run(f, &c.b)),
                 escape(&word),
                 100.0 * st.difference,
                 interval,
