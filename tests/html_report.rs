@@ -692,6 +692,22 @@ fn a_search_report_tells_the_search() {
         .count();
     assert_eq!(rows, 1 + rungs + 1);
     assert!(html.contains(" (last)</td><td>4</td>"), "the last rung, at 4 epochs");
+    // Each point of the search's figure links to its run; the chosen one is the big dot.
+    let figure = html
+        .split("<figure id=\"figure-h-search\">")
+        .nth(1)
+        .and_then(|s| s.split("</figure>").next())
+        .expect("the search figure");
+    let samples = search["decisions"][0]["scores"].as_array().unwrap().len();
+    assert_eq!(
+        figure.matches("\"><circle ").count(),
+        samples,
+        "one linked point per run"
+    );
+    assert!(
+        figure.contains(&format!("<a href=\"#run-{chosen}\"><circle ")) && figure.contains(" r=\"8\""),
+        "the chosen run's point links to it"
+    );
     assert!(
         !doc.descendants().any(|n| n.attribute("class") == Some("problem")),
         "stopped runs listed as problems"

@@ -12,7 +12,7 @@ use crate::store::read::Run;
 use crate::store::{EpochMetrics, RunState, RunSummary};
 use anyhow::{anyhow, Context, Result};
 use plotters::prelude::*;
-use search::{draw_search, search_figure, Search};
+use search::{draw_search, link_points, search_figure, Search};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use style::{
@@ -95,7 +95,8 @@ impl Plot<'_> {
         Ok(png.into_inner())
     }
 
-    /// The figure as SVG text, its plotting areas marked by invisible `plot-area` rects.
+    /// The figure as SVG text, its plotting areas marked by invisible `plot-area` rects and
+    /// a search's points linked to their runs.
     fn svg(&self) -> Result<String> {
         let mut text = String::new();
         let areas = self.draw(SVGBackend::with_string(&mut text, self.size()).into_drawing_area())?;
@@ -111,7 +112,10 @@ impl Plot<'_> {
             .collect();
         let end = text.rfind("</svg>").context("plotters wrote no </svg>")?;
         text.insert_str(end, &marks);
-        Ok(text)
+        match self {
+            Plot::Search(search) => Ok(link_points(&text, &search.drawn_runs())),
+            _ => Ok(text),
+        }
     }
 }
 

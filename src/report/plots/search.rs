@@ -19,8 +19,9 @@ pub(super) enum Axis {
     Names(Vec<String>),
 }
 
-/// One run in a search panel: where it is, its score, and how it ended.
+/// One run in a search panel: which run, where it is, its score, and how it ended.
 pub(super) struct Dot {
+    pub(super) run: String,
     pub(super) x: f64,
     pub(super) score: f64,
     pub(super) ended: Ended,
@@ -91,6 +92,7 @@ pub(super) fn search_figure(runs: &[&Run], chosen: Option<&str>) -> Option<Searc
                 .iter()
                 .zip(xs)
                 .map(|((run, score), x)| Dot {
+                    run: run.id.clone(),
                     x,
                     score: *score,
                     ended: match (Some(run.id.as_str()) == chosen, &run.run_state) {
@@ -186,10 +188,8 @@ where
             .axis_desc_style(("sans-serif", 15))
             .draw()
             .map_err(|e| err(&e))?;
-        let mut order: Vec<&Dot> = dots.iter().collect();
-        order.sort_by_key(|d| d.ended == Ended::Chosen);
         chart
-            .draw_series(order.into_iter().map(|d| {
+            .draw_series(in_drawing_order(dots).into_iter().map(|d| {
                 let (color, filled, size) = match d.ended {
                     Ended::Trained => (COLOURS[0], true, 5),
                     Ended::Stopped => (GREY, false, 5),
@@ -218,4 +218,44 @@ where
     )?;
     root.present().map_err(|e| err(&e))?;
     Ok(areas)
+}
+
+/// A panel's dots in the order they are drawn: the chosen run last, on top.
+fn in_drawing_order(dots: &[Dot]) -> Vec<&Dot> {
+    let mut order: Vec<&Dot> = dots.iter().collect();
+    order.sort_by_key(|d| d.ended == Ended::Chosen);
+    order
+}
+
+impl Search {
+    /// The run of each point, in the order the figure draws them (panel by panel): the
+    /// page links each point to its run.
+    pub(super) fn drawn_runs(&self) -> Vec<&str> {
+        self.panels
+            .iter()
+            .flat_map(|(_, _, dots)| in_drawing_order(dots))
+            .map(|d| d.run.as_str())
+            .collect()
+    }
+}
+
+/// `svg` with its first circles, one per run of `runs` in order (the points; the legend's
+/// come after them), each wrapped in a link to the run's entry on the page.
+pub(super) fn link_points(svg: &str, runs: &[&str]) -> String {
+    let mut out = String::with_capacity(svg.len() + 40 * runs.len());
+    let mut rest = svg;
+    for run in runs {
+        let Some(start) = rest.find("<circle") else { break };
+        let Some(length) = rest[start..].find("/>") else { break };
+        let end = start + length + 2;
+        out.push_str(&rest[..start]);
+        out.push_str(&format!(
+            "<a href=\"#run-{}\">{}</a>",
+            crate::escape::html(run),
+            &rest[start..end]
+        ));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
