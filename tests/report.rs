@@ -626,4 +626,27 @@ fn a_pilot_and_an_extra_run_leave_the_full_study_as_it_is_alone() {
             .count(),
         3
     );
+    // The full study's dropout figure links every point (a rate's configuration) to a run
+    // of that configuration on the page.
+    let figure = html
+        .split("<figure id=\"figure-drop__d2_-dropout\">")
+        .nth(1)
+        .and_then(|s| s.split("</figure>").next())
+        .expect("the full study's dropout figure");
+    assert!(figure.matches("<circle ").count() >= 6, "{figure}");
+    assert_eq!(
+        figure.matches("<circle ").count(),
+        figure.matches("\"><circle ").count(),
+        "every point linked"
+    );
+    for id in figure
+        .split("<a href=\"#run-")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+    {
+        assert!(
+            html.contains(&format!("id=\"run-{id}\"")),
+            "a point links to run {id}, not on the page"
+        );
+    }
 }

@@ -12,12 +12,12 @@ use crate::store::read::Run;
 use crate::store::{EpochMetrics, RunState, RunSummary};
 use anyhow::{anyhow, Context, Result};
 use plotters::prelude::*;
-use search::{draw_search, link_points, search_figure, Search};
+use search::{draw_search, search_figure, Search};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use style::{
-    area_of, draw_legend, fit, fitted, percent_tick, Area, Points, Rect, Symbol, COLOURS, GREY, LEGEND_WIDTH,
-    MOST_COLOURED, RED, WIDTH,
+    area_of, draw_legend, fit, fitted, link_points, percent_tick, Area, Points, Rect, Symbol, COLOURS, GREY,
+    LEGEND_WIDTH, MOST_COLOURED, RED, WIDTH,
 };
 
 /// The most rows a differences figure draws (60 px each): beyond it the figure would grow
@@ -44,6 +44,9 @@ struct Line {
     thin: bool,
     dashed: bool,
     markers: bool,
+    /// Where the points stand for configurations: each point's first run, which the page
+    /// links the point to; empty otherwise.
+    runs: Vec<String>,
 }
 
 /// What one figure of lines shows; `styles` explain the line styles (solid, dashed).
@@ -52,6 +55,22 @@ struct Figure {
     x_label: &'static str,
     lines: Vec<Line>,
     styles: [&'static str; 2],
+}
+
+impl Figure {
+    /// The run of each circle the figure draws, in [`draw`]'s order — first the error bars'
+    /// centres of the marked lines with a spread, then every marked line's markers, line by
+    /// line — where every marked line's points stand for configurations; `None` otherwise.
+    fn drawn_runs(&self) -> Option<Vec<&str>> {
+        let marked: Vec<&Line> = self.lines.iter().filter(|l| l.markers).collect();
+        let linked = !marked.is_empty() && marked.iter().all(|l| l.runs.len() == l.points.len());
+        linked.then(|| {
+            let bars = marked.iter().filter(|l| !l.spread.is_empty());
+            bars.chain(marked.iter())
+                .flat_map(|l| l.runs.iter().map(String::as_str))
+                .collect()
+        })
+    }
 }
 
 /// One figure to draw.
@@ -114,7 +133,11 @@ impl Plot<'_> {
         text.insert_str(end, &marks);
         match self {
             Plot::Search(search) => Ok(link_points(&text, &search.drawn_runs())),
-            _ => Ok(text),
+            Plot::Figure(figure) => Ok(match figure.drawn_runs() {
+                Some(runs) => link_points(&text, &runs),
+                None => text,
+            }),
+            Plot::Differences(_) => Ok(text),
         }
     }
 }
@@ -303,6 +326,7 @@ fn curves(experiment: &str, model: &str, group: &[&Run]) -> Figure {
                 thin: false,
                 dashed: true,
                 markers,
+                runs: Vec::new(),
             });
         }
         lines.push(Line {
@@ -313,6 +337,7 @@ fn curves(experiment: &str, model: &str, group: &[&Run]) -> Figure {
             thin: !coloured,
             dashed: false,
             markers,
+            runs: Vec::new(),
         });
     }
     Figure {
@@ -337,24 +362,25 @@ fn dropout_figure(experiment: &str, models: &[(&str, &[&Run])]) -> Option<Figure
         if done.is_empty() || findings::varying(&done) != ["dropout"] {
             continue;
         }
-        let mut by_rate: BTreeMap<String, (f64, Vec<RunSummary>)> = BTreeMap::new();
+        // Per rate: its runs' summaries and its first run (the point links to it).
+        let mut by_rate: BTreeMap<String, (f64, Vec<RunSummary>, String)> = BTreeMap::new();
         for run in &done {
             let Some(summary) = run.summary() else { continue };
             let rate = run.record.config.dropout;
             by_rate
                 .entry(format!("{rate:e}"))
-                .or_insert((rate, Vec::new()))
+                .or_insert((rate, Vec::new(), run.id.clone()))
                 .1
                 .push(summary);
         }
-        let mut by_rate: Vec<(f64, Vec<RunSummary>)> = by_rate.into_values().collect();
+        let mut by_rate: Vec<(f64, Vec<RunSummary>, String)> = by_rate.into_values().collect();
         by_rate.sort_by(|a, b| a.0.total_cmp(&b.0));
         type Metric = fn(&RunSummary) -> f64;
         let series: [(Metric, bool); 2] = [(|s| s.final_test_acc, false), (|s| s.final_train_acc, true)];
         for (metric, dashed) in series {
             let (points, spread) = by_rate
                 .iter()
-                .map(|(rate, s)| {
+                .map(|(rate, s, _)| {
                     let values: Vec<f64> = s.iter().map(|x| 100.0 * metric(x)).collect();
                     let (mean, sd) = mean_sd(&values);
                     ((*rate, mean), (mean - sd, mean + sd))
@@ -368,6 +394,7 @@ fn dropout_figure(experiment: &str, models: &[(&str, &[&Run])]) -> Option<Figure
                 thin: false,
                 dashed,
                 markers: true,
+                runs: by_rate.iter().map(|(_, _, first)| first.clone()).collect(),
             });
         }
     }
@@ -399,6 +426,7 @@ fn subjects_figure(table: &findings::SubjectTable) -> Figure {
             thin: true,
             dashed: false,
             markers: true,
+            runs: Vec::new(),
         })
         .collect();
     let mean: Points = (0..table.columns.len())
@@ -417,6 +445,7 @@ fn subjects_figure(table: &findings::SubjectTable) -> Figure {
         thin: false,
         dashed: false,
         markers: true,
+        runs: Vec::new(),
     });
     lines.push(Line {
         legend: Some(format!("mean chance level {chance:.1}%")),
@@ -426,6 +455,7 @@ fn subjects_figure(table: &findings::SubjectTable) -> Figure {
         thin: false,
         dashed: true,
         markers: false,
+        runs: Vec::new(),
     });
     // The configurations' names, as legend entries of their own.
     lines.extend(table.columns.iter().enumerate().map(|(j, name)| Line {
@@ -436,6 +466,7 @@ fn subjects_figure(table: &findings::SubjectTable) -> Figure {
         thin: true,
         dashed: false,
         markers: false,
+        runs: Vec::new(),
     }));
     Figure {
         title: format!(
