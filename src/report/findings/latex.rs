@@ -127,16 +127,7 @@ pub fn latex(studies: &[Study]) -> String {
             out.push_str(&table(&caption, &header, &rows));
             continue;
         }
-        let caption = format!(
-            "{} {}{}: {}; Holm over {} ({}); equivalence margin ±{} points",
-            s.experiment,
-            s.model,
-            s.part_suffix(),
-            f.accuracy,
-            f.family_size,
-            f.family,
-            f.rope_points
-        );
+        let caption = format!("{} {}{}: {}", s.experiment, s.model, s.part_suffix(), s.family_text());
         out.push_str(&comparisons_table(&caption, &f.comparisons));
     }
     out

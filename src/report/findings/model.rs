@@ -87,6 +87,16 @@ impl Study<'_> {
         }
     }
 
+    /// What its comparisons are and how they are corrected: "final-epoch test accuracy; Holm
+    /// over 3 (every pair …); equivalence margin ±1 points".
+    pub fn family_text(&self) -> String {
+        let f = &self.findings;
+        format!(
+            "{}; Holm over {} ({}); equivalence margin ±{} points",
+            f.accuracy, f.family_size, f.family, f.rope_points
+        )
+    }
+
     /// The part's description as a header's suffix (" — study 2 of 3: …"), or "".
     pub fn part_suffix(&self) -> String {
         self.part

@@ -15,14 +15,11 @@ pub fn comparisons(studies: &[Study]) -> String {
         let f = &s.findings;
         let _ = writeln!(
             out,
-            "{} {}{} — {}; Holm over {} ({}); equivalence margin ±{} points:",
+            "{} {}{} — {}:",
             s.experiment,
             s.model,
             s.part_suffix(),
-            f.accuracy,
-            f.family_size,
-            f.family,
-            f.rope_points
+            s.family_text()
         );
         if s.configs.len() > LARGE_STUDY {
             let _ = writeln!(

@@ -8,6 +8,7 @@
 mod factorial;
 mod rounds;
 mod runs;
+mod search;
 mod tables;
 
 use super::findings;
@@ -19,7 +20,7 @@ use anyhow::Result;
 use runs::{run_details, run_labels, runs_table, MOST_RUN_CURVES};
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
-use tables::{linked, pairs, table_captioned};
+use tables::{header_row, linked, pairs, table_captioned};
 
 /// What the page says about how it was made.
 pub struct Provenance {
@@ -137,11 +138,7 @@ fn configuration_rows(out: &mut String, runs: &[Run], header: &[String], rows: &
         first.entry(short).or_insert(&run.id);
     }
     let config = header.iter().position(|h| h == "config");
-    out.push_str("<tr>");
-    for cell in header {
-        let _ = write!(out, "<th>{}</th>", escape(cell));
-    }
-    out.push_str("</tr>\n");
+    header_row(out, header);
     for row in rows {
         out.push_str("<tr>");
         for (i, cell) in row.iter().enumerate() {
@@ -157,7 +154,7 @@ fn configuration_rows(out: &mut String, runs: &[Run], header: &[String], rows: &
 
 /// A link that saves figure `name` as its own SVG file (the page holds it as a data URL,
 /// so it works offline and loads nothing).
-fn download(name: &str, svg: &str) -> String {
+pub(super) fn download(name: &str, svg: &str) -> String {
     use base64::Engine;
     format!(
         "<a class=\"download\" download=\"{0}.svg\" href=\"data:image/svg+xml;base64,{1}\">download SVG</a>",
@@ -205,7 +202,7 @@ pub fn page(
         }
     }
     let mut figures = super::plots::svgs(runs, studies)?;
-    search_sections(&mut out, runs, &mut figures)?;
+    search::search_sections(&mut out, runs, &mut figures)?;
 
     writeln!(
         out,
@@ -307,7 +304,7 @@ fn subject_tables(out: &mut String, studies: &[findings::Study]) {
 }
 
 /// The SVG element of a plotters SVG document (without an XML declaration).
-fn svg_body(svg: &str) -> &str {
+pub(super) fn svg_body(svg: &str) -> &str {
     svg.find("<svg").map_or(svg, |start| &svg[start..])
 }
 
@@ -417,128 +414,6 @@ fn contents(out: &mut String, runs: &[Run], studies: &[findings::Study], warning
     }
     out.push_str("</ul>\n</nav>\n");
     Ok(())
-}
-
-/// For each search: its budget, the run it chose (by validation accuracy) with that score
-/// and its test accuracy, a table of its rungs, and its figure (each run's score against
-/// each searched setting), taken out of `figures`.
-fn search_sections(out: &mut String, runs: &[Run], figures: &mut Vec<(String, String)>) -> Result<()> {
-    let (declared, _) = crate::store::read::declarations(runs);
-    for search in declared.values().filter_map(|d| d.search.as_ref()) {
-        let name = search.experiment.as_str();
-        writeln!(out, "<h2 id=\"search-{0}\">Search: {0}</h2>", escape(name))?;
-        let metric = search.metric.as_str();
-        let (trained, full) = (search.epochs_trained, search.epochs_if_all_trained_fully);
-        writeln!(
-            out,
-            "<p>{}, ranked by {}; {}; {trained} epochs trained of {full} had every sample trained fully ({:.0}%).</p>",
-            crate::plural::count(search.rounds, "round", "rounds"),
-            escape(metric),
-            if search.complete {
-                "complete"
-            } else {
-                "not complete yet"
-            },
-            100.0 * trained as f64 / full.max(1) as f64
-        )?;
-        if let Some(chosen) = search.chosen.as_deref() {
-            let score = search
-                .decisions
-                .last()
-                .and_then(|d| d.scores.iter().find(|(run, _)| run == chosen))
-                .map(|(_, score)| *score);
-            let run = runs.iter().find(|r| r.id == chosen);
-            let summary = run.and_then(|r| r.summary());
-            let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", 100.0 * v));
-            let (metric, id) = (escape(metric), escape(chosen));
-            let settings = escape(
-                &run.map(|r| short_numbers(&r.record.config.describe()))
-                    .unwrap_or_default(),
-            );
-            let (score, at_best, last) = (
-                pct(score),
-                pct(summary.as_ref().and_then(|s| s.test_acc_at_best_val)),
-                pct(summary.as_ref().map(|s| s.final_test_acc)),
-            );
-            writeln!(
-                out,
-                "<p class=\"chosen\">Chosen by {metric}: <a href=\"#run-{id}\">{id}</a> ({settings}), {metric} {score}; test accuracy at its best validation epoch {at_best}, at its last epoch {last} (the test set played no part in the choice).</p>"
-            )?;
-        }
-        out.push_str("<div class=\"scroll\"><table>\n<caption>Each rung: the runs that reached it, the best score, and how many went on (the others stopped there, a normal end)</caption>\n<tr><th>round</th><th>rung</th><th>epoch</th><th>runs</th><th>best score</th><th>promoted</th><th>stopped</th></tr>\n");
-        for d in &search.decisions {
-            let (scores, promoted) = (d.scores.len(), d.promoted.len());
-            let best = d
-                .scores
-                .first()
-                .map_or("-".into(), |(_, v)| format!("{:.2}%", 100.0 * v));
-            writeln!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{scores}</td><td>{best}</td><td>{promoted}</td><td>{}</td></tr>",
-                d.round,
-                d.rung,
-                d.epoch,
-                scores.saturating_sub(promoted)
-            )?;
-        }
-        last_rung(out, search, runs)?;
-        out.push_str("</table></div>\n");
-        let stem = super::plots::search_figure_stem(name);
-        if let Some(at) = figures.iter().position(|(n, _)| *n == stem) {
-            let (stem, svg) = figures.remove(at);
-            writeln!(
-                out,
-                "<figure id=\"figure-{0}\">\n{1}\n<figcaption>{0}: each run's best validation accuracy against each setting the search varied {2}</figcaption>\n</figure>",
-                escape(&stem),
-                svg_body(&svg),
-                download(&stem, &svg)
-            )?;
-        }
-    }
-    Ok(())
-}
-
-/// The search's last rung, where no decision is taken: the runs that trained to their last
-/// epoch, their best validation score, none promoted and none stopped.
-fn last_rung(out: &mut String, search: &crate::store::search_record::SearchRecord, runs: &[Run]) -> Result<()> {
-    let reached: Vec<&Run> = match search.decisions.last() {
-        Some(d) => runs.iter().filter(|r| d.promoted.contains(&r.id)).collect(),
-        None => runs
-            .iter()
-            .filter(|r| r.record.experiment == search.experiment)
-            .collect(),
-    };
-    let finished: Vec<&&Run> = reached.iter().filter(|r| r.run_state == RunState::Done).collect();
-    if finished.is_empty() {
-        return Ok(());
-    }
-    let best = finished
-        .iter()
-        .filter_map(|r| r.history.iter().filter_map(|m| m.val_acc).reduce(f64::max))
-        .reduce(f64::max)
-        .map_or("-".into(), |v| format!("{:.2}%", 100.0 * v));
-    let epoch = finished.iter().map(|r| r.history.len()).max().unwrap_or(0);
-    writeln!(
-        out,
-        "<tr><td>{}</td><td>{} (last)</td><td>{epoch}</td><td>{}</td><td>{best}</td><td>-</td><td>0</td></tr>",
-        search.rounds,
-        search.rungs.len(),
-        finished.len()
-    )?;
-    Ok(())
-}
-
-/// "key=value" settings with each fractional value shown to 3 significant digits (the run's
-/// folded details give them in full).
-fn short_numbers(settings: &str) -> String {
-    let short = |part: &str| match part.split_once('=') {
-        Some((key, value)) if value.contains('.') => match value.parse::<f64>() {
-            Ok(v) => format!("{key}={}", findings::significant(v, 3)),
-            Err(_) => part.to_string(),
-        },
-        _ => part.to_string(),
-    };
-    settings.split(' ').map(short).collect::<Vec<_>>().join(" ")
 }
 
 /// One table per study: every comparison with its verdict, difference, interval, p-values
@@ -785,14 +660,6 @@ mod tests {
                 "{c:?} → {shown:?}"
             );
         }
-    }
-
-    #[test]
-    fn settings_show_three_significant_digits() {
-        assert_eq!(
-            short_numbers("model=eegnet dropout=0.660533829271418 batch_size=33 lr=0.0034762222041531915 seed=0"),
-            "model=eegnet dropout=0.661 batch_size=33 lr=0.00348 seed=0"
-        );
     }
 
     #[test]

@@ -20,11 +20,7 @@ pub(super) fn table_captioned(out: &mut String, caption: Option<&str>, header: &
 
 /// A header row of `<th>` cells and rows of `<td>` cells.
 pub(super) fn rows_of(out: &mut String, header: &[String], rows: &[Vec<String>]) {
-    out.push_str("<tr>");
-    for cell in header {
-        let _ = write!(out, "<th>{}</th>", escape(cell));
-    }
-    out.push_str("</tr>\n");
+    header_row(out, header);
     for row in rows {
         out.push_str("<tr>");
         for cell in row {
@@ -32,6 +28,15 @@ pub(super) fn rows_of(out: &mut String, header: &[String], rows: &[Vec<String>])
         }
         out.push_str("</tr>\n");
     }
+}
+
+/// A header row of `<th>` cells.
+pub(super) fn header_row(out: &mut String, header: &[String]) {
+    out.push_str("<tr>");
+    for cell in header {
+        let _ = write!(out, "<th>{}</th>", escape(cell));
+    }
+    out.push_str("</tr>\n");
 }
 
 /// A two-column table of names and values.
