@@ -6,6 +6,7 @@
 //! The page is well-formed XML (XHTML syntax), so a test can parse it.
 
 mod factorial;
+mod figures;
 mod rounds;
 mod runs;
 mod search;
@@ -17,6 +18,7 @@ use crate::report::dates::utc;
 use crate::store::read::Run;
 use crate::store::RunState;
 use anyhow::Result;
+use figures::{download, svg_body};
 use runs::{run_details, run_labels, runs_table, MOST_RUN_CURVES};
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
@@ -150,17 +152,6 @@ fn configuration_rows(out: &mut String, runs: &[Run], header: &[String], rows: &
         }
         out.push_str("</tr>\n");
     }
-}
-
-/// A link that saves figure `name` as its own SVG file (the page holds it as a data URL,
-/// so it works offline and loads nothing).
-pub(super) fn download(name: &str, svg: &str) -> String {
-    use base64::Engine;
-    format!(
-        "<a class=\"download\" download=\"{0}.svg\" href=\"data:image/svg+xml;base64,{1}\">download SVG</a>",
-        escape(name),
-        base64::engine::general_purpose::STANDARD.encode(svg.as_bytes())
-    )
 }
 
 /// The page for `runs` (already filtered), with the scan's warnings.
@@ -301,11 +292,6 @@ fn subject_tables(out: &mut String, studies: &[findings::Study]) {
             let _ = writeln!(out, "<p>{}</p>", escape(line.trim()));
         }
     }
-}
-
-/// The SVG element of a plotters SVG document (without an XML declaration).
-pub(super) fn svg_body(svg: &str) -> &str {
-    svg.find("<svg").map_or(svg, |start| &svg[start..])
 }
 
 /// Runs that are not done, with their errors, and folders that could not be read.

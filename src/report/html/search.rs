@@ -1,7 +1,7 @@
 //! The page's section per search: its budget, the run it chose with its scores, a row per
 //! rung (the last included), and its figure (each run's score against each setting).
 
-use super::{download, svg_body};
+use super::figures::{download, svg_body};
 use crate::escape::html as escape;
 use crate::report::findings;
 use crate::store::read::Run;
