@@ -3,22 +3,23 @@
 //! panel of their own, labels are shortened to fit, and each SVG marks its plotting areas
 //! (`<rect class="plot-area">`) so that a browser test can check it.
 
+mod curves;
+mod lines;
 mod search;
 mod style;
 
 use super::findings;
 use super::stats::{Comparison, Verdict};
 use crate::store::read::Run;
-use crate::store::{EpochMetrics, RunState, RunSummary};
+use crate::store::{RunState, RunSummary};
 use anyhow::{anyhow, Context, Result};
+use curves::curves;
+use lines::{draw, Figure, Line};
 use plotters::prelude::*;
 use search::{draw_search, search_figure, Search};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use style::{
-    area_of, draw_legend, fit, fitted, link_points, percent_tick, Area, Points, Rect, Symbol, COLOURS, GREY,
-    LEGEND_WIDTH, MOST_COLOURED, RED, WIDTH,
-};
+use style::{area_of, fit, link_points, mean_sd, Area, Points, Rect, COLOURS, GREY, MOST_COLOURED, RED, WIDTH};
 
 /// The most rows a differences figure draws (60 px each): beyond it the figure would grow
 /// with the square of a study's configurations.
@@ -31,46 +32,6 @@ fn register_font() {
     ONCE.call_once(|| {
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
     });
-}
-
-/// A line (or marked line) of a figure, with an optional spread per point (low, high):
-/// drawn as a band around a plain line, as error bars on a marked one.
-struct Line {
-    /// The legend entry for this line's colour; `None` when another line carries it.
-    legend: Option<String>,
-    points: Points,
-    spread: Points,
-    color: RGBColor,
-    thin: bool,
-    dashed: bool,
-    markers: bool,
-    /// Where the points stand for configurations: each point's first run, which the page
-    /// links the point to; empty otherwise.
-    runs: Vec<String>,
-}
-
-/// What one figure of lines shows; `styles` explain the line styles (solid, dashed).
-struct Figure {
-    title: String,
-    x_label: &'static str,
-    lines: Vec<Line>,
-    styles: [&'static str; 2],
-}
-
-impl Figure {
-    /// The run of each circle the figure draws, in [`draw`]'s order — first the error bars'
-    /// centres of the marked lines with a spread, then every marked line's markers, line by
-    /// line — where every marked line's points stand for configurations; `None` otherwise.
-    fn drawn_runs(&self) -> Option<Vec<&str>> {
-        let marked: Vec<&Line> = self.lines.iter().filter(|l| l.markers).collect();
-        let linked = !marked.is_empty() && marked.iter().all(|l| l.runs.len() == l.points.len());
-        linked.then(|| {
-            let bars = marked.iter().filter(|l| !l.spread.is_empty());
-            bars.chain(marked.iter())
-                .flat_map(|l| l.runs.iter().map(String::as_str))
-                .collect()
-        })
-    }
 }
 
 /// One figure to draw.
@@ -257,95 +218,6 @@ fn file_stem(name: &str) -> String {
         stem.insert(0, '_');
     }
     stem
-}
-
-/// Mean and sample standard deviation.
-fn mean_sd(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    (mean, super::stats::sample_sd(values).unwrap_or(0.0))
-}
-
-/// Train and test accuracy per epoch, one line per configuration: the mean over its done
-/// runs (or, when none is done, over its runs as far as all of them went), and for test
-/// accuracy a band of ± one sd over seeds. The [`MOST_COLOURED`] configurations trained
-/// furthest, best first by last test accuracy, get a colour; the rest are thin and grey.
-/// A line of one epoch is a dot.
-fn curves(experiment: &str, model: &str, group: &[&Run]) -> Figure {
-    let mut by_label: BTreeMap<String, Vec<&Run>> = BTreeMap::new();
-    for (run, label) in group.iter().zip(findings::labels(group)) {
-        by_label.entry(label).or_default().push(run);
-    }
-    let series = |runs: &[&Run], f: fn(&EpochMetrics) -> f64| -> (Points, Points) {
-        let epochs = runs.iter().map(|r| r.history.len()).min().unwrap_or(0);
-        (0..epochs)
-            .map(|e| {
-                let values: Vec<f64> = runs.iter().map(|r| 100.0 * f(&r.history[e])).collect();
-                let (mean, sd) = mean_sd(&values);
-                (((e + 1) as f64, mean), (mean - sd, mean + sd))
-            })
-            .unzip()
-    };
-    let mut configurations: Vec<(String, Vec<&Run>, Points, Points)> = by_label
-        .into_iter()
-        .map(|(name, runs)| {
-            let done: Vec<&Run> = runs.iter().copied().filter(|r| r.run_state == RunState::Done).collect();
-            let (name, runs) = match done.is_empty() {
-                true => (format!("{name} ({})", runs[0].run_state.name()), runs),
-                false => (name, done),
-            };
-            let (test, spread) = series(&runs, |m| m.test_acc);
-            (name, runs, test, spread)
-        })
-        .collect();
-    // The configurations trained furthest first, then the best at their last epoch.
-    let last = |points: &Points| points.last().map_or(f64::MIN, |p| p.1);
-    configurations.sort_by(|a, b| {
-        (b.2.len().cmp(&a.2.len()))
-            .then(last(&b.2).total_cmp(&last(&a.2)))
-            .then(a.0.cmp(&b.0))
-    });
-    let others = configurations.len().saturating_sub(MOST_COLOURED);
-    let mut lines = Vec::new();
-    for (rank, (name, runs, test, spread)) in configurations.into_iter().enumerate() {
-        let coloured = rank < MOST_COLOURED;
-        let legend = match (coloured, rank == MOST_COLOURED) {
-            (true, _) if runs.len() > 1 => Some(format!("{name} ({} seeds)", runs.len())),
-            (true, _) => Some(name),
-            (false, true) => Some(format!("{others} more configurations")),
-            (false, false) => None,
-        };
-        let color = if coloured { COLOURS[rank] } else { GREY };
-        let markers = test.len() == 1;
-        if coloured {
-            lines.push(Line {
-                legend: None,
-                points: series(&runs, |m| m.train_acc).0,
-                spread: Vec::new(),
-                color,
-                thin: false,
-                dashed: true,
-                markers,
-                runs: Vec::new(),
-            });
-        }
-        lines.push(Line {
-            legend,
-            points: test,
-            spread: if coloured && runs.len() > 1 { spread } else { Vec::new() },
-            color,
-            thin: !coloured,
-            dashed: false,
-            markers,
-            runs: Vec::new(),
-        });
-    }
-    Figure {
-        title: format!("{experiment}: {model} accuracy per epoch"),
-        x_label: "epoch",
-        lines,
-        styles: ["test (band: ± sd over seeds)", "train"],
-    }
 }
 
 /// Final test and final train accuracy against dropout for every model of an experiment
@@ -578,109 +450,10 @@ where
     Ok(vec![area_of(&chart)])
 }
 
-fn draw<DB: DrawingBackend>(root: Area<DB>, figure: &Figure) -> Result<Vec<Rect>>
-where
-    DB::ErrorType: 'static,
-{
-    let err = |e: &dyn std::fmt::Display| anyhow!("drawing '{}': {e}", figure.title);
-    root.fill(&WHITE).map_err(|e| err(&e))?;
-    let body = root
-        .titled(&fit(&root, &figure.title, 24, WIDTH - 32), ("sans-serif", 24))
-        .map_err(|e| err(&e))?;
-    let (plot, legend) = body.split_horizontally(WIDTH - LEGEND_WIDTH);
-    let points = figure.lines.iter().flat_map(|l| l.points.iter());
-    let (x_min, x_max) = points
-        .clone()
-        .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
-    let spreads = figure
-        .lines
-        .iter()
-        .flat_map(|l| l.spread.iter().flat_map(|s| [s.0, s.1]));
-    let (y_low, y_high) = fitted(points.map(|p| p.1).chain(spreads));
-    let x_pad = if x_max > x_min { (x_max - x_min) * 0.03 } else { 1.0 };
-    let mut chart = ChartBuilder::on(&plot)
-        .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(64)
-        .build_cartesian_2d((x_min - x_pad)..(x_max + x_pad), y_low..y_high)
-        .map_err(|e| err(&e))?;
-    let integer_x = figure.x_label == "epoch" || figure.x_label.starts_with("configuration");
-    let span = y_high - y_low;
-    chart
-        .configure_mesh()
-        .x_label_formatter(&|x| match integer_x {
-            true => format!("{x:.0}"),
-            false => findings::significant(*x, 3),
-        })
-        .x_labels(if integer_x {
-            ((x_max - x_min) as usize + 1).min(12)
-        } else {
-            8
-        })
-        .y_label_formatter(&|y| percent_tick(*y, span))
-        .x_desc(figure.x_label)
-        .y_desc("accuracy (%)")
-        .label_style(("sans-serif", 16))
-        .axis_desc_style(("sans-serif", 18))
-        .draw()
-        .map_err(|e| err(&e))?;
-    for line in figure.lines.iter().filter(|l| !l.spread.is_empty()) {
-        let color = line.color;
-        if line.markers {
-            let bars = line.points.iter().zip(&line.spread).map(|(p, (low, high))| {
-                ErrorBar::new_vertical(p.0, low.max(y_low), p.1, high.min(y_high), color.stroke_width(2), 10)
-            });
-            chart.draw_series(bars).map_err(|e| err(&e))?;
-        } else {
-            let upper = line
-                .points
-                .iter()
-                .zip(&line.spread)
-                .map(|(p, s)| (p.0, s.1.min(y_high)));
-            let lower = line
-                .points
-                .iter()
-                .zip(&line.spread)
-                .rev()
-                .map(|(p, s)| (p.0, s.0.max(y_low)));
-            let band: Vec<(f64, f64)> = upper.chain(lower).collect();
-            chart
-                .draw_series([Polygon::new(band, color.mix(0.18).filled())])
-                .map_err(|e| err(&e))?;
-        }
-    }
-    // Grey lines first, so that coloured ones stay on top.
-    let mut order: Vec<&Line> = figure.lines.iter().collect();
-    order.sort_by_key(|l| !l.thin);
-    for line in order {
-        let style = line.color.stroke_width(if line.thin { 1 } else { 2 });
-        if line.dashed {
-            chart.draw_series(DashedLineSeries::new(line.points.clone(), 6, 4, style))
-        } else {
-            chart.draw_series(LineSeries::new(line.points.clone(), style))
-        }
-        .map_err(|e| err(&e))?;
-        if line.markers {
-            chart
-                .draw_series(line.points.iter().map(|p| Circle::new(*p, 4, line.color.filled())))
-                .map_err(|e| err(&e))?;
-        }
-    }
-    let mut entries: Vec<(Symbol, RGBColor, String)> = figure
-        .lines
-        .iter()
-        .filter_map(|l| Some((Symbol::Line { dashed: false }, l.color, l.legend.clone()?)))
-        .collect();
-    entries.push((Symbol::Line { dashed: false }, BLACK, figure.styles[0].to_string()));
-    entries.push((Symbol::Line { dashed: true }, BLACK, figure.styles[1].to_string()));
-    draw_legend(&legend, &entries)?;
-    root.present().map_err(|e| err(&e))?;
-    Ok(vec![area_of(&chart)])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use style::fitted;
 
     #[test]
     fn the_y_range_fits_the_data() {

@@ -82,6 +82,13 @@ pub(super) fn percent_tick(y: f64, span: f64) -> String {
     }
 }
 
+/// Mean and sample standard deviation.
+pub(super) fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    (mean, crate::report::stats::sample_sd(values).unwrap_or(0.0))
+}
+
 /// What a legend entry shows before its text.
 pub(super) enum Symbol {
     Line { dashed: bool },
