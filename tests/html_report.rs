@@ -1030,9 +1030,21 @@ fn a_180_run_sweep_stays_within_its_targets_and_answers_which_settings_matter() 
         .expect("the accuracy figure's link");
     use base64::Engine;
     let svg = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap();
+    let svg = String::from_utf8(svg).unwrap();
+    assert!(svg.contains("<svg"), "the link holds the figure");
+    // The 8 coloured configurations' test lines link to their runs (the links land: checked
+    // above); the other 82 are one grey band, not 82 lines; each line is one element.
+    assert_eq!(svg.matches("\"><title>").count(), 8, "a link per coloured line");
+    assert!(svg.contains("82 more configurations: median, range"));
+    assert_eq!(
+        svg.matches("stroke-dasharray=\"6 4\"").count(),
+        8,
+        "one element per train line"
+    );
     assert!(
-        String::from_utf8(svg).unwrap().contains("<svg"),
-        "the link holds the figure"
+        svg.matches("<polyline").count() < 60,
+        "{} polylines",
+        svg.matches("<polyline").count()
     );
 
     let Some(browser) = browser_for("a_180_run_sweep_stays_within_its_targets_and_answers_which_settings_matter")

@@ -2,6 +2,7 @@
 //! error bars), and how it is drawn.
 
 use super::style::{area_of, draw_legend, fit, fitted, percent_tick, Area, Points, Rect, Symbol, LEGEND_WIDTH, WIDTH};
+use super::svg::Stroke;
 use crate::report::findings;
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
@@ -20,33 +21,53 @@ pub(super) struct Line {
     /// Where the points stand for configurations: each point's first run, which the page
     /// links the point to; empty otherwise.
     pub(super) runs: Vec<String>,
+    /// Where the whole line stands for one configuration: its name and first run, which
+    /// the page links the line to.
+    pub(super) link: Option<(String, String)>,
 }
 
 /// What one figure of lines shows; `styles` explain the line styles (solid, dashed).
 pub(super) struct Figure {
     pub(super) title: String,
-    pub(super) x_label: &'static str,
+    pub(super) x_label: String,
     pub(super) lines: Vec<Line>,
     pub(super) styles: [&'static str; 2],
 }
 
 impl Figure {
+    /// The lines in the order [`draw`] draws them: thin (grey) ones first, so that
+    /// coloured ones stay on top.
+    fn drawing_order(&self) -> Vec<&Line> {
+        let mut order: Vec<&Line> = self.lines.iter().collect();
+        order.sort_by_key(|l| !l.thin);
+        order
+    }
+
     /// The run of each circle the figure draws, in [`draw`]'s order — first the error bars'
     /// centres of the marked lines with a spread, then every marked line's markers, line by
-    /// line — where every marked line's points stand for configurations; `None` otherwise.
-    pub(super) fn drawn_runs(&self) -> Option<Vec<&str>> {
-        let marked: Vec<&Line> = self.lines.iter().filter(|l| l.markers).collect();
-        let linked = !marked.is_empty() && marked.iter().all(|l| l.runs.len() == l.points.len());
-        linked.then(|| {
-            let bars = marked.iter().filter(|l| !l.spread.is_empty());
-            bars.chain(marked.iter())
-                .flat_map(|l| l.runs.iter().map(String::as_str))
-                .collect()
-        })
+    /// line — or `""` for a circle that stands for no configuration.
+    pub(super) fn drawn_runs(&self) -> Vec<&str> {
+        let bars = self.lines.iter().filter(|l| l.markers && !l.spread.is_empty());
+        let markers = self.drawing_order().into_iter().filter(|l| l.markers);
+        bars.chain(markers).flat_map(circle_runs).collect()
     }
 }
 
-pub(super) fn draw<DB: DrawingBackend>(root: Area<DB>, figure: &Figure) -> Result<Vec<Rect>>
+/// The run of each of `line`'s points where they stand for configurations, else `""`s.
+fn circle_runs(line: &Line) -> Vec<&str> {
+    match line.runs.len() == line.points.len() {
+        true => line.runs.iter().map(String::as_str).collect(),
+        false => vec![""; line.points.len()],
+    }
+}
+
+/// Draws `figure`; returns its plotting areas. Its lines go to `strokes` where given (for
+/// SVG output to write, [`Stroke`]), else plotters draws them.
+pub(super) fn draw<DB: DrawingBackend>(
+    root: Area<DB>,
+    figure: &Figure,
+    mut strokes: Option<&mut Vec<Stroke>>,
+) -> Result<Vec<Rect>>
 where
     DB::ErrorType: 'static,
 {
@@ -72,7 +93,7 @@ where
         .y_label_area_size(64)
         .build_cartesian_2d((x_min - x_pad)..(x_max + x_pad), y_low..y_high)
         .map_err(|e| err(&e))?;
-    let integer_x = figure.x_label == "epoch" || figure.x_label.starts_with("configuration");
+    let integer_x = figure.x_label.starts_with("epoch") || figure.x_label.starts_with("configuration");
     let span = y_high - y_low;
     chart
         .configure_mesh()
@@ -86,7 +107,7 @@ where
             8
         })
         .y_label_formatter(&|y| percent_tick(*y, span))
-        .x_desc(figure.x_label)
+        .x_desc(&figure.x_label)
         .y_desc("accuracy (%)")
         .label_style(("sans-serif", 16))
         .axis_desc_style(("sans-serif", 18))
@@ -117,17 +138,26 @@ where
                 .map_err(|e| err(&e))?;
         }
     }
-    // Grey lines first, so that coloured ones stay on top.
-    let mut order: Vec<&Line> = figure.lines.iter().collect();
-    order.sort_by_key(|l| !l.thin);
-    for line in order {
-        let style = line.color.stroke_width(if line.thin { 1 } else { 2 });
-        if line.dashed {
-            chart.draw_series(DashedLineSeries::new(line.points.clone(), 6, 4, style))
-        } else {
-            chart.draw_series(LineSeries::new(line.points.clone(), style))
+    for line in figure.drawing_order() {
+        let width = if line.thin { 1 } else { 2 };
+        let style = line.color.stroke_width(width);
+        match strokes.as_deref_mut() {
+            Some(strokes) => strokes.push(Stroke {
+                points: line.points.iter().map(|p| chart.backend_coord(p)).collect(),
+                color: line.color,
+                width,
+                dashed: line.dashed,
+                link: line.link.clone(),
+            }),
+            None if line.dashed => chart
+                .draw_series(DashedLineSeries::new(line.points.clone(), 6, 4, style))
+                .map(|_| ())
+                .map_err(|e| err(&e))?,
+            None => chart
+                .draw_series(LineSeries::new(line.points.clone(), style))
+                .map(|_| ())
+                .map_err(|e| err(&e))?,
         }
-        .map_err(|e| err(&e))?;
         if line.markers {
             chart
                 .draw_series(line.points.iter().map(|p| Circle::new(*p, 4, line.color.filled())))

@@ -7,6 +7,7 @@ mod curves;
 mod lines;
 mod search;
 mod style;
+mod svg;
 
 use super::findings;
 use super::stats::{Comparison, Verdict};
@@ -19,7 +20,8 @@ use plotters::prelude::*;
 use search::{draw_search, search_figure, Search};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use style::{area_of, fit, link_points, mean_sd, Area, Points, Rect, COLOURS, GREY, MOST_COLOURED, RED, WIDTH};
+use style::{area_of, fit, mean_sd, Area, Points, Rect, COLOURS, GREY, MOST_COLOURED, RED, WIDTH};
+use svg::{link_points, Stroke};
 
 /// The most rows a differences figure draws (60 px each): beyond it the figure would grow
 /// with the square of a study's configurations.
@@ -50,13 +52,14 @@ impl Plot<'_> {
         }
     }
 
-    /// Draws the figure; returns its plotting areas.
-    fn draw<DB: DrawingBackend>(&self, root: Area<DB>) -> Result<Vec<Rect>>
+    /// Draws the figure; returns its plotting areas. A figure of lines leaves its lines to
+    /// `strokes` where given.
+    fn draw<DB: DrawingBackend>(&self, root: Area<DB>, strokes: Option<&mut Vec<Stroke>>) -> Result<Vec<Rect>>
     where
         DB::ErrorType: 'static,
     {
         match self {
-            Plot::Figure(figure) => draw(root, figure),
+            Plot::Figure(figure) => draw(root, figure, strokes),
             Plot::Differences(study) => draw_differences(root, study),
             Plot::Search(search) => draw_search(root, search),
         }
@@ -66,7 +69,10 @@ impl Plot<'_> {
     fn png(&self) -> Result<Vec<u8>> {
         let (width, height) = self.size();
         let mut rgb = vec![0u8; width as usize * height as usize * 3];
-        self.draw(BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area())?;
+        self.draw(
+            BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area(),
+            None,
+        )?;
         let image = image::RgbImage::from_raw(width, height, rgb).context("figure buffer of the wrong size")?;
         let mut png = std::io::Cursor::new(Vec::new());
         image
@@ -75,12 +81,18 @@ impl Plot<'_> {
         Ok(png.into_inner())
     }
 
-    /// The figure as SVG text, its plotting areas marked by invisible `plot-area` rects and
-    /// a search's points linked to their runs.
+    /// The figure as SVG text: its lines written as [`Stroke`]s, its plotting areas marked
+    /// by invisible `plot-area` rects, and its points and lines that stand for runs or
+    /// configurations linked to them.
     fn svg(&self) -> Result<String> {
         let mut text = String::new();
-        let areas = self.draw(SVGBackend::with_string(&mut text, self.size()).into_drawing_area())?;
-        let marks: String = areas
+        let mut strokes = Vec::new();
+        let areas = self.draw(
+            SVGBackend::with_string(&mut text, self.size()).into_drawing_area(),
+            Some(&mut strokes),
+        )?;
+        let lines = strokes.iter().map(Stroke::svg);
+        let marks: String = lines.chain(areas
             .iter()
             .map(|(l, t, r, b)| {
                 format!(
@@ -88,16 +100,13 @@ impl Plot<'_> {
                     r - l,
                     b - t
                 )
-            })
+            }))
             .collect();
         let end = text.rfind("</svg>").context("plotters wrote no </svg>")?;
         text.insert_str(end, &marks);
         match self {
             Plot::Search(search) => Ok(link_points(&text, &search.drawn_runs())),
-            Plot::Figure(figure) => Ok(match figure.drawn_runs() {
-                Some(runs) => link_points(&text, &runs),
-                None => text,
-            }),
+            Plot::Figure(figure) => Ok(link_points(&text, &figure.drawn_runs())),
             Plot::Differences(_) => Ok(text),
         }
     }
@@ -267,12 +276,13 @@ fn dropout_figure(experiment: &str, models: &[(&str, &[&Run])]) -> Option<Figure
                 dashed,
                 markers: true,
                 runs: by_rate.iter().map(|(_, _, first)| first.clone()).collect(),
+                link: None,
             });
         }
     }
     (!lines.is_empty()).then(|| Figure {
         title: format!("{experiment}: accuracy against dropout (mean ± sd over seeds)"),
-        x_label: "dropout",
+        x_label: "dropout".into(),
         lines,
         styles: ["final test accuracy", "final train accuracy"],
     })
@@ -299,6 +309,7 @@ fn subjects_figure(table: &findings::SubjectTable) -> Figure {
             dashed: false,
             markers: true,
             runs: Vec::new(),
+            link: None,
         })
         .collect();
     let mean: Points = (0..table.columns.len())
@@ -318,6 +329,7 @@ fn subjects_figure(table: &findings::SubjectTable) -> Figure {
         dashed: false,
         markers: true,
         runs: Vec::new(),
+        link: None,
     });
     lines.push(Line {
         legend: Some(format!("mean chance level {chance:.1}%")),
@@ -328,6 +340,7 @@ fn subjects_figure(table: &findings::SubjectTable) -> Figure {
         dashed: true,
         markers: false,
         runs: Vec::new(),
+        link: None,
     });
     // The configurations' names, as legend entries of their own.
     lines.extend(table.columns.iter().enumerate().map(|(j, name)| Line {
@@ -339,13 +352,14 @@ fn subjects_figure(table: &findings::SubjectTable) -> Figure {
         dashed: false,
         markers: false,
         runs: Vec::new(),
+        link: None,
     }));
     Figure {
         title: format!(
             "{}: accuracy per subject (mean over seeds), paired across configurations",
             table.experiment
         ),
-        x_label: "configuration (numbered in the legend)",
+        x_label: "configuration (numbered in the legend)".into(),
         lines,
         styles: ["a subject (grey), the mean (colour)", "chance level"],
     }

@@ -127,24 +127,3 @@ where
     }
     Ok(())
 }
-
-/// `svg` with its first circles, one per run of `runs` in order (a figure's points; its
-/// legend's come after them), each wrapped in a link to the run's entry on the page.
-pub(super) fn link_points(svg: &str, runs: &[&str]) -> String {
-    let mut out = String::with_capacity(svg.len() + 40 * runs.len());
-    let mut rest = svg;
-    for run in runs {
-        let Some(start) = rest.find("<circle") else { break };
-        let Some(length) = rest[start..].find("/>") else { break };
-        let end = start + length + 2;
-        out.push_str(&rest[..start]);
-        out.push_str(&format!(
-            "<a href=\"#run-{}\">{}</a>",
-            crate::escape::html(run),
-            &rest[start..end]
-        ));
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
-}
