@@ -579,6 +579,16 @@ fn hostile_records_render_as_text_and_the_page_stays_well_formed() {
             "a <form> from a record became an element"
         );
     }
+    // The same records as LaTeX tables: pdflatex sets them (its specials escaped, controls
+    // left out, the rest as text).
+    let out = eegrun(&dir, &["summarize", "runs", "--no-plots", "--format", "latex"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let latex = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        latex.contains("\\textless{}form action=//evil\\textgreater{}\\&"),
+        "{latex}"
+    );
+    common::assert_compiles_as_latex(&dir, "hostile", &latex);
 }
 
 #[test]

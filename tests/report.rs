@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fixtures, golden, Scratch};
+use common::{assert_compiles_as_latex, fixtures, golden, Scratch};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -530,6 +530,21 @@ fn a_large_sweep_lists_its_top_configurations_and_keeps_every_pair_in_the_files(
             !table.contains("batch_size") && !table.contains(" ± "),
             "unescaped text: {table}"
         );
+    }
+    // pdflatex sets every table within the page.
+    assert_compiles_as_latex(&dir, "large-sweep", &latex);
+    // The accuracy curves (one epoch: dots): 8 coloured and 16 grey, each linked to a run of
+    // its own configuration (past 16 grey ones they become one band: tests/html_report.rs).
+    succeed_in(&dir, &["summarize", "runs"]);
+    let svg = std::fs::read_to_string(dir.join("runs/plots/g-eegnet-accuracy.svg")).unwrap();
+    let linked: std::collections::BTreeSet<&str> = svg
+        .split("<a href=\"#run-")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+        .collect();
+    assert_eq!(linked.len(), 24, "a linked line per configuration: {linked:?}");
+    for id in &linked {
+        assert!(dir.join("runs/g").join(id).is_dir(), "run {id} exists");
     }
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("runs/findings.json")).unwrap()).unwrap();

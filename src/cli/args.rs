@@ -151,7 +151,8 @@ pub struct SummarizeArgs {
     #[arg(default_value = "runs")]
     pub runs_dir: PathBuf,
     /// Output on stdout: table, csv, json, markdown or latex (markdown and latex add the
-    /// findings as tables: the lab's layout, main effects, comparisons)
+    /// findings as tables: the lab's layout, main effects, comparisons; latex tables need
+    /// \usepackage{graphicx}, shrink to the text width and continue past 35 rows)
     #[arg(long, default_value = "table", value_parser = str::parse::<crate::report::Format>)]
     pub format: crate::report::Format,
     /// Configuration columns to group by (runs in a group are averaged)

@@ -28,7 +28,9 @@ pub fn render_summary(runs: &[Run], group_by: &[String], filters: &[String], for
         Format::Latex => {
             let (header, rows) = summary::display_grouped(&grouped, group_by)?;
             let comments: String = chance.lines().map(|l| format!("% {l}\n")).collect();
-            findings::latex_table("Mean ± sd over each configuration's done runs (%)", &header, &rows) + &comments
+            let caption = "Mean ± sd over each configuration's done runs (%)";
+            let (caption, header, rows) = findings::without_constant_columns(caption, &header, &rows);
+            findings::latex_table(&caption, &header, &rows) + &comments
         }
         Format::Csv | Format::Json => summary::render_data(&mut grouped, format)?,
     })

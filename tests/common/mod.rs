@@ -117,3 +117,32 @@ pub fn write_subject_data(dir: &Path, drop_test: Option<&str>, one_class: Option
     std::fs::write(dir.join("trials_train.csv"), train_rows).unwrap();
     std::fs::write(dir.join("trials_test.csv"), test_rows).unwrap();
 }
+
+/// Compiles LaTeX `tables` in a minimal article (`graphicx` its one package) with pdflatex
+/// in `dir`: it must compile, and no table may run past the text width. Skipped, saying
+/// so, where pdflatex is missing, unless EEGRUN_REQUIRE_LATEX is set (CI), which fails.
+pub fn assert_compiles_as_latex(dir: &Path, name: &str, tables: &str) {
+    if Command::new("pdflatex").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("EEGRUN_REQUIRE_LATEX").is_none(),
+            "EEGRUN_REQUIRE_LATEX is set but pdflatex is missing (apt-get install texlive-latex-base)"
+        );
+        eprintln!("SKIPPED compiling {name}.tex: pdflatex is not installed (apt-get install texlive-latex-base; .ci/run does)");
+        return;
+    }
+    let document = format!(
+        "\\documentclass{{article}}\n\\usepackage{{graphicx}}\n\\begin{{document}}\n{tables}\n\\end{{document}}\n"
+    );
+    std::fs::write(dir.join(format!("{name}.tex")), document).unwrap();
+    let out = Command::new("pdflatex")
+        .current_dir(dir)
+        .args(["-interaction=nonstopmode", "-halt-on-error", &format!("{name}.tex")])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "pdflatex failed on {name}.tex:\n{log}");
+    assert!(
+        !log.contains("Overfull \\hbox"),
+        "a table of {name}.tex is wider than the page:\n{log}"
+    );
+}

@@ -9,11 +9,16 @@ use super::text::TOP;
 use crate::report::stats::Verdict;
 use std::fmt::Write;
 
-/// `text` safe in LaTeX's text mode: its special characters escaped, the symbols the
-/// findings use written as math.
+/// `text` safe in LaTeX's text mode (pdfLaTeX's default UTF-8 input): its special
+/// characters escaped, the symbols the findings use and a minus before a number written as
+/// math, and any other character beyond Latin-1 (which pdfLaTeX cannot set without
+/// packages) written as its code point, `[U+4E2D]`.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut previous = ' ';
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let number_follows = chars.peek().is_some_and(|n| n.is_ascii_digit() || *n == '.');
         match c {
             '\\' => out.push_str("\\textbackslash{}"),
             '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
@@ -22,40 +27,98 @@ pub fn escape(text: &str) -> String {
             }
             '~' => out.push_str("\\textasciitilde{}"),
             '^' => out.push_str("\\textasciicircum{}"),
+            '<' => out.push_str("\\textless{}"),
+            '>' => out.push_str("\\textgreater{}"),
+            '|' => out.push_str("\\textbar{}"),
+            '-' if number_follows && " (".contains(previous) => out.push_str("$-$"),
             '±' => out.push_str("$\\pm$"),
             '×' => out.push_str("$\\times$"),
             '→' => out.push_str("$\\to$"),
             '−' => out.push_str("$-$"),
             '≈' => out.push_str("$\\approx$"),
+            '≤' => out.push_str("$\\le$"),
+            '≥' => out.push_str("$\\ge$"),
             'α' => out.push_str("$\\alpha$"),
+            'σ' => out.push_str("$\\sigma$"),
+            'Δ' => out.push_str("$\\Delta$"),
+            '·' => out.push_str("$\\cdot$"),
             '…' => out.push_str("\\ldots{}"),
+            '–' => out.push_str("--"),
+            '—' => out.push_str("---"),
             c if c.is_control() => {}
-            c => out.push(c),
+            c if (c as u32) < 0xA0 || ('\u{C0}'..='\u{FF}').contains(&c) => out.push(c),
+            c => out.push_str(&format!("[U+{:04X}]", c as u32)),
         }
+        previous = c;
     }
     out
 }
 
-/// One `table` with a caption and a `tabular` of these rows (first column left-aligned).
+/// The most rows one `table` holds (it must fit a page); a longer table continues in
+/// further tables, each caption saying which rows it holds.
+const MOST_ROWS: usize = 35;
+
+/// Shrinks its argument to the text width where it is wider, else sets it as it is
+/// (`graphicx`'s `\resizebox`); defined before each table so that any table pasted alone
+/// compiles.
+const FIT: &str = "\\providecommand{\\eegrunfit}[1]{{\\sbox0{#1}\\ifdim\\wd0>\\linewidth\\resizebox{\\linewidth}{!}{\\usebox0}\\else\\usebox0\\fi}}";
+
+/// A `table` with a caption and a `tabular` of these rows (first column left-aligned),
+/// shrunk to the text width where wider; past [`MOST_ROWS`] rows, one table per
+/// [`MOST_ROWS`]. Needs `\usepackage{graphicx}`.
 pub fn table(caption: &str, header: &[String], rows: &[Vec<String>]) -> String {
     let mut out = String::new();
     let columns = format!("l{}", "r".repeat(header.len().saturating_sub(1)));
     let line = |cells: &[String]| cells.iter().map(|c| escape(c)).collect::<Vec<_>>().join(" & ");
-    let _ = writeln!(
-        out,
-        "\\begin{{table}}[ht]\n\\centering\n\\caption{{{}}}",
-        escape(caption)
-    );
-    let _ = writeln!(
-        out,
-        "\\begin{{tabular}}{{{columns}}}\n\\hline\n{} \\\\\n\\hline",
-        line(header)
-    );
-    for row in rows {
-        let _ = writeln!(out, "{} \\\\", line(row));
+    let parts = rows.len().div_ceil(MOST_ROWS).max(1);
+    for (k, part) in rows
+        .chunks(MOST_ROWS)
+        .chain(rows.is_empty().then_some(rows))
+        .enumerate()
+    {
+        let caption = match parts {
+            1 => escape(caption),
+            _ => format!(
+                "{} (rows {}--{} of {})",
+                escape(caption),
+                k * MOST_ROWS + 1,
+                k * MOST_ROWS + part.len(),
+                rows.len()
+            ),
+        };
+        let _ = writeln!(out, "{FIT}\n\\begin{{table}}[ht]\n\\centering\n\\caption{{{caption}}}");
+        let _ = writeln!(
+            out,
+            "\\eegrunfit{{\\begin{{tabular}}{{{columns}}}\n\\hline\n{} \\\\\n\\hline",
+            line(header)
+        );
+        for row in part {
+            let _ = writeln!(out, "{} \\\\", line(row));
+        }
+        out.push_str("\\hline\n\\end{tabular}}\n\\end{table}\n");
     }
-    out.push_str("\\hline\n\\end{tabular}\n\\end{table}\n");
     out
+}
+
+/// The columns of `header` whose cell is the same in every row of `rows` (two rows or
+/// more) left out, and said after `caption` as "name value".
+pub fn without_constant_columns(
+    caption: &str,
+    header: &[String],
+    rows: &[Vec<String>],
+) -> (String, Vec<String>, Vec<Vec<String>>) {
+    let constant = |j: usize| rows.len() > 1 && rows.iter().all(|r| r.get(j) == rows[0].get(j));
+    let kept: Vec<usize> = (0..header.len()).filter(|&j| !constant(j)).collect();
+    let said: Vec<String> = (0..header.len())
+        .filter(|&j| constant(j))
+        .map(|j| format!("{} {}", header[j], rows[0][j]))
+        .collect();
+    let caption = match said.is_empty() {
+        true => caption.to_string(),
+        false => format!("{caption}; every row: {}", said.join(", ")),
+    };
+    let pick = |cells: &[String]| kept.iter().map(|&j| cells[j].clone()).collect::<Vec<_>>();
+    (caption, pick(header), rows.iter().map(|r| pick(r)).collect())
 }
 
 /// Every table of the studies' findings, in LaTeX.
@@ -186,10 +249,42 @@ mod tests {
             escape("71 ± 2 × 3 → 4 − 5 ≈ 6"),
             "71 $\\pm$ 2 $\\times$ 3 $\\to$ 4 $-$ 5 $\\approx$ 6"
         );
+        // A minus before a number is math; a hyphen in a word stays; what pdfLaTeX cannot set
+        // without packages is its code point.
+        assert_eq!(
+            escape("-6.25 to -0.5 (-1) leaky-relu 1e-4 ≤ <b> 中"),
+            "$-$6.25 to $-$0.5 ($-$1) leaky-relu 1e-4 $\\le$ \\textless{}b\\textgreater{} [U+4E2D]"
+        );
         let t = table("c_1", &["x".into(), "y".into()], &[vec!["a".into(), "1".into()]]);
         assert!(
             t.contains("\\caption{c\\_1}") && t.contains("\\begin{tabular}{lr}") && t.contains("a & 1 \\\\"),
             "{t}"
         );
+    }
+
+    #[test]
+    fn a_long_table_continues_in_tables_that_fit_a_page_and_constant_columns_go_to_the_caption() {
+        let header: Vec<String> = ["model", "lr", "acc"].map(String::from).to_vec();
+        let rows: Vec<Vec<String>> = (0..80)
+            .map(|i| vec!["eegnet".into(), format!("{i}"), "50".into()])
+            .collect();
+        let (caption, header, rows) = without_constant_columns("Means", &header, &rows);
+        assert_eq!(caption, "Means; every row: model eegnet, acc 50");
+        assert_eq!((header.len(), rows[0].len()), (1, 1));
+        let t = table(&caption, &header, &rows);
+        assert_eq!(t.matches("\\begin{table}").count(), 3);
+        assert!(
+            t.contains("(rows 71--80 of 80)") && t.contains("(rows 1--35 of 80)"),
+            "{t}"
+        );
+        assert_eq!(
+            t.matches(" \\\\\n").count(),
+            80 + 3,
+            "every row once, and a header per table"
+        );
+        // One row: nothing is constant across rows; no rows: one empty table.
+        let one = without_constant_columns("c", &header, &rows[..1]);
+        assert_eq!(one.1, header);
+        assert_eq!(table("c", &header, &[]).matches("\\begin{tabular}").count(), 1);
     }
 }

@@ -31,7 +31,7 @@ pub use families::{studies, target};
 pub use json::to_json;
 pub use lab_tables::{lab_tables, tables, LabTable};
 pub use labels::{labels, setting, significant, varying};
-pub use latex::{latex, table as latex_table};
+pub use latex::{latex, table as latex_table, without_constant_columns};
 pub use markdown::markdown;
 pub use model::{
     BestAndTies, Claim, ClaimVerdict, ComparisonFindings, Config, ConfigFindings, Factorial, Interaction, Kind,
