@@ -822,3 +822,146 @@ fn print_the_grid_table() {
     }
     println!("\nMonte-Carlo limit of the level: {:.3}", level_limit(replicates));
 }
+
+// Grids of models per subject or fold: each unit has its own test set, which its seeds
+// share. Model: each unit an independent draw of the grid model above (its own test set of
+// T trials, level × trial and configuration × trial effects, seed blocks), the same planted
+// step in every unit. Rules, each over the same contrasts and Holm family:
+// - units as blocks, each unit's seeds averaged first (`grid::unit_means`; chosen);
+// - (seed, unit) pairs as blocks, as pooled runs' seeds are (eegrun's rule before): a
+//   configuration's test-set luck on a unit repeats in every seed of that unit, so the
+//   residual misses part of it.
+
+/// Rules for a grid of per-unit models, in table order.
+const UNIT_RULES: [&str; 3] = [
+    "units as blocks, seeds averaged (chosen)",
+    "(seed, unit) blocks",
+    "per contrast over units (units − 1 df)",
+];
+
+/// Per rule: the family-wise error over the null contrasts and the power on the planted
+/// one; then the chosen rule's best-and-ties set's rate of leaving out a truly best
+/// configuration and its mean size.
+fn unit_grid_rates(cell: GridCell, units: usize, replicates: usize, seed: u64) -> ([f64; 3], [f64; 3], f64, f64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let contrasts = grid_contrasts(cell.levels);
+    let (mut errors, mut found) = ([0usize; 3], [0usize; 3]);
+    let (mut missed, mut size) = (0usize, 0usize);
+    let unit: Vec<usize> = (0..units).flat_map(|u| vec![u; cell.seeds]).collect();
+    for _ in 0..replicates {
+        let draws: Vec<Vec<Vec<Vec<f64>>>> = (0..units).map(|_| draw_grid(cell, &mut rng)).collect();
+        // Per configuration, its accuracy at each (unit, seed) block, unit by unit.
+        let blocks: Vec<Vec<f64>> = (0..draws[0].len())
+            .map(|c| {
+                draws
+                    .iter()
+                    .flat_map(|d| d[c].iter().map(|r| r.iter().sum::<f64>() / cell.trials as f64))
+                    .collect()
+            })
+            .collect();
+        let by_unit = grid::unit_means(&blocks, &unit);
+        let trials = (cell.trials * units, cell.trials * units);
+        for rule in 0..3 {
+            let rows = if rule == 1 { &blocks } else { &by_unit };
+            let residual = grid::residual(rows);
+            let per_contrast = |w: &Vec<f64>| {
+                let values: Vec<f64> = (0..units)
+                    .map(|u| w.iter().zip(&by_unit).map(|(x, row)| x * row[u]).sum())
+                    .collect();
+                let mean = values.iter().sum::<f64>() / units as f64;
+                let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (units - 1) as f64;
+                let (n, t) = (units, cell.trials * units);
+                stats::from_variance(
+                    mean,
+                    var / units as f64,
+                    (units - 1) as f64,
+                    var,
+                    (n, t, t),
+                    0.01,
+                    stats::ALPHA,
+                )
+            };
+            let mut comparisons: Vec<stats::Comparison> = contrasts
+                .iter()
+                .map(|(w, _)| match rule {
+                    2 => per_contrast(w),
+                    _ => grid::contrast(rows, w, residual, (0.0, 0.0), trials, 0.01, stats::ALPHA),
+                })
+                .collect();
+            let family = comparisons.len();
+            stats::holm(&mut comparisons, family);
+            let better = |c: &stats::Comparison| matches!(c.verdict(), Verdict::ABetter | Verdict::BBetter);
+            let mut both = contrasts.iter().zip(&comparisons);
+            errors[rule] += usize::from(both.clone().any(|((_, planted), c)| !planted && better(c)));
+            found[rule] += usize::from(both.any(|((_, planted), c)| *planted && c.verdict() == Verdict::BBetter));
+        }
+        let r = grid::residual(&by_unit).expect("two units");
+        let means: Vec<f64> = by_unit.iter().map(|u| u.iter().sum::<f64>() / units as f64).collect();
+        let variance = |_: usize, _: usize| 2.0 * r.variance / r.blocks as f64;
+        let (_, tied) = grid::best_and_ties(&means, variance, r.df, stats::ALPHA).unwrap();
+        missed += usize::from(!tied.contains(&(cell.levels[1] * cell.levels[2])));
+        size += tied.len();
+    }
+    let rate = |n: usize| n as f64 / replicates as f64;
+    (
+        errors.map(rate),
+        found.map(rate),
+        rate(missed),
+        size as f64 / replicates as f64,
+    )
+}
+
+#[test]
+fn a_grid_of_per_subject_models_holds_the_level_where_seeds_share_each_subjects_test_set() {
+    // 24 configurations, 6 subjects of 40 test trials each, 3 seeds; a step of 8 points.
+    let cell = GridCell {
+        levels: [4, 3, 2],
+        seeds: 3,
+        trials: 40,
+        step: 0.08,
+        sigma: 0.015,
+        tau: 0.05,
+    };
+    let replicates = 150;
+    let (errors, found, missed, _) = unit_grid_rates(cell, 6, replicates, 43);
+    assert!(errors[0] <= level_limit(replicates), "family-wise error {errors:?}");
+    assert!(found[0] >= 0.5, "power {found:?}");
+    assert!(missed <= level_limit(replicates), "the best left out {missed}");
+}
+
+#[test]
+#[ignore = "the per-unit grid table: cargo test --release --test decision_rule unit_grid_table -- --ignored --nocapture"]
+fn print_the_unit_grid_table() {
+    let replicates = 600;
+    println!(
+        "| grid | units | seeds | trials per unit | σ | τ | step | {} | best left out | mean ties |",
+        UNIT_RULES.map(|r| format!("{r}: FWER / power")).join(" | ")
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for units in [5, 10] {
+        for seeds in [1, 2, 3] {
+            for (trials, sigma, tau) in [(40, 0.015, 0.05), (40, 0.03, 0.0), (100, 0.015, 0.05)] {
+                for step in [0.0, 0.04] {
+                    let cell = GridCell {
+                        levels: [4, 3, 2],
+                        seeds,
+                        trials,
+                        step,
+                        sigma,
+                        tau,
+                    };
+                    let (errors, found, missed, size) = unit_grid_rates(cell, units, replicates, 11 + seeds as u64);
+                    let rules: Vec<String> = (0..3).map(|r| format!("{:.3} / {:.3}", errors[r], found[r])).collect();
+                    println!(
+                        "| 4×3×2 | {units} | {seeds} | {trials} | {} | {} | {} | {} | {missed:.3} | {size:.1} |",
+                        100.0 * sigma,
+                        100.0 * tau,
+                        100.0 * step,
+                        rules.join(" | ")
+                    );
+                }
+            }
+        }
+    }
+    println!("\nMonte-Carlo limit of the level: {:.3}", level_limit(replicates));
+}

@@ -77,6 +77,38 @@ fn within_subject_trains_one_model_per_subject_and_tables_them() {
 }
 
 #[test]
+fn a_grid_of_per_subject_models_takes_each_subject_as_one_block() {
+    // 2 activations × 2 dropouts × 2 seeds × 4 subjects: a subject's two seeds share its test
+    // set, so the grid's blocks are the 4 subjects (their seeds averaged), not 8 (seed,
+    // subject) pairs: residual df (4 − 1)(4 − 1) = 9, not (4 − 1)(8 − 1) = 21.
+    let dir = Scratch::new("subjects-grid");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    write_subject_data(&dir.join("data"), None, None);
+    experiment(
+        &dir,
+        "protocol = \"within-subject\"",
+        "activation = [\"relu\", \"elu\"]\ndropout = [0.25, 0.5]",
+    );
+    let (ok, _, err) = run(&dir, &["run", "s.toml", "--jobs", "2"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = run(&dir, &["summarize", "runs", "--no-plots"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Main effects — s eegnet"), "{out}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("runs/findings.json")).unwrap()).unwrap();
+    let factorial = &json["studies"][0]["factorial"];
+    assert_eq!(factorial["blocks"], 4, "{factorial}");
+    assert_eq!(factorial["residual_df"], 9.0, "{factorial}");
+    assert!(
+        factorial["method"]
+            .as_str()
+            .unwrap()
+            .contains("a unit (the mean of its seeds) is one block"),
+        "{factorial}"
+    );
+}
+
+#[test]
 fn cross_subject_folds_are_contiguous_blocks_and_pooled_ids_do_not_move() {
     let dir = Scratch::new("subjects-cross");
     std::fs::create_dir_all(dir.join("data")).unwrap();

@@ -1,5 +1,6 @@
 //! The rule for grids: a study's configurations (cells) crossed with the seeds they all
-//! share (blocks: a seed, or a seed and subject or fold where models are per unit).
+//! share (blocks: a seed; where models are per subject or fold, a unit, its seeds averaged
+//! by [`unit_means`], since a unit's seeds share its test set).
 //! Chosen by the simulation in `tests/decision_rule.rs` ("Grids"; `docs/decision-rule.md`).
 //!
 //! - The residual variance of one run's accuracy is the cells × blocks interaction mean
@@ -10,7 +11,8 @@
 //!   difference of differences) has variance residual · Σ w_c² / blocks, plus the test
 //!   set's own part where the runs share test trials (from the crossed rule of
 //!   [`stats::compare_scores`] on the contrast's two sides); a t test on Satterthwaite's
-//!   degrees of freedom and its two one-sided equivalence tests decide it.
+//!   degrees of freedom and its two one-sided equivalence tests decide it. Where each unit
+//!   has its own test set, the units' independent test sets are in the residual already.
 //! - The best and its ties: Hsu's multiple comparisons with the best, with Bonferroni's
 //!   bound over the k − 1 others standing in for Dunnett's quantile (so at least as wide):
 //!   a configuration is tied with the best unless some other one beats it by more than
@@ -61,6 +63,28 @@ pub fn residual(y: &[Vec<f64>]) -> Option<Residual> {
         df,
         blocks,
     })
+}
+
+/// `y[cell][block]` averaged over the blocks of each unit (`unit[block]`, numbered from
+/// 0): where models are per subject or fold, a unit's seeds share its test set, so its
+/// seeds' mean, not each seed, is one independent block (see the module).
+pub fn unit_means(y: &[Vec<f64>], unit: &[usize]) -> Vec<Vec<f64>> {
+    let units = unit.iter().max().map_or(0, |m| m + 1);
+    y.iter()
+        .map(|row| {
+            (0..units)
+                .map(|u| {
+                    let of: Vec<f64> = row
+                        .iter()
+                        .zip(unit)
+                        .filter(|(_, b)| **b == u)
+                        .map(|(v, _)| *v)
+                        .collect();
+                    of.iter().sum::<f64>() / of.len().max(1) as f64
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// The contrast `Σ weights[c] · mean(y[c])` judged on `residual` plus `fixed`, the test

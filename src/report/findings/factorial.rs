@@ -1,7 +1,8 @@
 //! A grid's factorial findings: each varied setting's main effect, the two-way
 //! interactions, and the best configuration with its ties, by the rule of
 //! [`crate::report::grid`]. Data set, subject and fold are blocks, never averaged over:
-//! a study is one data set, and a run's seed and unit together form its block.
+//! a study is one data set, and a block is a seed, or, where models are per subject or
+//! fold, a unit with its seeds averaged.
 
 use super::labels::setting;
 use super::model::{
@@ -31,14 +32,16 @@ struct Grid<'s> {
     values: Vec<Vec<String>>,
     /// Per factor, its levels in order.
     levels: Vec<Vec<String>>,
-    /// Per configuration, the metric of each shared block (or of each of its runs where
-    /// the configurations share no block).
+    /// Per configuration, the metric of each shared block (a unit's seeds averaged where
+    /// models are per unit; each of its runs where the configurations share no block).
     rows: Vec<Vec<f64>>,
     /// Per configuration, per shared seed, its per-trial scores: where every run is pooled
     /// and scored on the same test trials.
     trial_scores: Option<Vec<Vec<Vec<f64>>>>,
     /// The residual, where configurations share at least two blocks.
     residual: Option<Residual>,
+    /// Whether a block is a unit (subject or fold) with its seeds averaged, not a seed.
+    per_unit: bool,
     scores: &'s TrialScores,
     rope: f64,
     alpha: f64,
@@ -70,6 +73,7 @@ pub(super) fn factorial(
     if rows.iter().any(Vec::is_empty) {
         return None;
     }
+    let (rows, per_unit) = by_unit(rows, &blocks);
     let factors = s.varying.clone();
     let values: Vec<Vec<String>> = s
         .configs
@@ -100,6 +104,7 @@ pub(super) fn factorial(
         .filter(|v| v.len() == s.configs.len() && !scores.clusters.is_empty());
     let grid = Grid {
         residual: grid::residual(&rows),
+        per_unit,
         factors,
         values,
         levels,
@@ -126,6 +131,21 @@ pub(super) fn factorial(
         interactions,
         best,
     })
+}
+
+/// `rows[config][block]` over `blocks`, with each unit's seeds averaged where models are
+/// per subject or fold (two units or more): a unit's seeds share its test set, so the unit
+/// is one block ([`grid::unit_means`]); whether they were.
+fn by_unit(rows: Vec<Vec<f64>>, blocks: &BTreeSet<(u64, String)>) -> (Vec<Vec<f64>>, bool) {
+    let units: BTreeSet<&String> = blocks.iter().map(|(_, unit)| unit).collect();
+    if units.len() < 2 {
+        return (rows, false);
+    }
+    let unit_of: Vec<usize> = blocks
+        .iter()
+        .map(|(_, unit)| units.iter().position(|u| *u == unit).unwrap_or(0))
+        .collect();
+    (grid::unit_means(&rows, &unit_of), true)
 }
 
 /// The (seed, unit) blocks every configuration has, with the metric known.
@@ -378,6 +398,7 @@ fn best_and_ties(s: &Study, grid: &Grid) -> Option<BestAndTies> {
                 .iter()
                 .map(|c| blocks.iter().filter_map(|b| validation(c.by_seed[b])).collect())
                 .collect();
+            let (rows, _) = by_unit(rows, &blocks);
             let estimates = rows.iter().map(|row| mean(row)).collect();
             (estimates, grid::residual(&rows), false)
         }
@@ -445,6 +466,10 @@ fn best_and_ties(s: &Study, grid: &Grid) -> Option<BestAndTies> {
 /// The factorial rule in one paragraph, for the page and `findings.json`.
 fn method(grid: &Grid, family: usize) -> String {
     let residual = match grid.residual {
+        Some(r) if grid.per_unit => format!(
+            "models are per subject or fold, and a unit's seeds share its test set, so a unit (the mean of its seeds) is one block: the residual variance is the configurations × units interaction ({} units shared by every configuration, {} degrees of freedom)",
+            r.blocks, r.df
+        ),
         Some(r) => format!(
             "the residual variance of one run is the configurations × seeds interaction ({} seeds shared by every configuration, {} degrees of freedom)",
             r.blocks, r.df

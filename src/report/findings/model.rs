@@ -172,7 +172,8 @@ pub struct StudyFindings {
 pub struct Factorial {
     /// The rule, its family and its assumptions, in one paragraph.
     pub method: String,
-    /// Seeds every configuration shares (seed and unit pairs where models are per unit).
+    /// Seeds every configuration shares (units, each its seeds' mean, where models are per
+    /// subject or fold).
     pub blocks: usize,
     /// The residual's degrees of freedom ((configurations − 1)(blocks − 1)); 0 without one.
     pub residual_df: f64,
