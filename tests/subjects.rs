@@ -69,6 +69,29 @@ fn within_subject_trains_one_model_per_subject_and_tables_them() {
     );
     let csv = std::fs::read_to_string(dir.join("runs/subjects.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 4 * 2, "{csv}");
+    // The subjects figure: each subject's point of a configuration links to a run of that
+    // subject and configuration (points at one x: one configuration, every subject).
+    let svg = std::fs::read_to_string(dir.join("runs/plots/s-subjects.svg")).unwrap();
+    let mut at_x: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
+    for linked in svg.split("<a href=\"#run-").skip(1) {
+        let id = linked.split('"').next().unwrap();
+        let x = linked.split("cx=\"").nth(1).unwrap().split('"').next().unwrap();
+        let record: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("runs/s").join(id).join("config.json")).unwrap()).unwrap();
+        let activation = record["config"]["activation"].to_string();
+        let unit = record["unit"].to_string();
+        at_x.entry(x.to_string()).or_default().push((activation, unit));
+    }
+    assert_eq!(at_x.len(), 2, "{at_x:?}");
+    for points in at_x.values() {
+        assert_eq!(points.len(), 4, "a point per subject: {points:?}");
+        assert!(
+            points.iter().all(|p| p.0 == points[0].0),
+            "one configuration: {points:?}"
+        );
+        let units: std::collections::BTreeSet<&String> = points.iter().map(|p| &p.1).collect();
+        assert_eq!(units.len(), 4, "every subject once: {points:?}");
+    }
     let summary = std::fs::read_to_string(dir.join("runs/summary.csv")).unwrap();
     assert!(
         summary.lines().next().unwrap().contains("protocol,subject,fold"),

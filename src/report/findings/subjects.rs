@@ -18,7 +18,7 @@ const EXTREMES: usize = 5;
 
 /// One unit's cell: its mean accuracy over seeds, in [0, 1], and whether it is above the
 /// unit's chance level.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Cell {
     accuracy: f64,
     above_chance: bool,
@@ -26,7 +26,12 @@ struct Cell {
     seeds: usize,
     /// The unit's test trials.
     trials: usize,
+    /// The unit's first run of the configuration, which the subjects figure links to.
+    run: String,
 }
+
+/// A unit's mean accuracy of a configuration (a fraction) and its first run of it.
+pub type AccuracyOf<'a> = (f64, &'a str);
 
 /// A subjects × configurations table of one experiment on one data set.
 pub struct SubjectTable {
@@ -69,6 +74,7 @@ fn cell(runs: &[&Run], at: At) -> Option<(Cell, f64)> {
             above_chance: p < stats::ALPHA,
             seeds: correct.len(),
             trials,
+            run: runs[0].id.clone(),
         },
         chance,
     ))
@@ -123,7 +129,7 @@ pub fn subject_tables(studies: &[Study]) -> Vec<SubjectTable> {
         let models: Vec<String> = kept.iter().map(|&j| models[j].clone()).collect();
         let mut rows: Vec<(String, f64, Vec<Option<Cell>>)> = cells
             .into_iter()
-            .map(|(unit, (chance, row))| (unit, chance, kept.iter().map(|&j| row[j]).collect()))
+            .map(|(unit, (chance, row))| (unit, chance, kept.iter().map(|&j| row[j].clone()).collect()))
             .collect();
         rows.sort_by_key(|r| natural(&r.0));
         out.push(SubjectTable {
@@ -174,7 +180,11 @@ impl SubjectTable {
                 if self.models[i] == self.models[j] {
                     continue;
                 }
-                let both: Vec<(Cell, Cell)> = self.rows.iter().filter_map(|r| Some((r.2[i]?, r.2[j]?))).collect();
+                let both: Vec<(&Cell, &Cell)> = self
+                    .rows
+                    .iter()
+                    .filter_map(|r| Some((r.2[i].as_ref()?, r.2[j].as_ref()?)))
+                    .collect();
                 let differences: Vec<f64> = both.iter().map(|(a, b)| a.accuracy - b.accuracy).collect();
                 let seeds = both.iter().map(|(a, b)| a.seeds.min(b.seeds)).min().unwrap_or(0);
                 let trials = both.iter().map(|(a, _)| a.trials).sum();
@@ -223,7 +233,7 @@ impl SubjectTable {
 
     /// The summary rows: each column's mean and sd over units, and how many are above chance.
     fn summary(&self) -> Vec<Vec<String>> {
-        let column = |j: usize| -> Vec<Cell> { self.rows.iter().filter_map(|r| r.2[j]).collect() };
+        let column = |j: usize| -> Vec<Cell> { self.rows.iter().filter_map(|r| r.2[j].clone()).collect() };
         let each =
             |f: &dyn Fn(&[Cell]) -> String| -> Vec<String> { (0..self.columns.len()).map(|j| f(&column(j))).collect() };
         let accuracies = |c: &[Cell]| c.iter().map(|c| c.accuracy).collect::<Vec<f64>>();
@@ -311,15 +321,19 @@ impl SubjectTable {
         out
     }
 
-    /// Each unit's name, chance level and accuracy per column (fractions), for figures.
-    pub fn accuracies(&self) -> Vec<(&str, f64, Vec<Option<f64>>)> {
+    /// Each unit's name, chance level and, per column, its accuracy (fractions) with its
+    /// first run, for figures.
+    pub fn accuracies(&self) -> Vec<(&str, f64, Vec<Option<AccuracyOf<'_>>>)> {
         self.rows
             .iter()
             .map(|(unit, chance, cells)| {
                 (
                     unit.as_str(),
                     *chance,
-                    cells.iter().map(|c| c.map(|c| c.accuracy)).collect(),
+                    cells
+                        .iter()
+                        .map(|c| c.as_ref().map(|c| (c.accuracy, c.run.as_str())))
+                        .collect(),
                 )
             })
             .collect()

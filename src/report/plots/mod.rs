@@ -290,31 +290,35 @@ fn dropout_figure(experiment: &str, models: &[(&str, &[&Run])]) -> Option<Figure
 
 /// Each subject's accuracy (mean over seeds) per configuration, one thin grey line per
 /// subject joining its points across the configurations (numbered along x, named in the
-/// legend), the mean over subjects in colour and the mean chance level dashed.
+/// legend; each point linked to the subject's first run of the configuration), the mean
+/// over subjects in colour and the mean chance level dashed.
 fn subjects_figure(table: &findings::SubjectTable) -> Figure {
     let units = table.accuracies();
     let at = |j: usize| j as f64;
     let mut lines: Vec<Line> = units
         .iter()
-        .map(|(_, _, cells)| Line {
-            legend: None,
-            points: cells
+        .map(|(_, _, cells)| {
+            let cells: Vec<(f64, f64, &str)> = cells
                 .iter()
                 .enumerate()
-                .filter_map(|(j, a)| Some((at(j), 100.0 * (*a)?)))
-                .collect(),
-            spread: Vec::new(),
-            color: GREY,
-            thin: true,
-            dashed: false,
-            markers: true,
-            runs: Vec::new(),
-            link: None,
+                .filter_map(|(j, a)| a.map(|(a, run)| (at(j), 100.0 * a, run)))
+                .collect();
+            Line {
+                legend: None,
+                points: cells.iter().map(|&(x, y, _)| (x, y)).collect(),
+                spread: Vec::new(),
+                color: GREY,
+                thin: true,
+                dashed: false,
+                markers: true,
+                runs: cells.iter().map(|&(_, _, run)| run.to_string()).collect(),
+                link: None,
+            }
         })
         .collect();
     let mean: Points = (0..table.columns.len())
         .filter_map(|j| {
-            let values: Vec<f64> = units.iter().filter_map(|u| u.2[j]).collect();
+            let values: Vec<f64> = units.iter().filter_map(|u| Some(u.2[j]?.0)).collect();
             (!values.is_empty()).then(|| (at(j), 100.0 * values.iter().sum::<f64>() / values.len() as f64))
         })
         .collect();
