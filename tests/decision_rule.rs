@@ -660,6 +660,24 @@ fn grid_contrasts(levels: [usize; 3]) -> Vec<(Vec<f64>, bool)> {
     out
 }
 
+/// Counts over `replicates` as rates: per rule the family-wise errors and the findings of
+/// the planted step; the best left out; the ties' mean size.
+fn as_rates<const N: usize>(
+    errors: [usize; N],
+    found: [usize; N],
+    missed: usize,
+    size: usize,
+    replicates: usize,
+) -> ([f64; N], [f64; N], f64, f64) {
+    let rate = |n: usize| n as f64 / replicates as f64;
+    (
+        errors.map(rate),
+        found.map(rate),
+        rate(missed),
+        size as f64 / replicates as f64,
+    )
+}
+
 /// Rules for a grid's contrasts, in table order.
 const GRID_RULES: [&str; 3] = [
     "pooled residual + test set (chosen)",
@@ -754,13 +772,7 @@ fn grid_rates(cell: GridCell, replicates: usize, seed: u64) -> ([f64; 3], [f64; 
         missed += usize::from(!tied.contains(&(cell.levels[1] * cell.levels[2])));
         size += tied.len();
     }
-    let rate = |n: usize| n as f64 / replicates as f64;
-    (
-        errors.map(rate),
-        found.map(rate),
-        rate(missed),
-        size as f64 / replicates as f64,
-    )
+    as_rates(errors, found, missed, size, replicates)
 }
 
 #[test]
@@ -902,13 +914,7 @@ fn unit_grid_rates(cell: GridCell, units: usize, replicates: usize, seed: u64) -
         missed += usize::from(!tied.contains(&(cell.levels[1] * cell.levels[2])));
         size += tied.len();
     }
-    let rate = |n: usize| n as f64 / replicates as f64;
-    (
-        errors.map(rate),
-        found.map(rate),
-        rate(missed),
-        size as f64 / replicates as f64,
-    )
+    as_rates(errors, found, missed, size, replicates)
 }
 
 #[test]
