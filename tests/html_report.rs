@@ -943,7 +943,7 @@ fn long_number(svg: &str) -> Option<String> {
 
 /// Added to a copy of a page: its height at the window's width, the summary box's bottom
 /// and how many text lines its findings take.
-const SIZE_PROBE: &str = r#"<script>
+const SIZE_PROBE: &str = r##"<script>
 const box = document.querySelector('.summary'), list = box.querySelector('ul');
 const line = parseFloat(getComputedStyle(list).lineHeight);
 const pre = document.createElement('pre'); pre.id = 'size';
@@ -953,7 +953,21 @@ pre.textContent = 'height ' + document.documentElement.scrollHeight
   + '\ngap-right ' + Math.round(Array.from(document.querySelectorAll('table.sortable th'))
       .find(th => th.textContent === 'gap').getBoundingClientRect().right);
 document.body.appendChild(pre);
-</script>"#;
+// A click 3 px beside each linked line of the accuracy curves: which link it lands on.
+const hits = [];
+for (const hit of document.querySelectorAll('a[href^="#run-"] > polyline[stroke="transparent"]')) {
+  const xy = hit.getAttribute('points').split(' ').map(p => p.split(',').map(Number));
+  const [a, b] = [xy[0], xy[1]];
+  hit.scrollIntoView({block: 'center'});
+  const point = hit.ownerSVGElement.createSVGPoint();
+  point.x = a[0] + 0.75 * (b[0] - a[0]);
+  point.y = a[1] + 0.75 * (b[1] - a[1]) + 3;
+  const at = point.matrixTransform(hit.getScreenCTM());
+  const link = document.elementFromPoint(at.x, at.y)?.closest('a');
+  hits.push(hit.parentElement.getAttribute('href') + ' ' + (link ? link.getAttribute('href') : 'none'));
+}
+pre.textContent += '\n' + hits.map(h => 'hit ' + h).join('\n');
+</script>"##;
 
 #[test]
 fn a_180_run_sweep_stays_within_its_targets_and_answers_which_settings_matter() {
@@ -1082,5 +1096,18 @@ fn a_180_run_sweep_stays_within_its_targets_and_answers_which_settings_matter() 
     assert!(
         value("gap-right ") <= 1280.0,
         "the long table's results show without scrolling at 1280 px: {size}"
+    );
+    // Each coloured line of the accuracy curves takes a click 3 px beside it (its 2 px
+    // stroke alone would not): on its own link, or, where the 2-epoch lines run close, on
+    // a neighbour's (5 of 8 on their own when measured).
+    let hits: Vec<(&str, &str)> = size
+        .lines()
+        .filter_map(|l| l.strip_prefix("hit ")?.split_once(' '))
+        .collect();
+    assert_eq!(hits.len(), 8, "{size}");
+    assert!(hits.iter().all(|(_, landed)| landed.starts_with("#run-")), "{size}");
+    assert!(
+        hits.iter().filter(|(line, landed)| line == landed).count() >= 4,
+        "{size}"
     );
 }

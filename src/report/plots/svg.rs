@@ -19,7 +19,8 @@ pub(super) struct Stroke {
 
 impl Stroke {
     /// The line as a `<polyline>` (repeated pixels left out), in a link with the
-    /// configuration's name as its tooltip where it stands for one.
+    /// configuration's name as its tooltip, over a wide transparent copy that takes clicks,
+    /// where it stands for one.
     pub(super) fn svg(&self) -> String {
         let mut points = String::new();
         let mut last = None;
@@ -29,17 +30,18 @@ impl Stroke {
                 last = Some((x, y));
             }
         }
+        let points = points.trim_end();
         let RGBColor(r, g, b) = self.color;
         let dash = if self.dashed { " stroke-dasharray=\"6 4\"" } else { "" };
         let line = format!(
-            "<polyline fill=\"none\" stroke=\"#{r:02X}{g:02X}{b:02X}\" stroke-width=\"{}\"{dash} points=\"{}\"",
+            "<polyline fill=\"none\" stroke=\"#{r:02X}{g:02X}{b:02X}\" stroke-width=\"{}\"{dash} points=\"{points}\"",
             self.width,
-            points.trim_end()
         );
         match &self.link {
             None => format!("{line} pointer-events=\"none\"/>\n"),
+            // Under the line, a transparent one 9 px wide takes the clicks of a thin line.
             Some((name, run)) => format!(
-                "<a href=\"#run-{}\"><title>{}</title>{line}/></a>\n",
+                "<a href=\"#run-{}\"><title>{}</title><polyline fill=\"none\" stroke=\"transparent\" stroke-width=\"9\" points=\"{points}\"/>{line}/></a>\n",
                 html(run),
                 html(&crate::escape::visible(name))
             ),
@@ -90,7 +92,10 @@ mod tests {
         stroke.link = Some(("lr 0.001 <b>".into(), "r&1".into()));
         let svg = stroke.svg();
         assert!(
-            svg.starts_with("<a href=\"#run-r&amp;1\"><title>lr 0.001 &lt;b&gt;</title><polyline "),
+            svg.starts_with(
+                "<a href=\"#run-r&amp;1\"><title>lr 0.001 &lt;b&gt;</title><polyline fill=\"none\" \
+                 stroke=\"transparent\" stroke-width=\"9\" points=\"1,2 3,4 5,4\"/><polyline "
+            ),
             "{svg}"
         );
         assert!(svg.ends_with("/></a>\n") && !svg.contains("dasharray") && !svg.contains("pointer-events"));
