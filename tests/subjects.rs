@@ -129,6 +129,38 @@ fn a_grid_of_per_subject_models_takes_each_subject_as_one_block() {
             .contains("a unit (the mean of its seeds) is one block"),
         "{factorial}"
     );
+    // Data of one subject: its seeds share its test set, and nothing generalizes to new
+    // subjects from one, so nothing is decided (as the pairwise rule over subjects).
+    let one = Scratch::new("subjects-grid-one");
+    std::fs::create_dir_all(one.join("data")).unwrap();
+    write_subject_data(&one.join("data"), None, None);
+    for csv in ["trials_train.csv", "trials_test.csv"] {
+        let path = one.join("data").join(csv);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, SUBJECTS.iter().fold(text, |t, s| t.replace(s, "S001"))).unwrap();
+    }
+    experiment(
+        &one,
+        "protocol = \"within-subject\"",
+        "activation = [\"relu\", \"elu\"]\ndropout = [0.25, 0.5]",
+    );
+    let (ok, _, err) = run(&one, &["run", "s.toml", "--jobs", "2"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = run(&one, &["summarize", "runs", "--no-plots"]);
+    assert!(ok, "{err}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(one.join("runs/findings.json")).unwrap()).unwrap();
+    let factorial = &json["studies"][0]["factorial"];
+    assert_eq!(factorial["residual_df"], 0.0, "{factorial}\n{out}");
+    assert!(
+        factorial["method"].as_str().unwrap().contains("fewer than 2 units"),
+        "{factorial}"
+    );
+    for effect in factorial["main_effects"].as_array().unwrap() {
+        for contrast in effect["contrasts"].as_array().unwrap() {
+            assert_eq!(contrast["verdict"], "undecided", "{contrast}");
+        }
+    }
 }
 
 #[test]

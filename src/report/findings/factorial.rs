@@ -134,11 +134,12 @@ pub(super) fn factorial(
 }
 
 /// `rows[config][block]` over `blocks`, with each unit's seeds averaged where models are
-/// per subject or fold (two units or more): a unit's seeds share its test set, so the unit
-/// is one block ([`grid::unit_means`]); whether they were.
+/// per subject or fold: a unit's seeds share its test set, so the unit is one block
+/// ([`grid::unit_means`]; one unit leaves no residual, as the pairwise rule over units
+/// decides nothing from one subject); whether they were.
 fn by_unit(rows: Vec<Vec<f64>>, blocks: &BTreeSet<(u64, String)>) -> (Vec<Vec<f64>>, bool) {
     let units: BTreeSet<&String> = blocks.iter().map(|(_, unit)| unit).collect();
-    if units.len() < 2 {
+    if units.iter().all(|u| u.is_empty()) {
         return (rows, false);
     }
     let unit_of: Vec<usize> = blocks
@@ -440,7 +441,10 @@ fn best_and_ties(s: &Study, grid: &Grid) -> Option<BestAndTies> {
             level(grid.alpha),
             s.configs.len() - 1
         ),
-            None => "no configuration is shown worse: the configurations share fewer than 2 seeds".to_string(),
+            None => format!(
+                "no configuration is shown worse: the configurations share fewer than 2 {}",
+                if grid.per_unit { "units" } else { "seeds" }
+            ),
         };
     let sentence = match validated {
         true => format!(
@@ -474,6 +478,7 @@ fn method(grid: &Grid, family: usize) -> String {
             "the residual variance of one run is the configurations × seeds interaction ({} seeds shared by every configuration, {} degrees of freedom)",
             r.blocks, r.df
         ),
+        None if grid.per_unit => "no residual: models are per subject or fold and the configurations share fewer than 2 units, so nothing is decided".into(),
         None => "no residual: the configurations share fewer than 2 seeds, so nothing is decided".into(),
     };
     format!(
