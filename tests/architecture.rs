@@ -2,7 +2,8 @@
 //! through others) imports it, and the layers below the engine (config, data, experiment,
 //! store, report, and machine.rs, which they use) never import nn/, nor nn/ what comes
 //! after it (schedule, store, report, cli). Imports are read from
-//! the source text: `use` trees and `a::b` paths in code, test modules left out.
+//! the source text: `use` trees and `a::b` paths in code, test modules left out. And
+//! docs/architecture.md names every source file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -255,4 +256,29 @@ fn the_engine_imports_only_what_comes_before_it_and_the_neutral_modules() {
     );
     assert!(graph.keys().any(|f| f.starts_with("nn/")), "no nn/ files found");
     assert!(offending.is_empty(), "{}", offending.join("\n"));
+}
+
+#[test]
+fn docs_architecture_names_every_source_file() {
+    // A file is named by its file name; a mod.rs by its folder ("src/data/", "plots/").
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let doc = std::fs::read_to_string(src.join("../docs/architecture.md")).unwrap();
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    files.push(src.join("main.rs"));
+    let missing: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let name = f.file_name().unwrap().to_string_lossy();
+            match name.as_ref() {
+                "mod.rs" => {
+                    let folder = f.parent().unwrap().file_name().unwrap().to_string_lossy();
+                    !doc.contains(&format!("{folder}/"))
+                }
+                name => !doc.contains(name),
+            }
+        })
+        .map(|f| f.strip_prefix(&src).unwrap().display().to_string())
+        .collect();
+    assert!(missing.is_empty(), "docs/architecture.md does not name: {missing:?}");
 }
