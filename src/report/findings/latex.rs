@@ -6,7 +6,6 @@ use super::lab_tables::lab_tables;
 use super::model::{Study, LARGE_STUDY};
 use super::sentences::p_text;
 use super::text::TOP;
-use crate::report::stats::Verdict;
 use std::fmt::Write;
 
 /// `text` safe in LaTeX's text mode (pdfLaTeX's default UTF-8 input): its special
@@ -212,16 +211,10 @@ fn comparisons_table(caption: &str, comparisons: &[super::model::ComparisonFindi
         .iter()
         .map(|c| {
             let st = &c.statistics;
-            let verdict = match c.verdict {
-                Verdict::ABetter => format!("{} better", c.a),
-                Verdict::BBetter => format!("{} better", c.b),
-                Verdict::Equivalent => "equivalent".into(),
-                Verdict::Undecided => "undecided".into(),
-            };
             vec![
                 c.a.clone(),
                 c.b.clone(),
-                verdict,
+                c.verdict_word(),
                 format!("{:+.2}", 100.0 * st.difference),
                 st.interval.map_or_else(
                     || "-".into(),

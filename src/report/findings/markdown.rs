@@ -60,10 +60,8 @@ pub fn markdown(studies: &[Study]) -> String {
         for c in &f.comparisons {
             let st = &c.statistics;
             let verdict = match c.verdict {
-                Verdict::ABetter => format!("**{} better**", c.a),
-                Verdict::BBetter => format!("**{} better**", c.b),
-                Verdict::Equivalent => "equivalent".into(),
-                Verdict::Undecided => "undecided".into(),
+                Verdict::ABetter | Verdict::BBetter => format!("**{}**", c.verdict_word()),
+                _ => c.verdict_word(),
             };
             let interval = st
                 .interval

@@ -283,6 +283,24 @@ pub struct ComparisonFindings {
     pub statistics: Comparison,
 }
 
+impl ComparisonFindings {
+    /// The verdict as a table cell says it ([`verdict_word`]).
+    pub fn verdict_word(&self) -> String {
+        verdict_word(self.verdict, &self.a, &self.b)
+    }
+}
+
+/// A verdict between `a` and `b` as a table cell says it: "A better", "B better",
+/// "equivalent" or "undecided".
+pub fn verdict_word(verdict: Verdict, a: &str, b: &str) -> String {
+    match verdict {
+        Verdict::ABetter => format!("{a} better"),
+        Verdict::BBetter => format!("{b} better"),
+        Verdict::Equivalent => "equivalent".into(),
+        Verdict::Undecided => "undecided".into(),
+    }
+}
+
 /// What a lab-report claim comes to here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -4,7 +4,7 @@
 //! the comparisons it decided, and the runs saved against `max`.
 
 use super::families::studies;
-use super::model::Study;
+use super::model::{verdict_word, Study};
 use crate::config::SeedRounds;
 use crate::report::stats::Verdict;
 use crate::store::read::{Declaration, Run};
@@ -97,7 +97,7 @@ fn retrace(s: &Study, rounds: SeedRounds, declared: &BTreeMap<PathBuf, Declarati
                 let now = c.verdict();
                 let before = verdicts.insert(key.clone(), now);
                 if now != Verdict::Undecided && before.is_none_or(|v| v == Verdict::Undecided) {
-                    decided.push(format!("{} vs {}: {}", key.0, key.1, word(now, &key)));
+                    decided.push(format!("{} vs {}: {}", key.0, key.1, verdict_word(now, &key.0, &key.1)));
                 }
             }
         }
@@ -122,15 +122,5 @@ fn retrace(s: &Study, rounds: SeedRounds, declared: &BTreeMap<PathBuf, Declarati
         fixed: per_seed.iter().map(|u| u * rounds.max).sum(),
         looks,
         in_progress,
-    }
-}
-
-/// A verdict in words, naming the better configuration.
-fn word(v: Verdict, (a, b): &(String, String)) -> String {
-    match v {
-        Verdict::ABetter => format!("{a} better"),
-        Verdict::BBetter => format!("{b} better"),
-        Verdict::Equivalent => "equivalent".into(),
-        Verdict::Undecided => "undecided".into(),
     }
 }

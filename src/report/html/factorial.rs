@@ -2,7 +2,7 @@
 //! intervals and verdicts, a heatmap table of each two-way mean, the decided interactions,
 //! and the best configuration with its ties.
 
-use super::tables::{linked, table_captioned};
+use super::tables::{linked, table_captioned, verdict};
 use crate::escape::html as escape;
 use crate::report::findings::{ComparisonFindings, Factorial, Study};
 use crate::report::stats::Verdict;
@@ -29,16 +29,6 @@ pub(super) fn main_effects(out: &mut String, studies: &[Study]) {
             heatmap(out, i);
         }
         best(out, f, &s.findings.configurations);
-    }
-}
-
-/// The verdict word and its class.
-fn verdict(c: &ComparisonFindings) -> (&'static str, String) {
-    match c.verdict {
-        Verdict::ABetter => ("better", format!("{} better", c.a)),
-        Verdict::BBetter => ("better", format!("{} better", c.b)),
-        Verdict::Equivalent => ("equivalent", "equivalent".into()),
-        Verdict::Undecided => ("undecided", "undecided".into()),
     }
 }
 

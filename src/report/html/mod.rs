@@ -22,7 +22,7 @@ use figures::{download, svg_body};
 use runs::{run_details, run_labels, runs_table, MOST_RUN_CURVES};
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
-use tables::{header_row, linked, pairs, table_captioned};
+use tables::{header_row, linked, pairs, table_captioned, verdict};
 
 /// What the page says about how it was made.
 pub struct Provenance {
@@ -459,12 +459,7 @@ fn findings_tables(out: &mut String, studies: &[findings::Study]) -> Result<()> 
         out.push_str("<tr><th>A</th><th>B</th><th>verdict</th><th>A − B</th><th>interval</th><th>p (Holm)</th><th>equivalence p (Holm)</th><th>seeds</th></tr>\n");
         for c in &f.comparisons {
             let st = &c.statistics;
-            let (class, word) = match c.verdict {
-                super::stats::Verdict::ABetter => ("better", format!("{} better", c.a)),
-                super::stats::Verdict::BBetter => ("better", format!("{} better", c.b)),
-                super::stats::Verdict::Equivalent => ("equivalent", "equivalent".to_string()),
-                super::stats::Verdict::Undecided => ("undecided", "undecided".to_string()),
-            };
+            let (class, word) = verdict(c);
             let interval = st
                 .interval
                 .map(|(low, high)| format!("{:+.2} to {:+.2}", 100.0 * low, 100.0 * high))

@@ -2,7 +2,19 @@
 //! optional caption, and two-column tables of names and values. Every cell is escaped.
 
 use crate::escape::html as escape;
+use crate::report::findings::ComparisonFindings;
+use crate::report::stats::Verdict;
 use std::fmt::Write;
+
+/// A comparison's verdict cell: its class ("better", "equivalent" or "undecided") and words.
+pub(super) fn verdict(c: &ComparisonFindings) -> (&'static str, String) {
+    let class = match c.verdict {
+        Verdict::ABetter | Verdict::BBetter => "better",
+        Verdict::Equivalent => "equivalent",
+        Verdict::Undecided => "undecided",
+    };
+    (class, c.verdict_word())
+}
 
 pub(super) fn table(out: &mut String, header: &[String], rows: &[Vec<String>]) {
     table_captioned(out, None, header, rows)
