@@ -99,14 +99,21 @@ fn within_subject_trains_one_model_per_subject_and_tables_them() {
     );
 }
 
-#[test]
-fn a_grid_of_per_subject_models_takes_each_subject_as_one_block() {
-    // 2 activations × 2 dropouts × 2 seeds × 4 subjects: a subject's two seeds share its test
-    // set, so the grid's blocks are the 4 subjects (their seeds averaged), not 8 (seed,
-    // subject) pairs: residual df (4 − 1)(4 − 1) = 9, not (4 − 1)(8 − 1) = 21.
-    let dir = Scratch::new("subjects-grid");
+/// A within-subject grid (2 activations × 2 dropouts × 2 seeds) trained on the subjects'
+/// data, or on the same trials all named S001, and summarized: what `summarize` printed
+/// and the study's factorial findings.
+fn per_subject_grid(name: &str, one_subject: bool) -> (String, serde_json::Value) {
+    let dir = Scratch::new(name);
     std::fs::create_dir_all(dir.join("data")).unwrap();
     write_subject_data(&dir.join("data"), None, None);
+    for csv in ["trials_train.csv", "trials_test.csv"]
+        .into_iter()
+        .filter(|_| one_subject)
+    {
+        let path = dir.join("data").join(csv);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, SUBJECTS.iter().fold(text, |t, s| t.replace(s, "S001"))).unwrap();
+    }
     experiment(
         &dir,
         "protocol = \"within-subject\"",
@@ -116,10 +123,18 @@ fn a_grid_of_per_subject_models_takes_each_subject_as_one_block() {
     assert!(ok, "{err}");
     let (ok, out, err) = run(&dir, &["summarize", "runs", "--no-plots"]);
     assert!(ok, "{err}");
-    assert!(out.contains("Main effects — s eegnet"), "{out}");
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("runs/findings.json")).unwrap()).unwrap();
-    let factorial = &json["studies"][0]["factorial"];
+    (out, json["studies"][0]["factorial"].clone())
+}
+
+#[test]
+fn a_grid_of_per_subject_models_takes_each_subject_as_one_block() {
+    // 4 subjects: a subject's two seeds share its test set, so the grid's blocks are the 4
+    // subjects (their seeds averaged), not 8 (seed, subject) pairs: residual df
+    // (4 − 1)(4 − 1) = 9, not (4 − 1)(8 − 1) = 21.
+    let (out, factorial) = per_subject_grid("subjects-grid", false);
+    assert!(out.contains("Main effects — s eegnet"), "{out}");
     assert_eq!(factorial["blocks"], 4, "{factorial}");
     assert_eq!(factorial["residual_df"], 9.0, "{factorial}");
     assert!(
@@ -131,26 +146,7 @@ fn a_grid_of_per_subject_models_takes_each_subject_as_one_block() {
     );
     // Data of one subject: its seeds share its test set, and nothing generalizes to new
     // subjects from one, so nothing is decided (as the pairwise rule over subjects).
-    let one = Scratch::new("subjects-grid-one");
-    std::fs::create_dir_all(one.join("data")).unwrap();
-    write_subject_data(&one.join("data"), None, None);
-    for csv in ["trials_train.csv", "trials_test.csv"] {
-        let path = one.join("data").join(csv);
-        let text = std::fs::read_to_string(&path).unwrap();
-        std::fs::write(&path, SUBJECTS.iter().fold(text, |t, s| t.replace(s, "S001"))).unwrap();
-    }
-    experiment(
-        &one,
-        "protocol = \"within-subject\"",
-        "activation = [\"relu\", \"elu\"]\ndropout = [0.25, 0.5]",
-    );
-    let (ok, _, err) = run(&one, &["run", "s.toml", "--jobs", "2"]);
-    assert!(ok, "{err}");
-    let (ok, out, err) = run(&one, &["summarize", "runs", "--no-plots"]);
-    assert!(ok, "{err}");
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(one.join("runs/findings.json")).unwrap()).unwrap();
-    let factorial = &json["studies"][0]["factorial"];
+    let (out, factorial) = per_subject_grid("subjects-grid-one", true);
     assert_eq!(factorial["residual_df"], 0.0, "{factorial}\n{out}");
     assert!(
         factorial["method"].as_str().unwrap().contains("fewer than 2 units"),
